@@ -1,0 +1,167 @@
+import { PrismaLibSQL } from "@prisma/adapter-libsql";
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient as SqliteClient } from "../../../generated/sqlite/index.js";
+import { PrismaClient as PostgresClient } from "../../../generated/postgresql/index.js";
+import { ConflictError, NotFoundError, UpstreamError } from "../../domain/errors.js";
+import type { Database, EntityStore, Filter, NewRecord, PageRequest, Stores, TaskStore, UserStore } from "../../domain/ports.js";
+import { ACTIVE_TASK_STATUSES, type StoredFileRecord, type TaskRecord, type UserRecord } from "../../domain/records.js";
+
+/** Both generated clients share one API; the sqlite one's type stands for both. */
+type Client = SqliteClient;
+type TxClient = Omit<Client, "$connect" | "$disconnect" | "$on" | "$transaction" | "$extends">;
+
+export type DatabaseProvider = "sqlite" | "postgresql";
+
+export function databaseProvider(url: string): DatabaseProvider {
+  return /^postgres(ql)?:\/\//.test(url) ? "postgresql" : "sqlite";
+}
+
+export function createPrismaClient(url: string): Client {
+  if (databaseProvider(url) === "postgresql") {
+    return new PostgresClient({ adapter: new PrismaPg({ connectionString: url }) }) as unknown as Client;
+  }
+  return new SqliteClient({ adapter: new PrismaLibSQL({ url }) });
+}
+
+/** The Database port on Prisma: one generic store per table plus the few special queries. */
+export class PrismaDatabase implements Database {
+  private readonly stores: Stores;
+  readonly organizations; readonly users; readonly files; readonly projects; readonly applications;
+  readonly pipelines; readonly datasets; readonly configs; readonly images; readonly models; readonly tasks;
+
+  constructor(private readonly client: Client) {
+    this.stores = buildStores(client);
+    ({
+      organizations: this.organizations, users: this.users, files: this.files, projects: this.projects,
+      applications: this.applications, pipelines: this.pipelines, datasets: this.datasets, configs: this.configs,
+      images: this.images, models: this.models, tasks: this.tasks,
+    } = this.stores);
+  }
+
+  transaction<T>(work: (stores: Stores) => Promise<T>): Promise<T> {
+    return this.client.$transaction((tx) => work(buildStores(tx)), { timeout: 30_000 }).catch((error: unknown) => {
+      throw translate(error);
+    });
+  }
+
+  close(): Promise<void> {
+    return this.client.$disconnect();
+  }
+}
+
+/** The subset of a Prisma model delegate the generic store uses. */
+interface Delegate {
+  findUnique(args: unknown): Promise<unknown>;
+  findMany(args: unknown): Promise<unknown[]>;
+  count(args: unknown): Promise<number>;
+  create(args: unknown): Promise<unknown>;
+  update(args: unknown): Promise<unknown>;
+  delete(args: unknown): Promise<unknown>;
+}
+
+interface RowMapping<R> {
+  fromRow(row: unknown): R;
+  toRow(record: Partial<R>): Record<string, unknown>;
+}
+
+const identity = { fromRow: (row: unknown) => row, toRow: (record: object) => ({ ...record }) };
+const fileMapping: RowMapping<StoredFileRecord> = {
+  fromRow: (row) => ({ ...(row as StoredFileRecord), size: Number((row as { size: bigint }).size) }),
+  toRow: (record) => ({ ...record, ...(record.size === undefined ? {} : { size: BigInt(record.size) }) }),
+};
+
+class PrismaEntityStore<R extends { uid: string; createdAt: Date }> implements EntityStore<R> {
+  constructor(protected readonly delegate: Delegate, private readonly mapping: RowMapping<R> = identity as unknown as RowMapping<R>) {}
+
+  async find(uid: string): Promise<R | null> {
+    const row = await this.run(() => this.delegate.findUnique({ where: { uid } }));
+    return row ? this.mapping.fromRow(row) : null;
+  }
+
+  async list(filter: Filter<R>, page?: PageRequest): Promise<R[]> {
+    const where: Record<string, unknown> = this.mapping.toRow(filter as Partial<R>);
+    if (page?.after) {
+      const { createdAt, uid } = page.after;
+      where.OR = [{ createdAt: { gt: createdAt } }, { createdAt, uid: { gt: uid } }];
+    }
+    const rows = await this.run(() =>
+      this.delegate.findMany({ where, orderBy: [{ createdAt: "asc" }, { uid: "asc" }], ...(page ? { take: page.limit } : {}) }),
+    );
+    return rows.map((row) => this.mapping.fromRow(row));
+  }
+
+  count(filter: Filter<R>): Promise<number> {
+    return this.run(() => this.delegate.count({ where: this.mapping.toRow(filter as Partial<R>) }));
+  }
+
+  async create(record: NewRecord<R>): Promise<R> {
+    return this.mapping.fromRow(await this.run(() => this.delegate.create({ data: this.mapping.toRow(record as Partial<R>) })));
+  }
+
+  async update(uid: string, patch: Partial<Omit<R, "uid">>): Promise<R> {
+    return this.mapping.fromRow(await this.run(() => this.delegate.update({ where: { uid }, data: this.mapping.toRow(patch as Partial<R>) })));
+  }
+
+  async delete(uid: string): Promise<void> {
+    await this.run(() => this.delegate.delete({ where: { uid } }));
+  }
+
+  protected async run<T>(query: () => Promise<T>): Promise<T> {
+    try {
+      return await query();
+    } catch (error) {
+      throw translate(error);
+    }
+  }
+}
+
+class PrismaUserStore extends PrismaEntityStore<UserRecord> implements UserStore {
+  async findByAccessKey(accessKey: string): Promise<UserRecord | null> {
+    return (await this.run(() => this.delegate.findUnique({ where: { accessKey } }))) as UserRecord | null;
+  }
+}
+
+class PrismaTaskStore extends PrismaEntityStore<TaskRecord> implements TaskStore {
+  countActiveUsing(uid: string): Promise<number> {
+    const uses = ["pipelineUid", "downloadImageUid", "runningImageUid", "uploadImageUid", "configUid", "datasetUid", "baseModelUid", "outputDatasetUid", "outputModelUid"];
+    return this.run(() =>
+      this.delegate.count({ where: { status: { in: [...ACTIVE_TASK_STATUSES] }, OR: uses.map((field) => ({ [field]: uid })) } }),
+    );
+  }
+}
+
+function buildStores(client: TxClient): Stores {
+  const d = (delegate: unknown) => delegate as Delegate;
+  return {
+    organizations: new PrismaEntityStore(d(client.organization)),
+    users: new PrismaUserStore(d(client.user)),
+    files: new PrismaEntityStore(d(client.storedFile), fileMapping),
+    projects: new PrismaEntityStore(d(client.project)),
+    applications: new PrismaEntityStore(d(client.application)),
+    pipelines: new PrismaEntityStore(d(client.pipeline)),
+    datasets: new PrismaEntityStore(d(client.dataset)),
+    configs: new PrismaEntityStore(d(client.config)),
+    images: new PrismaEntityStore(d(client.image)),
+    models: new PrismaEntityStore(d(client.model)),
+    tasks: new PrismaTaskStore(d(client.task)),
+  };
+}
+
+/** Prisma's error codes become domain errors here, once, keeping the original as `cause`. */
+function translate(error: unknown): unknown {
+  if (error instanceof ConflictError || error instanceof NotFoundError || error instanceof UpstreamError) return error;
+  const code = (error as { code?: unknown }).code;
+  switch (code) {
+    case "P2002":
+      return new ConflictError("a record with the same unique value already exists", { cause: error });
+    case "P2003":
+    case "P2014":
+      return new ConflictError("other records still refer to this one; delete them first", { cause: error });
+    case "P2025":
+      return new NotFoundError("record not found", { cause: error });
+    default:
+      return error instanceof Error && (error as { name?: string }).name?.startsWith("PrismaClient")
+        ? new UpstreamError("the database is unavailable", { cause: error })
+        : error;
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * Admin CLI: `npm run cli -- <command>` (or `npx argo-entrypoint <command>` after `npm run build`).
+ * It works on the database named by DATABASE_URL, like the service.
+ */
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { applyMigrations } from "./adapters/db/migrator.js";
+import { ConfigError, loadConfig } from "./config/config.js";
+import { buildAdminContainer } from "./container.js";
+import { DomainError } from "./domain/errors.js";
+
+const USAGE = `usage: argo-entrypoint <command>
+
+  migrate                                         apply pending database migrations
+  org create <name>                               create an organization
+  user create --org <name|uid> --access-key <key> [--role member|admin] [--secret <secret>]
+                                                  create a user; prints its secret key once
+  user rotate <access-key> [--secret <secret>]    issue a new secret key (the old one stops working)
+  user revoke <access-key>                        disable a user's secret key
+  user list                                       list users (never their secrets)
+`;
+
+export async function runCli(argv: string[], env: NodeJS.ProcessEnv, out: (line: string) => void): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { org: { type: "string" }, "access-key": { type: "string" }, role: { type: "string", default: "member" }, secret: { type: "string" }, help: { type: "boolean" } },
+  });
+  const [group, action, subject] = positionals;
+  if (values.help || !group) {
+    out(USAGE);
+    return group ? 0 : 2;
+  }
+  const config = loadConfig(env);
+  if (config.database.url.startsWith("file:")) mkdirSync(path.dirname(config.database.url.slice("file:".length)), { recursive: true });
+  if (group === "migrate") {
+    const applied = await applyMigrations(config.database.url);
+    out(applied.length ? `applied: ${applied.join(", ")}` : "database is up to date");
+    return 0;
+  }
+
+  const { accounts, close } = await buildAdminContainer(config);
+  const print = (value: unknown) => out(JSON.stringify(value, null, 2));
+  try {
+    switch (`${group} ${action}`) {
+      case "org create": {
+        if (!subject) break;
+        const organization = await accounts.createOrganization(subject);
+        print({ uid: organization.uid, name: organization.name });
+        return 0;
+      }
+      case "user create": {
+        if (!values.org || !values["access-key"]) break;
+        const { user, secretKey } = await accounts.createUser({
+          organization: values.org, accessKey: values["access-key"], role: values.role ?? "member", ...(values.secret ? { secretKey: values.secret } : {}),
+        });
+        print({ uid: user.uid, access_key: user.accessKey, secret_key: secretKey, role: user.role, organization_uid: user.organizationUid });
+        return 0;
+      }
+      case "user rotate": {
+        if (!subject) break;
+        const { user, secretKey } = await accounts.rotateSecret(subject, values.secret);
+        print({ access_key: user.accessKey, secret_key: secretKey });
+        return 0;
+      }
+      case "user revoke": {
+        if (!subject) break;
+        const user = await accounts.revoke(subject);
+        print({ access_key: user.accessKey, revoked: true });
+        return 0;
+      }
+      case "user list": {
+        const users = await accounts.listUsers();
+        print(users.map((u) => ({ uid: u.uid, access_key: u.accessKey, role: u.role, organization: u.organizationName, revoked: u.revokedAt !== null })));
+        return 0;
+      }
+    }
+    out(USAGE);
+    return 2;
+  } finally {
+    await close();
+  }
+}
+
+const invokedDirectly = process.argv[1] && import.meta.url === new URL(`file://${path.resolve(process.argv[1])}`).href;
+if (invokedDirectly) {
+  runCli(process.argv.slice(2), process.env, (line) => process.stdout.write(`${line}\n`)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      const message = error instanceof DomainError || error instanceof ConfigError ? error.message : (error as Error).stack;
+      process.stderr.write(`argo-entrypoint: ${message}\n`);
+      process.exit(1);
+    },
+  );
+}

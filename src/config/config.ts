@@ -1,0 +1,172 @@
+/**
+ * The service's whole configuration: one pure, typed function of the environment. Every
+ * variable is read here and nowhere else; all problems are reported at once.
+ */
+export interface AppConfig {
+  http: { host: string; port: number; trustProxy: boolean; shutdownTimeoutSeconds: number };
+  database: { url: string };
+  objectStore:
+    | { kind: "filesystem"; dir: string }
+    | { kind: "s3"; endpoint: string; port: number; useSSL: boolean; accessKey: string; secretKey: string; bucket: string; region: string; pathStyle: boolean };
+  uploads: { maxBytes: number };
+  api: { versions: string[] };
+  timeOffsetMinutes: number;
+  auth: { bcryptCost: number; cacheTtlSeconds: number; cacheMaxEntries: number; maxFailures: number; failureWindowSeconds: number };
+  log: { level: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent" };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join("\n  - ")}`);
+  }
+}
+
+/** The versions the original clients sent (v0.1 in 2024, v1.1.x in the GitBook and SDK, v1.2.x in 2025). */
+export const DEFAULT_API_VERSIONS = ["v0.1", "v1.1.1", "v1.1.2", "v1.1.3", "v1.1.4", "v1.1.5", "v1.2.0", "v1.2.1", "v1.2.2", "v1.2.3", "v1.2.4"];
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env): AppConfig {
+  const problems: string[] = [];
+  const read = new Reader(env, problems);
+
+  const objectStoreKind = read.oneOf("OBJECT_STORE", ["filesystem", "s3"], "filesystem");
+  const config: AppConfig = {
+    http: {
+      /** Address to listen on. */
+      host: read.string("HOST", "0.0.0.0"),
+      /** Port to listen on; 0 picks a free one. */
+      port: read.integer("PORT", 8080, 0, 65535),
+      /** Trust X-Forwarded-For from one proxy hop (behind an ingress). */
+      trustProxy: read.boolean("TRUST_PROXY", false),
+      /** How long shutdown waits for open requests. */
+      shutdownTimeoutSeconds: read.integer("SHUTDOWN_TIMEOUT_SECONDS", 20, 1, 600),
+    },
+    database: {
+      /** `file:<path>` for SQLite (the default) or `postgresql://...`. */
+      url: read.string("DATABASE_URL", "file:./data/argo-entrypoint.db"),
+    },
+    objectStore:
+      objectStoreKind === "s3"
+        ? {
+            kind: "s3",
+            endpoint: read.required("S3_ENDPOINT"),
+            port: read.integer("S3_PORT", 9000, 1, 65535),
+            useSSL: read.boolean("S3_USE_SSL", false),
+            accessKey: read.required("S3_ACCESS_KEY"),
+            secretKey: read.required("S3_SECRET_KEY"),
+            bucket: read.string("S3_BUCKET", "argo-entrypoint"),
+            region: read.string("S3_REGION", "us-east-1"),
+            pathStyle: read.boolean("S3_PATH_STYLE", true),
+          }
+        : { kind: "filesystem", dir: read.string("FILES_DIR", "./data/files") },
+    uploads: {
+      /** Largest accepted upload; larger ones get 413. Accepts 1024, 512MiB, 2GiB. */
+      maxBytes: read.bytes("MAX_UPLOAD_BYTES", 2 * 1024 ** 3),
+    },
+    api: { versions: read.list("API_VERSIONS", DEFAULT_API_VERSIONS) },
+    /** Offset shown in timestamps, like the original's +08:00. */
+    timeOffsetMinutes: read.offset("TIME_ZONE_OFFSET", "+00:00"),
+    auth: {
+      bcryptCost: read.integer("BCRYPT_COST", 12, 4, 15),
+      /** How long a verified access/secret pair skips bcrypt; 0 turns the cache off. */
+      cacheTtlSeconds: read.integer("AUTH_CACHE_TTL_SECONDS", 60, 0, 3600),
+      cacheMaxEntries: read.integer("AUTH_CACHE_MAX_ENTRIES", 10_000, 1, 1_000_000),
+      maxFailures: read.integer("AUTH_MAX_FAILURES", 10, 1, 10_000),
+      failureWindowSeconds: read.integer("AUTH_FAILURE_WINDOW_SECONDS", 300, 1, 86_400),
+    },
+    log: { level: read.oneOf("LOG_LEVEL", ["fatal", "error", "warn", "info", "debug", "trace", "silent"], "info") },
+  };
+  if (!/^(file:|postgres(ql)?:\/\/)/.test(config.database.url)) problems.push("DATABASE_URL must start with file: or postgresql://");
+  if (problems.length) throw new ConfigError(problems);
+  return config;
+}
+
+/** What may be logged: an allowlist, so a new secret setting can never leak by default. */
+export function presentConfig(config: AppConfig): Record<string, unknown> {
+  const store = config.objectStore;
+  return {
+    http: config.http,
+    database: { provider: config.database.url.startsWith("file:") ? "sqlite" : "postgresql" },
+    objectStore: store.kind === "s3" ? { kind: store.kind, endpoint: store.endpoint, port: store.port, bucket: store.bucket } : store,
+    uploads: config.uploads,
+    api: config.api,
+    timeOffsetMinutes: config.timeOffsetMinutes,
+    auth: { bcryptCost: config.auth.bcryptCost, cacheTtlSeconds: config.auth.cacheTtlSeconds },
+    log: config.log,
+  };
+}
+
+class Reader {
+  constructor(private readonly env: Env, private readonly problems: string[]) {}
+
+  private raw(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value.trim() === "" ? undefined : value.trim();
+  }
+
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  required(name: string): string {
+    const value = this.raw(name);
+    if (value === undefined) this.problems.push(`${name} is required`);
+    return value ?? "";
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+      this.problems.push(`${name} must be an integer from ${min} to ${max} (got "${value}")`);
+      return fallback;
+    }
+    return parsed;
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    const value = this.raw(name)?.toLowerCase();
+    if (value === undefined) return fallback;
+    if (["true", "1", "yes"].includes(value)) return true;
+    if (["false", "0", "no"].includes(value)) return false;
+    this.problems.push(`${name} must be true or false (got "${value}")`);
+    return fallback;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if ((allowed as readonly string[]).includes(value)) return value as T;
+    this.problems.push(`${name} must be one of ${allowed.join(", ")} (got "${value}")`);
+    return fallback;
+  }
+
+  list(name: string, fallback: string[]): string[] {
+    const value = this.raw(name);
+    return value === undefined ? fallback : value.split(",").map((v) => v.trim()).filter(Boolean);
+  }
+
+  bytes(name: string, fallback: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const match = /^(\d+)\s*(|B|KiB|MiB|GiB|TiB)$/i.exec(value);
+    const units: Record<string, number> = { "": 1, b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4 };
+    if (!match || Number(match[1]) <= 0) {
+      this.problems.push(`${name} must be a positive size such as 1048576, 512MiB or 2GiB (got "${value}")`);
+      return fallback;
+    }
+    return Number(match[1]) * units[match[2]!.toLowerCase()]!;
+  }
+
+  offset(name: string, fallback: string): number {
+    const value = this.raw(name) ?? fallback;
+    const match = /^([+-])(\d{2}):(\d{2})$/.exec(value);
+    if (!match || Number(match[2]) > 14 || Number(match[3]) > 59) {
+      this.problems.push(`${name} must look like +08:00 or -05:30 (got "${value}")`);
+      return 0;
+    }
+    return (match[1] === "-" ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3]));
+  }
+}

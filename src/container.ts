@@ -1,0 +1,83 @@
+/** The composition root: the only module that picks adapters and wires them to the domain. */
+import { AccountService } from "./domain/auth/account-service.js";
+import { CredentialVerifier } from "./domain/auth/credential-verifier.js";
+import { FailureThrottle } from "./domain/auth/failure-throttle.js";
+import { systemClock, type Clock } from "./domain/clock.js";
+import type { Database, Logger, ObjectStore } from "./domain/ports.js";
+import { PreparerService } from "./domain/registry/preparer-service.js";
+import { RegistryService } from "./domain/registry/registry-service.js";
+import { createPrismaClient, PrismaDatabase } from "./adapters/db/prisma-database.js";
+import { applyMigrations } from "./adapters/db/migrator.js";
+import { FilesystemObjectStore } from "./adapters/object-store/filesystem-object-store.js";
+import { MinioObjectStore } from "./adapters/object-store/minio-object-store.js";
+import { BcryptHasher } from "./adapters/security/bcrypt-hasher.js";
+import { randomIds } from "./adapters/security/random-ids.js";
+import { createApp } from "./app.js";
+import type { AppConfig } from "./config/config.js";
+import { Presenter } from "./http/presenters.js";
+import { registryRoutes } from "./http/routes/registry.routes.js";
+import { createLogger } from "./logging/logger.js";
+
+export interface Container {
+  app: ReturnType<typeof createApp>;
+  db: Database;
+  objects: ObjectStore;
+  accounts: AccountService;
+  verifier: CredentialVerifier;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+export interface ContainerOverrides {
+  logger?: Logger;
+  clock?: Clock;
+}
+
+export async function buildContainer(config: AppConfig, overrides: ContainerOverrides = {}): Promise<Container> {
+  const logger = overrides.logger ?? createLogger(config.log.level);
+  const clock = overrides.clock ?? systemClock;
+
+  await applyMigrations(config.database.url);
+  const db = new PrismaDatabase(createPrismaClient(config.database.url));
+  const objects = await createObjectStore(config);
+  const hasher = new BcryptHasher(config.auth.bcryptCost);
+  const throttle = new FailureThrottle(
+    { maxFailures: config.auth.maxFailures, windowSeconds: config.auth.failureWindowSeconds, maxTracked: 100_000 },
+    clock,
+  );
+  const verifier = new CredentialVerifier({
+    users: db.users, hasher, throttle, clock,
+    cache: { ttlSeconds: config.auth.cacheTtlSeconds, maxEntries: config.auth.cacheMaxEntries },
+  });
+  const accounts = new AccountService({ db, hasher, ids: randomIds, verifier });
+  const registry = new RegistryService({ db, objects, ids: randomIds });
+  const preparer = new PreparerService({ db, registry });
+  const present = new Presenter(config.timeOffsetMinutes);
+
+  const app = createApp({
+    routes: [...registryRoutes({ registry, preparer, present })],
+    verifier,
+    logger,
+    apiVersions: config.api.versions,
+    maxUploadBytes: config.uploads.maxBytes,
+    trustProxy: config.http.trustProxy,
+    readiness: async () => void (await db.organizations.count({})),
+  });
+
+  return { app, db, objects, accounts, verifier, logger, close: () => db.close() };
+}
+
+/** What the admin CLI needs: the database and account management, no HTTP or object store. */
+export async function buildAdminContainer(config: AppConfig): Promise<{ accounts: AccountService; close(): Promise<void> }> {
+  await applyMigrations(config.database.url);
+  const db = new PrismaDatabase(createPrismaClient(config.database.url));
+  return { accounts: new AccountService({ db, hasher: new BcryptHasher(config.auth.bcryptCost), ids: randomIds }), close: () => db.close() };
+}
+
+async function createObjectStore(config: AppConfig): Promise<ObjectStore> {
+  const settings = config.objectStore;
+  if (settings.kind === "filesystem") return new FilesystemObjectStore(settings.dir);
+  const store = new MinioObjectStore(settings);
+  await store.ensureBucket();
+  return store;
+}

@@ -1,0 +1,101 @@
+import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
+import type { Database, IdGenerator, SecretHasher } from "../ports.js";
+import { ROLES, type Role } from "../principal.js";
+import type { OrganizationRecord, UserRecord } from "../records.js";
+import type { CredentialVerifier } from "./credential-verifier.js";
+
+export interface IssuedCredentials {
+  user: UserRecord;
+  /** Shown once; only its bcrypt hash is stored. */
+  secretKey: string;
+}
+
+const ACCESS_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{2,63}$/;
+const MIN_SECRET_LENGTH = 8;
+
+/** Organizations and users: what the admin CLI (and the Helm chart's first-admin job) drive. */
+export class AccountService {
+  constructor(
+    private readonly deps: { db: Database; hasher: SecretHasher; ids: IdGenerator; verifier?: CredentialVerifier },
+  ) {}
+
+  async createOrganization(name: string): Promise<OrganizationRecord> {
+    if (!name.trim()) throw ValidationError.field("name", "must not be empty");
+    const existing = await this.deps.db.organizations.list({ name });
+    if (existing.length > 0) throw new ConflictError(`organization ${name} already exists`);
+    return this.deps.db.organizations.create({ uid: this.deps.ids.uid(), name });
+  }
+
+  async findOrganization(nameOrUid: string): Promise<OrganizationRecord> {
+    const byUid = await this.deps.db.organizations.find(nameOrUid);
+    const found = byUid ?? (await this.deps.db.organizations.list({ name: nameOrUid }))[0];
+    if (!found) throw new NotFoundError(`organization ${nameOrUid} not found`);
+    return found;
+  }
+
+  async createUser(input: { organization: string; accessKey: string; role: string; secretKey?: string }): Promise<IssuedCredentials> {
+    if (!ACCESS_KEY_PATTERN.test(input.accessKey)) {
+      throw ValidationError.field("access_key", "must be 3-64 characters of letters, digits, '.', '_', '@' or '-'");
+    }
+    const role = parseRole(input.role);
+    const organization = await this.findOrganization(input.organization);
+    if (await this.deps.db.users.findByAccessKey(input.accessKey)) throw new ConflictError(`user ${input.accessKey} already exists`);
+    const secretKey = input.secretKey ?? this.newSecret();
+    checkSecret(secretKey);
+    const user = await this.deps.db.users.create({
+      uid: this.deps.ids.uid(),
+      accessKey: input.accessKey,
+      secretHash: await this.deps.hasher.hash(secretKey),
+      secretVersion: 1,
+      role,
+      revokedAt: null,
+      organizationUid: organization.uid,
+    });
+    return { user, secretKey };
+  }
+
+  async rotateSecret(accessKey: string, secretKey?: string): Promise<IssuedCredentials> {
+    const user = await this.requireUser(accessKey);
+    const secret = secretKey ?? this.newSecret();
+    checkSecret(secret);
+    const updated = await this.deps.db.users.update(user.uid, {
+      secretHash: await this.deps.hasher.hash(secret),
+      secretVersion: user.secretVersion + 1,
+      revokedAt: null,
+    });
+    this.deps.verifier?.forget(user.uid);
+    return { user: updated, secretKey: secret };
+  }
+
+  async revoke(accessKey: string): Promise<UserRecord> {
+    const user = await this.requireUser(accessKey);
+    const updated = await this.deps.db.users.update(user.uid, { revokedAt: new Date(), secretVersion: user.secretVersion + 1 });
+    this.deps.verifier?.forget(user.uid);
+    return updated;
+  }
+
+  async listUsers(): Promise<Array<UserRecord & { organizationName: string }>> {
+    const [users, organizations] = await Promise.all([this.deps.db.users.list({}), this.deps.db.organizations.list({})]);
+    const names = new Map(organizations.map((o) => [o.uid, o.name]));
+    return users.map((u) => ({ ...u, organizationName: names.get(u.organizationUid) ?? "?" }));
+  }
+
+  private async requireUser(accessKey: string): Promise<UserRecord> {
+    const user = await this.deps.db.users.findByAccessKey(accessKey);
+    if (!user) throw new NotFoundError(`user ${accessKey} not found`);
+    return user;
+  }
+
+  private newSecret(): string {
+    return this.deps.ids.token(24);
+  }
+}
+
+function parseRole(role: string): Role {
+  if (!(ROLES as readonly string[]).includes(role)) throw ValidationError.field("role", `must be one of ${ROLES.join(", ")}`);
+  return role as Role;
+}
+
+function checkSecret(secret: string): void {
+  if (secret.length < MIN_SECRET_LENGTH) throw ValidationError.field("secret_key", `must be at least ${MIN_SECRET_LENGTH} characters`);
+}

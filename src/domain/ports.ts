@@ -1,0 +1,88 @@
+/** What the domain needs from the outside world. Implementations live in src/adapters. */
+import type { Readable } from "node:stream";
+import type {
+  ApplicationRecord, ConfigRecord, DatasetRecord, ImageRecord, ModelRecord, OrganizationRecord,
+  PipelineRecord, ProjectRecord, StoredFileRecord, TaskRecord, UserRecord,
+} from "./records.js";
+
+/** Equality (or membership) on stored fields: the only filtering the domain asks for. */
+export type Filter<R> = { [K in keyof R]?: R[K] | { in: R[K][] } };
+
+/** Keyset pagination over (createdAt, uid), oldest first. */
+export interface PageRequest {
+  limit: number;
+  after?: { createdAt: Date; uid: string };
+}
+
+export type NewRecord<R> = Omit<R, "createdAt"> & { createdAt?: Date };
+
+export interface EntityStore<R extends { uid: string; createdAt: Date }> {
+  find(uid: string): Promise<R | null>;
+  list(filter: Filter<R>, page?: PageRequest): Promise<R[]>;
+  count(filter: Filter<R>): Promise<number>;
+  create(record: NewRecord<R>): Promise<R>;
+  update(uid: string, patch: Partial<Omit<R, "uid">>): Promise<R>;
+  /** Throws ConflictError when other records still refer to it. */
+  delete(uid: string): Promise<void>;
+}
+
+export interface UserStore extends EntityStore<UserRecord> {
+  findByAccessKey(accessKey: string): Promise<UserRecord | null>;
+}
+
+export interface TaskStore extends EntityStore<TaskRecord> {
+  /** Active tasks (init, pending, running) that use the given uid as an input or output. */
+  countActiveUsing(uid: string): Promise<number>;
+}
+
+export interface Stores {
+  organizations: EntityStore<OrganizationRecord>;
+  users: UserStore;
+  files: EntityStore<StoredFileRecord>;
+  projects: EntityStore<ProjectRecord>;
+  applications: EntityStore<ApplicationRecord>;
+  pipelines: EntityStore<PipelineRecord>;
+  datasets: EntityStore<DatasetRecord>;
+  configs: EntityStore<ConfigRecord>;
+  images: EntityStore<ImageRecord>;
+  models: EntityStore<ModelRecord>;
+  tasks: TaskStore;
+}
+
+export interface Database extends Stores {
+  /** Runs `work` atomically: every write inside commits together or not at all. */
+  transaction<T>(work: (stores: Stores) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface ObjectInfo {
+  size: number;
+}
+
+export interface ObjectStore {
+  /** Streams `body` to `key`; the object appears whole or not at all. */
+  put(key: string, body: Readable, options?: { size?: number }): Promise<ObjectInfo>;
+  /** NotFoundError when absent. */
+  get(key: string): Promise<Readable>;
+  stat(key: string): Promise<ObjectInfo>;
+  /** Absent keys are ignored. */
+  remove(key: string): Promise<void>;
+}
+
+export interface SecretHasher {
+  hash(secret: string): Promise<string>;
+  verify(secret: string, hash: string): Promise<boolean>;
+}
+
+export interface Logger {
+  debug(fields: Record<string, unknown>, message: string): void;
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
+}
+
+export interface IdGenerator {
+  uid(): string;
+  /** A random token of `bytes` bytes, hex-encoded. */
+  token(bytes: number): string;
+}

@@ -1,0 +1,115 @@
+/** Stored shapes, as the domain sees them. Adapters map their rows to exactly these. */
+import type { Role } from "./principal.js";
+
+interface Owned {
+  uid: string;
+  createdAt: Date;
+  organizationUid: string;
+}
+interface Described extends Owned {
+  name: string;
+  description: string;
+}
+
+export interface OrganizationRecord {
+  uid: string;
+  name: string;
+  createdAt: Date;
+}
+export interface UserRecord {
+  uid: string;
+  accessKey: string;
+  secretHash: string;
+  secretVersion: number;
+  role: Role;
+  revokedAt: Date | null;
+  createdAt: Date;
+  organizationUid: string;
+}
+export interface StoredFileRecord {
+  uid: string;
+  storageKey: string;
+  extension: string;
+  size: number;
+  createdAt: Date;
+}
+export interface ProjectRecord extends Described {}
+export interface ApplicationRecord extends Described {
+  projectUid: string;
+}
+export const PIPELINE_TYPES = ["preprocessing", "training", "retrain", "tuning", "evaluation"] as const;
+export type PipelineType = (typeof PIPELINE_TYPES)[number];
+export interface PipelineRecord extends Described {
+  type: PipelineType;
+  applicationUid: string;
+  fileUid: string;
+}
+export type DatasetScope = "project" | "application";
+export type DatasetStatus = "available" | "unavailable";
+export interface DatasetRecord extends Described {
+  scope: DatasetScope;
+  type: string;
+  status: DatasetStatus;
+  projectUid: string | null;
+  applicationUid: string | null;
+  fileUid: string | null;
+  extension: string;
+}
+export interface ConfigRecord extends Described {
+  /** JSON text of an object. */
+  data: string;
+  pipelineUid: string;
+}
+export const IMAGE_SEQUENCES = ["download", "running", "upload"] as const;
+export type ImageSequence = (typeof IMAGE_SEQUENCES)[number];
+export interface ImageRecord extends Described {
+  sequence: ImageSequence;
+  pipelineUid: string;
+  fileUid: string;
+}
+export const MODEL_STATUSES = ["unavailable", "unpublish", "publish"] as const;
+export type ModelStatus = (typeof MODEL_STATUSES)[number];
+export interface ModelRecord extends Described {
+  type: string;
+  inputFormat: string;
+  outputFormat: string;
+  status: ModelStatus;
+  version: number;
+  accuracy: number | null;
+  accessToken: string;
+  source: string | null;
+  applicationUid: string;
+  agentUid: string | null;
+  fileUid: string | null;
+  extension: string;
+}
+
+export const TASK_STATUSES = ["init", "pending", "running", "success", "fail", "init error"] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+export const ACTIVE_TASK_STATUSES: readonly TaskStatus[] = ["init", "pending", "running"];
+export type ExecuteStep = "prepare_file" | "generate_file" | "execute_pipeline" | "run_task";
+export type TaskKind = "preprocessing" | "training" | "optimization" | "evaluation";
+
+export interface TaskRecord extends Described {
+  kind: TaskKind;
+  status: TaskStatus;
+  executeStep: ExecuteStep;
+  statusMessage: string;
+  updatedAt: Date;
+  finishedAt: Date | null;
+  createdByUid: string;
+  pipelineUid: string;
+  downloadImageUid: string;
+  runningImageUid: string;
+  uploadImageUid: string;
+  configUid: string;
+  datasetUid: string;
+  baseModelUid: string | null;
+  outputDatasetUid: string | null;
+  outputModelUid: string | null;
+  resources: string;
+  engine: string;
+  workflowName: string | null;
+  workflowUid: string | null;
+  resubmittedFrom: string | null;
+}

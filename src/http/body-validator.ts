@@ -1,0 +1,43 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import addFormatsModule from "ajv-formats";
+import { ValidationError, type FieldProblem } from "../domain/errors.js";
+
+// ajv-formats is CommonJS; under ESM its plugin may arrive wrapped in `default`.
+type FormatsPlugin = (ajv: Ajv) => Ajv;
+const addFormats = ((addFormatsModule as unknown as { default?: FormatsPlugin }).default ?? addFormatsModule) as unknown as FormatsPlugin;
+
+/**
+ * One ajv instance per body kind, every schema compiled once at start-up. Multipart fields
+ * arrive as strings, so that instance coerces them to the schema's types.
+ */
+export class BodyValidator {
+  private readonly json = addFormats(new Ajv({ allErrors: true, strict: false }));
+  private readonly form = addFormats(new Ajv({ allErrors: true, strict: false, coerceTypes: true }));
+  private readonly compiled = new Map<string, ValidateFunction>();
+
+  compile(key: string, schema: Record<string, unknown>, kind: "json" | "multipart"): void {
+    this.compiled.set(`${kind}:${key}`, (kind === "json" ? this.json : this.form).compile(schema));
+  }
+
+  /** Validates in place (coercion may rewrite fields); throws ValidationError listing every problem. */
+  validate(key: string, kind: "json" | "multipart", body: Record<string, unknown>): void {
+    const validate = this.compiled.get(`${kind}:${key}`);
+    if (!validate) throw new Error(`no schema compiled for ${kind}:${key}`);
+    if (validate(body)) return;
+    const problems = (validate.errors ?? []).map(toProblem);
+    throw new ValidationError(`Invalid request: ${problems.map((p) => `${p.field} ${p.message}`).join("; ")}`, { problems });
+  }
+}
+
+function toProblem(error: ErrorObject): FieldProblem {
+  const path = error.instancePath.split("/").filter(Boolean).join(".");
+  if (error.keyword === "required") {
+    const missing = (error.params as { missingProperty: string }).missingProperty;
+    return { field: path ? `${path}.${missing}` : missing, message: "is required" };
+  }
+  if (error.keyword === "not") return { field: path, message: "is no longer accepted; address the file by the uid of its dataset, pipeline, build file or model" };
+  if (error.keyword === "enum") {
+    return { field: path, message: `must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.join(", ")}` };
+  }
+  return { field: path || "body", message: error.message ?? "is invalid" };
+}

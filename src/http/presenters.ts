@@ -1,0 +1,70 @@
+/** Records as the original API showed them: snake_case, `f_` foreign keys, offset timestamps. */
+import { formatTimestamp } from "../domain/clock.js";
+import type {
+  ApplicationRecord, ConfigRecord, DatasetRecord, ImageRecord, ModelRecord, OrganizationRecord, PipelineRecord,
+  ProjectRecord, StoredFileRecord,
+} from "../domain/records.js";
+import type { WithFile } from "../domain/registry/registry-service.js";
+import { keyDirectory } from "../domain/registry/storage-keys.js";
+
+export class Presenter {
+  constructor(private readonly offsetMinutes: number) {}
+
+  time(date: Date | null): string | null {
+    return date ? formatTimestamp(date, this.offsetMinutes) : null;
+  }
+
+  organization(o: OrganizationRecord) {
+    return { uid: o.uid, created_time: this.time(o.createdAt), name: o.name };
+  }
+
+  project(p: ProjectRecord) {
+    return { uid: p.uid, created_time: this.time(p.createdAt), name: p.name, description: p.description, f_organization_uid: p.organizationUid };
+  }
+
+  application(a: ApplicationRecord) {
+    return { uid: a.uid, created_time: this.time(a.createdAt), name: a.name, description: a.description, f_project_uid: a.projectUid };
+  }
+
+  file(f: StoredFileRecord | null) {
+    return f ? { uid: f.uid, created_time: this.time(f.createdAt), path: keyDirectory(f.storageKey), extension: f.extension, size: f.size } : null;
+  }
+
+  pipeline({ record: p, file }: WithFile<PipelineRecord>) {
+    return {
+      uid: p.uid, created_time: this.time(p.createdAt), name: p.name, description: p.description, type: p.type,
+      f_file_uid: this.file(file), f_application_uid: p.applicationUid,
+    };
+  }
+
+  dataset({ record: d, file }: WithFile<DatasetRecord>) {
+    return {
+      uid: d.uid, created_time: this.time(d.createdAt), name: d.name, description: d.description, type: d.type, status: d.status,
+      f_file_uid: this.file(file),
+      ...(d.scope === "project" ? { f_project_uid: d.projectUid } : { f_application_uid: d.applicationUid }),
+    };
+  }
+
+  config(c: ConfigRecord) {
+    return {
+      uid: c.uid, created_time: this.time(c.createdAt), name: c.name, description: c.description,
+      data: JSON.parse(c.data) as unknown, f_pipeline_uid: c.pipelineUid,
+    };
+  }
+
+  image({ record: i, file }: WithFile<ImageRecord>) {
+    return {
+      uid: i.uid, created_time: this.time(i.createdAt), name: i.name, description: i.description, sequence: i.sequence,
+      f_file_uid: this.file(file), f_pipeline_uid: i.pipelineUid,
+    };
+  }
+
+  model({ record: m, file }: WithFile<ModelRecord>) {
+    return {
+      uid: m.uid, created_time: this.time(m.createdAt), name: m.name, description: m.description, type: m.type,
+      model_input_format: m.inputFormat, model_output_format: m.outputFormat, status: m.status, version: m.version,
+      accuracy: m.accuracy, access_token: m.accessToken, source: m.source, file_extension: m.extension,
+      f_file_uid: this.file(file), f_application_uid: m.applicationUid, f_agent_uid: m.agentUid,
+    };
+  }
+}

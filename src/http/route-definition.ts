@@ -1,0 +1,55 @@
+import type { Readable } from "node:stream";
+import type { PageRequest } from "../domain/ports.js";
+import type { Principal } from "../domain/principal.js";
+import type { Upload } from "../domain/registry/registry-service.js";
+
+export interface RouteContext {
+  principal: Principal;
+  /** The body, validated against the route's schema; credentials already removed. */
+  body: Record<string, unknown>;
+  /** The multipart file part, still streaming. */
+  file?: Upload;
+  /** Set when the client asked for a page (`limit`, `cursor`). */
+  page?: PageRequest;
+  headers: Record<string, string | string[] | undefined>;
+  /** Aborted when the client goes away. */
+  signal: AbortSignal;
+}
+
+export type RouteResult =
+  | { kind: "json"; status?: number; detail: string; data: unknown; next?: { createdAt: Date; uid: string } }
+  | { kind: "download"; filename: string; size?: number; contentType?: string; stream: Readable };
+
+export interface RouteDefinition {
+  key: string;
+  /** The original's Service/action, for the route listing and logs. */
+  action: string;
+  /** multipart routes also take JSON when their file is optional. */
+  body: "json" | "multipart";
+  file?: "required" | "optional";
+  /** JSON Schema of the body (credentials excluded). */
+  schema: Record<string, unknown>;
+  paginated?: boolean;
+  handle(context: RouteContext): Promise<RouteResult>;
+}
+
+// ---- small schema builders, so each route's fields read like the original's field table ----
+
+export const UUID = { type: "string", format: "uuid" } as const;
+export const TEXT = { type: "string", maxLength: 10_000 } as const;
+/** A field the original accepted and this service refuses on purpose (e.g. raw storage paths). */
+export const RETIRED = { not: {} } as const;
+export const NAME = { type: "string", minLength: 1, maxLength: 255 } as const;
+
+/** An object schema: `required` fields first, then optional ones. Unknown fields are allowed, as the original's clients send extras. */
+export function fields(required: Record<string, unknown>, optional: Record<string, unknown> = {}): Record<string, unknown> {
+  return { type: "object", required: Object.keys(required), properties: { ...required, ...optional } };
+}
+
+export function enumOf(values: readonly string[]): Record<string, unknown> {
+  return { type: "string", enum: [...values] };
+}
+
+export function json(detail: string, data: unknown, status = 200): RouteResult {
+  return { kind: "json", status, detail, data };
+}
