@@ -41,12 +41,11 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
   const db = new PrismaDatabase(createPrismaClient(config.database.url));
   const objects = await createObjectStore(config);
   const hasher = new BcryptHasher(config.auth.bcryptCost);
-  const throttle = new FailureThrottle(
-    { maxFailures: config.auth.maxFailures, windowSeconds: config.auth.failureWindowSeconds, maxTracked: 100_000 },
-    clock,
-  );
+  const throttle = (maxFailures: number) => new FailureThrottle({ maxFailures, windowSeconds: config.auth.failureWindowSeconds, maxTracked: 100_000 }, clock);
   const verifier = new CredentialVerifier({
-    users: db.users, hasher, throttle, clock,
+    users: db.users, hasher, clock,
+    keyThrottle: throttle(config.auth.maxFailuresPerKey),
+    addressThrottle: throttle(config.auth.maxFailuresPerAddress),
     cache: { ttlSeconds: config.auth.cacheTtlSeconds, maxEntries: config.auth.cacheMaxEntries },
   });
   const accounts = new AccountService({ db, hasher, ids: randomIds, verifier });

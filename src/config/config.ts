@@ -11,7 +11,7 @@ export interface AppConfig {
   uploads: { maxBytes: number };
   api: { versions: string[] };
   timeOffsetMinutes: number;
-  auth: { bcryptCost: number; cacheTtlSeconds: number; cacheMaxEntries: number; maxFailures: number; failureWindowSeconds: number };
+  auth: { bcryptCost: number; cacheTtlSeconds: number; cacheMaxEntries: number; maxFailuresPerKey: number; maxFailuresPerAddress: number; failureWindowSeconds: number };
   log: { level: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent" };
 }
 
@@ -72,7 +72,9 @@ export function loadConfig(env: Env): AppConfig {
       /** How long a verified access/secret pair skips bcrypt; 0 turns the cache off. */
       cacheTtlSeconds: read.integer("AUTH_CACHE_TTL_SECONDS", 60, 0, 3600),
       cacheMaxEntries: read.integer("AUTH_CACHE_MAX_ENTRIES", 10_000, 1, 1_000_000),
-      maxFailures: read.integer("AUTH_MAX_FAILURES", 10, 1, 10_000),
+      /** Failed sign-ins per access key, then per client address, before 429 until the window ends. */
+      maxFailuresPerKey: read.integer("AUTH_MAX_FAILURES_PER_KEY", 10, 1, 10_000),
+      maxFailuresPerAddress: read.integer("AUTH_MAX_FAILURES_PER_ADDRESS", 100, 1, 100_000),
       failureWindowSeconds: read.integer("AUTH_FAILURE_WINDOW_SECONDS", 300, 1, 86_400),
     },
     log: { level: read.oneOf("LOG_LEVEL", ["fatal", "error", "warn", "info", "debug", "trace", "silent"], "info") },

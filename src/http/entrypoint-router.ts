@@ -16,8 +16,6 @@ export interface EntrypointRouterOptions {
   logger: Logger;
 }
 
-const PAGE_FIELDS = { limit: { type: "integer", minimum: 1, maximum: 1000 }, cursor: { type: "string", maxLength: 200 } };
-
 /**
  * `POST /api/<version>/entrypoint/Router/parse/<routeKey>`: looks the key up in the route
  * table, authenticates, validates the body and runs the route's handler. Every answer is the
@@ -28,9 +26,8 @@ export function entrypointRouter(options: EntrypointRouterOptions): express.Rout
   if (table.size !== options.routes.length) throw new Error("duplicate route key in the route table");
   const validator = new BodyValidator();
   for (const route of options.routes) {
-    const schema = route.paginated ? withPageFields(route.schema) : route.schema;
-    validator.compile(route.key, schema, "json");
-    if (route.body === "multipart") validator.compile(route.key, schema, "multipart");
+    validator.compile(route.key, route.schema, "json");
+    if (route.body === "multipart") validator.compile(route.key, route.schema, "multipart");
   }
   const versions = new Set(options.apiVersions);
   const parseJson = express.json({ limit: "1mb", type: ["application/json", "application/*+json"] });
@@ -107,10 +104,6 @@ async function send(response: Response, result: RouteResult): Promise<void> {
   response.setHeader("Content-Disposition", `attachment; filename="${result.filename.replace(/["\\\r\n]/g, "_")}"`);
   if (result.size !== undefined) response.setHeader("Content-Length", String(result.size));
   await pipeline(result.stream, response);
-}
-
-function withPageFields(schema: Record<string, unknown>): Record<string, unknown> {
-  return { ...schema, properties: { ...(schema.properties as object), ...PAGE_FIELDS } };
 }
 
 function takePage(body: Record<string, unknown>): PageRequest | undefined {

@@ -40,15 +40,18 @@ export class CredentialVerifier {
     private readonly deps: {
       users: UserStore;
       hasher: SecretHasher;
-      throttle: FailureThrottle;
+      /** Failures per access key: strict. */
+      keyThrottle: FailureThrottle;
+      /** Failures per client address: looser, since many users may share one address. */
+      addressThrottle: FailureThrottle;
       clock: Clock;
       cache: VerificationCacheSettings;
     },
   ) {}
 
   async verify(credentials: Credentials, clientAddress: string): Promise<Principal> {
-    const subjects = [`key:${credentials.accessKey}`, `addr:${clientAddress}`];
-    this.deps.throttle.assertAllowed(subjects);
+    this.deps.keyThrottle.assertAllowed(credentials.accessKey);
+    this.deps.addressThrottle.assertAllowed(clientAddress);
 
     const user = await this.deps.users.findByAccessKey(credentials.accessKey);
     const cacheKey = this.cacheKey(credentials);
@@ -63,10 +66,11 @@ export class CredentialVerifier {
       : await this.deps.hasher.verify(credentials.secretKey, await this.decoy()).then(() => false);
     if (!user || !matches || user.revokedAt) {
       this.cache.delete(cacheKey);
-      this.deps.throttle.recordFailure(subjects);
+      this.deps.keyThrottle.recordFailure(credentials.accessKey);
+      this.deps.addressThrottle.recordFailure(clientAddress);
       throw new AuthenticationError(INVALID);
     }
-    this.deps.throttle.reset(subjects[0]!);
+    this.deps.keyThrottle.reset(credentials.accessKey);
     this.remember(cacheKey, { userUid: user.uid, secretVersion: user.secretVersion, expiresAt: now + this.deps.cache.ttlSeconds * 1000 });
     return toPrincipal(user);
   }

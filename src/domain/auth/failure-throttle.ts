@@ -23,26 +23,22 @@ export class FailureThrottle {
 
   constructor(private readonly settings: ThrottleSettings, private readonly clock: Clock) {}
 
-  /** Throws RateLimitedError when any subject is blocked. */
-  assertAllowed(subjects: string[]): void {
+  /** Throws RateLimitedError while the subject is blocked. */
+  assertAllowed(subject: string): void {
     const now = this.clock.now().getTime();
-    for (const subject of subjects) {
-      const window = this.current(subject, now);
-      if (window && window.failures >= this.settings.maxFailures) {
-        const retryAfter = Math.max(1, Math.ceil((window.startedAt + this.settings.windowSeconds * 1000 - now) / 1000));
-        throw new RateLimitedError("Too many failed authentication attempts; try again later", retryAfter);
-      }
+    const window = this.current(subject, now);
+    if (window && window.failures >= this.settings.maxFailures) {
+      const retryAfter = Math.max(1, Math.ceil((window.startedAt + this.settings.windowSeconds * 1000 - now) / 1000));
+      throw new RateLimitedError("Too many failed authentication attempts; try again later", retryAfter);
     }
   }
 
-  recordFailure(subjects: string[]): void {
+  recordFailure(subject: string): void {
     const now = this.clock.now().getTime();
-    for (const subject of subjects) {
-      const window = this.current(subject, now) ?? { startedAt: now, failures: 0 };
-      window.failures += 1;
-      this.windows.delete(subject); // re-insert: Map order doubles as least-recently-failed order
-      this.windows.set(subject, window);
-    }
+    const window = this.current(subject, now) ?? { startedAt: now, failures: 0 };
+    window.failures += 1;
+    this.windows.delete(subject); // re-insert: Map order doubles as least-recently-failed order
+    this.windows.set(subject, window);
     while (this.windows.size > this.settings.maxTracked) {
       const oldest = this.windows.keys().next().value as string;
       this.windows.delete(oldest);

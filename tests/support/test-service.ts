@@ -1,0 +1,62 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Writable } from "node:stream";
+import supertest from "supertest";
+import { loadConfig, type AppConfig } from "../../src/config/config.js";
+import { buildContainer, type Container } from "../../src/container.js";
+import { createLogger } from "../../src/logging/logger.js";
+import { createTestDatabase } from "./test-database.js";
+
+export const API = "/api/v1.2.4/entrypoint/Router/parse";
+
+export interface TestUser {
+  accessKey: string;
+  secretKey: string;
+  organizationUid: string;
+  userUid: string;
+}
+
+export interface TestService {
+  container: Container;
+  config: AppConfig;
+  http: ReturnType<typeof supertest>;
+  /** Every log line the service wrote, for "never logs secrets" checks. */
+  logs: string[];
+  filesDir: string;
+  user(options?: { organization?: string; role?: "admin" | "member" }): Promise<TestUser>;
+  /** POST a JSON body to a route key, with the user's credentials in the body like the original's clients. */
+  post(key: string, user: TestUser, body?: Record<string, unknown>): supertest.Test;
+  close(): Promise<void>;
+}
+
+/** The real service (real database, real object store, real HTTP stack) with test-sized settings. */
+export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
+  const database = await createTestDatabase();
+  const filesDir = mkdtempSync(path.join(os.tmpdir(), "argo-entrypoint-files-"));
+  const config = loadConfig({ DATABASE_URL: database.url, FILES_DIR: filesDir, BCRYPT_COST: "4", LOG_LEVEL: "debug", ...env });
+  const logs: string[] = [];
+  const sink = new Writable({ write: (chunk, _encoding, done) => (logs.push(String(chunk)), done()) });
+  const container = await buildContainer(config, { logger: createLogger("debug", sink) });
+  const http = supertest(container.app);
+  const organizations = new Map<string, string>();
+  let counter = 0;
+
+  return {
+    container, config, http, logs, filesDir,
+    async user({ organization = "lab", role = "member" } = {}) {
+      if (!organizations.has(organization)) organizations.set(organization, (await container.accounts.createOrganization(organization)).uid);
+      counter += 1;
+      const { user, secretKey } = await container.accounts.createUser({ organization, accessKey: `user${counter}-${organization}`, role });
+      return { accessKey: user.accessKey, secretKey, organizationUid: user.organizationUid, userUid: user.uid };
+    },
+    post(key, user, body = {}) {
+      return http.post(`${API}/${key}`).send({ access_key: user.accessKey, secret_key: user.secretKey, ...body });
+    },
+    async close() {
+      await container.close();
+      await database.drop();
+      rmSync(filesDir, { recursive: true, force: true });
+    },
+  };
+}
