@@ -7,7 +7,7 @@ export interface AppConfig {
   database: { url: string };
   objectStore:
     | { kind: "filesystem"; dir: string }
-    | { kind: "s3"; endpoint: string; port: number; useSSL: boolean; accessKey: string; secretKey: string; bucket: string; region: string; pathStyle: boolean };
+    | { kind: "s3"; endpoint: string; port: number; useSSL: boolean; accessKey: string; secretKey: string; bucket: string; region: string; pathStyle: boolean; partSize: number };
   uploads: { maxBytes: number };
   api: { versions: string[] };
   timeOffsetMinutes: number;
@@ -23,6 +23,9 @@ export class ConfigError extends Error {
 
 /** The versions the original clients sent (v0.1 in 2024, v1.1.x in the GitBook and SDK, v1.2.x in 2025). */
 export const DEFAULT_API_VERSIONS = ["v0.1", "v1.1.1", "v1.1.2", "v1.1.3", "v1.1.4", "v1.1.5", "v1.2.0", "v1.2.1", "v1.2.2", "v1.2.3", "v1.2.4"];
+
+/** S3's limit for one PUT. */
+const S3_SINGLE_PUT_LIMIT = 5 * 1024 ** 3;
 
 type Env = Record<string, string | undefined>;
 
@@ -58,6 +61,8 @@ export function loadConfig(env: Env): AppConfig {
             bucket: read.string("S3_BUCKET", "argo-entrypoint"),
             region: read.string("S3_REGION", "us-east-1"),
             pathStyle: read.boolean("S3_PATH_STYLE", true),
+            /** Objects larger than this go up as multipart uploads (5MiB-5GiB). */
+            partSize: read.bytes("S3_PART_SIZE", 64 * 1024 ** 2),
           }
         : { kind: "filesystem", dir: read.string("FILES_DIR", "./data/files") },
     uploads: {
@@ -79,6 +84,11 @@ export function loadConfig(env: Env): AppConfig {
     },
     log: { level: read.oneOf("LOG_LEVEL", ["fatal", "error", "warn", "info", "debug", "trace", "silent"], "info") },
   };
+  const store = config.objectStore;
+  if (store.kind === "s3" && (store.partSize < 5 * 1024 ** 2 || store.partSize > 5 * 1024 ** 3)) problems.push("S3_PART_SIZE must be from 5MiB to 5GiB");
+  if (config.objectStore.kind === "s3" && config.uploads.maxBytes > S3_SINGLE_PUT_LIMIT) {
+    problems.push("MAX_UPLOAD_BYTES must be at most 5GiB with OBJECT_STORE=s3 (objects are sent as one streamed PUT)");
+  }
   if (!/^(file:|postgres(ql)?:\/\/)/.test(config.database.url)) problems.push("DATABASE_URL must start with file: or postgresql://");
   if (problems.length) throw new ConfigError(problems);
   return config;

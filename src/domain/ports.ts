@@ -61,7 +61,7 @@ export interface ObjectInfo {
 
 export interface ObjectStore {
   /** Streams `body` to `key`; the object appears whole or not at all. */
-  put(key: string, body: Readable, options?: { size?: number }): Promise<ObjectInfo>;
+  put(key: string, body: Readable): Promise<ObjectInfo>;
   /** NotFoundError when absent. */
   get(key: string): Promise<Readable>;
   stat(key: string): Promise<ObjectInfo>;

@@ -1,5 +1,7 @@
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, rm, stat } from "node:fs/promises";
+import http from "node:http";
+import https from "node:https";
 import os from "node:os";
 import path from "node:path";
 import type { Readable } from "node:stream";
@@ -20,10 +22,14 @@ export interface S3Settings {
   pathStyle: boolean;
 }
 
+const PRESIGNED_PUT_SECONDS = 15 * 60;
+
 /**
- * Objects in an S3/MinIO bucket. An upload of unknown size is first spooled to a temporary
- * file (streamed, never held in memory) so the object is sent as one PUT of known size: that
- * works on every S3 implementation and never leaves a half-finished multipart upload behind.
+ * Objects in an S3/MinIO bucket. minio-js reads a whole object (up to its part size) into
+ * memory before a PUT, so uploads go another way: the body is spooled to a temporary file
+ * (streamed), then streamed to a presigned PUT URL with a known Content-Length. Nothing is
+ * held in memory, the object appears whole or not at all, and no multipart upload is left
+ * behind. Reads use minio's own streaming getObject.
  */
 export class MinioObjectStore implements ObjectStore {
   private readonly client: Minio.Client;
@@ -41,18 +47,15 @@ export class MinioObjectStore implements ObjectStore {
     }
   }
 
-  async put(key: string, body: Readable, options: { size?: number } = {}): Promise<ObjectInfo> {
+  async put(key: string, body: Readable): Promise<ObjectInfo> {
     assertSafeKey(key);
-    if (options.size !== undefined) {
-      await this.call(() => this.client.putObject(this.settings.bucket, key, body, options.size));
-      return { size: options.size };
-    }
     const dir = await mkdtemp(path.join(os.tmpdir(), "argo-entrypoint-upload-"));
     const spool = path.join(dir, "object");
     try {
       await pipeline(body, createWriteStream(spool));
       const { size } = await stat(spool);
-      await this.call(() => this.client.putObject(this.settings.bucket, key, createReadStream(spool), size));
+      const url = await this.call(() => this.client.presignedPutObject(this.settings.bucket, key, PRESIGNED_PUT_SECONDS));
+      await this.call(() => streamingPut(url, spool, size));
       return { size };
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -85,4 +88,18 @@ export class MinioObjectStore implements ObjectStore {
       throw new UpstreamError("the object store is unavailable", { cause: error });
     }
   }
+}
+
+function streamingPut(url: string, file: string, size: number): Promise<void> {
+  const transport = url.startsWith("https:") ? https : http;
+  return new Promise((resolve, reject) => {
+    const request = transport.request(url, { method: "PUT", headers: { "Content-Length": String(size) } }, (response) => {
+      const status = response.statusCode ?? 0;
+      const detail: Buffer[] = [];
+      response.on("data", (chunk: Buffer) => detail.length < 16 && detail.push(chunk));
+      response.on("end", () => (status >= 200 && status < 300 ? resolve() : reject(new Error(`S3 PUT answered ${status}: ${Buffer.concat(detail).toString().slice(0, 500)}`))));
+    });
+    request.on("error", reject);
+    createReadStream(file).on("error", reject).pipe(request);
+  });
 }

@@ -12,8 +12,6 @@ import { checkExtension, objectKey } from "./storage-keys.js";
 
 export interface Upload {
   stream: Readable;
-  /** Known only when the client declared it; the store counts the bytes either way. */
-  size?: number;
 }
 
 /** A record together with its stored file, as responses show it. */
@@ -373,7 +371,7 @@ export class RegistryService {
 
   /** Writes the object first, then the metadata; a failed metadata write removes the object. */
   private async storeThenRecord<R>(key: string, extension: string, upload: Upload, record: (stores: Stores, file: StoredFileRecord) => Promise<R>): Promise<WithFile<R>> {
-    const info = await this.deps.objects.put(key, upload.stream, upload.size === undefined ? {} : { size: upload.size });
+    const info = await this.deps.objects.put(key, upload.stream);
     try {
       return await this.deps.db.transaction(async (stores) => {
         const file = await stores.files.create({ uid: this.deps.ids.uid(), storageKey: key, extension, size: info.size });
@@ -395,7 +393,7 @@ export class RegistryService {
       if (!file) throw new ConflictError(`${entity} ${uid} has no file to replace yet`);
       await this.refuseWhileInUse(uid, entity);
       // The store replaces the object atomically, so a failed upload leaves the old file intact.
-      const info = await this.deps.objects.put(file.storageKey, input.file.stream, input.file.size === undefined ? {} : { size: input.file.size });
+      const info = await this.deps.objects.put(file.storageKey, input.file.stream);
       file = await this.deps.db.files.update(file.uid, { size: info.size });
     }
     const described = pick(input);
