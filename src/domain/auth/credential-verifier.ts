@@ -32,6 +32,8 @@ const INVALID = "Invalid access_key or secret_key";
  */
 export class CredentialVerifier {
   private readonly cache = new Map<string, CachedVerification>();
+  /** Checks under way, so a burst of requests with one new pair pays for bcrypt once. */
+  private readonly inFlight = new Map<string, Promise<boolean>>();
   private readonly cacheKeySecret = randomBytes(32);
   /** Compared against for unknown users, so they cost the same time as a wrong secret. */
   private decoyHash: Promise<string> | undefined;
@@ -61,9 +63,7 @@ export class CredentialVerifier {
       return toPrincipal(user);
     }
 
-    const matches = user
-      ? await this.deps.hasher.verify(credentials.secretKey, user.secretHash)
-      : await this.deps.hasher.verify(credentials.secretKey, await this.decoy()).then(() => false);
+    const matches = user ? await this.checkOnce(cacheKey, credentials.secretKey, user.secretHash) : await this.hasherDecoy(credentials.secretKey);
     if (!user || !matches || user.revokedAt) {
       this.cache.delete(cacheKey);
       this.deps.keyThrottle.recordFailure(credentials.accessKey);
@@ -73,6 +73,22 @@ export class CredentialVerifier {
     this.deps.keyThrottle.reset(credentials.accessKey);
     this.remember(cacheKey, { userUid: user.uid, secretVersion: user.secretVersion, expiresAt: now + this.deps.cache.ttlSeconds * 1000 });
     return toPrincipal(user);
+  }
+
+  private checkOnce(cacheKey: string, secret: string, hash: string): Promise<boolean> {
+    if (this.deps.cache.ttlSeconds <= 0) return this.deps.hasher.verify(secret, hash);
+    const key = `${cacheKey}:${hash}`;
+    let check = this.inFlight.get(key);
+    if (!check) {
+      check = this.deps.hasher.verify(secret, hash).finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, check);
+    }
+    return check;
+  }
+
+  private async hasherDecoy(secret: string): Promise<false> {
+    await this.deps.hasher.verify(secret, await this.decoy());
+    return false;
   }
 
   /** Drops every cached verification of a user (after rotation or revocation in this process). */

@@ -1,0 +1,48 @@
+import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import { runCli } from "../../src/cli.js";
+import { createTestDatabase } from "../support/test-database.js";
+
+describe("Admin CLI", () => {
+  let database: { url: string; drop(): Promise<void> };
+  const env = () => ({ DATABASE_URL: database.url, BCRYPT_COST: "4" });
+  const run = async (...argv: string[]) => {
+    const lines: string[] = [];
+    const code = await runCli(argv, env(), (line) => lines.push(line));
+    return { code, output: lines.join("\n") };
+  };
+
+  beforeAll(async () => (database = await createTestDatabase()));
+  afterAll(() => database.drop());
+
+  test("When migrations are applied twice, then the second run has nothing to do", async () => {
+    expect((await run("migrate")).output).toMatch(/applied: 0001_init/);
+    expect((await run("migrate")).output).toBe("database is up to date");
+  });
+
+  test("When an organization and a user are created, then the secret is printed once and only its hash stored", async () => {
+    const organization = JSON.parse((await run("org", "create", "lab")).output);
+    expect(organization.name).toBe("lab");
+    const created = await run("user", "create", "--org", "lab", "--access-key", "user1", "--role", "admin");
+    expect(created.code).toBe(0);
+    const user = JSON.parse(created.output);
+    expect(user).toMatchObject({ access_key: "user1", role: "admin", organization_uid: organization.uid });
+    expect(user.secret_key).toMatch(/^[0-9a-f]{48}$/);
+    const listed = (await run("user", "list")).output;
+    expect(JSON.parse(listed)).toEqual([{ uid: user.uid, access_key: "user1", role: "admin", organization: "lab", revoked: false }]);
+    expect(listed).not.toContain(user.secret_key);
+  });
+
+  test("When a secret is rotated and then revoked, then the list shows it", async () => {
+    const rotated = JSON.parse((await run("user", "rotate", "user1")).output);
+    expect(rotated.secret_key).toMatch(/^[0-9a-f]{48}$/);
+    expect(JSON.parse((await run("user", "revoke", "user1")).output)).toEqual({ access_key: "user1", revoked: true });
+    expect(JSON.parse((await run("user", "list")).output)[0].revoked).toBe(true);
+  });
+
+  test("When a command is incomplete or the user exists, then it fails clearly", async () => {
+    expect((await run("user", "create", "--org", "lab")).code).toBe(2);
+    await expect(run("user", "create", "--org", "lab", "--access-key", "user1")).rejects.toThrow("user user1 already exists");
+    await expect(run("user", "create", "--org", "nowhere", "--access-key", "user2")).rejects.toThrow("organization nowhere not found");
+    await expect(run("user", "create", "--org", "lab", "--access-key", "user3", "--secret", "short")).rejects.toThrow(/at least 8/);
+  });
+});
