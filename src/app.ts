@@ -13,6 +13,8 @@ export interface AppDependencies {
   apiVersions: string[];
   maxUploadBytes: number;
   trustProxy: boolean;
+  /** Routers mounted beside the entrypoint (the step API). */
+  routers: express.Router[];
   /** Resolves when the service can take traffic (database reachable, ...). */
   readiness(): Promise<void>;
 }
@@ -33,6 +35,7 @@ export function createApp(deps: AppDependencies): express.Express {
       response.status(503).json({ status: "not ready" });
     }
   });
+  for (const router of deps.routers) app.use(router);
   app.use(entrypointRouter({ routes: deps.routes, verifier: deps.verifier, apiVersions: deps.apiVersions, maxUploadBytes: deps.maxUploadBytes, logger: deps.logger }));
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));

@@ -17,9 +17,17 @@ import type { AppConfig } from "./config/config.js";
 import { Presenter } from "./http/presenters.js";
 import { registryRoutes } from "./http/routes/registry.routes.js";
 import { createLogger } from "./logging/logger.js";
+import { LocalEngine, builtInStepCommand } from "./adapters/local-engine/local-engine.js";
+import { TaskService } from "./domain/tasks/task-service.js";
+import { taskRoutes } from "./http/routes/task.routes.js";
+import { stepApi } from "./http/step-api.js";
 
 export interface Container {
   app: ReturnType<typeof createApp>;
+  tasks: TaskService;
+  engine: LocalEngine;
+  /** Recovery after a restart: call once the service listens (steps call back into it). */
+  start(listeningUrl: string): Promise<void>;
   db: Database;
   objects: ObjectStore;
   accounts: AccountService;
@@ -53,8 +61,25 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
   const preparer = new PreparerService({ db, registry });
   const present = new Presenter(config.timeOffsetMinutes);
 
+  let serviceUrl = config.tasks.stepApiUrl ?? "";
+  const engine = new LocalEngine(
+    {
+      workRoot: config.local.workDir, concurrency: config.local.concurrency, serviceUrl: () => serviceUrl,
+      downloadCommand: config.local.downloadCommand ?? builtInStepCommand("download"),
+      uploadCommand: config.local.uploadCommand ?? builtInStepCommand("upload"),
+      stopGraceSeconds: config.local.stopGraceSeconds,
+    },
+    { logger, clock },
+  );
+  const tasks = new TaskService({
+    db, registry, objects, engine, ids: randomIds, clock, logger,
+    defaultResources: config.tasks.defaultResources, stepTokenTtlSeconds: config.tasks.stepTokenTtlSeconds,
+  });
+  engine.connect(tasks);
+
   const app = createApp({
-    routes: [...registryRoutes({ registry, preparer, present })],
+    routes: [...registryRoutes({ registry, preparer, present }), ...taskRoutes({ tasks, present })],
+    routers: [stepApi({ tasks, maxUploadBytes: config.uploads.maxBytes })],
     verifier,
     logger,
     apiVersions: config.api.versions,
@@ -63,7 +88,18 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
     readiness: async () => void (await db.organizations.count({})),
   });
 
-  return { app, db, objects, accounts, verifier, logger, close: () => db.close() };
+  return {
+    app, db, objects, accounts, verifier, logger, tasks, engine,
+    async start(listeningUrl) {
+      serviceUrl ||= listeningUrl;
+      await engine.recover(await tasks.activeTasks());
+      await tasks.resumeUndispatched();
+    },
+    async close() {
+      await engine.close();
+      await db.close();
+    },
+  };
 }
 
 /** What the admin CLI needs: the database and account management, no HTTP or object store. */

@@ -23,7 +23,9 @@ async function main(): Promise<void> {
 
   const server = container.app.listen(config.http.port, config.http.host, () => {
     const { port } = server.address() as AddressInfo;
-    logger.info({ port }, `action=listen url=http://${config.http.host}:${port}`);
+    const loopback = config.http.host === "0.0.0.0" || config.http.host === "::" ? "127.0.0.1" : config.http.host;
+    logger.info({ port }, `action=listen url=http://${loopback}:${port}`);
+    container.start(`http://${loopback}:${port}`).catch((error: unknown) => logger.error({ err: error }, "action=recover outcome=failed"));
   });
 
   let stopping = false;

@@ -13,6 +13,14 @@ export interface AppConfig {
   timeOffsetMinutes: number;
   auth: { bcryptCost: number; cacheTtlSeconds: number; cacheMaxEntries: number; maxFailuresPerKey: number; maxFailuresPerAddress: number; failureWindowSeconds: number };
   log: { level: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent" };
+  tasks: {
+    engine: "local" | "argo";
+    /** Base URL of the step API as the steps reach it; unset: this process's own address. */
+    stepApiUrl: string | undefined;
+    stepTokenTtlSeconds: number;
+    defaultResources: { cpu: string; memory: string; gpu: number };
+  };
+  local: { workDir: string; concurrency: number; downloadCommand: string[] | undefined; uploadCommand: string[] | undefined; stopGraceSeconds: number };
 }
 
 export class ConfigError extends Error {
@@ -83,6 +91,27 @@ export function loadConfig(env: Env): AppConfig {
       failureWindowSeconds: read.integer("AUTH_FAILURE_WINDOW_SECONDS", 300, 1, 86_400),
     },
     log: { level: read.oneOf("LOG_LEVEL", ["fatal", "error", "warn", "info", "debug", "trace", "silent"], "info") },
+    tasks: {
+      /** `local` runs steps as host processes; `argo` submits Argo Workflows. */
+      engine: read.oneOf("ENGINE", ["local", "argo"], "local"),
+      stepApiUrl: read.optional("STEP_API_URL"),
+      /** Longest a step credential lives; it also ends when its task ends. */
+      stepTokenTtlSeconds: read.integer("STEP_TOKEN_TTL_SECONDS", 7 * 24 * 3600, 60, 90 * 24 * 3600),
+      defaultResources: {
+        cpu: read.quantity("STEP_CPU", "500m"),
+        memory: read.quantity("STEP_MEMORY", "4000Mi"),
+        gpu: read.integer("STEP_GPU", 0, 0, 16),
+      },
+    },
+    local: {
+      workDir: read.string("WORK_DIR", "./data/work"),
+      /** Tasks the local engine runs at once; the rest wait in order. */
+      concurrency: read.integer("LOCAL_CONCURRENCY", 2, 1, 64),
+      /** Replace the built-in download/upload steps (a command line, split on spaces). */
+      downloadCommand: read.command("LOCAL_DOWNLOAD_COMMAND"),
+      uploadCommand: read.command("LOCAL_UPLOAD_COMMAND"),
+      stopGraceSeconds: read.integer("LOCAL_STOP_GRACE_SECONDS", 5, 0, 600),
+    },
   };
   const store = config.objectStore;
   if (store.kind === "s3" && (store.partSize < 5 * 1024 ** 2 || store.partSize > 5 * 1024 ** 3)) problems.push("S3_PART_SIZE must be from 5MiB to 5GiB");
@@ -106,6 +135,8 @@ export function presentConfig(config: AppConfig): Record<string, unknown> {
     timeOffsetMinutes: config.timeOffsetMinutes,
     auth: { bcryptCost: config.auth.bcryptCost, cacheTtlSeconds: config.auth.cacheTtlSeconds },
     log: config.log,
+    tasks: config.tasks,
+    local: { workDir: config.local.workDir, concurrency: config.local.concurrency },
   };
 }
 
@@ -119,6 +150,22 @@ class Reader {
 
   string(name: string, fallback: string): string {
     return this.raw(name) ?? fallback;
+  }
+
+  optional(name: string): string | undefined {
+    return this.raw(name);
+  }
+
+  command(name: string): string[] | undefined {
+    return this.raw(name)?.split(/\s+/);
+  }
+
+  quantity(name: string, fallback: string): string {
+    const value = this.raw(name) ?? fallback;
+    if (!/^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/.test(value)) {
+      this.problems.push(`${name} must be a Kubernetes quantity such as 500m, 2, 4000Mi or 8Gi (got "${value}")`);
+    }
+    return value;
   }
 
   required(name: string): string {

@@ -2,7 +2,7 @@
 import type { Readable } from "node:stream";
 import type {
   ApplicationRecord, ConfigRecord, DatasetRecord, ImageRecord, ModelRecord, OrganizationRecord,
-  PipelineRecord, ProjectRecord, StoredFileRecord, TaskRecord, UserRecord,
+  PipelineRecord, ProjectRecord, StoredFileRecord, TaskRecord, TaskStatusEventRecord, TaskStepRecord, UserRecord,
 } from "./records.js";
 
 /** Equality (or membership) on stored fields: the only filtering the domain asks for. */
@@ -35,6 +35,30 @@ export interface TaskStore extends EntityStore<TaskRecord> {
   countActiveUsing(uid: string): Promise<number>;
 }
 
+export interface TaskStepStore {
+  listFor(taskUid: string): Promise<TaskStepRecord[]>;
+  /** Inserts or replaces one step, keyed by (taskUid, name). */
+  save(step: TaskStepRecord): Promise<void>;
+}
+
+export interface TaskEventStore {
+  append(event: Omit<TaskStatusEventRecord, "id">): Promise<void>;
+  listFor(taskUid: string): Promise<TaskStatusEventRecord[]>;
+}
+
+export interface IdempotencyRecord {
+  userUid: string;
+  key: string;
+  requestHash: string;
+  taskUid: string;
+}
+
+export interface IdempotencyStore {
+  find(userUid: string, key: string): Promise<IdempotencyRecord | null>;
+  /** ConflictError when the key is taken (a concurrent submission won). */
+  create(record: IdempotencyRecord): Promise<void>;
+}
+
 export interface Stores {
   organizations: EntityStore<OrganizationRecord>;
   users: UserStore;
@@ -47,6 +71,9 @@ export interface Stores {
   images: EntityStore<ImageRecord>;
   models: EntityStore<ModelRecord>;
   tasks: TaskStore;
+  taskSteps: TaskStepStore;
+  taskEvents: TaskEventStore;
+  idempotency: IdempotencyStore;
 }
 
 export interface Database extends Stores {

@@ -66,6 +66,7 @@ export interface ImageRecord extends Described {
   sequence: ImageSequence;
   pipelineUid: string;
   fileUid: string;
+  reference: string | null;
 }
 export const MODEL_STATUSES = ["unavailable", "unpublish", "publish"] as const;
 export type ModelStatus = (typeof MODEL_STATUSES)[number];
@@ -112,4 +113,31 @@ export interface TaskRecord extends Described {
   workflowName: string | null;
   workflowUid: string | null;
   resubmittedFrom: string | null;
+  stepTokenHash: string | null;
+  stepTokenExpires: Date | null;
+  /** JSON object of reported metrics. */
+  metrics: string;
+}
+
+export interface TaskStepRecord {
+  taskUid: string;
+  name: string;
+  sequence: string;
+  phase: string;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  exitCode: number | null;
+  message: string;
+  resources: string;
+  nodeId: string | null;
+  podName: string | null;
+}
+
+export interface TaskStatusEventRecord {
+  id: number;
+  taskUid: string;
+  status: TaskStatus;
+  executeStep: ExecuteStep;
+  message: string;
+  at: Date;
 }

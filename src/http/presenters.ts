@@ -5,6 +5,8 @@ import type {
   ProjectRecord, StoredFileRecord,
 } from "../domain/records.js";
 import type { WithFile } from "../domain/registry/registry-service.js";
+import type { TaskView } from "../domain/tasks/task-service.js";
+import type { TaskRecord } from "../domain/records.js";
 import { keyDirectory } from "../domain/registry/storage-keys.js";
 
 export class Presenter {
@@ -55,7 +57,7 @@ export class Presenter {
   image({ record: i, file }: WithFile<ImageRecord>) {
     return {
       uid: i.uid, created_time: this.time(i.createdAt), name: i.name, description: i.description, sequence: i.sequence,
-      f_file_uid: this.file(file), f_pipeline_uid: i.pipelineUid,
+      image_reference: i.reference, f_file_uid: this.file(file), f_pipeline_uid: i.pipelineUid,
     };
   }
 
@@ -65,6 +67,29 @@ export class Presenter {
       model_input_format: m.inputFormat, model_output_format: m.outputFormat, status: m.status, version: m.version,
       accuracy: m.accuracy, access_token: m.accessToken, source: m.source, file_extension: m.extension,
       f_file_uid: this.file(file), f_application_uid: m.applicationUid, f_agent_uid: m.agentUid,
+    };
+  }
+
+  /** The original's task fields, then what this service adds: lineage, run and step state. */
+  task(t: TaskRecord) {
+    return {
+      uid: t.uid, created_time: this.time(t.createdAt), name: t.name, description: t.description, execute_step: t.executeStep,
+      status: t.status, f_download_image_uid: t.downloadImageUid, f_running_image_uid: t.runningImageUid, f_upload_image_uid: t.uploadImageUid,
+      f_pipeline_uid: t.pipelineUid, type: t.kind, status_message: t.statusMessage, finished_time: this.time(t.finishedAt),
+      f_dataset_uid: t.datasetUid, f_config_uid: t.configUid, f_base_model_uid: t.baseModelUid, f_output_dataset_uid: t.outputDatasetUid,
+      f_output_model_uid: t.outputModelUid, engine: t.engine, workflow_name: t.workflowName, resubmitted_from: t.resubmittedFrom,
+      resources: JSON.parse(t.resources) as unknown, metrics: JSON.parse(t.metrics) as unknown,
+    };
+  }
+
+  taskView(view: TaskView) {
+    return {
+      ...this.task(view.task),
+      steps: view.steps.map((s) => ({
+        name: s.name, sequence: s.sequence, phase: s.phase, started_time: this.time(s.startedAt), finished_time: this.time(s.finishedAt),
+        exit_code: s.exitCode, message: s.message, resources: JSON.parse(s.resources) as unknown, node_id: s.nodeId, pod_name: s.podName,
+      })),
+      history: view.history.map((e) => ({ status: e.status, execute_step: e.executeStep, message: e.message, time: this.time(e.at) })),
     };
   }
 }

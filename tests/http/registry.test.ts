@@ -131,6 +131,7 @@ describe("Registry routes", () => {
         pipelineUid: r.pipeline, downloadImageUid: r.images.download, runningImageUid: r.images.running, uploadImageUid: r.images.upload,
         configUid: r.config, datasetUid: r.projectDataset, baseModelUid: null, outputDatasetUid: null, outputModelUid: null,
         resources: "{}", engine: "local", workflowName: null, workflowUid: null, resubmittedFrom: null,
+        stepTokenHash: null, stepTokenExpires: null, metrics: "{}",
       });
       const removal = await service.post("6PiGXBbrIvQLqhrC", user, { uid: r.projectDataset });
       expect(removal.status).toBe(409);

@@ -34,7 +34,7 @@ export interface TestService {
 export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
   const database = await createTestDatabase();
   const filesDir = mkdtempSync(path.join(os.tmpdir(), "argo-entrypoint-files-"));
-  const config = loadConfig({ DATABASE_URL: database.url, FILES_DIR: filesDir, BCRYPT_COST: "4", LOG_LEVEL: "debug", ...env });
+  const config = loadConfig({ DATABASE_URL: database.url, FILES_DIR: filesDir, WORK_DIR: path.join(filesDir, "work"), BCRYPT_COST: "4", LOG_LEVEL: "debug", ...env });
   const logs: string[] = [];
   const sink = new Writable({ write: (chunk, _encoding, done) => (logs.push(String(chunk)), done()) });
   const container = await buildContainer(config, { logger: createLogger("debug", sink) });

@@ -3,8 +3,13 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient as SqliteClient } from "../../../generated/sqlite/index.js";
 import { PrismaClient as PostgresClient } from "../../../generated/postgresql/index.js";
 import { ConflictError, NotFoundError, UpstreamError } from "../../domain/errors.js";
-import type { Database, EntityStore, Filter, NewRecord, PageRequest, Stores, TaskStore, UserStore } from "../../domain/ports.js";
-import { ACTIVE_TASK_STATUSES, type StoredFileRecord, type TaskRecord, type UserRecord } from "../../domain/records.js";
+import type {
+  Database, EntityStore, Filter, IdempotencyRecord, IdempotencyStore, NewRecord, PageRequest, Stores, TaskEventStore, TaskStepStore,
+  TaskStore, UserStore,
+} from "../../domain/ports.js";
+import {
+  ACTIVE_TASK_STATUSES, type StoredFileRecord, type TaskRecord, type TaskStatusEventRecord, type TaskStepRecord, type UserRecord,
+} from "../../domain/records.js";
 
 /** Both generated clients share one API; the sqlite one's type stands for both. */
 type Client = SqliteClient;
@@ -28,13 +33,15 @@ export class PrismaDatabase implements Database {
   private readonly stores: Stores;
   readonly organizations; readonly users; readonly files; readonly projects; readonly applications;
   readonly pipelines; readonly datasets; readonly configs; readonly images; readonly models; readonly tasks;
+  readonly taskSteps; readonly taskEvents; readonly idempotency;
 
   constructor(private readonly client: Client) {
     this.stores = buildStores(client);
     ({
       organizations: this.organizations, users: this.users, files: this.files, projects: this.projects,
       applications: this.applications, pipelines: this.pipelines, datasets: this.datasets, configs: this.configs,
-      images: this.images, models: this.models, tasks: this.tasks,
+      images: this.images, models: this.models, tasks: this.tasks, taskSteps: this.taskSteps, taskEvents: this.taskEvents,
+      idempotency: this.idempotency,
     } = this.stores);
   }
 
@@ -106,12 +113,8 @@ class PrismaEntityStore<R extends { uid: string; createdAt: Date }> implements E
     await this.run(() => this.delegate.delete({ where: { uid } }));
   }
 
-  protected async run<T>(query: () => Promise<T>): Promise<T> {
-    try {
-      return await query();
-    } catch (error) {
-      throw translate(error);
-    }
+  protected run<T>(query: () => Promise<T>): Promise<T> {
+    return guard(query);
   }
 }
 
@@ -130,6 +133,51 @@ class PrismaTaskStore extends PrismaEntityStore<TaskRecord> implements TaskStore
   }
 }
 
+class PrismaTaskStepStore implements TaskStepStore {
+  constructor(private readonly client: TxClient) {}
+
+  async listFor(taskUid: string): Promise<TaskStepRecord[]> {
+    return guard(() => this.client.taskStep.findMany({ where: { taskUid } })) as Promise<TaskStepRecord[]>;
+  }
+
+  async save(step: TaskStepRecord): Promise<void> {
+    const { taskUid, name, ...rest } = step;
+    await guard(() => this.client.taskStep.upsert({ where: { taskUid_name: { taskUid, name } }, create: step, update: rest }));
+  }
+}
+
+class PrismaTaskEventStore implements TaskEventStore {
+  constructor(private readonly client: TxClient) {}
+
+  async append(event: Omit<TaskStatusEventRecord, "id">): Promise<void> {
+    await guard(() => this.client.taskStatusEvent.create({ data: event }));
+  }
+
+  async listFor(taskUid: string): Promise<TaskStatusEventRecord[]> {
+    return guard(() => this.client.taskStatusEvent.findMany({ where: { taskUid }, orderBy: { id: "asc" } })) as Promise<TaskStatusEventRecord[]>;
+  }
+}
+
+class PrismaIdempotencyStore implements IdempotencyStore {
+  constructor(private readonly client: TxClient) {}
+
+  find(userUid: string, key: string): Promise<IdempotencyRecord | null> {
+    return guard(() => this.client.idempotencyRecord.findUnique({ where: { userUid_key: { userUid, key } } }));
+  }
+
+  async create(record: IdempotencyRecord): Promise<void> {
+    await guard(() => this.client.idempotencyRecord.create({ data: record }));
+  }
+}
+
+async function guard<T>(query: () => Promise<T>): Promise<T> {
+  try {
+    return await query();
+  } catch (error) {
+    throw translate(error);
+  }
+}
+
 function buildStores(client: TxClient): Stores {
   const d = (delegate: unknown) => delegate as Delegate;
   return {
@@ -144,6 +192,9 @@ function buildStores(client: TxClient): Stores {
     images: new PrismaEntityStore(d(client.image)),
     models: new PrismaEntityStore(d(client.model)),
     tasks: new PrismaTaskStore(d(client.task)),
+    taskSteps: new PrismaTaskStepStore(client),
+    taskEvents: new PrismaTaskEventStore(client),
+    idempotency: new PrismaIdempotencyStore(client),
   };
 }
 

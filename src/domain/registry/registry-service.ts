@@ -203,7 +203,7 @@ export class RegistryService {
 
   async createImage(
     principal: Principal,
-    input: { name: string; description: string; sequence: string; pipelineUid: string; extension: string; file: Upload },
+    input: { name: string; description: string; sequence: string; pipelineUid: string; extension: string; reference?: string; file: Upload },
   ): Promise<WithFile<ImageRecord>> {
     const sequence = oneOf("sequence", input.sequence, IMAGE_SEQUENCES) as ImageSequence;
     const extension = checkExtension("extension", input.extension);
@@ -214,7 +214,7 @@ export class RegistryService {
     return this.storeThenRecord(key, extension, input.file, (stores, file) =>
       stores.images.create({
         uid, name: input.name, description: input.description, sequence, organizationUid: pipeline.organizationUid,
-        pipelineUid: pipeline.uid, fileUid: file.uid,
+        pipelineUid: pipeline.uid, fileUid: file.uid, reference: input.reference ?? null,
       }),
     );
   }

@@ -8,6 +8,9 @@ import { IMAGE_SEQUENCES, MODEL_STATUSES, PIPELINE_TYPES, type DatasetScope } fr
 import type { Presenter } from "../presenters.js";
 import { NAME, RETIRED, TEXT, UUID, enumOf, fields, json, type RouteContext, type RouteDefinition, type RouteResult } from "../route-definition.js";
 
+/** A container image reference: registry/path:tag or @digest, no spaces or quotes. */
+const IMAGE_REFERENCE = { type: "string", pattern: "^[a-z0-9][a-z0-9._:/-]*(:[A-Za-z0-9._-]+)?(@sha256:[a-f0-9]{64})?$", maxLength: 300 };
+
 const CREATED_WITH_FILE = "Metadata created and File uploaded successfully";
 const CREATED = "Metadata created successfully";
 const RETRIEVED = "Metadata retrieved successfully";
@@ -196,10 +199,11 @@ export function registryRoutes({ registry, preparer, present }: { registry: Regi
     // ---- images (build files) ----
     {
       key: "lwO7afcqdKtKEAhb", action: "ImageMetadataWriter/create", body: "multipart", file: "required",
-      schema: fields({ name: NAME, sequence: enumOf(IMAGE_SEQUENCES), f_pipeline_uid: UUID }, { description: TEXT, extension: NAME }),
+      schema: fields({ name: NAME, sequence: enumOf(IMAGE_SEQUENCES), f_pipeline_uid: UUID }, { description: TEXT, extension: NAME, image_reference: IMAGE_REFERENCE }),
       handle: async ({ principal, body, file }) => json(CREATED_WITH_FILE, present.image(await registry.createImage(principal, {
         name: str(body, "name"), description: opt(body, "description") ?? "", sequence: str(body, "sequence"),
-        pipelineUid: str(body, "f_pipeline_uid"), extension: opt(body, "extension") ?? "null", file: file!,
+        pipelineUid: str(body, "f_pipeline_uid"), extension: opt(body, "extension") ?? "null",
+        ...(body.image_reference ? { reference: str(body, "image_reference") } : {}), file: file!,
       })), 201),
     },
     {

@@ -1,0 +1,65 @@
+/** The port every execution engine (Argo, local) implements, and what they report back. */
+import type { ImageRecord, TaskRecord } from "../records.js";
+import type { StepDefinition } from "./task-kinds.js";
+
+export interface StepResources {
+  cpu: string;
+  memory: string;
+  gpu: number;
+}
+
+export interface TaskPlan {
+  task: TaskRecord;
+  steps: ReadonlyArray<StepDefinition & { image: ImageRecord; resources: StepResources }>;
+  /** The task's config object, handed to the running step as one JSON document. */
+  config: Record<string, unknown>;
+  /** Extension of the pipeline program (`py`, `js`, `sh`, ...), which the local engine runs. */
+  programExtension: string;
+  /** The file the running step writes and the upload step stores (`training_dataset.zip`, `model.zip`); none for an evaluation. */
+  outputFileName: string | null;
+  /** The steps' credential, in clear: engines pass it to steps through a Secret or the environment. */
+  stepToken: string;
+}
+
+/** A workflow's phase in Argo's words; the local engine uses the same ones. */
+export type RunPhase = "" | "Pending" | "Running" | "Succeeded" | "Failed" | "Error";
+
+export interface StepProgress {
+  name: string;
+  phase: string;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  exitCode: number | null;
+  message: string;
+  resources: Record<string, unknown>;
+  nodeId?: string | null;
+  podName?: string | null;
+}
+
+export interface TaskProgress {
+  taskUid: string;
+  phase: RunPhase;
+  message: string;
+  finishedAt: Date | null;
+  steps: StepProgress[];
+  runName?: string;
+  runUid?: string | null;
+}
+
+export type ShutdownStrategy = "Stop" | "Terminate";
+
+export interface TaskEngine {
+  readonly name: string;
+  /** Starts the run. Idempotent per task: submitting a task that already runs is not an error. */
+  submit(plan: TaskPlan): Promise<{ runName: string; runUid: string | null }>;
+  shutdown(task: TaskRecord, strategy: ShutdownStrategy): Promise<void>;
+  /** Re-runs the failed steps of the same run (a new step credential comes with the plan). */
+  retry(plan: TaskPlan): Promise<void>;
+  /** Removes the run and everything it left (workflow, Secret, pods, work directory). */
+  remove(task: TaskRecord): Promise<void>;
+}
+
+/** Where engines report progress; the task service is the one implementation. */
+export interface ProgressSink {
+  report(progress: TaskProgress): Promise<void>;
+}
