@@ -25,6 +25,11 @@ t = header.index(target)
 xs = [[float(v) for i, v in enumerate(row) if i != t] for row in rows[1:]]
 ys = [float(row[t]) for row in rows[1:]]
 
+# Standardize features so one learning rate suits any input scale; the model keeps the scaling.
+means = [sum(column) / len(column) for column in zip(*xs)]
+spreads = [max((sum((v - m) ** 2 for v in column) / len(column)) ** 0.5, 1e-12) for column, m in zip(zip(*xs), means)]
+xs = [[(v - m) / s for v, m, s in zip(x, means, spreads)] for x in xs]
+
 rate, epochs = float(config.get("learning_rate", 0.1)), int(config.get("epochs", 200))
 weights, bias = [0.0] * len(xs[0]), 0.0
 for epoch in range(epochs):
@@ -43,6 +48,8 @@ mean = sum(ys) / len(ys)
 predictions = [sum(w * v for w, v in zip(weights, x)) + bias for x in xs]
 r2 = 1 - sum((p - y) ** 2 for p, y in zip(predictions, ys)) / sum((y - mean) ** 2 for y in ys)
 with zipfile.ZipFile(os.path.join(outputs, os.environ["OUTPUT_FILE_NAME"]), "w") as archive:
-    archive.writestr("model.json", json.dumps({"features": [h for h in header if h != target], "weights": weights, "bias": bias}))
+    archive.writestr("model.json", json.dumps({
+        "features": [h for h in header if h != target], "means": means, "spreads": spreads, "weights": weights, "bias": bias,
+    }))
 json.dump({"accuracy": round(r2, 4)}, open(os.environ["METRICS_FILE"], "w"))
 print(f"trained on {len(xs)} rows, r2={r2:.4f}")

@@ -21,6 +21,10 @@ import { LocalEngine, builtInStepCommand } from "./adapters/local-engine/local-e
 import { TaskService } from "./domain/tasks/task-service.js";
 import { taskRoutes } from "./http/routes/task.routes.js";
 import { stepApi } from "./http/step-api.js";
+import { LocalLogSource } from "./adapters/local-engine/local-log-source.js";
+import { firstAvailable } from "./domain/logs/log-source.js";
+import { LogService } from "./domain/logs/log-service.js";
+import { logRoutes } from "./http/routes/log.routes.js";
 
 export interface Container {
   app: ReturnType<typeof createApp>;
@@ -76,9 +80,10 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
     defaultResources: config.tasks.defaultResources, stepTokenTtlSeconds: config.tasks.stepTokenTtlSeconds,
   });
   engine.connect(tasks);
+  const logs = new LogService({ tasks, source: firstAvailable([new LocalLogSource(engine)]), maxJsonBytesPerStep: config.logs.maxJsonBytesPerStep });
 
   const app = createApp({
-    routes: [...registryRoutes({ registry, preparer, present }), ...taskRoutes({ tasks, present })],
+    routes: [...registryRoutes({ registry, preparer, present }), ...taskRoutes({ tasks, present }), ...logRoutes({ logs })],
     routers: [stepApi({ tasks, maxUploadBytes: config.uploads.maxBytes })],
     verifier,
     logger,

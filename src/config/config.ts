@@ -20,6 +20,7 @@ export interface AppConfig {
     stepTokenTtlSeconds: number;
     defaultResources: { cpu: string; memory: string; gpu: number };
   };
+  logs: { maxJsonBytesPerStep: number };
   local: { workDir: string; concurrency: number; downloadCommand: string[] | undefined; uploadCommand: string[] | undefined; stopGraceSeconds: number };
 }
 
@@ -102,6 +103,10 @@ export function loadConfig(env: Env): AppConfig {
         memory: read.quantity("STEP_MEMORY", "4000Mi"),
         gpu: read.integer("STEP_GPU", 0, 0, 16),
       },
+    },
+    logs: {
+      /** Cap of each step's text in the JSON log route; the rest is in the download. */
+      maxJsonBytesPerStep: read.bytes("LOG_JSON_MAX_BYTES_PER_STEP", 1024 ** 2),
     },
     local: {
       workDir: read.string("WORK_DIR", "./data/work"),

@@ -90,7 +90,8 @@ function kindOf(request: Request): "json" | "multipart" | "empty" | "other" {
 
 async function send(response: Response, result: RouteResult): Promise<void> {
   if (result.kind === "json") {
-    const envelope: Record<string, unknown> = { detail: result.detail, data: result.data };
+    // Extra envelope fields (e.g. a log's truncation) sit beside `data`, which keeps the original's shape.
+    const envelope: Record<string, unknown> = { detail: result.detail, data: result.data, ...result.extra };
     if (result.next) {
       const cursor = encodeCursor(result.next);
       envelope.next_cursor = cursor;

@@ -17,7 +17,7 @@ export interface RouteContext {
 }
 
 export type RouteResult =
-  | { kind: "json"; status?: number; detail: string; data: unknown; next?: { createdAt: Date; uid: string } }
+  | { kind: "json"; status?: number; detail: string; data: unknown; next?: { createdAt: Date; uid: string }; extra?: Record<string, unknown> }
   | { kind: "download"; filename: string; size?: number; contentType?: string; stream: Readable };
 
 export interface RouteDefinition {

@@ -1,38 +1,30 @@
 import { execFileSync } from "node:child_process";
-import type { AddressInfo } from "node:net";
-import type { Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { upload } from "../support/registry-fixture.js";
 import {
-  example, preprocessingBody, registerPipeline, registerProject, trainingBody, waitForStatus, type PipelineFixture,
+  example, preprocessingBody, registerPipeline, registerProject, startListeningService, trainingBody, waitForStatus, type PipelineFixture,
 } from "../support/task-fixture.js";
-import { API, startTestService, type TestService, type TestUser } from "../support/test-service.js";
+import { API, type TestService, type TestUser } from "../support/test-service.js";
 
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}[+-]\d{2}:\d{2}$/;
 
 describe("Tasks on the embedded local engine, end to end over HTTP", () => {
   let service: TestService;
-  let server: Server;
+  let running: { service: TestService; close(): Promise<void> };
   let user: TestUser;
   let project: { project: string; application: string; originalDataset: string };
   let preprocessing: PipelineFixture;
   let training: PipelineFixture;
 
   beforeAll(async () => {
-    service = await startTestService({ LOCAL_CONCURRENCY: "1", LOCAL_STOP_GRACE_SECONDS: "1" });
-    server = service.container.app.listen(0, "127.0.0.1");
-    await new Promise((resolve) => server.once("listening", resolve));
-    await service.container.start(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    running = await startListeningService({ LOCAL_CONCURRENCY: "1", LOCAL_STOP_GRACE_SECONDS: "1" });
+    service = running.service;
     user = await service.user();
     project = await registerProject(service, user);
     preprocessing = await registerPipeline(service, user, project.application, { type: "preprocessing", program: example("preprocess.py"), extension: "py", config: { target: "y" } });
     training = await registerPipeline(service, user, project.application, { type: "training", program: example("train.py"), extension: "py", config: { target: "y", learning_rate: 0.5, epochs: 200 } });
   });
-  afterAll(async () => {
-    await service.container.close();
-    await new Promise((resolve) => server.close(resolve));
-    await service.close();
-  });
+  afterAll(() => running.close());
 
   let trainingDataset: string;
 

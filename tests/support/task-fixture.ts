@@ -2,7 +2,25 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "@jest/globals";
 import { upload } from "./registry-fixture.js";
-import type { TestService, TestUser } from "./test-service.js";
+import type { AddressInfo } from "node:net";
+import { startTestService, type TestService, type TestUser } from "./test-service.js";
+
+/** The service listening on a loopback port, so steps can call back into it. */
+export async function startListeningService(env: Record<string, string> = {}): Promise<{ service: TestService; url: string; close(): Promise<void> }> {
+  const service = await startTestService(env);
+  const server = service.container.app.listen(0, "127.0.0.1");
+  await new Promise((resolve) => server.once("listening", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  await service.container.start(url);
+  return {
+    service, url,
+    async close() {
+      await service.container.close();
+      await new Promise((resolve) => server.close(resolve));
+      await service.close();
+    },
+  };
+}
 
 const EXAMPLES = path.resolve("examples");
 export const example = (name: string) => readFileSync(path.join(EXAMPLES, name));

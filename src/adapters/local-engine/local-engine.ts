@@ -85,6 +85,14 @@ export class LocalEngine implements TaskEngine {
     return run !== undefined && run.finishedAt === null;
   }
 
+  /** Whether the step is running right now in this process (a follower keeps reading until it is not). */
+  isStepRunning(taskUid: string, stepName: string): boolean {
+    const run = this.runs.get(taskUid);
+    if (!run || run.finishedAt) return false;
+    const step = run.steps.find((s) => s.name === stepName);
+    return step !== undefined && (step.phase === "Running" || step.phase === "Pending");
+  }
+
   async submit(plan: TaskPlan): Promise<{ runName: string; runUid: string | null }> {
     const runName = `local-${plan.task.uid}`;
     if (this.isActive(plan.task.uid)) return { runName, runUid: null };

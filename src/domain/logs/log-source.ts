@@ -1,0 +1,40 @@
+import type { Readable } from "node:stream";
+import { NotFoundError } from "../errors.js";
+import type { TaskRecord, TaskStepRecord } from "../records.js";
+
+export interface LogOptions {
+  /** Keep the stream open and pass on new lines until the step ends. */
+  follow: boolean;
+  /** Only the last N lines. */
+  tailLines?: number;
+}
+
+/** One place a step's log may be read from: live pods, the artifact archive, local files. */
+export interface LogSource {
+  readonly name: string;
+  /** NotFoundError (with the reason) when this source has no log for the step. */
+  open(task: TaskRecord, step: TaskStepRecord, options: LogOptions): Promise<Readable>;
+}
+
+/**
+ * Tries each source in order and answers with the first that has the log. Only "not here"
+ * (NotFoundError) moves on to the next source; any other failure is reported as it is. When no
+ * source has it, the error says why for each.
+ */
+export function firstAvailable(sources: LogSource[]): LogSource {
+  return {
+    name: sources.map((s) => s.name).join(" > "),
+    async open(task, step, options) {
+      const reasons: string[] = [];
+      for (const source of sources) {
+        try {
+          return await source.open(task, step, options);
+        } catch (error) {
+          if (!(error instanceof NotFoundError)) throw error;
+          reasons.push(`${source.name}: ${error.message}`);
+        }
+      }
+      throw new NotFoundError(`no log for step ${step.name} (${reasons.join("; ") || "no log source configured"})`);
+    },
+  };
+}

@@ -1,0 +1,90 @@
+import { gunzipSync } from "node:zlib";
+import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import { example, registerPipeline, registerProject, startListeningService, trainingBody, waitForStatus } from "../support/task-fixture.js";
+import type { TestService, TestUser } from "../support/test-service.js";
+
+/** Splits a tar archive into { name: content }. */
+function untar(archive: Buffer): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (let offset = 0; offset + 512 <= archive.length;) {
+    const name = archive.subarray(offset, offset + 100).toString().replace(/\0.*$/s, "");
+    if (!name) break;
+    const size = parseInt(archive.subarray(offset + 124, offset + 136).toString().replace(/\0.*$/s, ""), 8);
+    files[name] = archive.subarray(offset + 512, offset + 512 + size).toString();
+    offset += 512 + Math.ceil(size / 512) * 512;
+  }
+  return files;
+}
+
+describe("Task logs on the local engine", () => {
+  let running: { service: TestService; close(): Promise<void> };
+  let service: TestService;
+  let user: TestUser;
+  let taskUid: string;
+
+  beforeAll(async () => {
+    running = await startListeningService({ LOG_JSON_MAX_BYTES_PER_STEP: "64" });
+    service = running.service;
+    user = await service.user();
+    const project = await registerProject(service, user);
+    // A "training" run straight on the original dataset is refused, so train on a training dataset made by hand.
+    const { upload } = await import("../support/registry-fixture.js");
+    const dataset = await upload(service, "OFbaCJE62lcPVbZj", user, { name: "t", type: "training", f_project_uid: project.project, extension: "zip" }, { content: example("dataset.zip"), name: "d.zip" });
+    const training = await registerPipeline(service, user, project.application, { type: "training", program: example("train.py"), extension: "py", config: { target: "y", epochs: 50 } });
+    const submitted = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, dataset.body.data.uid));
+    taskUid = submitted.body.data.uid;
+    await waitForStatus(service, user, taskUid, ["success"]);
+  });
+  afterAll(() => running.close());
+
+  test("When the logs are asked for, then they come keyed by the original's step names, capped with a pointer to the full download", async () => {
+    const response = await service.post("bJ7xLmgp4WSWK498", user, { task_uid: taskUid, type: "training" });
+    expect(response.status).toBe(200);
+    expect(response.body.detail).toBe("Get log successfully");
+    expect(Object.keys(response.body.data)).toEqual(["download_training_dataset", "training", "upload_model"]);
+    expect(response.body.data.download_training_dataset).toMatch(/^downloaded program -> program.py/);
+    for (const text of Object.values(response.body.data) as string[]) expect(Buffer.byteLength(text)).toBeLessThanOrEqual(64);
+    expect(response.body.truncated.steps).toContain("training");
+    expect(response.body.truncated.download).toEqual({ route_key: "Lg7dWnQ2xR5tYp8k", body: { task_uid: taskUid, format: "txt" } });
+  });
+
+  test.each(["Training", "TRAINING", undefined])("When type is %s, then it is accepted (case-insensitive, optional)", async (type) => {
+    const response = await service.post("bJ7xLmgp4WSWK498", user, { task_uid: taskUid, ...(type ? { type } : {}) });
+    expect(response.status).toBe(200);
+  });
+
+  test("When type names another kind of task, then 400 names the field", async () => {
+    const response = await service.post("bJ7xLmgp4WSWK498", user, { task_uid: taskUid, type: "preprocessing" });
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual([{ field: "type", message: "does not match the task, which is a training task" }]);
+  });
+
+  test("When the logs are downloaded as text, then each step is a '<step> Log:' section with its whole log", async () => {
+    const response = await service.post("Lg7dWnQ2xR5tYp8k", user, { task_uid: taskUid, format: "txt" });
+    expect(response.status).toBe(200);
+    expect(response.headers["content-disposition"]).toBe(`attachment; filename="${taskUid}-logs.txt"`);
+    const text = response.text;
+    expect(text).toMatch(/^download_training_dataset Log:\ndownloaded program/);
+    expect(text).toContain("\ntraining Log:\nepoch 0 loss");
+    expect(text).toMatch(/trained on 200 rows, r2=0\.\d+\n/);
+    expect(text).toContain("\nupload_model Log:\nreported metrics.json\nuploaded model.zip");
+  });
+
+  test("When the logs are downloaded as .tar.gz, then there is one file per step", async () => {
+    const response = await service.post("Lg7dWnQ2xR5tYp8k", user, { task_uid: taskUid, format: "tar.gz" }).buffer(true).parse((res, done) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => done(null, Buffer.concat(chunks)));
+    });
+    expect(response.status).toBe(200);
+    const files = untar(gunzipSync(response.body as Buffer));
+    expect(Object.keys(files)).toEqual(["download_training_dataset.log", "training.log", "upload_model.log"]);
+    expect(files["training.log"]).toMatch(/trained on 200 rows/);
+  });
+
+  test("When another organization asks for the logs, then 404", async () => {
+    const outsider = await service.user({ organization: "elsewhere" });
+    expect((await service.post("bJ7xLmgp4WSWK498", outsider, { task_uid: taskUid })).status).toBe(404);
+    expect((await service.post("Lg7dWnQ2xR5tYp8k", outsider, { task_uid: taskUid })).status).toBe(404);
+  });
+});
