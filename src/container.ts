@@ -18,6 +18,12 @@ import { Presenter } from "./http/presenters.js";
 import { registryRoutes } from "./http/routes/registry.routes.js";
 import { createLogger } from "./logging/logger.js";
 import { LocalEngine, builtInStepCommand } from "./adapters/local-engine/local-engine.js";
+import { ArgoEngine } from "./adapters/argo/argo-engine.js";
+import { loadKubeConfig } from "./adapters/argo/kube-config.js";
+import { LeaseElection } from "./adapters/argo/lease-election.js";
+import { WorkflowWatcher } from "./adapters/argo/workflow-watcher.js";
+import type { LogSource } from "./domain/logs/log-source.js";
+import type { TaskEngine } from "./domain/tasks/task-engine.js";
 import { TaskService } from "./domain/tasks/task-service.js";
 import { taskRoutes } from "./http/routes/task.routes.js";
 import { stepApi } from "./http/step-api.js";
@@ -29,7 +35,7 @@ import { logRoutes } from "./http/routes/log.routes.js";
 export interface Container {
   app: ReturnType<typeof createApp>;
   tasks: TaskService;
-  engine: LocalEngine;
+  engine: TaskEngine;
   /** Recovery after a restart: call once the service listens (steps call back into it). */
   start(listeningUrl: string): Promise<void>;
   db: Database;
@@ -66,21 +72,14 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
   const present = new Presenter(config.timeOffsetMinutes);
 
   let serviceUrl = config.tasks.stepApiUrl ?? "";
-  const engine = new LocalEngine(
-    {
-      workRoot: config.local.workDir, concurrency: config.local.concurrency, serviceUrl: () => serviceUrl,
-      downloadCommand: config.local.downloadCommand ?? builtInStepCommand("download"),
-      uploadCommand: config.local.uploadCommand ?? builtInStepCommand("upload"),
-      stopGraceSeconds: config.local.stopGraceSeconds,
-    },
-    { logger, clock },
-  );
+  const runtime = createEngine(config, { logger, clock, serviceUrl: () => serviceUrl });
+  const { engine } = runtime;
   const tasks = new TaskService({
     db, registry, objects, engine, ids: randomIds, clock, logger,
     defaultResources: config.tasks.defaultResources, stepTokenTtlSeconds: config.tasks.stepTokenTtlSeconds,
   });
-  engine.connect(tasks);
-  const logs = new LogService({ tasks, source: firstAvailable([new LocalLogSource(engine)]), maxJsonBytesPerStep: config.logs.maxJsonBytesPerStep });
+  runtime.connect(tasks);
+  const logs = new LogService({ tasks, source: firstAvailable(runtime.logSources), maxJsonBytesPerStep: config.logs.maxJsonBytesPerStep });
 
   const app = createApp({
     routes: [...registryRoutes({ registry, preparer, present }), ...taskRoutes({ tasks, present }), ...logRoutes({ logs })],
@@ -97,13 +96,78 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
     app, db, objects, accounts, verifier, logger, tasks, engine,
     async start(listeningUrl) {
       serviceUrl ||= listeningUrl;
-      await engine.recover(await tasks.activeTasks());
-      await tasks.resumeUndispatched();
+      await runtime.start();
     },
     async close() {
-      await engine.close();
+      await runtime.close();
       await db.close();
     },
+  };
+}
+
+interface EngineRuntime {
+  engine: TaskEngine;
+  logSources: LogSource[];
+  connect(tasks: TaskService): void;
+  /** Recovery and watching, once the service listens. */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function createEngine(config: AppConfig, deps: { logger: Logger; clock: Clock; serviceUrl: () => string }): EngineRuntime {
+  let tasks: TaskService | undefined;
+  if (config.tasks.engine === "local") {
+    const engine = new LocalEngine(
+      {
+        workRoot: config.local.workDir, concurrency: config.local.concurrency, serviceUrl: deps.serviceUrl,
+        downloadCommand: config.local.downloadCommand ?? builtInStepCommand("download"),
+        uploadCommand: config.local.uploadCommand ?? builtInStepCommand("upload"),
+        stopGraceSeconds: config.local.stopGraceSeconds,
+      },
+      deps,
+    );
+    return {
+      engine, logSources: [new LocalLogSource(engine)],
+      connect: (service) => {
+        tasks = service;
+        engine.connect(service);
+      },
+      start: async () => {
+        await engine.recover(await tasks!.activeTasks());
+        await tasks!.resumeUndispatched();
+      },
+      close: () => engine.close(),
+    };
+  }
+
+  const kubeConfig = loadKubeConfig(config.argo.kubeconfigPath);
+  const retry = { attempts: config.argo.retryAttempts, baseDelayMs: 200, maxDelayMs: 5_000, timeoutMs: config.argo.requestTimeoutSeconds * 1000 };
+  const engine = new ArgoEngine(kubeConfig, {
+    namespace: config.argo.namespace, templatePrefix: config.argo.templatePrefix, stepImage: config.argo.stepImage,
+    imageRegistry: config.argo.imageRegistry, stepApiUrl: deps.serviceUrl, retry,
+  }, deps.logger);
+  let watcher: WorkflowWatcher | undefined;
+  const election = new LeaseElection(kubeConfig, {
+    namespace: config.argo.namespace, name: config.argo.leaseName, identity: config.argo.identity, leaseSeconds: 15, renewSeconds: 5, retry,
+  }, deps.logger, {
+    // Only the leader watches and writes status; it also finishes submissions a crash interrupted.
+    onStartedLeading: async () => {
+      watcher = new WorkflowWatcher(kubeConfig, { namespace: config.argo.namespace, retry, maxRestartDelayMs: 10_000 }, {
+        sink: tasks!, engine, logger: deps.logger, activeTasks: () => tasks!.activeTasks(),
+      });
+      await watcher.start();
+      await tasks!.resumeUndispatched();
+    },
+    onStoppedLeading: async () => {
+      await watcher?.stop();
+      watcher = undefined;
+    },
+  });
+  return {
+    engine, logSources: [],
+    connect: (service) => (tasks = service),
+    start: () => election.start(),
+    close: () => election.stop(),
   };
 }
 

@@ -7,7 +7,7 @@ export interface AppConfig {
   database: { url: string };
   objectStore:
     | { kind: "filesystem"; dir: string }
-    | { kind: "s3"; endpoint: string; port: number; useSSL: boolean; accessKey: string; secretKey: string; bucket: string; region: string; pathStyle: boolean; partSize: number };
+    | { kind: "s3"; endpoint: string; port: number; useSSL: boolean; accessKey: string; secretKey: string; bucket: string; region: string; pathStyle: boolean };
   uploads: { maxBytes: number };
   api: { versions: string[] };
   timeOffsetMinutes: number;
@@ -21,6 +21,17 @@ export interface AppConfig {
     defaultResources: { cpu: string; memory: string; gpu: number };
   };
   logs: { maxJsonBytesPerStep: number };
+  argo: {
+    namespace: string;
+    kubeconfigPath: string | undefined;
+    stepImage: string;
+    imageRegistry: string;
+    templatePrefix: string;
+    leaseName: string;
+    identity: string;
+    requestTimeoutSeconds: number;
+    retryAttempts: number;
+  };
   local: { workDir: string; concurrency: number; downloadCommand: string[] | undefined; uploadCommand: string[] | undefined; stopGraceSeconds: number };
 }
 
@@ -70,8 +81,6 @@ export function loadConfig(env: Env): AppConfig {
             bucket: read.string("S3_BUCKET", "argo-entrypoint"),
             region: read.string("S3_REGION", "us-east-1"),
             pathStyle: read.boolean("S3_PATH_STYLE", true),
-            /** Objects larger than this go up as multipart uploads (5MiB-5GiB). */
-            partSize: read.bytes("S3_PART_SIZE", 64 * 1024 ** 2),
           }
         : { kind: "filesystem", dir: read.string("FILES_DIR", "./data/files") },
     uploads: {
@@ -104,6 +113,22 @@ export function loadConfig(env: Env): AppConfig {
         gpu: read.integer("STEP_GPU", 0, 0, 16),
       },
     },
+    argo: {
+      /** Namespace of the Workflows, their Secrets and pods, and the leader Lease. */
+      namespace: read.string("ARGO_NAMESPACE", "default"),
+      /** Unset: the in-cluster service account, else ~/.kube/config. */
+      kubeconfigPath: read.optional("KUBECONFIG"),
+      /** Image of the built-in download and upload steps (this service's image). */
+      stepImage: read.string("STEP_IMAGE", "argo-entrypoint:latest"),
+      /** Registry of images built from build files without an image_reference. */
+      imageRegistry: read.string("IMAGE_REGISTRY", "registry.local/argo-entrypoint"),
+      templatePrefix: read.string("WORKFLOW_TEMPLATE_PREFIX", "argo-entrypoint-"),
+      leaseName: read.string("LEADER_LEASE_NAME", "argo-entrypoint-leader"),
+      /** This replica's name in the Lease (the pod name in Kubernetes). */
+      identity: read.string("POD_NAME", `${env.HOSTNAME ?? "local"}-${process.pid}`),
+      requestTimeoutSeconds: read.integer("KUBE_REQUEST_TIMEOUT_SECONDS", 30, 1, 300),
+      retryAttempts: read.integer("KUBE_RETRY_ATTEMPTS", 5, 1, 20),
+    },
     logs: {
       /** Cap of each step's text in the JSON log route; the rest is in the download. */
       maxJsonBytesPerStep: read.bytes("LOG_JSON_MAX_BYTES_PER_STEP", 1024 ** 2),
@@ -118,8 +143,7 @@ export function loadConfig(env: Env): AppConfig {
       stopGraceSeconds: read.integer("LOCAL_STOP_GRACE_SECONDS", 5, 0, 600),
     },
   };
-  const store = config.objectStore;
-  if (store.kind === "s3" && (store.partSize < 5 * 1024 ** 2 || store.partSize > 5 * 1024 ** 3)) problems.push("S3_PART_SIZE must be from 5MiB to 5GiB");
+  if (config.tasks.engine === "argo" && !config.tasks.stepApiUrl) problems.push("STEP_API_URL is required with ENGINE=argo (the service's address as pods reach it)");
   if (config.objectStore.kind === "s3" && config.uploads.maxBytes > S3_SINGLE_PUT_LIMIT) {
     problems.push("MAX_UPLOAD_BYTES must be at most 5GiB with OBJECT_STORE=s3 (objects are sent as one streamed PUT)");
   }
@@ -141,6 +165,7 @@ export function presentConfig(config: AppConfig): Record<string, unknown> {
     auth: { bcryptCost: config.auth.bcryptCost, cacheTtlSeconds: config.auth.cacheTtlSeconds },
     log: config.log,
     tasks: config.tasks,
+    argo: config.tasks.engine === "argo" ? { namespace: config.argo.namespace, templatePrefix: config.argo.templatePrefix, stepImage: config.argo.stepImage } : undefined,
     local: { workDir: config.local.workDir, concurrency: config.local.concurrency },
   };
 }

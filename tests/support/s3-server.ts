@@ -12,8 +12,6 @@ export async function startS3Server(): Promise<{ env: Record<string, string>; cl
     env: {
       OBJECT_STORE: "s3", S3_ENDPOINT: "127.0.0.1", S3_PORT: String(port), S3_USE_SSL: "false",
       S3_ACCESS_KEY: "S3RVER", S3_SECRET_KEY: "S3RVER", S3_BUCKET: "argo-entrypoint-test",
-      // s3rver has no multipart upload: keep test objects below the part size (real S3 and MinIO do multipart).
-      S3_PART_SIZE: "256MiB",
     },
     async close() {
       await server.close();

@@ -1,0 +1,66 @@
+import { ConflictError, DomainError, NotFoundError, UpstreamError } from "../../domain/errors.js";
+import type { Logger } from "../../domain/ports.js";
+
+export interface RetrySettings {
+  attempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Longest wait for one request before it counts as failed. */
+  timeoutMs: number;
+}
+
+/** The HTTP status of a client-node ApiException (or of a Status body), if any. */
+export function statusOf(error: unknown): number | undefined {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "number" ? code : undefined;
+}
+
+function retriable(error: unknown): boolean {
+  const status = statusOf(error);
+  if (status === undefined) return !(error instanceof DomainError); // network errors, timeouts
+  return status === 429 || status >= 500;
+}
+
+/**
+ * One Kubernetes call, as a careful operator would make it: bounded in time, retried with
+ * exponential backoff and full jitter on 429, 5xx and network errors, and translated once into
+ * the domain's errors (404 → NotFound, 409 → Conflict, 403 → a configuration problem).
+ */
+export async function kubeCall<T>(what: string, call: () => Promise<T>, settings: RetrySettings, logger: Logger): Promise<T> {
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= settings.attempts; attempt += 1) {
+    try {
+      return await withTimeout(call(), settings.timeoutMs, what);
+    } catch (error) {
+      lastError = error;
+      if (!retriable(error) || attempt === settings.attempts) break;
+      const delay = Math.random() * Math.min(settings.maxDelayMs, settings.baseDelayMs * 2 ** (attempt - 1));
+      logger.warn({ what, attempt, status: statusOf(error) }, "action=kube-call outcome=retrying");
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+  throw translate(what, lastError);
+}
+
+function translate(what: string, error: unknown): unknown {
+  if (error instanceof DomainError) return error;
+  switch (statusOf(error)) {
+    case 404:
+      return new NotFoundError(`${what}: not found`, { cause: error });
+    case 409:
+      return new ConflictError(`${what}: conflict`, { cause: error });
+    case 401:
+    case 403:
+      return new UpstreamError(`${what}: the service's Kubernetes identity is not allowed to do this; check its Role (see the Helm chart)`, { cause: error });
+    default:
+      return new UpstreamError(`${what}: Kubernetes is unavailable (${(error as Error).message ?? error})`, { cause: error });
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

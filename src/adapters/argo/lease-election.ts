@@ -1,0 +1,91 @@
+import { CoordinationV1Api, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
+import { ConflictError, NotFoundError } from "../../domain/errors.js";
+import type { Logger } from "../../domain/ports.js";
+import { kubeCall, type RetrySettings } from "./kube-calls.js";
+
+export interface LeaseSettings {
+  namespace: string;
+  name: string;
+  identity: string;
+  leaseSeconds: number;
+  renewSeconds: number;
+  retry: RetrySettings;
+}
+
+/**
+ * Leader election on a coordination.k8s.io Lease, so that of several replicas only one watches
+ * Workflows and writes task status. The holder renews every `renewSeconds`; another replica
+ * takes over once `leaseSeconds` pass without a renewal. Writes carry the resourceVersion they
+ * read, so two replicas racing for the lease cannot both win.
+ */
+export class LeaseElection {
+  private readonly api: CoordinationV1Api;
+  private leading = false;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(kubeConfig: KubeConfig, private readonly settings: LeaseSettings, private readonly logger: Logger,
+    private readonly callbacks: { onStartedLeading(): Promise<void> | void; onStoppedLeading(): Promise<void> | void }) {
+    this.api = kubeConfig.makeApiClient(CoordinationV1Api);
+  }
+
+  get isLeader(): boolean {
+    return this.leading;
+  }
+
+  async start(): Promise<void> {
+    await this.tick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    if (this.leading) {
+      this.leading = false;
+      await this.callbacks.onStoppedLeading();
+    }
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    let leading = false;
+    try {
+      leading = await this.tryAcquireOrRenew();
+    } catch (error) {
+      this.logger.warn({ err: error, lease: this.settings.name }, "action=lease outcome=error");
+    }
+    if (leading !== this.leading) {
+      this.leading = leading;
+      this.logger.info({ lease: this.settings.name, identity: this.settings.identity, leading }, "action=lease outcome=changed");
+      await (leading ? this.callbacks.onStartedLeading() : this.callbacks.onStoppedLeading());
+    }
+    if (!this.stopped) this.timer = setTimeout(() => void this.tick(), this.settings.renewSeconds * 1000);
+  }
+
+  private async tryAcquireOrRenew(): Promise<boolean> {
+    const { namespace, name, identity, leaseSeconds } = this.settings;
+    const now = new Date();
+    const call = <T>(what: string, fn: () => Promise<T>) => kubeCall(what, fn, this.settings.retry, this.logger);
+    let lease: V1Lease;
+    try {
+      lease = await call("get lease", () => this.api.readNamespacedLease({ name, namespace }));
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+      const body: V1Lease = { metadata: { name, namespace }, spec: { holderIdentity: identity, leaseDurationSeconds: leaseSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 } };
+      return call("create lease", () => this.api.createNamespacedLease({ namespace, body })).then(() => true, (e: unknown) => (e instanceof ConflictError ? false : Promise.reject(e)));
+    }
+    const spec = lease.spec ?? {};
+    const holder = spec.holderIdentity;
+    const renewed = spec.renewTime ? new Date(spec.renewTime).getTime() : 0;
+    const expired = renewed + (spec.leaseDurationSeconds ?? leaseSeconds) * 1000 < now.getTime();
+    if (holder !== identity && !expired) return false;
+    const body: V1Lease = {
+      ...lease,
+      spec: {
+        ...spec, holderIdentity: identity, leaseDurationSeconds: leaseSeconds, renewTime: now,
+        ...(holder === identity ? {} : { acquireTime: now, leaseTransitions: (spec.leaseTransitions ?? 0) + 1 }),
+      },
+    };
+    return call("renew lease", () => this.api.replaceNamespacedLease({ name, namespace, body })).then(() => true, (e: unknown) => (e instanceof ConflictError ? false : Promise.reject(e)));
+  }
+}

@@ -1,0 +1,80 @@
+import type { TaskPlan } from "../../domain/tasks/task-engine.js";
+import { ARGO_GROUP, ARGO_VERSION, MANAGED_BY, MANAGED_BY_LABEL, TASK_KIND_LABEL, TASK_UID_LABEL, type Parameter, type Workflow } from "./argo-types.js";
+
+export interface RenderSettings {
+  namespace: string;
+  templatePrefix: string;
+  stepApiUrl: string;
+  /** Image of the built-in download and upload steps. */
+  stepImage: string;
+  /** Where images built from build files are pushed: `<registry>/<image uid>:latest`. */
+  imageRegistry: string;
+}
+
+/** Workflow names derive from the task uid, so a repeated create of one task is a 409, never a second run. */
+export function workflowName(taskUid: string): string {
+  return `ae-${taskUid}`;
+}
+
+export function credentialSecretName(taskUid: string): string {
+  return `ae-${taskUid}-credential`;
+}
+
+/** The original's step name from an Argo DAG task name (Argo allows no `_` there). */
+export function stepNameOf(argoTaskName: string): string {
+  return argoTaskName.replace(/-/g, "_");
+}
+
+/**
+ * The Workflow submitted for a task: a reference to the kind's WorkflowTemplate plus
+ * arguments, built as an object (never by string templating). Only `arguments`,
+ * `workflowTemplateRef` and labels are set, which Argo's `templateReferencing: Strict` allows.
+ */
+export function renderWorkflow(plan: TaskPlan, settings: RenderSettings): Workflow {
+  const { task } = plan;
+  const image = (sequence: string) => {
+    const step = plan.steps.find((s) => s.sequence === sequence)!;
+    if (step.image.reference) return step.image.reference;
+    return sequence === "running" ? `${settings.imageRegistry.replace(/\/$/, "")}/${step.image.uid}:latest` : settings.stepImage;
+  };
+  const parameters: Parameter[] = [
+    { name: "task_uid", value: task.uid },
+    { name: "step_api_url", value: settings.stepApiUrl },
+    { name: "credential_secret", value: credentialSecretName(task.uid) },
+    { name: "config", value: inertJson(plan.config) },
+    { name: "output_file_name", value: plan.outputFileName ?? "" },
+    { name: "download_image", value: image("download") },
+    { name: "running_image", value: image("running") },
+    { name: "upload_image", value: image("upload") },
+  ];
+  for (const step of plan.steps) {
+    parameters.push(
+      { name: `${step.sequence}_cpu`, value: step.resources.cpu },
+      { name: `${step.sequence}_memory`, value: step.resources.memory },
+      { name: `${step.sequence}_gpu`, value: String(step.resources.gpu) },
+    );
+  }
+  return {
+    apiVersion: `${ARGO_GROUP}/${ARGO_VERSION}`,
+    kind: "Workflow",
+    metadata: {
+      name: workflowName(task.uid),
+      namespace: settings.namespace,
+      labels: { [MANAGED_BY_LABEL]: MANAGED_BY, [TASK_UID_LABEL]: task.uid, [TASK_KIND_LABEL]: task.kind },
+    },
+    spec: {
+      workflowTemplateRef: { name: `${settings.templatePrefix}${task.kind}` },
+      arguments: { parameters },
+    },
+  };
+}
+
+/**
+ * JSON that Argo's `{{...}}` substitution cannot touch. An expression needs its opening `{{`,
+ * which in JSON can only occur inside a string (an object key is always a string, so `{{` is
+ * never structural); escaping the second brace there (`{\u007b`) keeps the same value. (`}}`
+ * does occur structurally and needs nothing.)
+ */
+export function inertJson(value: unknown): string {
+  return JSON.stringify(value).replace(/\{\{/g, "{\\u007b");
+}

@@ -1,0 +1,49 @@
+import { gunzipSync } from "node:zlib";
+import type { RunPhase, StepProgress, TaskProgress } from "../../domain/tasks/task-engine.js";
+import { TASK_UID_LABEL, type NodeStatus, type Workflow } from "./argo-types.js";
+import { stepNameOf } from "./workflow-renderer.js";
+
+const PHASES: readonly RunPhase[] = ["", "Pending", "Running", "Succeeded", "Failed", "Error"];
+
+/** The nodes of a workflow, decompressing `compressedNodes` when the controller compressed them. */
+export function nodesOf(workflow: Workflow): Record<string, NodeStatus> {
+  const status = workflow.status;
+  if (status?.nodes) return status.nodes;
+  if (status?.compressedNodes) return JSON.parse(gunzipSync(Buffer.from(status.compressedNodes, "base64")).toString("utf8")) as Record<string, NodeStatus>;
+  return {};
+}
+
+/**
+ * A Workflow's state as task progress: the workflow phase, and per step (the DAG's Pod nodes,
+ * by display name) phase, times, exit code, message and resources. For a retried step the
+ * latest attempt counts.
+ */
+export function progressOf(workflow: Workflow): TaskProgress | undefined {
+  const taskUid = workflow.metadata.labels?.[TASK_UID_LABEL];
+  if (!taskUid) return undefined;
+  const phase = (PHASES as readonly string[]).includes(workflow.status?.phase ?? "") ? (workflow.status?.phase ?? "") as RunPhase : "Running";
+  const steps = new Map<string, StepProgress>();
+  const pods = Object.values(nodesOf(workflow)).filter((node) => node.type === "Pod");
+  pods.sort((a, b) => (a.startedAt ?? "").localeCompare(b.startedAt ?? ""));
+  for (const node of pods) {
+    const display = (node.displayName ?? node.name).replace(/\(\d+\)$/, "");
+    const exit = node.outputs?.exitCode;
+    steps.set(stepNameOf(display), {
+      name: stepNameOf(display),
+      phase: node.phase ?? "Pending",
+      startedAt: node.startedAt ? new Date(node.startedAt) : null,
+      finishedAt: node.finishedAt ? new Date(node.finishedAt) : null,
+      exitCode: exit === undefined ? null : Number(exit),
+      message: node.message ?? "",
+      resources: node.resourcesDuration ?? {},
+      nodeId: node.id,
+    });
+  }
+  const finishedAt = workflow.status?.finishedAt ? new Date(workflow.status.finishedAt) : null;
+  const offloaded = workflow.status?.offloadNodeStatusVersion && !workflow.status.nodes && !workflow.status.compressedNodes;
+  return {
+    taskUid, phase, finishedAt, steps: [...steps.values()],
+    message: workflow.status?.message ?? (offloaded ? "node status is offloaded to Argo's database; step details are unavailable" : ""),
+    runName: workflow.metadata.name!, runUid: workflow.metadata.uid ?? null,
+  };
+}
