@@ -148,7 +148,8 @@ function createEngine(config: AppConfig, deps: { logger: Logger; clock: Clock; s
   }, deps.logger);
   let watcher: WorkflowWatcher | undefined;
   const election = new LeaseElection(kubeConfig, {
-    namespace: config.argo.namespace, name: config.argo.leaseName, identity: config.argo.identity, leaseSeconds: 15, renewSeconds: 5, retry,
+    namespace: config.argo.namespace, name: config.argo.leaseName, identity: config.argo.identity,
+    leaseSeconds: config.argo.leaseSeconds, renewSeconds: config.argo.leaseRenewSeconds, retry,
   }, deps.logger, {
     // Only the leader watches and writes status; it also finishes submissions a crash interrupted.
     onStartedLeading: async () => {

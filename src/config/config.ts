@@ -28,6 +28,8 @@ export interface AppConfig {
     imageRegistry: string;
     templatePrefix: string;
     leaseName: string;
+    leaseSeconds: number;
+    leaseRenewSeconds: number;
     identity: string;
     requestTimeoutSeconds: number;
     retryAttempts: number;
@@ -124,6 +126,9 @@ export function loadConfig(env: Env): AppConfig {
       imageRegistry: read.string("IMAGE_REGISTRY", "registry.local/argo-entrypoint"),
       templatePrefix: read.string("WORKFLOW_TEMPLATE_PREFIX", "argo-entrypoint-"),
       leaseName: read.string("LEADER_LEASE_NAME", "argo-entrypoint-leader"),
+      /** Another replica takes over when the holder has not renewed for this long. */
+      leaseSeconds: read.integer("LEADER_LEASE_SECONDS", 15, 1, 600),
+      leaseRenewSeconds: read.integer("LEADER_LEASE_RENEW_SECONDS", 5, 1, 300),
       /** This replica's name in the Lease (the pod name in Kubernetes). */
       identity: read.string("POD_NAME", `${env.HOSTNAME ?? "local"}-${process.pid}`),
       requestTimeoutSeconds: read.integer("KUBE_REQUEST_TIMEOUT_SECONDS", 30, 1, 300),

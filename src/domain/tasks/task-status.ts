@@ -18,8 +18,10 @@ export function deriveStatus(phase: RunPhase, message: string, steps: StepProgre
       return { status: "success", executeStep: "run_task", message };
     case "Failed":
     case "Error": {
+      // The failed step says more than Argo's "child '<id>' failed"; a shutdown says it best itself.
       const failed = steps.find((s) => s.phase === "Failed" || s.phase === "Error");
-      const reason = message || (failed ? `${failed.name}: ${failed.message || `exit code ${failed.exitCode ?? "?"}`}` : "the run failed");
+      const stepReason = failed ? `${failed.name}: ${failed.message || `exit code ${failed.exitCode ?? "?"}`}` : undefined;
+      const reason = message.startsWith("Stopped with strategy") ? message : (stepReason ?? (message || "the run failed"));
       return { status: "fail", executeStep: started ? "run_task" : "execute_pipeline", message: reason };
     }
     case "Running":

@@ -1,0 +1,127 @@
+import { readFileSync, readdirSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+import path from "node:path";
+import { describe, expect, test } from "@jest/globals";
+import { parse } from "yaml";
+import { inertJson, renderWorkflow, stepNameOf, workflowName } from "../../src/adapters/argo/workflow-renderer.js";
+import { progressOf } from "../../src/adapters/argo/workflow-status.js";
+import type { Workflow } from "../../src/adapters/argo/argo-types.js";
+import type { TaskPlan } from "../../src/domain/tasks/task-engine.js";
+import { TASK_KINDS } from "../../src/domain/tasks/task-kinds.js";
+import type { TaskKind } from "../../src/domain/records.js";
+import { argoSchemaProblems } from "../support/argo-schema.js";
+
+const TEMPLATE_DIR = path.resolve("workflow-templates");
+const templates = readdirSync(TEMPLATE_DIR).filter((f) => f.endsWith(".yaml")).map((file) => ({ file, doc: parse(readFileSync(path.join(TEMPLATE_DIR, file), "utf8")) }));
+
+function plan(kind: TaskKind, config: Record<string, unknown> = { learning_rate: 0.01 }): TaskPlan {
+  const image = (uid: string, sequence: string, reference: string | null = null) => ({
+    uid, name: sequence, description: "", sequence: sequence as "download", organizationUid: "o", pipelineUid: "p", fileUid: "f", createdAt: new Date(), reference,
+  });
+  return {
+    task: { uid: "169920c2-0441-4f47-82b1-41b9c859bf06", kind } as TaskPlan["task"],
+    steps: TASK_KINDS[kind].steps.map((step) => ({
+      ...step,
+      image: image(`${step.sequence}-0000-4000-8000-000000000000`, step.sequence, step.sequence === "running" ? null : null),
+      resources: { cpu: "500m", memory: "4000Mi", gpu: step.sequence === "running" ? 1 : 0 },
+    })),
+    config, programExtension: "py", outputFileName: kind === "evaluation" ? null : "model.zip", stepToken: "never-rendered",
+  };
+}
+
+const settings = { namespace: "argo", templatePrefix: "argo-entrypoint-", stepApiUrl: "http://argo-entrypoint.argo.svc:8080", stepImage: "argo-entrypoint:1.0", imageRegistry: "registry.example/ml" };
+
+describe("WorkflowTemplates in workflow-templates/", () => {
+  test("When the folder is read, then there is one template per task kind", () => {
+    expect(templates.map((t) => t.doc.metadata.name).sort()).toEqual(Object.keys(TASK_KINDS).map((k) => `argo-entrypoint-${k}`).sort());
+  });
+
+  test.each(templates.map((t) => [t.file, t.doc]))("When %s is checked against Argo's schema, then it is valid", (_file, doc) => {
+    expect(argoSchemaProblems("WorkflowTemplate", doc)).toEqual([]);
+  });
+
+  test("When a template is malformed, then the schema check reports it (the check can fail)", () => {
+    const broken = structuredClone(templates[0]!.doc);
+    broken.spec.templates[1].container.resources = "lots";
+    broken.spec.entrypoint = 7;
+    expect(argoSchemaProblems("WorkflowTemplate", broken)).toEqual(expect.arrayContaining([
+      "/spec/entrypoint must be string", "/spec/templates/1/container/resources must be object",
+    ]));
+  });
+
+  test.each(templates.map((t) => [t.file, t.doc]))("When %s is read, then its DAG runs the original's three steps in order", (_file, doc) => {
+    const kind = doc.metadata.labels["argo-entrypoint.io/task-kind"] as TaskKind;
+    const tasks = doc.spec.templates.find((t: { name: string }) => t.name === "main").dag.tasks;
+    expect(tasks.map((t: { name: string }) => stepNameOf(t.name))).toEqual(TASK_KINDS[kind].steps.map((s) => s.name));
+    expect(tasks.map((t: { template: string }) => t.template)).toEqual(["download", "running", "upload"]);
+    const containers = doc.spec.templates.filter((t: { container?: unknown }) => t.container).map((t: { container: { env: Array<{ name: string; value?: string; valueFrom?: unknown }> } }) => t.container);
+    for (const container of containers) {
+      const token = container.env.find((e: { name: string }) => e.name === "TASK_TOKEN")!;
+      expect(token.valueFrom).toEqual({ secretKeyRef: { name: "{{workflow.parameters.credential_secret}}", key: "token" } });
+    }
+    const parameters = doc.spec.arguments.parameters.map((p: { name: string }) => p.name);
+    expect(parameters).not.toContain("access_key");
+    expect(parameters).not.toContain("secret_key");
+  });
+});
+
+describe("renderWorkflow", () => {
+  test.each(Object.keys(TASK_KINDS))("When a %s task is rendered, then the Workflow is valid and only refers to its template", (kind) => {
+    const workflow = renderWorkflow(plan(kind as TaskKind), settings);
+    expect(argoSchemaProblems("Workflow", workflow)).toEqual([]);
+    expect(Object.keys(workflow.spec).sort()).toEqual(["arguments", "workflowTemplateRef"]);
+    expect(workflow.spec.workflowTemplateRef).toEqual({ name: `argo-entrypoint-${kind}` });
+    expect(workflow.metadata.name).toBe("ae-169920c2-0441-4f47-82b1-41b9c859bf06");
+    expect(workflow.metadata.name!.length).toBeLessThanOrEqual(63);
+    expect(workflow.metadata.name).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+    const declared = templates.find((t) => t.doc.metadata.name === `argo-entrypoint-${kind}`)!.doc.spec.arguments.parameters.map((p: { name: string }) => p.name).sort();
+    expect(workflow.spec.arguments!.parameters!.map((p) => p.name).sort()).toEqual(declared);
+  });
+
+  test("When a task is rendered, then images, resources and the credential's Secret come through, and no secret does", () => {
+    const workflow = renderWorkflow(plan("training"), settings);
+    const value = (name: string) => workflow.spec.arguments!.parameters!.find((p) => p.name === name)?.value;
+    expect(value("download_image")).toBe("argo-entrypoint:1.0");
+    expect(value("running_image")).toBe("registry.example/ml/running-0000-4000-8000-000000000000:latest");
+    expect(value("running_gpu")).toBe("1");
+    expect(value("credential_secret")).toBe("ae-169920c2-0441-4f47-82b1-41b9c859bf06-credential");
+    expect(value("config")).toBe('{"learning_rate":0.01}');
+    expect(JSON.stringify(workflow)).not.toContain("never-rendered");
+  });
+
+  test("When the config holds Argo expressions, then they arrive as inert text with the same JSON value", () => {
+    const hostile = { cmd: "{{workflow.parameters.credential_secret}}", nested: { x: "}}{{=sprig.env('HOME')}}" }, "{{key}}": [1] };
+    const workflow = renderWorkflow(plan("training", hostile), settings);
+    const config = workflow.spec.arguments!.parameters!.find((p) => p.name === "config")!.value!;
+    expect(config).not.toContain("{{");
+    expect(JSON.parse(config)).toEqual(hostile);
+    expect(inertJson("{{{{")).toBe('"{\\u007b{\\u007b"');
+  });
+
+  test("When the workflow name is derived twice for a task, then it is the same", () => {
+    expect(workflowName("169920c2-0441-4f47-82b1-41b9c859bf06")).toBe(workflowName("169920c2-0441-4f47-82b1-41b9c859bf06"));
+  });
+});
+
+describe("progressOf", () => {
+  const fixture = (name: string) => JSON.parse(readFileSync(path.resolve("..", "shared", "argo", "fixtures", name), "utf8")) as Workflow;
+  const labelled = (wf: Workflow) => ({ ...wf, metadata: { ...wf.metadata, labels: { ...wf.metadata.labels, "argo-entrypoint.io/task-uid": "t1" } } });
+
+  test("When Argo's failed-steps fixture is read, then the failing pod's exit code and message become the step's", () => {
+    const progress = progressOf(labelled(fixture("failed-steps-second-step-exit-1.json")))!;
+    expect(progress.phase).toBe("Failed");
+    expect(progress.steps.map((s) => [s.name, s.phase, s.exitCode, s.message])).toEqual([
+      ["pass", "Succeeded", 0, ""], ["fail", "Failed", 1, "failed with exit code 1"],
+    ]);
+  });
+
+  test("When the nodes are compressed, then they are read the same", () => {
+    const wf = labelled(fixture("failed-steps-second-step-exit-1.json"));
+    const compressed = { ...wf, status: { ...wf.status, nodes: undefined, compressedNodes: gzipSync(JSON.stringify(wf.status!.nodes)).toString("base64") } };
+    expect(progressOf(compressed)!.steps).toEqual(progressOf(wf)!.steps);
+  });
+
+  test("When a workflow does not carry this service's task label, then it is ignored", () => {
+    expect(progressOf(fixture("failed-steps-second-step-exit-1.json"))).toBeUndefined();
+  });
+});
