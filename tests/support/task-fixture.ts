@@ -6,11 +6,12 @@ import type { AddressInfo } from "node:net";
 import { startTestService, type TestService, type TestUser } from "./test-service.js";
 
 /** The service listening on a loopback port, so steps can call back into it. */
-export async function startListeningService(env: Record<string, string> = {}): Promise<{ service: TestService; url: string; close(): Promise<void> }> {
+export async function startListeningService(env: Record<string, string> = {}, onListening: (url: string) => void = () => undefined): Promise<{ service: TestService; url: string; close(): Promise<void> }> {
   const service = await startTestService(env);
   const server = service.container.app.listen(0, "127.0.0.1");
   await new Promise((resolve) => server.once("listening", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  onListening(url);
   await service.container.start(url);
   return {
     service, url,

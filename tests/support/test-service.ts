@@ -32,15 +32,17 @@ export interface TestService {
 
 /** The real service (real database, real object store, real HTTP stack) with test-sized settings. */
 export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
-  const database = await createTestDatabase();
+  // A DATABASE_URL given by the test is shared with another instance and outlives this one.
+  const database = env.DATABASE_URL ? { url: env.DATABASE_URL, drop: async () => undefined } : await createTestDatabase();
   const filesDir = mkdtempSync(path.join(os.tmpdir(), "argo-entrypoint-files-"));
   const config = loadConfig({ DATABASE_URL: database.url, FILES_DIR: filesDir, WORK_DIR: path.join(filesDir, "work"), BCRYPT_COST: "4", LOG_LEVEL: "debug", ...env });
   const logs: string[] = [];
-  const sink = new Writable({ write: (chunk, _encoding, done) => (logs.push(String(chunk)), done()) });
+  // TEST_LOGS=1 echoes the service's log lines, for diagnosing a failing test.
+  const sink = new Writable({ write: (chunk, _encoding, done) => (logs.push(String(chunk)), process.env.TEST_LOGS && process.stderr.write(chunk), done()) });
   const container = await buildContainer(config, { logger: createLogger("debug", sink) });
   const http = supertest(container.app);
   const organizations = new Map<string, string>();
-  let counter = 0;
+  let counter = Math.floor(Math.random() * 1e6);
 
   return {
     container, config, http, logs, filesDir,

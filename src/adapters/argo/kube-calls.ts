@@ -49,6 +49,8 @@ function translate(what: string, error: unknown): unknown {
       return new NotFoundError(`${what}: not found`, { cause: error });
     case 409:
       return new ConflictError(`${what}: conflict`, { cause: error });
+    case 422:
+      return new UpstreamError(`${what}: Kubernetes rejected the object as invalid (${(error as { body?: string }).body ?? ""})`, { cause: error });
     case 401:
     case 403:
       return new UpstreamError(`${what}: the service's Kubernetes identity is not allowed to do this; check its Role (see the Helm chart)`, { cause: error });

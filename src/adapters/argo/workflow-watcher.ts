@@ -53,6 +53,7 @@ export class WorkflowWatcher {
     informer.on("delete", (wf) => void this.vanished(wf));
     informer.on("connect", () => (this.restartDelay = 100));
     informer.on("error", (error) => {
+      if (!this.running) return; // our own stop aborts the watch
       this.deps.logger.warn({ err: error }, "action=watch-workflows outcome=restarting");
       this.scheduleRestart();
     });

@@ -245,7 +245,9 @@ export class TaskService implements ProgressSink {
       });
     }
     if (progress.runName && !task.workflowName) await this.deps.db.tasks.update(task.uid, { workflowName: progress.runName, workflowUid: progress.runUid ?? null });
-    let derived = deriveStatus(progress.phase, progress.message, progress.steps);
+    // A report without steps (the run vanished) is judged on the steps already recorded.
+    const steps = progress.steps.length ? progress.steps : (await this.deps.db.taskSteps.listFor(task.uid)).map((s) => ({ ...s, resources: {} }));
+    let derived = deriveStatus(progress.phase, progress.message, steps);
     if (derived.status === "success") derived = await this.publishOutput(task) ?? derived;
     if (derived.status === task.status && derived.executeStep === task.executeStep) return;
     const updated = await this.setStatus(task, derived.status, derived.executeStep, derived.message);

@@ -125,6 +125,7 @@ export class FakeKubeApiServer extends EventEmitter {
   }
 
   create(resource: string, namespace: string, body: KubeObject): KubeObject {
+    validate(resource, body);
     const object = structuredClone(body);
     const meta = object.metadata;
     if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomSuffix()}`;
@@ -150,6 +151,7 @@ export class FakeKubeApiServer extends EventEmitter {
     if (body.metadata.resourceVersion && body.metadata.resourceVersion !== current.metadata.resourceVersion) {
       throw new StatusError(409, "Conflict", `Operation cannot be fulfilled on ${resource} "${name}": the object has been modified; please apply your changes to the latest version and try again`);
     }
+    validate(resource, body);
     const object = structuredClone(body);
     object.metadata = { ...object.metadata, uid: current.metadata.uid, creationTimestamp: current.metadata.creationTimestamp, namespace, name };
     if (resource === "secrets" && object.stringData) {
@@ -270,10 +272,6 @@ export class FakeKubeApiServer extends EventEmitter {
       res.end(JSON.stringify(payload));
     };
     if (route.subresource === "log") return this.serveLog(namespace, name!, query, req, res);
-    if (body && (resource === "workflows" || resource === "workflowtemplates")) {
-      const problems = argoSchemaProblems(resource === "workflows" ? "Workflow" : "WorkflowTemplate", body);
-      if (problems.length) throw new StatusError(422, "Invalid", `${KINDS[resource]!.kind} is invalid: ${problems.join("; ")}`);
-    }
     switch (request.method) {
       case "GET": {
         if (name) {
@@ -362,6 +360,13 @@ export class StatusError extends Error {
   constructor(readonly code: number, readonly reason: string, message: string) {
     super(message);
   }
+}
+
+/** What the full CRDs make the API server do: refuse Workflows and templates that break Argo's schema. */
+function validate(resource: string, object: KubeObject): void {
+  if (resource !== "workflows" && resource !== "workflowtemplates") return;
+  const problems = argoSchemaProblems(resource === "workflows" ? "Workflow" : "WorkflowTemplate", object);
+  if (problems.length) throw new StatusError(422, "Invalid", `${KINDS[resource]!.kind} is invalid: ${problems.join("; ")}`);
 }
 
 function key(resource: string, namespace: string, name: string): string {

@@ -1,0 +1,264 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, beforeEach, describe, expect, jest, test } from "@jest/globals";
+import { argoEnv, eventually, NAMESPACE, startFakeCluster, type FakeCluster } from "../support/fake-kube/fake-cluster.js";
+import { upload } from "../support/registry-fixture.js";
+import {
+  example, preprocessingBody, registerPipeline, registerProject, startListeningService, trainingBody, waitForStatus, type PipelineFixture,
+} from "../support/task-fixture.js";
+import { createTestDatabase } from "../support/test-database.js";
+import { API, type TestService, type TestUser } from "../support/test-service.js";
+
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}[+-]\d{2}:\d{2}$/;
+
+describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real client-node)", () => {
+  let cluster: FakeCluster;
+  let database: { url: string; drop(): Promise<void> };
+  // Restarted instances share the database and the object store, as a real restart would.
+  const filesDir = mkdtempSync(path.join(os.tmpdir(), "argo-entrypoint-argo-files-"));
+  let running: { service: TestService; url: string; close(): Promise<void> };
+  let service: TestService;
+  let user: TestUser;
+  let project: { project: string; application: string; originalDataset: string };
+  let preprocessing: PipelineFixture;
+  let training: PipelineFixture;
+  let trainingDataset: string;
+
+  const workflowCreates = () => cluster.server.count({ method: "POST", resource: "workflows" });
+  const start = async (extra: Record<string, string> = {}) => {
+    return startListeningService(argoEnv(cluster, { DATABASE_URL: database.url, FILES_DIR: filesDir, ...extra }), (url) => (cluster.stepApi.url = url));
+  };
+
+  beforeAll(async () => {
+    cluster = await startFakeCluster();
+    database = await createTestDatabase();
+    running = await start();
+    service = running.service;
+    user = await service.user();
+    project = await registerProject(service, user);
+    preprocessing = await registerPipeline(service, user, project.application, { type: "preprocessing", program: example("preprocess.py"), extension: "py", config: { target: "y" } });
+    training = await registerPipeline(service, user, project.application, { type: "training", program: example("train.py"), extension: "py", config: { target: "y", learning_rate: 0.5 } });
+    const dataset = await upload(service, "OFbaCJE62lcPVbZj", user, { name: "t", type: "training", f_project_uid: project.project, extension: "zip" }, { content: example("dataset.zip"), name: "d.zip" });
+    trainingDataset = dataset.body.data.uid;
+    await eventually(() => cluster.server.get("leases", NAMESPACE, "argo-entrypoint-leader") !== undefined);
+  });
+  afterAll(async () => {
+    await running.close();
+    await cluster.close();
+    await database.drop();
+    rmSync(filesDir, { recursive: true, force: true });
+  });
+  beforeEach(() => {
+    cluster.behavior.running = async (context) => (context.log(`${context.step} did its work`), 0);
+  });
+
+  test("When the seed's preprocessing body is sent, then one valid Workflow runs it to success with the original's step names", async () => {
+    const creates = workflowCreates();
+    const response = await service.http.post(`${API}/jPqyAFWh7hBKRRNK`).send(preprocessingBody(user, preprocessing, project.originalDataset));
+    expect(response.status).toBe(200);
+    expect(response.body.detail).toBe("Excute task successfully");
+    expect(response.body.data).toMatchObject({
+      training_dataset_uid: expect.any(String), uid: expect.any(String), created_time: expect.stringMatching(TIMESTAMP),
+      name: "test_preprocessing_task", description: "test preprocessing task",
+      status: expect.stringMatching(/^(pending|running)$/), execute_step: expect.stringMatching(/^(execute_pipeline|run_task)$/),
+      f_download_image_uid: preprocessing.images.download_uid, f_running_image_uid: preprocessing.images.running_uid,
+      f_upload_image_uid: preprocessing.images.upload_uid, f_pipeline_uid: preprocessing.pipeline,
+      workflow_name: `ae-${response.body.data.uid}`, engine: "argo",
+    });
+    const done = await waitForStatus(service, user, response.body.data.uid, ["success", "fail"]);
+    expect({ status: done.status, step: done.execute_step, message: done.status_message }).toEqual({ status: "success", step: "run_task", message: "" });
+    expect(done.history.map((h: { status: string; execute_step: string }) => `${h.status}/${h.execute_step}`)).toEqual(expect.arrayContaining([
+      "init/prepare_file", "init/generate_file", "pending/execute_pipeline", "running/run_task", "success/run_task",
+    ]));
+    expect(done.steps.map((s: { name: string; phase: string; exit_code: number; node_id: string }) => [s.name, s.phase, s.exit_code, s.node_id.startsWith(`ae-${done.uid}-`)])).toEqual([
+      ["download_original_dataset", "Succeeded", 0, true], ["preprocessing", "Succeeded", 0, true], ["upload_training_dataset", "Succeeded", 0, true],
+    ]);
+    expect(workflowCreates() - creates).toBe(1);
+    // The credential's Secret is gone once the task ended; the Workflow stays for its logs.
+    await eventually(() => cluster.server.get("secrets", NAMESPACE, `ae-${done.uid}-credential`) === undefined);
+    expect(cluster.server.get("workflows", NAMESPACE, `ae-${done.uid}`)).toBeDefined();
+    const datasets = await service.post("MyC2aIHtzkZJrEGi", user, { f_project_uid: project.project });
+    expect(datasets.body.data.find((d: { uid: string }) => d.uid === response.body.data.training_dataset_uid)).toMatchObject({ status: "available" });
+  });
+
+  test("When the Workflow is submitted, then it carries no user secret and the step credential only as a Secret's name", async () => {
+    const response = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset));
+    const uid = response.body.data.uid;
+    const workflow = cluster.server.get("workflows", NAMESPACE, `ae-${uid}`)!;
+    const text = JSON.stringify(workflow);
+    expect(text).not.toContain(user.secretKey);
+    expect(text).not.toContain(user.accessKey);
+    expect((workflow.spec as { arguments: { parameters: Array<{ name: string; value: string }> } }).arguments.parameters.find((p) => p.name === "credential_secret")!.value).toBe(`ae-${uid}-credential`);
+    await waitForStatus(service, user, uid, ["success"]);
+  });
+
+  test("When the running step exits non-zero, then the task fails with that step's message and exit code", async () => {
+    cluster.behavior.running = async (context) => (context.log("Traceback: boom"), 2);
+    const response = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset));
+    const done = await waitForStatus(service, user, response.body.data.uid, ["success", "fail"]);
+    expect(done.status).toBe("fail");
+    expect(done.status_message).toBe("training: main: Error (exit code 2)");
+    expect(done.steps.map((s: { phase: string }) => s.phase)).toEqual(["Succeeded", "Failed", "Pending"]);
+  });
+
+  test.each([["CNNfUmDpcWXp7vdM", "Stop", "task_uid"], ["Xq7TnR2vKp9LmW4c", "Terminate", "uid"]])("When %s is called on a running task, then the Workflow gets spec.shutdown %s and the task fails as stopped", async (key, strategy, field) => {
+    let release!: () => void;
+    cluster.behavior.running = (context) => new Promise((resolve) => {
+      release = () => resolve(0);
+      context.signal.addEventListener("abort", () => resolve(143));
+    });
+    const response = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset));
+    const uid = response.body.data.uid;
+    await waitForStatus(service, user, uid, ["running"]);
+    await eventually(() => release !== undefined);
+    const patches = cluster.server.count({ method: "PATCH", resource: "workflows" });
+    expect((await service.post(key, user, { [field]: uid })).status).toBe(200);
+    expect(cluster.server.count({ method: "PATCH", resource: "workflows" }) - patches).toBe(1);
+    expect((cluster.server.get("workflows", NAMESPACE, `ae-${uid}`)!.spec as { shutdown: string }).shutdown).toBe(strategy);
+    const done = await waitForStatus(service, user, uid, ["fail"]);
+    expect(done.status_message).toBe(`Stopped with strategy '${strategy}'`);
+    expect(done.steps[1]).toMatchObject({ phase: "Failed", message: `workflow shutdown with strategy:  ${strategy}` });
+    expect((await service.post(key, user, { [field]: uid })).status).toBe(409);
+  });
+
+  test("When a failed task is retried, then the same Workflow re-runs only the failed step, with its old pod deleted first", async () => {
+    cluster.behavior.running = async () => 1;
+    const response = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset));
+    const uid = response.body.data.uid;
+    await waitForStatus(service, user, uid, ["fail"]);
+    const downloads = cluster.runs.download_training_dataset!;
+    const podDeletes = cluster.server.count({ method: "DELETE", resource: "pods" });
+    cluster.behavior.running = async () => 0;
+    const retried = await service.post("Rt5yHb8NqZ3wPd6s", user, { uid });
+    expect(retried.status).toBe(200);
+    const done = await waitForStatus(service, user, uid, ["success", "fail"]);
+    expect(done.status).toBe("success");
+    expect(cluster.runs.download_training_dataset).toBe(downloads);
+    expect(cluster.server.count({ method: "DELETE", resource: "pods" }) - podDeletes).toBe(1);
+    expect(cluster.server.count({ method: "PUT", resource: "workflows", path: `/apis/argoproj.io/v1alpha1/namespaces/${NAMESPACE}/workflows/ae-${uid}` })).toBeGreaterThanOrEqual(1);
+    expect(done.workflow_name).toBe(`ae-${uid}`);
+  });
+
+  test("When a task is resubmitted, then a new task runs a new Workflow with the same inputs", async () => {
+    const first = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset));
+    await waitForStatus(service, user, first.body.data.uid, ["success"]);
+    const again = await service.post("Ms2kVf9LcX4nTj7e", user, { uid: first.body.data.uid });
+    expect(again.body.data.resubmitted_from).toBe(first.body.data.uid);
+    expect(again.body.data.workflow_name).toBe(`ae-${again.body.data.uid}`);
+    expect((await waitForStatus(service, user, again.body.data.uid, ["success", "fail"])).status).toBe("success");
+  });
+
+  test("When a task is deleted, then its Workflow and Secret are deleted too", async () => {
+    let release!: () => void;
+    cluster.behavior.running = (context) => new Promise((resolve) => {
+      release = () => resolve(0);
+      context.signal.addEventListener("abort", () => resolve(143));
+    });
+    const response = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset));
+    const uid = response.body.data.uid;
+    await waitForStatus(service, user, uid, ["running"]);
+    expect(cluster.server.get("secrets", NAMESPACE, `ae-${uid}-credential`)).toBeDefined();
+    expect((await service.post("AoTqlTmu8l47CbMU", user, { uid })).status).toBe(200);
+    expect(cluster.server.get("workflows", NAMESPACE, `ae-${uid}`)).toBeUndefined();
+    expect(cluster.server.get("secrets", NAMESPACE, `ae-${uid}-credential`)).toBeUndefined();
+    expect(cluster.server.list("pods", NAMESPACE, (p) => p.metadata.labels?.["workflows.argoproj.io/workflow"] === `ae-${uid}`)).toEqual([]);
+    release?.();
+  });
+
+  test("When the same Idempotency-Key is sent twice, then one Workflow is created", async () => {
+    const creates = workflowCreates();
+    const body = trainingBody(user, training, trainingDataset);
+    const [a, b] = await Promise.all([
+      service.http.post(`${API}/q8uzMBcM5YJH6dPf`).set("Idempotency-Key", "retrain-7").send(body),
+      service.http.post(`${API}/q8uzMBcM5YJH6dPf`).set("Idempotency-Key", "retrain-7").send(body),
+    ]);
+    expect(b.body.data.uid).toBe(a.body.data.uid);
+    expect(workflowCreates() - creates).toBe(1);
+    await waitForStatus(service, user, a.body.data.uid, ["success"]);
+  });
+
+  test("When Kubernetes answers 500 and 429 on create, then the submission is retried and succeeds", async () => {
+    cluster.server.failNext(1, 500, (r) => r.method === "POST" && r.resource === "workflows");
+    cluster.server.failNext(1, 429, (r) => r.method === "POST" && r.resource === "workflows");
+    const before = workflowCreates();
+    const response = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset));
+    expect(response.status).toBe(200);
+    expect(workflowCreates() - before).toBe(3);
+    expect((await waitForStatus(service, user, response.body.data.uid, ["success", "fail"])).status).toBe("success");
+  });
+
+  test("When watches drop and history is compacted mid-run, then no status is lost", async () => {
+    let release!: () => void;
+    cluster.behavior.running = () => new Promise((resolve) => (release = () => resolve(0)));
+    const response = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset));
+    await waitForStatus(service, user, response.body.data.uid, ["running"]);
+    await eventually(() => release !== undefined);
+    cluster.server.dropWatches();
+    cluster.server.failNext(2, 500, (r) => r.resource === "workflows" && r.method === "GET");
+    release();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    cluster.server.compactHistory();
+    cluster.server.dropWatches();
+    expect((await waitForStatus(service, user, response.body.data.uid, ["success", "fail"])).status).toBe("success");
+  });
+
+  test("When task info and lists are read, then no Kubernetes request is made, and Workflows are never polled", async () => {
+    const list = await service.post("s8i1TNiTXwwv02mv", user, { f_pipeline_uid: training.pipeline });
+    const uids: string[] = list.body.data.map((t: { uid: string }) => t.uid);
+    const before = cluster.server.requests.length;
+    for (const uid of uids) expect((await service.post("KlnZtRyqy3rPAZWL", user, { uid })).status).toBe(200);
+    await service.post("s8i1TNiTXwwv02mv", user, { f_pipeline_uid: training.pipeline });
+    expect(cluster.server.requests.slice(before).filter((r) => r.resource === "workflows")).toEqual([]);
+    const gets = cluster.server.requests.filter((r) => r.resource === "workflows" && r.method === "GET" && !r.watch && r.path.split("/").length > 7);
+    // Single GETs happen only in shutdown (reading the phase first, as Argo's CLI does) and retry.
+    expect(gets.length).toBeLessThanOrEqual(4);
+  });
+
+  test("When the service dies between the database write and the create, then the next start submits the task", async () => {
+    // The process "dies" right after the task is written: dispatch never runs its course.
+    const dispatch = jest.spyOn(service.container.tasks, "dispatch").mockRejectedValueOnce(new Error("killed"));
+    const before = await service.container.db.tasks.count({});
+    expect((await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset))).status).toBe(500);
+    expect(await service.container.db.tasks.count({})).toBe(before + 1);
+    dispatch.mockRestore();
+    const stranded = (await service.container.db.tasks.list({ status: "init" }))[0]!;
+    expect(cluster.server.get("workflows", NAMESPACE, `ae-${stranded.uid}`)).toBeUndefined();
+    await running.close();
+
+    running = await start();
+    service = running.service;
+    const healed = await waitForStatus(service, user, stranded.uid, ["success", "fail"], 20_000);
+    expect({ status: healed.status, message: healed.status_message }).toEqual({ status: "success", message: "" });
+  });
+
+  test("When a Workflow vanished while the service was down, then the task is failed with the reason on start", async () => {
+    let release!: () => void;
+    cluster.behavior.running = (context) => new Promise((resolve) => {
+      release = () => resolve(0);
+      context.signal.addEventListener("abort", () => resolve(143));
+    });
+    const response = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset));
+    const uid = response.body.data.uid;
+    await waitForStatus(service, user, uid, ["running"]);
+    await running.close();
+    cluster.server.delete("workflows", NAMESPACE, `ae-${uid}`);
+    release?.();
+    running = await start();
+    service = running.service;
+    const done = await waitForStatus(service, user, uid, ["fail"], 20_000);
+    expect(done.status_message).toMatch(/no longer exists|was deleted/);
+  });
+
+  test("When two replicas run, then one holds the Lease and the other takes over when it stops", async () => {
+    const second = await start({ POD_NAME: "replica-b" });
+    const holder = () => (cluster.server.get("leases", NAMESPACE, "argo-entrypoint-leader")!.spec as { holderIdentity: string }).holderIdentity;
+    expect(holder()).not.toBe("replica-b");
+    await running.close();
+    await eventually(() => holder() === "replica-b", 15_000);
+    running = second;
+    service = second.service;
+    const response = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset));
+    expect((await waitForStatus(service, user, response.body.data.uid, ["success", "fail"])).status).toBe("success");
+  });
+});

@@ -1,0 +1,90 @@
+import { readFileSync, readdirSync, rmSync } from "node:fs";
+import path from "node:path";
+import { parse } from "yaml";
+import { FakeArgoController, type ControllerOptions, type StepContext } from "./fake-argo-controller.js";
+import { FakeKubeApiServer, type KubeObject } from "./fake-kube-apiserver.js";
+
+export const NAMESPACE = "argo";
+
+export interface FakeCluster {
+  server: FakeKubeApiServer;
+  controller: FakeArgoController;
+  kubeconfig: string;
+  /** How the running step behaves; tests replace it. */
+  behavior: { running(context: StepContext): Promise<number> };
+  /** Steps run, by step name. */
+  runs: Record<string, number>;
+  /** Where the steps reach the step API (set once the service listens). */
+  stepApi: { url: string };
+  close(): Promise<void>;
+}
+
+/**
+ * A fake cluster with the service's WorkflowTemplates installed. Its steps do what the real
+ * built-in steps do: download calls the step API with the token from the task's Secret, and
+ * upload stores an output file through it.
+ */
+export async function startFakeCluster(options: Partial<Pick<ControllerOptions, "archive" | "podGC">> = {}): Promise<FakeCluster> {
+  const server = new FakeKubeApiServer();
+  await server.start();
+  const dir = path.resolve("workflow-templates");
+  for (const file of readdirSync(dir).filter((f) => f.endsWith(".yaml"))) {
+    server.create("workflowtemplates", NAMESPACE, parse(readFileSync(path.join(dir, file), "utf8")) as KubeObject);
+  }
+  const stepApi = { url: "" };
+  const runs: Record<string, number> = {};
+  const behavior = { running: async (context: StepContext) => (context.log(`${context.step} did its work`), 0) };
+  const api = (context: StepContext, suffix: string) => `${stepApi.url}/api/steps/v1/tasks/${context.parameters.task_uid}/${suffix}`;
+
+  const controller = new FakeArgoController(server, {
+    namespace: NAMESPACE,
+    ...options,
+    async script(context) {
+      runs[context.step] = (runs[context.step] ?? 0) + 1;
+      const auth = { Authorization: `Bearer ${context.token}` };
+      switch (context.template) {
+        case "download": {
+          const response = await fetch(api(context, "inputs/dataset"), { headers: auth });
+          const size = (await response.arrayBuffer()).byteLength;
+          context.log(`downloaded dataset (${size} bytes): HTTP ${response.status}`);
+          return response.ok ? 0 : 1;
+        }
+        case "running":
+          return behavior.running(context);
+        default: {
+          if (!context.parameters.output_file_name) return 0;
+          const response = await fetch(api(context, "output"), { method: "PUT", headers: auth, body: `output of ${context.workflow}` });
+          context.log(`uploaded ${context.parameters.output_file_name}: HTTP ${response.status}`);
+          return response.status === 201 ? 0 : 1;
+        }
+      }
+    },
+  });
+  controller.start();
+  const kubeconfig = server.writeKubeconfig();
+  return {
+    server, controller, kubeconfig, behavior, runs, stepApi,
+    async close() {
+      controller.stop();
+      await server.stop();
+      rmSync(kubeconfig, { force: true });
+    },
+  };
+}
+
+/** Environment for a service instance on the fake cluster. */
+export function argoEnv(cluster: FakeCluster, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    ENGINE: "argo", KUBECONFIG: cluster.kubeconfig, ARGO_NAMESPACE: NAMESPACE, STEP_API_URL: "http://argo-entrypoint.argo.svc:8080",
+    LEADER_LEASE_SECONDS: "2", LEADER_LEASE_RENEW_SECONDS: "1", KUBE_REQUEST_TIMEOUT_SECONDS: "5", ...extra,
+  };
+}
+
+/** Resolves when `check` holds, checking every 20 ms (tests wait; the service does not poll). */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
