@@ -11,6 +11,8 @@ import { buildContainer, type Container } from "../src/container.js";
 import { createLogger } from "../src/logging/logger.js";
 import { createTestDatabase } from "../tests/support/test-database.js";
 import { runLoad, type LoadResult } from "./load.js";
+import { registerTrainingWorld } from "./fixtures.js";
+import { startFakeCluster, argoEnv } from "../tests/support/fake-kube/fake-cluster.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
@@ -43,13 +45,83 @@ function row(name: string, result: LoadResult, baseline?: LoadResult) {
   return { scenario: name, "req/s": Math.round(result.perSecond), "ratio to baseline": ratio, "p50 ms": result.p50Ms.toFixed(2), "p99 ms": result.p99Ms.toFixed(2), failures: result.failures };
 }
 
-async function main() {
-  const rows = [];
+async function bareBaseline(concurrency: number): Promise<LoadResult> {
   const bare = express();
   bare.post("/bare", express.json(), (_req, res) => void res.json({ detail: "ok", data: [] }));
   const baselineServer = await listen(bare);
-  const baseline = await runLoad(baselineServer.port, () => ({ method: "POST", path: "/bare", body: "{}", headers: { "Content-Type": "application/json" } }), { concurrency: CONCURRENCY, seconds: SECONDS });
+  const baseline = await runLoad(baselineServer.port, () => ({ method: "POST", path: "/bare", body: "{}", headers: { "Content-Type": "application/json" } }), { concurrency, seconds: SECONDS });
   baselineServer.server.close();
+  return baseline;
+}
+
+/** A service instance listening on loopback, with a fresh database and one user. */
+async function listeningService(env: Record<string, string>) {
+  const database = await createTestDatabase();
+  const silent = new Writable({ write: (_c, _e, done) => done() });
+  const dir = `/tmp/argo-entrypoint-bench-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  const container = await buildContainer(loadConfig({ DATABASE_URL: database.url, FILES_DIR: `${dir}/files`, WORK_DIR: `${dir}/work`, LOG_LEVEL: "silent", ...env }), { logger: createLogger("silent", silent) });
+  await container.accounts.createOrganization("bench");
+  const { user, secretKey } = await container.accounts.createUser({ organization: "bench", accessKey: "bench-user", role: "member" });
+  const { server, port } = await listen(container.app);
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    container, port, url, credentials: { access_key: user.accessKey, secret_key: secretKey },
+    close: async () => { await container.close(); server.close(); await database.drop(); },
+  };
+}
+
+async function submissions() {
+  const concurrency = Number(process.env.BENCH_SUBMIT_CONCURRENCY ?? 64);
+  const baseline = await bareBaseline(concurrency);
+  const cluster = await startFakeCluster();
+  cluster.controller.stop(); // submissions only: nothing runs, so this measures the service's own path
+  const instance = await listeningService(argoEnv(cluster, { AUTH_CACHE_TTL_SECONDS: "60" }));
+  await instance.container.start(instance.url);
+  const world = await registerTrainingWorld(instance.url, instance.credentials, { content: "exit 0\n", extension: "sh" });
+  const body = JSON.stringify(world.trainingBody);
+  const requestsBefore = cluster.server.requests.length;
+  const result = await runLoad(instance.port, () => ({ method: "POST", path: `${API}/q8uzMBcM5YJH6dPf`, body, headers: { "Content-Type": "application/json" } }), { concurrency, seconds: SECONDS });
+  const kubeRequests = cluster.server.requests.slice(requestsBefore).filter((r) => !r.watch && r.resource !== "leases").length;
+  const tasks = result.requests - result.failures;
+  await instance.close();
+  await cluster.close();
+  console.log(`\nTask submissions (${concurrency} concurrent clients, ${SECONDS}s, SQLite, fake Kubernetes API at zero latency)`);
+  console.table([row("bare Express route (baseline)", baseline), row("submit a training task (auth, validation, database, render, Secret + Workflow create)", result, baseline)]);
+  console.log(`Kubernetes requests per task: ${(kubeRequests / Math.max(1, tasks)).toFixed(2)} (${kubeRequests} for ${tasks} tasks: Secret create, Workflow create, Secret owner patch)`);
+}
+
+async function localEngine() {
+  const instance = await listeningService({ LOCAL_CONCURRENCY: "2" });
+  await instance.container.start(instance.url);
+  const world = await registerTrainingWorld(instance.url, instance.credentials, { content: "touch \"$OUTPUTS_DIR/$OUTPUT_FILE_NAME\"\n", extension: "sh" });
+  const count = Number(process.env.BENCH_LOCAL_TASKS ?? 12);
+  const started = performance.now();
+  const uids: string[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const response = await fetch(`${instance.url}${API}/q8uzMBcM5YJH6dPf`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(world.trainingBody) });
+    uids.push(((await response.json()) as { data: { uid: string } }).data.uid);
+  }
+  const done = async () => (await instance.container.db.tasks.count({ status: { in: ["success", "fail"] } })) === count;
+  while (!(await done())) await new Promise((resolve) => setTimeout(resolve, 20));
+  const seconds = (performance.now() - started) / 1000;
+  const tasks = await Promise.all(uids.map((uid) => instance.container.db.tasks.find(uid)));
+  const steps = await Promise.all(uids.map((uid) => instance.container.db.taskSteps.listFor(uid)));
+  const failed = tasks.filter((t) => t!.status !== "success").length;
+  const latency = tasks.map((t) => (t!.finishedAt!.getTime() - t!.createdAt.getTime()) / 1000);
+  const program = steps.map((s) => s.filter((x) => x.sequence === "running").reduce((sum, x) => sum + (x.finishedAt!.getTime() - x.startedAt!.getTime()) / 1000, 0));
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  await instance.close();
+  console.log(`\nLocal engine (${count} tasks, concurrency 2, a program that only writes its output)`);
+  console.table([{
+    "tasks/minute": Math.round((count - failed) / seconds * 60), failed,
+    "mean task latency s": mean(latency).toFixed(2), "mean running-step process s": mean(program).toFixed(2),
+    "engine overhead per task s (latency - program)": (mean(latency) - mean(program)).toFixed(2),
+  }]);
+}
+
+async function registryReads() {
+  const rows = [];
+  const baseline = await bareBaseline(CONCURRENCY);
   rows.push(row("bare Express route (baseline)", baseline));
 
   const cached = await registryService({});
@@ -65,6 +137,12 @@ async function main() {
   console.log(`\nRegistry reads (${CONCURRENCY} concurrent clients, ${SECONDS}s each, SQLite)`);
   console.table(rows);
   console.log(`credential cache speed-up: ${(withCache.perSecond / withoutCache.perSecond).toFixed(1)}x`);
+}
+
+async function main() {
+  const only = process.argv[2];
+  const suites: Record<string, () => Promise<void>> = { registry: registryReads, submissions, local: localEngine };
+  for (const [name, run] of Object.entries(suites)) if (!only || only === name) await run();
 }
 
 main().catch((error: unknown) => {

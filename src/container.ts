@@ -57,6 +57,7 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
 
   await applyMigrations(config.database.url);
   const db = new PrismaDatabase(createPrismaClient(config.database.url));
+  await db.configure(config.database.url);
   const objects = await createObjectStore(config);
   const hasher = new BcryptHasher(config.auth.bcryptCost);
   const throttle = (maxFailures: number) => new FailureThrottle({ maxFailures, windowSeconds: config.auth.failureWindowSeconds, maxTracked: 100_000 }, clock);

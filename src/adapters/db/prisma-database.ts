@@ -45,6 +45,17 @@ export class PrismaDatabase implements Database {
     } = this.stores);
   }
 
+  /**
+   * SQLite only: write-ahead logging (readers never wait for the writer; one fsync per
+   * checkpoint instead of per commit) and a busy timeout instead of failing on a held lock.
+   */
+  async configure(url: string): Promise<void> {
+    if (databaseProvider(url) !== "sqlite") return;
+    await this.client.$queryRawUnsafe("PRAGMA journal_mode = WAL");
+    await this.client.$queryRawUnsafe("PRAGMA synchronous = NORMAL");
+    await this.client.$queryRawUnsafe("PRAGMA busy_timeout = 5000");
+  }
+
   transaction<T>(work: (stores: Stores) => Promise<T>): Promise<T> {
     return this.client.$transaction((tx) => work(buildStores(tx)), { timeout: 30_000 }).catch((error: unknown) => {
       throw translate(error);
