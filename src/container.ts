@@ -3,6 +3,7 @@ import { AccountService } from "./domain/auth/account-service.js";
 import { CredentialVerifier } from "./domain/auth/credential-verifier.js";
 import { FailureThrottle } from "./domain/auth/failure-throttle.js";
 import { systemClock, type Clock } from "./domain/clock.js";
+import { NotFoundError } from "./domain/errors.js";
 import type { Database, Logger, ObjectStore } from "./domain/ports.js";
 import { PreparerService } from "./domain/registry/preparer-service.js";
 import { RegistryService } from "./domain/registry/registry-service.js";
@@ -31,11 +32,16 @@ import { LocalLogSource } from "./adapters/local-engine/local-log-source.js";
 import { firstAvailable } from "./domain/logs/log-source.js";
 import { LogService } from "./domain/logs/log-service.js";
 import { logRoutes } from "./http/routes/log.routes.js";
+import { LogFanout } from "./domain/logs/log-fanout.js";
+import { LogFollower } from "./domain/logs/log-follower.js";
+import { PodLogSource } from "./adapters/argo/pod-log-source.js";
+import { ArchivedLogSource } from "./adapters/argo/archived-log-source.js";
 
 export interface Container {
   app: ReturnType<typeof createApp>;
   tasks: TaskService;
   engine: TaskEngine;
+  fanout: LogFanout;
   /** Recovery after a restart: call once the service listens (steps call back into it). */
   start(listeningUrl: string): Promise<void>;
   db: Database;
@@ -80,10 +86,13 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
     defaultResources: config.tasks.defaultResources, stepTokenTtlSeconds: config.tasks.stepTokenTtlSeconds,
   });
   runtime.connect(tasks);
-  const logs = new LogService({ tasks, source: firstAvailable(runtime.logSources), maxJsonBytesPerStep: config.logs.maxJsonBytesPerStep });
+  const logSource = firstAvailable(runtime.logSources);
+  const logs = new LogService({ tasks, source: logSource, maxJsonBytesPerStep: config.logs.maxJsonBytesPerStep });
+  const fanout = new LogFanout(logSource, { maxQueueBytes: config.logs.followMaxQueueBytes, historyBytes: 256 * 1024 });
+  const follower = new LogFollower({ tasks, fanout, settings: { keepAliveSeconds: config.logs.followKeepAliveSeconds, recheckMs: 1000 } });
 
   const app = createApp({
-    routes: [...registryRoutes({ registry, preparer, present }), ...taskRoutes({ tasks, present }), ...logRoutes({ logs })],
+    routes: [...registryRoutes({ registry, preparer, present }), ...taskRoutes({ tasks, present }), ...logRoutes({ logs, follower })],
     routers: [stepApi({ tasks, maxUploadBytes: config.uploads.maxBytes })],
     verifier,
     logger,
@@ -94,7 +103,7 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
   });
 
   return {
-    app, db, objects, accounts, verifier, logger, tasks, engine,
+    app, db, objects, accounts, verifier, logger, tasks, engine, fanout,
     async start(listeningUrl) {
       serviceUrl ||= listeningUrl;
       await runtime.start();
@@ -165,8 +174,18 @@ function createEngine(config: AppConfig, deps: { logger: Logger; clock: Clock; s
       watcher = undefined;
     },
   });
+  const archiveStores = new Map<string, MinioObjectStore>();
+  const archive = config.logs.archive;
+  const archiveStore = (bucket: string | undefined): ObjectStore => {
+    if (!archive) throw new NotFoundError("no artifact repository is configured for archived logs (ARCHIVE_S3_ENDPOINT)");
+    const name = bucket ?? archive.bucket;
+    let store = archiveStores.get(name);
+    if (!store) archiveStores.set(name, (store = new MinioObjectStore({ ...archive, bucket: name, pathStyle: true })));
+    return store;
+  };
   return {
-    engine, logSources: [],
+    engine,
+    logSources: [new PodLogSource(kubeConfig, engine, config.argo.namespace), new ArchivedLogSource(engine, archiveStore)],
     connect: (service) => (tasks = service),
     start: () => election.start(),
     close: () => election.stop(),

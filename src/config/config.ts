@@ -20,7 +20,13 @@ export interface AppConfig {
     stepTokenTtlSeconds: number;
     defaultResources: { cpu: string; memory: string; gpu: number };
   };
-  logs: { maxJsonBytesPerStep: number };
+  logs: {
+    maxJsonBytesPerStep: number;
+    followMaxQueueBytes: number;
+    followKeepAliveSeconds: number;
+    /** Argo's artifact repository, where archived step logs are read (unset: no archive reads). */
+    archive: { endpoint: string; port: number; useSSL: boolean; accessKey: string; secretKey: string; bucket: string; region: string } | undefined;
+  };
   argo: {
     namespace: string;
     kubeconfigPath: string | undefined;
@@ -137,6 +143,19 @@ export function loadConfig(env: Env): AppConfig {
     logs: {
       /** Cap of each step's text in the JSON log route; the rest is in the download. */
       maxJsonBytesPerStep: read.bytes("LOG_JSON_MAX_BYTES_PER_STEP", 1024 ** 2),
+      /** How far a log follower may fall behind before it alone is disconnected. */
+      followMaxQueueBytes: read.bytes("LOG_FOLLOW_MAX_QUEUE_BYTES", 1024 ** 2),
+      followKeepAliveSeconds: read.integer("LOG_FOLLOW_KEEPALIVE_SECONDS", 15, 1, 300),
+      archive: read.optional("ARCHIVE_S3_ENDPOINT") === undefined ? undefined : {
+        endpoint: read.required("ARCHIVE_S3_ENDPOINT"),
+        port: read.integer("ARCHIVE_S3_PORT", 9000, 1, 65535),
+        useSSL: read.boolean("ARCHIVE_S3_USE_SSL", false),
+        accessKey: read.required("ARCHIVE_S3_ACCESS_KEY"),
+        secretKey: read.required("ARCHIVE_S3_SECRET_KEY"),
+        /** Used when a Workflow's status names no bucket. */
+        bucket: read.string("ARCHIVE_S3_BUCKET", "argo-artifacts"),
+        region: read.string("S3_REGION", "us-east-1"),
+      },
     },
     local: {
       workDir: read.string("WORK_DIR", "./data/work"),

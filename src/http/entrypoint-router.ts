@@ -100,6 +100,16 @@ async function send(response: Response, result: RouteResult): Promise<void> {
     response.status(result.status ?? 200).json(envelope);
     return;
   }
+  if (result.kind === "events") {
+    response.status(200);
+    response.setHeader("Content-Type", "text/event-stream; charset=utf-8");
+    response.setHeader("Cache-Control", "no-cache, no-transform");
+    response.setHeader("X-Accel-Buffering", "no"); // nginx-style proxies: do not buffer the stream
+    response.flushHeaders();
+    response.on("close", () => result.stream.destroy());
+    await pipeline(result.stream, response).catch(() => undefined); // the client leaving ends it
+    return;
+  }
   response.status(200);
   response.setHeader("Content-Type", result.contentType ?? "application/octet-stream");
   response.setHeader("Content-Disposition", `attachment; filename="${result.filename.replace(/["\\\r\n]/g, "_")}"`);

@@ -18,7 +18,9 @@ export interface RouteContext {
 
 export type RouteResult =
   | { kind: "json"; status?: number; detail: string; data: unknown; next?: { createdAt: Date; uid: string }; extra?: Record<string, unknown> }
-  | { kind: "download"; filename: string; size?: number; contentType?: string; stream: Readable };
+  | { kind: "download"; filename: string; size?: number; contentType?: string; stream: Readable }
+  /** A long-lived stream (Server-Sent Events), flushed as it is written. */
+  | { kind: "events"; stream: Readable };
 
 export interface RouteDefinition {
   key: string;

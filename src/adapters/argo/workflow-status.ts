@@ -5,6 +5,21 @@ import { stepNameOf } from "./workflow-renderer.js";
 
 const PHASES: readonly RunPhase[] = ["", "Pending", "Running", "Succeeded", "Failed", "Error"];
 
+/**
+ * A node's pod name, computed as Argo does (argo.md §3): v1 is the node id; v2 (the default,
+ * or as the workflow's pod-name-format annotation says) is `<wf>-<template>-<hash>`. Used to
+ * find archived logs once the pod is gone; live pods are found by label and annotation instead.
+ */
+export function podNameOf(workflow: Workflow, node: NodeStatus): string {
+  const name = workflow.metadata.name!;
+  if (workflow.metadata.annotations?.["workflows.argoproj.io/pod-name-format"] === "v1") return node.id;
+  if (node.name === name) return name;
+  const template = node.templateRef?.template ?? node.templateName ?? "";
+  const hash = node.id.slice(name.length + 1);
+  const prefix = template ? `${name}-${template}`.slice(0, 242) : name;
+  return `${prefix}-${hash}`;
+}
+
 /** The nodes of a workflow, decompressing `compressedNodes` when the controller compressed them. */
 export function nodesOf(workflow: Workflow): Record<string, NodeStatus> {
   const status = workflow.status;
@@ -37,6 +52,7 @@ export function progressOf(workflow: Workflow): TaskProgress | undefined {
       message: node.message ?? "",
       resources: node.resourcesDuration ?? {},
       nodeId: node.id,
+      podName: podNameOf(workflow, node),
     });
   }
   const finishedAt = workflow.status?.finishedAt ? new Date(workflow.status.finishedAt) : null;

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
+import { EventEmitter } from "node:events";
 import type { Readable } from "node:stream";
 import type { Clock } from "../clock.js";
 import { AuthenticationError, ConflictError, NotFoundError, UnprocessableError, ValidationError } from "../errors.js";
@@ -59,6 +60,9 @@ const SEQUENCES: readonly Sequence[] = ["download", "running", "upload"];
  * delete), and the scoped access its steps get with their credential.
  */
 export class TaskService implements ProgressSink {
+  /** Emits the task uid whenever a task's status or steps change in this process (log followers wait on it). */
+  readonly changes = new EventEmitter().setMaxListeners(0);
+
   constructor(
     private readonly deps: {
       db: Database;
@@ -244,6 +248,7 @@ export class TaskService implements ProgressSink {
         exitCode: step.exitCode, message: step.message, resources: JSON.stringify(step.resources), nodeId: step.nodeId ?? null, podName: step.podName ?? null,
       });
     }
+    this.changes.emit("change", task.uid);
     if (progress.runName && !task.workflowName) await this.deps.db.tasks.update(task.uid, { workflowName: progress.runName, workflowUid: progress.runUid ?? null });
     // A report without steps (the run vanished) is judged on the steps already recorded.
     const steps = progress.steps.length ? progress.steps : (await this.deps.db.taskSteps.listFor(task.uid)).map((s) => ({ ...s, resources: {} }));
@@ -451,6 +456,7 @@ export class TaskService implements ProgressSink {
     });
     await this.deps.db.taskEvents.append({ taskUid: task.uid, status, executeStep, message, at: now });
     this.deps.logger.info({ task: task.uid, status, executeStep }, "action=task-status");
+    this.changes.emit("change", task.uid);
     return updated;
   }
 

@@ -1,13 +1,20 @@
 /** Log route keys: the original's per-step JSON, and downloads as .txt or .tar.gz. */
 import { PassThrough, type Readable } from "node:stream";
 import type { LogService } from "../../domain/logs/log-service.js";
+import type { LogFollower } from "../../domain/logs/log-follower.js";
 import { TEXT, UUID, enumOf, fields, type RouteDefinition } from "../route-definition.js";
 import { tarGz } from "../streams/tar-gz.js";
 
 export const LOG_DOWNLOAD_KEY = "Lg7dWnQ2xR5tYp8k";
 
-export function logRoutes({ logs }: { logs: LogService }): RouteDefinition[] {
+export const LOG_FOLLOW_KEY = "Fw3lGz8Kc1VbN6mQ";
+
+export function logRoutes({ logs, follower }: { logs: LogService; follower: LogFollower }): RouteDefinition[] {
   return [
+    {
+      key: LOG_FOLLOW_KEY, action: "Task log follow (Server-Sent Events)", body: "json", schema: fields({ task_uid: UUID }, { step: TEXT }),
+      handle: async ({ principal, body }) => ({ kind: "events", stream: await follower.follow(principal, body.task_uid as string, body.step as string | undefined) }),
+    },
     {
       key: "bJ7xLmgp4WSWK498", action: "TaskStatusManager/get_log", body: "json", schema: fields({ task_uid: UUID }, { type: TEXT }),
       handle: async ({ principal, body }) => {

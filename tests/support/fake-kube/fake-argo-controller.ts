@@ -49,6 +49,8 @@ export function fnv1a32(text: string): number {
 }
 
 export class FakeArgoController {
+  /** Errors the controller hit (a test may assert there are none). */
+  readonly errors: Error[] = [];
   private readonly running = new Map<string, AbortController>();
   private readonly busy = new Set<string>();
   private readonly onChange = (event: { type: string; resource: string; object: KubeObject }) => {
@@ -61,7 +63,7 @@ export class FakeArgoController {
     const spec = workflow.spec as { shutdown?: string };
     const name = workflow.metadata.name!;
     if (spec.shutdown && this.running.has(name)) this.running.get(name)!.abort();
-    if (!status.phase && !this.busy.has(name)) void this.run(name);
+    if (!status.phase && !this.busy.has(name)) this.run(name).catch((error: unknown) => this.errors.push(error as Error));
   };
 
   constructor(private readonly server: FakeKubeApiServer, private readonly options: ControllerOptions) {}
@@ -145,12 +147,14 @@ export class FakeArgoController {
     } catch {
       // no pod left from an earlier attempt
     }
+    const owner = this.server.get("workflows", ns, workflow);
+    if (!owner) throw new Error(`workflow ${workflow} not found`); // deleted meanwhile: the run just ends
     this.server.create("pods", ns, {
       metadata: {
         name: podName,
         labels: { "workflows.argoproj.io/workflow": workflow, "workflows.argoproj.io/completed": "false" },
         annotations: { "workflows.argoproj.io/node-id": nodeId, "workflows.argoproj.io/node-name": nodeName, "kubectl.kubernetes.io/default-container": "main" },
-        ownerReferences: [{ apiVersion: "argoproj.io/v1alpha1", kind: "Workflow", name: workflow, uid: this.server.get("workflows", ns, workflow)!.metadata.uid! }],
+        ownerReferences: [{ apiVersion: "argoproj.io/v1alpha1", kind: "Workflow", name: workflow, uid: owner.metadata.uid! }],
       },
       spec: { initContainers: [{ name: "init" }], containers: [{ name: "wait" }, { name: "main" }], restartPolicy: "Never" },
       status: { phase: "Running" },
