@@ -61,6 +61,13 @@ export class LogFanout {
     return this.channels.size;
   }
 
+  /** Followers attached now, over all steps. */
+  get followers(): number {
+    let count = 0;
+    for (const channel of this.channels.values()) count += channel.followers.size;
+    return count;
+  }
+
   private pump(key: string, channel: Channel): void {
     const upstream = channel.upstream!;
     upstream.on("data", (chunk: Buffer | string) => {

@@ -57,6 +57,8 @@ export class LogFollower {
         }
         if (partial) out.write(event("log", { step: name, line: partial }));
       }
+      // Following the whole task ends with the task itself; following one step, with that step.
+      if (stepName === undefined) await this.ended(principal, taskUid, () => closed);
       const { task } = await this.deps.tasks.get(principal, taskUid, "task_uid");
       out.end(event("end", { status: task.status, execute_step: task.executeStep, message: task.statusMessage }));
     })().catch((error: unknown) => {
@@ -72,17 +74,28 @@ export class LogFollower {
       const step = steps.find((s) => s.name === name)!;
       if (step.phase !== "Pending") return step;
       if (!ACTIVE_TASK_STATUSES.includes(task.status) || isClosed()) return undefined;
-      await new Promise<void>((resolve) => {
-        const onChange = (uid: string) => uid === taskUid && done();
-        const timer = setTimeout(() => done(), this.deps.settings.recheckMs);
-        const done = () => {
-          clearTimeout(timer);
-          this.deps.tasks.changes.off("change", onChange);
-          resolve();
-        };
-        this.deps.tasks.changes.on("change", onChange);
-      });
+      await this.nextChange(taskUid);
     }
+  }
+
+  private async ended(principal: Principal, taskUid: string, isClosed: () => boolean): Promise<void> {
+    while (!isClosed() && ACTIVE_TASK_STATUSES.includes((await this.deps.tasks.get(principal, taskUid, "task_uid")).task.status)) {
+      await this.nextChange(taskUid);
+    }
+  }
+
+  /** The next change of the task in this process, or the recheck interval (another replica may be the writer). */
+  private nextChange(taskUid: string): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const onChange = (uid: string) => uid === taskUid && done();
+      const timer = setTimeout(() => done(), this.deps.settings.recheckMs);
+      const done = () => {
+        clearTimeout(timer);
+        this.deps.tasks.changes.off("change", onChange);
+        resolve();
+      };
+      this.deps.tasks.changes.on("change", onChange);
+    });
   }
 }
 

@@ -140,6 +140,7 @@ export class FakeKubeApiServer extends EventEmitter {
       object.data = Object.fromEntries(Object.entries(object.stringData as Record<string, string>).map(([k, v]) => [k, Buffer.from(v).toString("base64")]));
       delete object.stringData;
     }
+    if (resource === "pods") this.logs.delete(`${namespace}/${meta.name}`); // a new pod starts a new log
     this.write(resource, namespace, object, "ADDED");
     return structuredClone(object);
   }

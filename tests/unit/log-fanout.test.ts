@@ -1,0 +1,92 @@
+import { PassThrough, type Readable } from "node:stream";
+import { describe, expect, test } from "@jest/globals";
+import { LogFanout } from "../../src/domain/logs/log-fanout.js";
+import { firstAvailable, type LogSource } from "../../src/domain/logs/log-source.js";
+import { NotFoundError, UpstreamError } from "../../src/domain/errors.js";
+import type { TaskRecord, TaskStepRecord } from "../../src/domain/records.js";
+
+const task = { uid: "t1" } as TaskRecord;
+const step = { name: "training" } as TaskStepRecord;
+
+function countingSource() {
+  const opened: PassThrough[] = [];
+  const source: LogSource = {
+    name: "fake",
+    async open() {
+      const upstream = new PassThrough();
+      opened.push(upstream);
+      return upstream;
+    },
+  };
+  return { source, opened };
+}
+
+async function readAll(stream: Readable): Promise<string> {
+  let text = "";
+  for await (const chunk of stream) text += String(chunk);
+  return text;
+}
+
+describe("LogFanout", () => {
+  test("When many follow one step, then one upstream is opened and closed when the last leaves", async () => {
+    const { source, opened } = countingSource();
+    const fanout = new LogFanout(source, { maxQueueBytes: 1 << 20, historyBytes: 1024 });
+    const followers = await Promise.all(Array.from({ length: 20 }, () => fanout.follow(task, step)));
+    expect(opened).toHaveLength(1);
+    for (const f of followers) f.destroy();
+    await new Promise((resolve) => setImmediate(resolve)); // "close" follows destroy() by a tick
+    expect(fanout.upstreams).toBe(0);
+    expect(opened[0]!.destroyed).toBe(true);
+  });
+
+  test("When one follower does not read, then it alone is cut off with a reason and the others get everything", async () => {
+    const { source, opened } = countingSource();
+    const fanout = new LogFanout(source, { maxQueueBytes: 64 * 1024, historyBytes: 1024 });
+    const reader = await fanout.follow(task, step);
+    const stalled = await fanout.follow(task, step);
+    const errors: Error[] = [];
+    stalled.on("error", (error) => errors.push(error));
+    const received = readAll(reader);
+    const line = `${"x".repeat(1023)}\n`;
+    for (let i = 0; i < 200; i += 1) {
+      opened[0]!.write(line);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    opened[0]!.end();
+    expect((await received).length).toBe(200 * 1024);
+    expect(errors.map((e) => e.message)).toEqual(["this follower fell more than 65536 bytes behind and was disconnected"]);
+  });
+
+  test("When a follower joins late, then it gets the recent history first", async () => {
+    const { source, opened } = countingSource();
+    const fanout = new LogFanout(source, { maxQueueBytes: 1 << 20, historyBytes: 1 << 20 });
+    const first = await fanout.follow(task, step);
+    opened[0]!.write("early\n");
+    await new Promise((resolve) => setImmediate(resolve));
+    const late = await fanout.follow(task, step);
+    opened[0]!.end("later\n");
+    expect(await readAll(late)).toBe("early\nlater\n");
+    expect(await readAll(first)).toBe("early\nlater\n");
+  });
+});
+
+describe("firstAvailable", () => {
+  const from = (name: string, result: () => Promise<Readable>): LogSource => ({ name, open: result });
+
+  test("When the first source has no log, then the next one answers", async () => {
+    const archive = new PassThrough();
+    archive.end("archived");
+    const source = firstAvailable([from("pod", async () => { throw new NotFoundError("pod gone"); }), from("archive", async () => archive)]);
+    expect(await readAll(await source.open(task, step, { follow: false }))).toBe("archived");
+  });
+
+  test("When a source fails for another reason, then that failure is reported, not hidden by a fallback", async () => {
+    const source = firstAvailable([from("pod", async () => { throw new UpstreamError("Kubernetes is unavailable"); }), from("archive", async () => new PassThrough())]);
+    await expect(source.open(task, step, { follow: false })).rejects.toThrow("Kubernetes is unavailable");
+  });
+
+  test("When no source has the log, then the error gives each source's reason", async () => {
+    const source = firstAvailable([from("pod", async () => { throw new NotFoundError("pod gone"); }), from("archive", async () => { throw new NotFoundError("no key"); })]);
+    await expect(source.open(task, step, { follow: false })).rejects.toThrow("no log for step training (pod: pod gone; archive: no key)");
+  });
+});
