@@ -19,13 +19,19 @@ const USAGE = `usage: argo-entrypoint <command>
   user rotate <access-key> [--secret <secret>]    issue a new secret key (the old one stops working)
   user revoke <access-key>                        disable a user's secret key
   user list                                       list users (never their secrets)
+  bootstrap-admin --org <name> --access-key <key> --secret-from-env <VAR>
+                                                  create the organization and an admin with the secret in $VAR,
+                                                  unless they exist (for deployment jobs; prints no secret)
 `;
 
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv, out: (line: string) => void): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { org: { type: "string" }, "access-key": { type: "string" }, role: { type: "string", default: "member" }, secret: { type: "string" }, help: { type: "boolean" } },
+    options: {
+      org: { type: "string" }, "access-key": { type: "string" }, role: { type: "string", default: "member" }, secret: { type: "string" },
+      "secret-from-env": { type: "string" }, help: { type: "boolean" },
+    },
   });
   const [group, action, subject] = positionals;
   if (values.help || !group) {
@@ -43,6 +49,16 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, out: (line:
   const { accounts, close } = await buildAdminContainer(config);
   const print = (value: unknown) => out(JSON.stringify(value, null, 2));
   try {
+    if (group === "bootstrap-admin") {
+      const secret = values["secret-from-env"] ? env[values["secret-from-env"]] : undefined;
+      if (!values.org || !values["access-key"] || !secret) {
+        out("bootstrap-admin needs --org, --access-key and --secret-from-env naming a variable that is set");
+        return 2;
+      }
+      const created = await accounts.ensureAdmin({ organization: values.org, accessKey: values["access-key"], secretKey: secret });
+      print({ organization: values.org, access_key: values["access-key"], created });
+      return 0;
+    }
     switch (`${group} ${action}`) {
       case "org create": {
         if (!subject) break;

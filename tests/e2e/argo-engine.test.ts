@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, jest, test } from "@jest/globals";
 import { argoEnv, eventually, NAMESPACE, startFakeCluster, type FakeCluster } from "../support/fake-kube/fake-cluster.js";
 import { upload } from "../support/registry-fixture.js";
+import { disallowed, unused } from "../support/chart-rbac.js";
 import {
   example, preprocessingBody, registerPipeline, registerProject, startListeningService, trainingBody, waitForStatus, type PipelineFixture,
 } from "../support/task-fixture.js";
@@ -44,6 +45,11 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
     await eventually(() => cluster.server.get("leases", NAMESPACE, "argo-entrypoint-leader") !== undefined);
   });
   afterAll(async () => {
+    // Least privilege: every request the service made is allowed by the chart's Role, and the
+    // Role grants nothing the service never used.
+    expect(disallowed(cluster.server.requests)).toEqual([]);
+    expect(unused(cluster.server.requests)).toEqual([]);
+    expect(cluster.controller.errors).toEqual([]);
     await running.close();
     await cluster.close();
     await database.drop();
@@ -138,6 +144,9 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
     expect(cluster.server.count({ method: "DELETE", resource: "pods" }) - podDeletes).toBe(1);
     expect(cluster.server.count({ method: "PUT", resource: "workflows", path: `/apis/argoproj.io/v1alpha1/namespaces/${NAMESPACE}/workflows/ae-${uid}` })).toBeGreaterThanOrEqual(1);
     expect(done.workflow_name).toBe(`ae-${uid}`);
+    const logs = await service.post("bJ7xLmgp4WSWK498", user, { task_uid: uid });
+    expect(logs.body.data.training).toBe("");
+    expect(logs.body.data.download_training_dataset).toMatch(/^downloaded dataset/);
   });
 
   test("When a task is resubmitted, then a new task runs a new Workflow with the same inputs", async () => {

@@ -5,6 +5,7 @@ import * as Minio from "minio";
 import { argoEnv, eventually, NAMESPACE, startFakeCluster, type FakeCluster } from "../support/fake-kube/fake-cluster.js";
 import { upload } from "../support/registry-fixture.js";
 import { startS3Server } from "../support/s3-server.js";
+import { disallowed } from "../support/chart-rbac.js";
 import { example, registerPipeline, registerProject, startListeningService, trainingBody, waitForStatus, type PipelineFixture } from "../support/task-fixture.js";
 import { API, type TestService, type TestUser } from "../support/test-service.js";
 
@@ -67,6 +68,7 @@ describe("Task logs from Argo: live pods, the archive after pod GC, follow and f
     await eventually(() => cluster.server.get("leases", NAMESPACE, "argo-entrypoint-leader") !== undefined);
   });
   afterAll(async () => {
+    expect(disallowed(cluster.server.requests)).toEqual([]);
     await running.close();
     await cluster.close();
     await s3.close();

@@ -54,6 +54,15 @@ export class AccountService {
     return { user, secretKey };
   }
 
+  /** The organization and an admin in it, unless they already exist; true when the admin was created. */
+  async ensureAdmin(input: { organization: string; accessKey: string; secretKey: string }): Promise<boolean> {
+    const organizations = await this.deps.db.organizations.list({ name: input.organization });
+    if (organizations.length === 0) await this.createOrganization(input.organization);
+    if (await this.deps.db.users.findByAccessKey(input.accessKey)) return false;
+    await this.createUser({ organization: input.organization, accessKey: input.accessKey, role: "admin", secretKey: input.secretKey });
+    return true;
+  }
+
   async rotateSecret(accessKey: string, secretKey?: string): Promise<IssuedCredentials> {
     const user = await this.requireUser(accessKey);
     const secret = secretKey ?? this.newSecret();

@@ -177,10 +177,7 @@ export class FakeArgoController {
     const shutdown = signal.aborted ? (this.server.get("workflows", ns, workflow)?.spec as { shutdown?: string } | undefined)?.shutdown : undefined;
     this.server.endLog(ns, podName);
     const logKey = `${workflow}/${podName}/main.log`;
-    if (this.options.archive) {
-      const log = await this.podLog(podName);
-      await this.options.archive.put(logKey, log);
-    }
+    if (this.options.archive) await this.options.archive.put(logKey, this.server.logText(ns, podName));
     const phase = shutdown ? "Failed" : code === 0 ? "Succeeded" : "Failed";
     await this.update(workflow, (wf) => {
       const node = (wf.status as { nodes: Record<string, Node> }).nodes[nodeId]!;
@@ -199,11 +196,6 @@ export class FakeArgoController {
       // the pod is already gone
     }
     return shutdown ? { code, shutdown } : { code };
-  }
-
-  private async podLog(podName: string): Promise<string> {
-    const response = await fetch(`${this.server.url}/api/v1/namespaces/${this.options.namespace}/pods/${podName}/log?container=main`, { headers: { Authorization: `Bearer ${this.server.token}` } });
-    return response.text();
   }
 
   private async collectPods(workflow: string): Promise<void> {

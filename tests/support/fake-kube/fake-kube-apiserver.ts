@@ -201,6 +201,11 @@ export class FakeKubeApiServer extends EventEmitter {
     log.emitter.emit("data");
   }
 
+  /** A pod's log text (what the kubelet would have), for the fake controller's archiving. */
+  logText(namespace: string, pod: string): string {
+    return (this.logs.get(`${namespace}/${pod}`)?.text ?? "").replace(/^\S+ /gm, "");
+  }
+
   endLog(namespace: string, pod: string): void {
     const log = this.logs.get(`${namespace}/${pod}`);
     if (!log) return;

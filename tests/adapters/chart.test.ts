@@ -1,0 +1,61 @@
+import { readFileSync, readdirSync, realpathSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, test } from "@jest/globals";
+import { Ajv } from "ajv";
+import { parse } from "yaml";
+import { argoSchemaProblems } from "../support/argo-schema.js";
+import { chartRoleRules, disallowed } from "../support/chart-rbac.js";
+
+const CHART = path.resolve("charts/argo-entrypoint");
+const schema = JSON.parse(readFileSync(path.join(CHART, "values.schema.json"), "utf8"));
+const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
+const values = parse(readFileSync(path.join(CHART, "values.yaml"), "utf8"));
+
+describe("charts/argo-entrypoint", () => {
+  test("When values.yaml is checked against values.schema.json, then it is valid", () => {
+    expect(validate(values) ? [] : validate.errors).toEqual([]);
+  });
+
+  test.each([
+    ["a replica count as text", { replicaCount: "two" }, "/replicaCount"],
+    ["an unknown top-level key", { replicas: 2 }, ""],
+    ["a quantity that is not one", { tasks: { stepCpu: "lots" } }, "/tasks/stepCpu"],
+    ["a missing database Secret", { database: {} }, "/database"],
+    ["an artifact bucket too short", { argo: { ...values.argo, artifactRepository: { ...values.argo.artifactRepository, bucket: "b" } } }, "/argo/artifactRepository/bucket"],
+    ["a bad time zone offset", { timeZoneOffset: "UTC+8" }, "/timeZoneOffset"],
+  ])("When values have %s, then the schema rejects them", (_what, override, at) => {
+    expect(validate({ ...values, ...override })).toBe(false);
+    expect(validate.errors!.map((e) => e.instancePath)).toContain(at);
+  });
+
+  test("When the chart ships WorkflowTemplates, then it reads them from workflow-templates/ and each is valid for Argo", () => {
+    expect(realpathSync(path.join(CHART, "workflow-templates"))).toBe(path.resolve("workflow-templates"));
+    const files = readdirSync(path.join(CHART, "workflow-templates")).filter((f) => f.endsWith(".yaml"));
+    expect(files).toHaveLength(4);
+    for (const file of files) expect(argoSchemaProblems("WorkflowTemplate", parse(readFileSync(path.join(CHART, "workflow-templates", file), "utf8")))).toEqual([]);
+    expect(readFileSync(path.join(CHART, "templates/workflowtemplates.yaml"), "utf8")).toContain('.Files.Glob "workflow-templates/*.yaml"');
+  });
+
+  test("When the Role is read, then it grants no wildcard and nothing cluster-wide", () => {
+    for (const rule of chartRoleRules()) {
+      expect(rule.verbs).not.toContain("*");
+      expect(rule.resources).not.toContain("*");
+    }
+    expect(readFileSync(path.join(CHART, "templates/role.yaml"), "utf8")).toMatch(/^kind: Role$/m);
+  });
+
+  test("When a request the Role does not cover is checked, then it is reported (the RBAC check can fail)", () => {
+    expect(disallowed([
+      { method: "GET", path: "/api/v1/namespaces/argo/configmaps", query: {}, resource: "configmaps", watch: false },
+      { method: "GET", path: "/api/v1/namespaces/argo/secrets/x", query: {}, resource: "secrets", watch: false },
+      { method: "DELETE", path: "/apis/argoproj.io/v1alpha1/namespaces/argo/workflows/x", query: {}, resource: "workflows", watch: false },
+    ])).toEqual(["/configmaps:list", "/secrets:get"]);
+  });
+
+  test("When the Deployment is read, then it runs as non-root on a read-only root filesystem with both probes", () => {
+    const deployment = readFileSync(path.join(CHART, "templates/deployment.yaml"), "utf8");
+    for (const needle of ["runAsNonRoot: true", "readOnlyRootFilesystem: true", "path: /readyz", "path: /healthz", "terminationGracePeriodSeconds", 'drop: ["ALL"]']) {
+      expect(deployment).toContain(needle);
+    }
+  });
+});
