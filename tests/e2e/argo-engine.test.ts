@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, jest, test } from "@jest/globals";
-import { argoEnv, eventually, NAMESPACE, startFakeCluster, type FakeCluster } from "../support/fake-kube/fake-cluster.js";
+import { argoEnv, eventually, holdRunningStep, NAMESPACE, startFakeCluster, type FakeCluster } from "../support/fake-kube/fake-cluster.js";
 import { upload } from "../support/registry-fixture.js";
 import { disallowed, unused } from "../support/chart-rbac.js";
 import {
@@ -45,13 +45,15 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
     await eventually(() => cluster.server.get("leases", NAMESPACE, "argo-entrypoint-leader") !== undefined);
   });
   afterAll(async () => {
-    // Least privilege: every request the service made is allowed by the chart's Role, and the
-    // Role grants nothing the service never used.
-    expect(disallowed(cluster.server.requests)).toEqual([]);
-    expect(unused(cluster.server.requests)).toEqual([]);
-    expect(cluster.controller.errors).toEqual([]);
+    const requests = [...cluster.server.requests];
+    const controllerErrors = [...cluster.controller.errors];
     await running.close();
     await cluster.close();
+    // Least privilege: every request the service made is allowed by the chart's Role, and the
+    // Role grants nothing the service never used.
+    expect(disallowed(requests)).toEqual([]);
+    expect(unused(requests)).toEqual([]);
+    expect(controllerErrors).toEqual([]);
     await database.drop();
     rmSync(filesDir, { recursive: true, force: true });
   });
@@ -109,15 +111,11 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
   });
 
   test.each([["CNNfUmDpcWXp7vdM", "Stop", "task_uid"], ["Xq7TnR2vKp9LmW4c", "Terminate", "uid"]])("When %s is called on a running task, then the Workflow gets spec.shutdown %s and the task fails as stopped", async (key, strategy, field) => {
-    let release!: () => void;
-    cluster.behavior.running = (context) => new Promise((resolve) => {
-      release = () => resolve(0);
-      context.signal.addEventListener("abort", () => resolve(143));
-    });
+    const held = holdRunningStep(cluster);
     const response = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset));
     const uid = response.body.data.uid;
     await waitForStatus(service, user, uid, ["running"]);
-    await eventually(() => release !== undefined);
+    await eventually(() => held.waiting);
     const patches = cluster.server.count({ method: "PATCH", resource: "workflows" });
     expect((await service.post(key, user, { [field]: uid })).status).toBe(200);
     expect(cluster.server.count({ method: "PATCH", resource: "workflows" }) - patches).toBe(1);
@@ -159,11 +157,7 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
   });
 
   test("When a task is deleted, then its Workflow and Secret are deleted too", async () => {
-    let release!: () => void;
-    cluster.behavior.running = (context) => new Promise((resolve) => {
-      release = () => resolve(0);
-      context.signal.addEventListener("abort", () => resolve(143));
-    });
+    const held = holdRunningStep(cluster);
     const response = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset));
     const uid = response.body.data.uid;
     await waitForStatus(service, user, uid, ["running"]);
@@ -172,7 +166,7 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
     expect(cluster.server.get("workflows", NAMESPACE, `ae-${uid}`)).toBeUndefined();
     expect(cluster.server.get("secrets", NAMESPACE, `ae-${uid}-credential`)).toBeUndefined();
     expect(cluster.server.list("pods", NAMESPACE, (p) => p.metadata.labels?.["workflows.argoproj.io/workflow"] === `ae-${uid}`)).toEqual([]);
-    release?.();
+    held.release();
   });
 
   test("When the same Idempotency-Key is sent twice, then one Workflow is created", async () => {
@@ -197,15 +191,26 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
     expect((await waitForStatus(service, user, response.body.data.uid, ["success", "fail"])).status).toBe("success");
   });
 
+  test("When Kubernetes keeps failing the create, then the task is 'init error' and a retry submits it", async () => {
+    cluster.server.failNext(5, 503, (r) => r.method === "POST" && r.resource === "workflows");
+    const response = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset));
+    expect(response.status).toBe(503);
+    const failed = (await service.container.db.tasks.list({ status: "init error" }))[0]!;
+    expect(failed.statusMessage).toMatch(/could not start the run: create workflow: Kubernetes is unavailable/);
+    // The task's Secret was written before the create failed; the retry replaces it.
+    expect(cluster.server.get("secrets", NAMESPACE, `ae-${failed.uid}-credential`)).toBeDefined();
+    expect((await service.post("Rt5yHb8NqZ3wPd6s", user, { uid: failed.uid })).status).toBe(200);
+    expect((await waitForStatus(service, user, failed.uid, ["success", "fail"])).status).toBe("success");
+  });
+
   test("When watches drop and history is compacted mid-run, then no status is lost", async () => {
-    let release!: () => void;
-    cluster.behavior.running = () => new Promise((resolve) => (release = () => resolve(0)));
+    const held = holdRunningStep(cluster);
     const response = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset));
     await waitForStatus(service, user, response.body.data.uid, ["running"]);
-    await eventually(() => release !== undefined);
+    await eventually(() => held.waiting);
     cluster.server.dropWatches();
     cluster.server.failNext(2, 500, (r) => r.resource === "workflows" && r.method === "GET");
-    release();
+    held.release();
     await new Promise((resolve) => setTimeout(resolve, 50));
     cluster.server.compactHistory();
     cluster.server.dropWatches();
@@ -242,17 +247,13 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
   });
 
   test("When a Workflow vanished while the service was down, then the task is failed with the reason on start", async () => {
-    let release!: () => void;
-    cluster.behavior.running = (context) => new Promise((resolve) => {
-      release = () => resolve(0);
-      context.signal.addEventListener("abort", () => resolve(143));
-    });
+    const held = holdRunningStep(cluster);
     const response = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset));
     const uid = response.body.data.uid;
     await waitForStatus(service, user, uid, ["running"]);
     await running.close();
     cluster.server.delete("workflows", NAMESPACE, `ae-${uid}`);
-    release?.();
+    held.release();
     running = await start();
     service = running.service;
     const done = await waitForStatus(service, user, uid, ["fail"], 20_000);

@@ -2,7 +2,7 @@ import http from "node:http";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import * as Minio from "minio";
-import { argoEnv, eventually, NAMESPACE, startFakeCluster, type FakeCluster } from "../support/fake-kube/fake-cluster.js";
+import { argoEnv, eventually, holdRunningStep, NAMESPACE, startFakeCluster, type FakeCluster } from "../support/fake-kube/fake-cluster.js";
 import { upload } from "../support/registry-fixture.js";
 import { startS3Server } from "../support/s3-server.js";
 import { disallowed } from "../support/chart-rbac.js";
@@ -68,28 +68,22 @@ describe("Task logs from Argo: live pods, the archive after pod GC, follow and f
     await eventually(() => cluster.server.get("leases", NAMESPACE, "argo-entrypoint-leader") !== undefined);
   });
   afterAll(async () => {
-    expect(disallowed(cluster.server.requests)).toEqual([]);
+    const requests = [...cluster.server.requests];
     await running.close();
     await cluster.close();
     await s3.close();
+    expect(disallowed(requests)).toEqual([]);
   });
 
   /** Starts a training task whose running step logs `lines` lines then waits for release. */
   async function heldTask(lines = 3) {
-    let release!: () => void;
-    const log: { write?: (line: string) => void } = {};
-    cluster.behavior.running = (context) => new Promise((resolve) => {
-      for (let i = 1; i <= lines; i += 1) context.log(`epoch ${i}`);
-      log.write = context.log;
-      release = () => resolve(0);
-      context.signal.addEventListener("abort", () => resolve(143));
-    });
+    const held = holdRunningStep(cluster, Array.from({ length: lines }, (_, i) => `epoch ${i + 1}`));
     const response = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, dataset));
     const uid = response.body.data.uid as string;
     await waitForStatus(service, user, uid, ["running"]);
-    await eventually(() => release !== undefined && log.write !== undefined);
+    await eventually(() => held.waiting);
     await eventually(async () => (await service.post("KlnZtRyqy3rPAZWL", user, { uid })).body.data.steps[1].phase === "Running");
-    return { uid, release: () => release(), write: (line: string) => log.write!(line) };
+    return { uid, release: held.release, write: held.log };
   }
 
   test("When a step runs, then the log route reads its live pod log (container main)", async () => {

@@ -136,7 +136,7 @@ export class TaskService implements ProgressSink {
       return current.status === "init" ? this.setStatus(submitted, "pending", "execute_pipeline", "submitted") : current;
     } catch (error) {
       this.deps.logger.error({ err: error, task: task.uid }, "action=dispatch outcome=failed");
-      await this.setStatus(task, "init error", "execute_pipeline", `could not start the run: ${(error as Error).message}`, true);
+      await this.setStatus(task, "init error", "execute_pipeline", `could not start the run: ${(error as Error).message}`, { reopen: true });
       throw error;
     }
   }
@@ -197,7 +197,7 @@ export class TaskService implements ProgressSink {
   async retry(principal: Principal, uid: string): Promise<TaskRecord> {
     const task = await this.owned(principal, uid);
     if (task.status !== "fail" && task.status !== "init error") throw new ConflictError(`task ${uid} is ${task.status}; only a failed task can be retried`);
-    if (!task.workflowName) return this.dispatch(await this.setStatus(task, "init", "prepare_file", "retrying submission"));
+    if (!task.workflowName) return this.dispatch(await this.setStatus(task, "init", "prepare_file", "retrying submission", { reopen: true }));
     const steps = await this.deps.db.taskSteps.listFor(uid);
     for (const step of steps) {
       if (step.phase === "Failed" || step.phase === "Error") await this.deps.db.taskSteps.save(emptyStep(uid, step.name, step.sequence));
@@ -205,7 +205,7 @@ export class TaskService implements ProgressSink {
     const reset = await this.deps.db.tasks.update(uid, { finishedAt: null });
     const plan = await this.plan(reset);
     await this.deps.engine.retry(plan);
-    return this.setStatus(reset, "pending", "execute_pipeline", "retrying failed steps", true);
+    return this.setStatus(reset, "pending", "execute_pipeline", "retrying failed steps", { reopen: true });
   }
 
   /** A new task with the same inputs (and a new output), like Argo's resubmit. */
@@ -443,8 +443,9 @@ export class TaskService implements ProgressSink {
     return resolved;
   }
 
-  private async setStatus(task: TaskRecord, status: TaskStatus, executeStep: TaskRecord["executeStep"], message: string, force = false): Promise<TaskRecord> {
-    if (!force && TERMINAL.includes(task.status) && task.status !== status) {
+  /** `reopen` lets a retry move a finished task on; otherwise a late report never reopens one. */
+  private async setStatus(task: TaskRecord, status: TaskStatus, executeStep: TaskRecord["executeStep"], message: string, options: { reopen?: boolean } = {}): Promise<TaskRecord> {
+    if (!options.reopen && TERMINAL.includes(task.status) && task.status !== status) {
       const latest = await this.deps.db.tasks.find(task.uid);
       if (latest && TERMINAL.includes(latest.status)) return latest; // a late report never reopens a finished task
     }

@@ -72,6 +72,37 @@ export async function startFakeCluster(options: Partial<Pick<ControllerOptions, 
   };
 }
 
+export interface HeldStep {
+  /** Whether the running step has started and is now waiting. */
+  readonly waiting: boolean;
+  /** Lets the step finish with exit code 0. */
+  release(): void;
+  /** Writes a line to the step's log. */
+  log(line: string): void;
+}
+
+/**
+ * Makes the cluster's next running steps log `lines` lines and then wait until released; a
+ * shutdown of the workflow ends them with 143, as SIGTERM would.
+ */
+export function holdRunningStep(cluster: FakeCluster, lines: string[] = []): HeldStep {
+  let release: (() => void) | undefined;
+  let log: ((line: string) => void) | undefined;
+  cluster.behavior.running = (context) => new Promise((resolve) => {
+    for (const line of lines) context.log(line);
+    log = context.log;
+    release = () => resolve(0);
+    context.signal.addEventListener("abort", () => resolve(143));
+  });
+  return {
+    get waiting() {
+      return release !== undefined;
+    },
+    release: () => release?.(),
+    log: (line) => log!(line),
+  };
+}
+
 /** Environment for a service instance on the fake cluster. */
 export function argoEnv(cluster: FakeCluster, extra: Record<string, string> = {}): Record<string, string> {
   return {
