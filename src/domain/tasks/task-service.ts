@@ -90,31 +90,31 @@ export class TaskService implements ProgressSink {
     const taskUid = this.deps.ids.uid();
     const definition = TASK_KINDS[kind];
 
-    const created = await this.deps.db.transaction(async (stores) => {
-      const outputDatasetUid = definition.output === "dataset" ? await this.createOutputDataset(stores, refs, input) : null;
-      const outputModelUid = definition.output === "model" ? await this.createOutputModel(stores, refs, input) : null;
-      const task = await stores.tasks.create({
-        uid: taskUid, name: input.name, description: input.description, kind, status: "init", executeStep: "prepare_file",
-        statusMessage: "", updatedAt: this.deps.clock.now(), finishedAt: null, organizationUid: refs.pipeline.organizationUid,
-        createdByUid: principal.userUid, pipelineUid: refs.pipeline.uid, downloadImageUid: refs.images.download.uid,
-        runningImageUid: refs.images.running.uid, uploadImageUid: refs.images.upload.uid, configUid: input.configUid,
-        datasetUid: refs.dataset.uid, baseModelUid: refs.baseModel?.uid ?? null, outputDatasetUid, outputModelUid,
-        resources: JSON.stringify(resources), engine: this.deps.engine.name, workflowName: null, workflowUid: null,
-        resubmittedFrom: null, stepTokenHash: null, stepTokenExpires: null, metrics: "{}",
+    let created: { task: TaskRecord; outputDatasetUid: string | null; outputModelUid: string | null };
+    try {
+      created = await this.deps.db.transaction(async (stores) => {
+        const outputDatasetUid = definition.output === "dataset" ? await this.createOutputDataset(stores, refs, input) : null;
+        const outputModelUid = definition.output === "model" ? await this.createOutputModel(stores, refs, input) : null;
+        const task = await stores.tasks.create({
+          uid: taskUid, name: input.name, description: input.description, kind, status: "init", executeStep: "prepare_file",
+          statusMessage: "", updatedAt: this.deps.clock.now(), finishedAt: null, organizationUid: refs.pipeline.organizationUid,
+          createdByUid: principal.userUid, pipelineUid: refs.pipeline.uid, downloadImageUid: refs.images.download.uid,
+          runningImageUid: refs.images.running.uid, uploadImageUid: refs.images.upload.uid, configUid: input.configUid,
+          datasetUid: refs.dataset.uid, baseModelUid: refs.baseModel?.uid ?? null, outputDatasetUid, outputModelUid,
+          resources: JSON.stringify(resources), engine: this.deps.engine.name, workflowName: null, workflowUid: null,
+          resubmittedFrom: null, stepTokenHash: null, stepTokenExpires: null, metrics: "{}",
+        });
+        for (const step of definition.steps) await stores.taskSteps.save(emptyStep(task.uid, step.name, step.sequence));
+        await stores.taskEvents.append({ taskUid: task.uid, status: "init", executeStep: "prepare_file", message: "task created", at: this.deps.clock.now() });
+        if (idempotency) await stores.idempotency.create({ userUid: principal.userUid, key: idempotency.key, requestHash, taskUid: task.uid });
+        return { task, outputDatasetUid, outputModelUid };
       });
-      for (const step of definition.steps) await stores.taskSteps.save(emptyStep(task.uid, step.name, step.sequence));
-      await stores.taskEvents.append({ taskUid: task.uid, status: "init", executeStep: "prepare_file", message: "task created", at: this.deps.clock.now() });
-      if (idempotency) await stores.idempotency.create({ userUid: principal.userUid, key: idempotency.key, requestHash, taskUid: task.uid });
-      return { task, outputDatasetUid, outputModelUid };
-    }).catch(async (error: unknown) => {
-      // A concurrent submission with the same key won the race: answer with its task.
-      if (idempotency && error instanceof ConflictError) {
-        const replay = await this.replay(principal, idempotency.key, requestHash);
-        if (replay) return { ...replay, task: replay.task };
-      }
+    } catch (error) {
+      // A concurrent submission with the same key won the race (and rolled this one back): answer with its task.
+      const replay = idempotency && error instanceof ConflictError ? await this.replay(principal, idempotency.key, requestHash) : undefined;
+      if (replay) return replay;
       throw error;
-    });
-    if ("replayed" in created) return created as SubmittedTask;
+    }
 
     const task = await this.dispatch(created.task);
     return { task, outputDatasetUid: created.outputDatasetUid, outputModelUid: created.outputModelUid, replayed: false };
