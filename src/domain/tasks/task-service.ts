@@ -62,6 +62,7 @@ const SEQUENCES: readonly Sequence[] = ["download", "running", "upload"];
 export class TaskService implements ProgressSink {
   /** Emits the task uid whenever a task's status or steps change in this process (log followers wait on it). */
   readonly changes = new EventEmitter().setMaxListeners(0);
+  private readonly reporting = new Map<string, Promise<void>>();
 
   constructor(
     private readonly deps: {
@@ -238,7 +239,22 @@ export class TaskService implements ProgressSink {
 
   // ---- progress from the engines ----
 
-  async report(progress: TaskProgress): Promise<void> {
+  /**
+   * Applies an engine's progress report. Reports of one task are applied one at a time, in the
+   * order they arrive: an older report finishing late must not overwrite a newer step state.
+   */
+  report(progress: TaskProgress): Promise<void> {
+    const previous = this.reporting.get(progress.taskUid) ?? Promise.resolve();
+    const current = previous.then(() => this.apply(progress));
+    const settled = current.catch(() => undefined);
+    this.reporting.set(progress.taskUid, settled);
+    void settled.then(() => {
+      if (this.reporting.get(progress.taskUid) === settled) this.reporting.delete(progress.taskUid);
+    });
+    return current;
+  }
+
+  private async apply(progress: TaskProgress): Promise<void> {
     const task = await this.deps.db.tasks.find(progress.taskUid);
     if (!task) return; // deleted while its run was still reporting
     for (const step of progress.steps) {
