@@ -198,6 +198,23 @@ describe("Tasks on the embedded local engine, end to end over HTTP", () => {
     expect(await service.container.db.tasks.count({})).toBe(before);
   });
 
+  test("When the evaluation route runs a model on a dataset, then the task succeeds with the metrics its steps reported", async () => {
+    const evaluation = await registerPipeline(service, user, project.application, {
+      type: "evaluation", extension: "sh", config: {},
+      program: 'test -f "$INPUTS_DIR/pretrain_model.zip" && test -f "$INPUTS_DIR/dataset.zip" && echo \'{"accuracy": 0.87, "rmse": 1.2}\' > "$METRICS_FILE"\n',
+    });
+    const model = await upload(service, "OBF4f9guOmzitGvC", user, { name: "to-evaluate", type: "default", model_input_format: "f", model_output_format: "f", f_application_uid: project.application, extension: "zip" }, { content: example("base-model.zip"), name: "m.zip" });
+    const { model_name: _n, model_type: _t, model_input_format: _i, model_output_format: _o, model_file_extension: _e, ...body } = trainingBody(user, evaluation, trainingDataset);
+    const response = await service.post("u8Wo0fVM6pFEthFH", user, { ...body, task_name: "eval", model_uid: model.body.data.uid });
+    expect(response.status).toBe(200);
+    expect(response.body.data.model_uid).toBeUndefined();
+    const done = await waitForStatus(service, user, response.body.data.uid, ["success", "fail"]);
+    expect({ status: done.status, message: done.status_message }).toEqual({ status: "success", message: "" });
+    expect(done.steps.map((s: { name: string }) => s.name)).toEqual(["download_evaluation_files", "evaluation", "upload_metrics"]);
+    expect(done.metrics).toEqual({ accuracy: 0.87, rmse: 1.2 });
+    expect(done.f_base_model_uid).toBe(model.body.data.uid);
+  });
+
   test("When an optimization task starts from a model, then its output is the next version of that model", async () => {
     const retrain = await registerPipeline(service, user, project.application, { type: "retrain", program: example("train.py"), extension: "py", config: { target: "y", epochs: 50 } });
     const base = await upload(service, "OBF4f9guOmzitGvC", user, { name: "base", type: "default", model_input_format: "float32", model_output_format: "float32", f_application_uid: project.application, extension: "zip" }, { content: example("base-model.zip"), name: "m.zip" });
