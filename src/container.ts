@@ -88,7 +88,11 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
   runtime.connect(tasks);
   const logSource = firstAvailable(runtime.logSources);
   const logs = new LogService({ tasks, source: logSource, maxJsonBytesPerStep: config.logs.maxJsonBytesPerStep });
-  const fanout = new LogFanout(logSource, { maxQueueBytes: config.logs.followMaxQueueBytes, historyBytes: 256 * 1024 });
+  const fanout = new LogFanout(
+    logSource,
+    { maxQueueBytes: config.logs.followMaxQueueBytes, historyBytes: 256 * 1024, reattachDelayMs: 500, maxReattach: 20 },
+    async (task, step) => (await db.taskSteps.listFor(task.uid)).some((s) => s.name === step.name && s.phase === "Running"),
+  );
   const follower = new LogFollower({ tasks, fanout, settings: { keepAliveSeconds: config.logs.followKeepAliveSeconds, recheckMs: 1000 } });
 
   const app = createApp({

@@ -151,6 +151,30 @@ describe("Task logs from Argo: live pods, the archive after pod GC, follow and f
     expect(events.at(-1)).toEqual({ event: "end", data: expect.objectContaining({ status: expect.stringMatching(/running|success/) }) });
   });
 
+  test("When the step's container restarts while it is followed, then the follower goes on with the new container's lines", async () => {
+    const task = await heldTask(1);
+    const followed = sse(`${running.url}${API}/Fw3lGz8Kc1VbN6mQ`, { access_key: user.accessKey, secret_key: user.secretKey, task_uid: task.uid, step: "training" });
+    await eventually(() => service.container.fanout.followers === 1);
+    const info = await service.post("KlnZtRyqy3rPAZWL", user, { uid: task.uid });
+    const pod = cluster.server.list("pods", NAMESPACE, (p) => p.metadata.annotations?.["workflows.argoproj.io/node-id"] === info.body.data.steps[1].node_id)[0]!;
+    cluster.server.restartContainer(NAMESPACE, pod.metadata.name!);
+    const follows = () => cluster.server.requests.filter((r) => r.resource === "pods/log" && r.query.follow === "true" && r.path.includes(pod.metadata.name!)).length;
+    await eventually(() => follows() === 2);
+    task.write("after restart");
+    task.release();
+    const lines = (await followed).filter((e) => e.event === "log").map((e) => e.data.line);
+    expect(lines).toEqual(["epoch 1", "after restart"]);
+  });
+
+  test("When a follower asks for a tail, then it starts with only that many recent lines", async () => {
+    const task = await heldTask(5);
+    const followed = sse(`${running.url}${API}/Fw3lGz8Kc1VbN6mQ`, { access_key: user.accessKey, secret_key: user.secretKey, task_uid: task.uid, step: "training", tail: 2 });
+    await eventually(() => service.container.fanout.followers === 1);
+    task.write("epoch 6");
+    task.release();
+    expect((await followed).filter((e) => e.event === "log").map((e) => e.data.line)).toEqual(["epoch 4", "epoch 5", "epoch 6"]);
+  });
+
   test("When all steps are followed, then each line names its step and the stream ends with the task", async () => {
     const task = await heldTask(1);
     const followed = sse(`${running.url}${API}/Fw3lGz8Kc1VbN6mQ`, { access_key: user.accessKey, secret_key: user.secretKey, task_uid: task.uid });

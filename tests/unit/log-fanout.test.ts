@@ -6,6 +6,7 @@ import { NotFoundError, UpstreamError } from "../../src/domain/errors.js";
 import type { TaskRecord, TaskStepRecord } from "../../src/domain/records.js";
 
 const task = { uid: "t1" } as TaskRecord;
+const SETTINGS = { maxQueueBytes: 1 << 20, historyBytes: 1 << 20, reattachDelayMs: 1, maxReattach: 3 };
 const step = { name: "training" } as TaskStepRecord;
 
 function countingSource() {
@@ -30,7 +31,7 @@ async function readAll(stream: Readable): Promise<string> {
 describe("LogFanout", () => {
   test("When many follow one step, then one upstream is opened and closed when the last leaves", async () => {
     const { source, opened } = countingSource();
-    const fanout = new LogFanout(source, { maxQueueBytes: 1 << 20, historyBytes: 1024 });
+    const fanout = new LogFanout(source, { ...SETTINGS, maxQueueBytes: 1 << 20, historyBytes: 1024 });
     const followers = await Promise.all(Array.from({ length: 20 }, () => fanout.follow(task, step)));
     expect(opened).toHaveLength(1);
     for (const f of followers) f.destroy();
@@ -41,7 +42,7 @@ describe("LogFanout", () => {
 
   test("When one follower does not read, then it alone is cut off with a reason and the others get everything", async () => {
     const { source, opened } = countingSource();
-    const fanout = new LogFanout(source, { maxQueueBytes: 64 * 1024, historyBytes: 1024 });
+    const fanout = new LogFanout(source, { ...SETTINGS, maxQueueBytes: 64 * 1024, historyBytes: 1024 });
     const reader = await fanout.follow(task, step);
     const stalled = await fanout.follow(task, step);
     const errors: Error[] = [];
@@ -59,7 +60,7 @@ describe("LogFanout", () => {
 
   test("When a follower joins late, then it gets the recent history first", async () => {
     const { source, opened } = countingSource();
-    const fanout = new LogFanout(source, { maxQueueBytes: 1 << 20, historyBytes: 1 << 20 });
+    const fanout = new LogFanout(source, { ...SETTINGS, maxQueueBytes: 1 << 20, historyBytes: 1 << 20 });
     const first = await fanout.follow(task, step);
     opened[0]!.write("early\n");
     await new Promise((resolve) => setImmediate(resolve));
@@ -67,6 +68,34 @@ describe("LogFanout", () => {
     opened[0]!.end("later\n");
     expect(await readAll(late)).toBe("early\nlater\n");
     expect(await readAll(first)).toBe("early\nlater\n");
+  });
+});
+
+describe("LogFanout options", () => {
+  test("When a follower asks for a tail, then only the last lines of the history come first", async () => {
+    const { source, opened } = countingSource();
+    const fanout = new LogFanout(source, SETTINGS);
+    const first = await fanout.follow(task, step);
+    opened[0]!.write("one\ntwo\nthree\n");
+    await new Promise((resolve) => setImmediate(resolve));
+    const tailed = await fanout.follow(task, step, { tailLines: 2 });
+    opened[0]!.end("four\n");
+    expect(await readAll(tailed)).toBe("two\nthree\nfour\n");
+    expect(await readAll(first)).toBe("one\ntwo\nthree\nfour\n");
+  });
+
+  test("When the upstream ends while the step still runs (a restarted pod), then followers continue on a new upstream", async () => {
+    const { source, opened } = countingSource();
+    let running = true;
+    const fanout = new LogFanout(source, SETTINGS, async () => running);
+    const follower = await fanout.follow(task, step);
+    const text = readAll(follower);
+    opened[0]!.end("before restart\n");
+    while (opened.length < 2) await new Promise((resolve) => setTimeout(resolve, 1));
+    running = false;
+    opened[1]!.end("after restart\n");
+    expect(await text).toBe("before restart\nafter restart\n");
+    expect(opened).toHaveLength(2);
   });
 });
 

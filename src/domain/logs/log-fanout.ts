@@ -1,8 +1,24 @@
 import { PassThrough, type Readable } from "node:stream";
+
+/** The last `count` lines of a buffer (a final line without newline counts). */
+function lastLines(buffer: Buffer, count: number): Buffer {
+  if (count <= 0) return Buffer.alloc(0);
+  let end = buffer.length;
+  if (end > 0 && buffer[end - 1] === 0x0a) end -= 1;
+  let seen = 0;
+  for (let i = end - 1; i >= 0; i -= 1) {
+    if (buffer[i] === 0x0a && ++seen === count) return buffer.subarray(i + 1);
+  }
+  return buffer;
+}
 import type { TaskRecord, TaskStepRecord } from "../records.js";
 import type { LogSource } from "./log-source.js";
 
 export interface FanoutSettings {
+  /** Pause before reopening an upstream that ended while its step still runs (a restarted pod). */
+  reattachDelayMs: number;
+  /** Reattachments per channel before giving up. */
+  maxReattach: number;
   /** Bytes a follower may fall behind before it is cut off (it alone). */
   maxQueueBytes: number;
   /** Recent bytes kept per step, replayed to followers that join late. */
@@ -27,18 +43,27 @@ interface Channel {
 export class LogFanout {
   private readonly channels = new Map<string, Channel>();
 
-  constructor(private readonly source: LogSource, private readonly settings: FanoutSettings) {}
+  constructor(
+    private readonly source: LogSource,
+    private readonly settings: FanoutSettings,
+    /** Whether the step is still running, asked when its upstream ends (defaults to "no"). */
+    private readonly stillRunning: (task: TaskRecord, step: TaskStepRecord) => Promise<boolean> = async () => false,
+  ) {}
 
-  /** A stream of the step's log from now on (after what is still in history); it ends when the upstream does. */
-  async follow(task: TaskRecord, step: TaskStepRecord): Promise<Readable> {
+  /**
+   * A stream of the step's log: what is still in the shared history (only its last `tailLines`
+   * lines if given), then every new line. It ends when the step's log ends.
+   */
+  async follow(task: TaskRecord, step: TaskStepRecord, options: { tailLines?: number } = {}): Promise<Readable> {
     const key = `${task.uid}/${step.name}`;
     let channel = this.channels.get(key);
     if (!channel) {
       const created: Channel = { opened: Promise.resolve(), upstream: undefined, followers: new Set(), history: [], historySize: 0 };
-      created.opened = this.source.open(task, step, { follow: true }).then(
+      // The first follower's tail bounds what the new upstream replays; later ones cut the history.
+      created.opened = this.source.open(task, step, { follow: true, ...(options.tailLines === undefined ? {} : { tailLines: options.tailLines }) }).then(
         (upstream) => {
           created.upstream = upstream;
-          this.pump(key, created);
+          this.pump(key, created, task, step, 0);
         },
         (error: unknown) => {
           this.channels.delete(key);
@@ -50,7 +75,8 @@ export class LogFanout {
     }
     await channel.opened;
     const follower = new PassThrough({ highWaterMark: this.settings.maxQueueBytes });
-    for (const chunk of channel.history) follower.write(chunk);
+    const history = Buffer.concat(channel.history);
+    follower.write(options.tailLines === undefined ? history : lastLines(history, options.tailLines));
     channel.followers.add(follower);
     follower.on("close", () => this.leave(key, follower));
     return follower;
@@ -68,7 +94,7 @@ export class LogFanout {
     return count;
   }
 
-  private pump(key: string, channel: Channel): void {
+  private pump(key: string, channel: Channel, task: TaskRecord, step: TaskStepRecord, reattached: number): void {
     const upstream = channel.upstream!;
     upstream.on("data", (chunk: Buffer | string) => {
       const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
@@ -87,8 +113,24 @@ export class LogFanout {
       this.channels.delete(key);
       for (const follower of channel.followers) (error ? follower.destroy(error) : follower.end());
     };
-    upstream.on("end", () => finish());
+    upstream.on("end", () => {
+      if (channel.followers.size === 0) return;
+      // A log that ends while its step still runs belongs to a pod that was restarted: follow the new one.
+      void this.reattach(key, channel, task, step, reattached).then((reopened) => reopened || finish(), (error: Error) => finish(error));
+    });
     upstream.on("error", (error) => finish(error));
+  }
+
+  private async reattach(key: string, channel: Channel, task: TaskRecord, step: TaskStepRecord, reattached: number): Promise<boolean> {
+    if (reattached >= this.settings.maxReattach) return false;
+    // A log also ends when its step ends, a moment before the step's end is recorded: wait, then ask.
+    await new Promise((resolve) => setTimeout(resolve, this.settings.reattachDelayMs));
+    if (!(await this.stillRunning(task, step))) return false;
+    if (channel.followers.size === 0 || this.channels.get(key) !== channel) return true;
+    // A restarted container has a fresh log, so following it again repeats nothing.
+    channel.upstream = await this.source.open(task, step, { follow: true });
+    this.pump(key, channel, task, step, reattached + 1);
+    return true;
   }
 
   private leave(key: string, follower: PassThrough): void {

@@ -20,7 +20,7 @@ export interface FollowSettings {
 export class LogFollower {
   constructor(private readonly deps: { tasks: TaskService; fanout: LogFanout; settings: FollowSettings }) {}
 
-  async follow(principal: Principal, taskUid: string, stepName?: string): Promise<Readable> {
+  async follow(principal: Principal, taskUid: string, stepName?: string, options: { tailLines?: number } = {}): Promise<Readable> {
     const { steps } = await this.deps.tasks.get(principal, taskUid, "task_uid");
     if (stepName !== undefined && !steps.some((s) => s.name === stepName)) {
       throw ValidationError.field("step", `must be one of ${steps.map((s) => s.name).join(", ")}`);
@@ -43,7 +43,7 @@ export class LogFollower {
         const view = await this.deps.tasks.get(principal, taskUid, "task_uid");
         let upstream: Readable;
         try {
-          upstream = await this.deps.fanout.follow(view.task, step);
+          upstream = await this.deps.fanout.follow(view.task, step, options);
         } catch (error) {
           out.write(event("unavailable", { step: name, reason: (error as Error).message }));
           continue;

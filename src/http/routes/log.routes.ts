@@ -12,8 +12,12 @@ export const LOG_FOLLOW_KEY = "Fw3lGz8Kc1VbN6mQ";
 export function logRoutes({ logs, follower }: { logs: LogService; follower: LogFollower }): RouteDefinition[] {
   return [
     {
-      key: LOG_FOLLOW_KEY, action: "Task log follow (Server-Sent Events)", body: "json", schema: fields({ task_uid: UUID }, { step: TEXT }),
-      handle: async ({ principal, body }) => ({ kind: "events", stream: await follower.follow(principal, body.task_uid as string, body.step as string | undefined) }),
+      key: LOG_FOLLOW_KEY, action: "Task log follow (Server-Sent Events)", body: "json",
+      schema: fields({ task_uid: UUID }, { step: TEXT, tail: { type: "integer", minimum: 1, maximum: 100_000 } }),
+      handle: async ({ principal, body }) => ({
+        kind: "events",
+        stream: await follower.follow(principal, body.task_uid as string, body.step as string | undefined, body.tail === undefined ? {} : { tailLines: body.tail as number }),
+      }),
     },
     {
       key: "bJ7xLmgp4WSWK498", action: "TaskStatusManager/get_log", body: "json", schema: fields({ task_uid: UUID }, { type: TEXT }),

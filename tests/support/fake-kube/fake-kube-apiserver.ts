@@ -201,6 +201,12 @@ export class FakeKubeApiServer extends EventEmitter {
     log.emitter.emit("data");
   }
 
+  /** The pod's container restarted: its log streams end and a fresh log starts. */
+  restartContainer(namespace: string, pod: string): void {
+    this.endLog(namespace, pod);
+    this.logs.delete(`${namespace}/${pod}`);
+  }
+
   /** A pod's log text (what the kubelet would have), for the fake controller's archiving. */
   logText(namespace: string, pod: string): string {
     return (this.logs.get(`${namespace}/${pod}`)?.text ?? "").replace(/^\S+ /gm, "");
