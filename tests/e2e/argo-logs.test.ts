@@ -175,6 +175,15 @@ describe("Task logs from Argo: live pods, the archive after pod GC, follow and f
     expect((await followed).filter((e) => e.event === "log").map((e) => e.data.line)).toEqual(["epoch 4", "epoch 5", "epoch 6"]);
   });
 
+  test("When a follower asks for lines since a time, then the API server is asked for sinceSeconds", async () => {
+    const task = await heldTask(1);
+    const followed = sse(`${running.url}${API}/Fw3lGz8Kc1VbN6mQ`, { access_key: user.accessKey, secret_key: user.secretKey, task_uid: task.uid, step: "training", since_seconds: 600 });
+    await eventually(() => service.container.fanout.followers === 1);
+    task.release();
+    await followed;
+    expect(cluster.server.requests.filter((r) => r.resource === "pods/log" && r.query.follow === "true").at(-1)!.query.sinceSeconds).toBe("600");
+  });
+
   test("When all steps are followed, then each line names its step and the stream ends with the task", async () => {
     const task = await heldTask(1);
     const followed = sse(`${running.url}${API}/Fw3lGz8Kc1VbN6mQ`, { access_key: user.accessKey, secret_key: user.secretKey, task_uid: task.uid });

@@ -82,6 +82,21 @@ describe("Task logs on the local engine", () => {
     expect(files["training.log"]).toMatch(/trained on 200 rows/);
   });
 
+  test("When a follower asks for since_seconds on the local engine, then 400 names the field instead of ignoring it", async () => {
+    const response = await service.post("Fw3lGz8Kc1VbN6mQ", user, { task_uid: taskUid, since_seconds: 60 });
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual([{ field: "since_seconds", message: "is not available for tasks on the local engine; use tail" }]);
+  });
+
+  test("When a finished task is followed with a tail, then the last lines of each step arrive and the stream ends", async () => {
+    const response = await service.post("Fw3lGz8Kc1VbN6mQ", user, { task_uid: taskUid, step: "training", tail: 1 });
+    expect(response.status).toBe(200);
+    expect(response.headers["content-type"]).toBe("text/event-stream; charset=utf-8");
+    const events = response.text.split("\n\n").filter((b) => b.startsWith("event: log")).map((b) => JSON.parse(b.split("data: ")[1]!));
+    expect(events).toEqual([{ step: "training", line: expect.stringMatching(/^trained on 200 rows/) }]);
+    expect(response.text).toMatch(/event: end\ndata: \{"status":"success"/);
+  });
+
   test("When another organization asks for the logs, then 404", async () => {
     const outsider = await service.user({ organization: "elsewhere" });
     expect((await service.post("bJ7xLmgp4WSWK498", outsider, { task_uid: taskUid })).status).toBe(404);

@@ -26,7 +26,9 @@ export class PodLogSource implements LogSource {
     if (!pod?.metadata?.name) throw new NotFoundError("the step's pod no longer exists");
     const out = new PassThrough();
     const request = await this.log.log(this.namespace, pod.metadata.name, "main", out, {
-      follow: options.follow, timestamps: false, ...(options.tailLines === undefined ? {} : { tailLines: options.tailLines }),
+      follow: options.follow, timestamps: false,
+      ...(options.tailLines === undefined ? {} : { tailLines: options.tailLines }),
+      ...(options.sinceSeconds === undefined ? {} : { sinceSeconds: options.sinceSeconds }),
     });
     // A reader that goes away stops the upstream request.
     out.on("close", () => request.abort());

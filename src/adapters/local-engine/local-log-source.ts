@@ -1,7 +1,7 @@
 import { createReadStream } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import { Readable } from "node:stream";
-import { NotFoundError } from "../../domain/errors.js";
+import { NotFoundError, type FieldProblem } from "../../domain/errors.js";
 import type { LogOptions, LogSource } from "../../domain/logs/log-source.js";
 import type { TaskRecord, TaskStepRecord } from "../../domain/records.js";
 import type { LocalEngine } from "./local-engine.js";
@@ -13,6 +13,11 @@ export class LocalLogSource implements LogSource {
   readonly name = "local";
 
   constructor(private readonly engine: LocalEngine) {}
+
+  /** Local log files carry no timestamps, so "since" cannot be honoured: say so rather than ignore it. */
+  unsupported(task: TaskRecord, options: LogOptions): FieldProblem[] {
+    return task.engine === "local" && options.sinceSeconds !== undefined ? [{ field: "since_seconds", message: "is not available for tasks on the local engine; use tail" }] : [];
+  }
 
   async open(task: TaskRecord, step: TaskStepRecord, options: LogOptions): Promise<Readable> {
     if (task.engine !== "local") throw new NotFoundError("the task did not run on the local engine");

@@ -30,7 +30,8 @@ interface Channel {
   opened: Promise<void>;
   upstream: Readable | undefined;
   followers: Set<PassThrough>;
-  history: Buffer[];
+  /** Recent chunks with the time they arrived (for `sinceSeconds`). */
+  history: Array<{ at: number; chunk: Buffer }>;
   historySize: number;
 }
 
@@ -54,13 +55,17 @@ export class LogFanout {
    * A stream of the step's log: what is still in the shared history (only its last `tailLines`
    * lines if given), then every new line. It ends when the step's log ends.
    */
-  async follow(task: TaskRecord, step: TaskStepRecord, options: { tailLines?: number } = {}): Promise<Readable> {
+  async follow(task: TaskRecord, step: TaskStepRecord, options: { tailLines?: number; sinceSeconds?: number } = {}): Promise<Readable> {
     const key = `${task.uid}/${step.name}`;
     let channel = this.channels.get(key);
     if (!channel) {
       const created: Channel = { opened: Promise.resolve(), upstream: undefined, followers: new Set(), history: [], historySize: 0 };
-      // The first follower's tail bounds what the new upstream replays; later ones cut the history.
-      created.opened = this.source.open(task, step, { follow: true, ...(options.tailLines === undefined ? {} : { tailLines: options.tailLines }) }).then(
+      // The first follower's tail and since bound what the new upstream replays; later ones cut the history.
+      created.opened = this.source.open(task, step, {
+        follow: true,
+        ...(options.tailLines === undefined ? {} : { tailLines: options.tailLines }),
+        ...(options.sinceSeconds === undefined ? {} : { sinceSeconds: options.sinceSeconds }),
+      }).then(
         (upstream) => {
           created.upstream = upstream;
           this.pump(key, created, task, step, 0);
@@ -75,11 +80,17 @@ export class LogFanout {
     }
     await channel.opened;
     const follower = new PassThrough({ highWaterMark: this.settings.maxQueueBytes });
-    const history = Buffer.concat(channel.history);
+    const since = options.sinceSeconds === undefined ? 0 : Date.now() - options.sinceSeconds * 1000;
+    const history = Buffer.concat(channel.history.filter((entry) => entry.at >= since).map((entry) => entry.chunk));
     follower.write(options.tailLines === undefined ? history : lastLines(history, options.tailLines));
     channel.followers.add(follower);
     follower.on("close", () => this.leave(key, follower));
     return follower;
+  }
+
+  /** Options the source cannot honour for this task (see LogSource.unsupported). */
+  unsupported(task: TaskRecord, options: { tailLines?: number; sinceSeconds?: number }) {
+    return this.source.unsupported?.(task, { follow: true, ...options }) ?? [];
   }
 
   /** Upstream streams open now (for tests and benchmarks). */
@@ -98,9 +109,9 @@ export class LogFanout {
     const upstream = channel.upstream!;
     upstream.on("data", (chunk: Buffer | string) => {
       const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
-      channel.history.push(buffer);
+      channel.history.push({ at: Date.now(), chunk: buffer });
       channel.historySize += buffer.length;
-      while (channel.historySize > this.settings.historyBytes && channel.history.length > 1) channel.historySize -= channel.history.shift()!.length;
+      while (channel.historySize > this.settings.historyBytes && channel.history.length > 1) channel.historySize -= channel.history.shift()!.chunk.length;
       for (const follower of channel.followers) {
         if (follower.writableLength + buffer.length > this.settings.maxQueueBytes) {
           follower.destroy(new Error(`this follower fell more than ${this.settings.maxQueueBytes} bytes behind and was disconnected`));

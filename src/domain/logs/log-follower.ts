@@ -20,8 +20,10 @@ export interface FollowSettings {
 export class LogFollower {
   constructor(private readonly deps: { tasks: TaskService; fanout: LogFanout; settings: FollowSettings }) {}
 
-  async follow(principal: Principal, taskUid: string, stepName?: string, options: { tailLines?: number } = {}): Promise<Readable> {
-    const { steps } = await this.deps.tasks.get(principal, taskUid, "task_uid");
+  async follow(principal: Principal, taskUid: string, stepName?: string, options: { tailLines?: number; sinceSeconds?: number } = {}): Promise<Readable> {
+    const { task: current, steps } = await this.deps.tasks.get(principal, taskUid, "task_uid");
+    const problems = this.deps.fanout.unsupported(current, options);
+    if (problems.length) throw new ValidationError(`Invalid request: ${problems.map((p) => `${p.field} ${p.message}`).join("; ")}`, { problems });
     if (stepName !== undefined && !steps.some((s) => s.name === stepName)) {
       throw ValidationError.field("step", `must be one of ${steps.map((s) => s.name).join(", ")}`);
     }

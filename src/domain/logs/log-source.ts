@@ -1,5 +1,5 @@
 import type { Readable } from "node:stream";
-import { NotFoundError } from "../errors.js";
+import { NotFoundError, type FieldProblem } from "../errors.js";
 import type { TaskRecord, TaskStepRecord } from "../records.js";
 
 export interface LogOptions {
@@ -7,6 +7,8 @@ export interface LogOptions {
   follow: boolean;
   /** Only the last N lines. */
   tailLines?: number;
+  /** Only lines written in the last N seconds. */
+  sinceSeconds?: number;
 }
 
 /** One place a step's log may be read from: live pods, the artifact archive, local files. */
@@ -14,6 +16,8 @@ export interface LogSource {
   readonly name: string;
   /** NotFoundError (with the reason) when this source has no log for the step. */
   open(task: TaskRecord, step: TaskStepRecord, options: LogOptions): Promise<Readable>;
+  /** The options this source cannot honour for the task, as field problems (checked before streaming). */
+  unsupported?(task: TaskRecord, options: LogOptions): FieldProblem[];
 }
 
 /**
@@ -24,6 +28,7 @@ export interface LogSource {
 export function firstAvailable(sources: LogSource[]): LogSource {
   return {
     name: sources.map((s) => s.name).join(" > "),
+    unsupported: (task, options) => sources.flatMap((source) => source.unsupported?.(task, options) ?? []),
     async open(task, step, options) {
       const reasons: string[] = [];
       for (const source of sources) {

@@ -13,10 +13,13 @@ export function logRoutes({ logs, follower }: { logs: LogService; follower: LogF
   return [
     {
       key: LOG_FOLLOW_KEY, action: "Task log follow (Server-Sent Events)", body: "json",
-      schema: fields({ task_uid: UUID }, { step: TEXT, tail: { type: "integer", minimum: 1, maximum: 100_000 } }),
+      schema: fields({ task_uid: UUID }, { step: TEXT, tail: { type: "integer", minimum: 1, maximum: 100_000 }, since_seconds: { type: "integer", minimum: 1, maximum: 30 * 86_400 } }),
       handle: async ({ principal, body }) => ({
         kind: "events",
-        stream: await follower.follow(principal, body.task_uid as string, body.step as string | undefined, body.tail === undefined ? {} : { tailLines: body.tail as number }),
+        stream: await follower.follow(principal, body.task_uid as string, body.step as string | undefined, {
+          ...(body.tail === undefined ? {} : { tailLines: body.tail as number }),
+          ...(body.since_seconds === undefined ? {} : { sinceSeconds: body.since_seconds as number }),
+        }),
       }),
     },
     {
