@@ -114,6 +114,7 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
     },
     async close() {
       await runtime.close();
+      await tasks.drain(); // no report may reach a closed database
       await db.close();
     },
   };

@@ -54,10 +54,16 @@ export class LeaseElection {
     } catch (error) {
       this.logger.warn({ err: error, lease: this.settings.name }, "action=lease outcome=error");
     }
+    // stop() may have run while the lease call was in flight: then nothing may start any more.
+    if (this.stopped) return;
     if (leading !== this.leading) {
       this.leading = leading;
       this.logger.info({ lease: this.settings.name, identity: this.settings.identity, leading }, "action=lease outcome=changed");
-      await (leading ? this.callbacks.onStartedLeading() : this.callbacks.onStoppedLeading());
+      try {
+        await (leading ? this.callbacks.onStartedLeading() : this.callbacks.onStoppedLeading());
+      } catch (error) {
+        this.logger.error({ err: error, lease: this.settings.name, leading }, "action=lease-transition outcome=failed");
+      }
     }
     if (!this.stopped) this.timer = setTimeout(() => void this.tick(), this.settings.renewSeconds * 1000);
   }

@@ -254,6 +254,11 @@ export class TaskService implements ProgressSink {
     return current;
   }
 
+  /** Resolves when every report received so far has been applied (for an orderly shutdown). */
+  async drain(): Promise<void> {
+    await Promise.all([...this.reporting.values()]);
+  }
+
   private async apply(progress: TaskProgress): Promise<void> {
     const task = await this.deps.db.tasks.find(progress.taskUid);
     if (!task) return; // deleted while its run was still reporting
