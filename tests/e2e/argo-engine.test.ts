@@ -9,9 +9,8 @@ import {
   example, preprocessingBody, registerPipeline, registerProject, startListeningService, trainingBody, waitForStatus, type PipelineFixture,
 } from "../support/task-fixture.js";
 import { createTestDatabase } from "../support/test-database.js";
-import { API, type TestService, type TestUser } from "../support/test-service.js";
+import { API, TIMESTAMP, type TestService, type TestUser } from "../support/test-service.js";
 
-const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}[+-]\d{2}:\d{2}$/;
 
 describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real client-node)", () => {
   let cluster: FakeCluster;

@@ -4,9 +4,8 @@ import { upload } from "../support/registry-fixture.js";
 import {
   example, preprocessingBody, registerPipeline, registerProject, startListeningService, trainingBody, waitForStatus, type PipelineFixture,
 } from "../support/task-fixture.js";
-import { API, type TestService, type TestUser } from "../support/test-service.js";
+import { API, TIMESTAMP, type TestService, type TestUser } from "../support/test-service.js";
 
-const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}[+-]\d{2}:\d{2}$/;
 
 describe("Tasks on the embedded local engine, end to end over HTTP", () => {
   let service: TestService;

@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { registerAll, upload, type Registered } from "../support/registry-fixture.js";
-import { startTestService, type TestService, type TestUser } from "../support/test-service.js";
+import { startTestService, TIMESTAMP, UUID, type TestService, type TestUser } from "../support/test-service.js";
 
-const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}[+-]\d{2}:\d{2}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 describe("Registry routes", () => {
   let service: TestService;

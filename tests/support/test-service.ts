@@ -10,6 +10,11 @@ import { createTestDatabase } from "./test-database.js";
 
 export const API = "/api/v1.2.4/entrypoint/Router/parse";
 
+/** The original's timestamp format, `2024-09-18T18:13:22.552851+08:00`. */
+export const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}[+-]\d{2}:\d{2}$/;
+/** A random (v4) UUID. */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
 export interface TestUser {
   accessKey: string;
   secretKey: string;
