@@ -1,6 +1,6 @@
 import express from "express";
-import type { CredentialVerifier } from "./domain/auth/credential-verifier.js";
-import type { Logger } from "./domain/ports.js";
+import type { Logger, ObjectStore } from "./domain/ports.js";
+import type { RequestAuthenticator } from "./http/shared/authenticate.js";
 import { entrypointRouter } from "./http/entrypoint-router.js";
 import { errorHandler, notFoundHandler } from "./http/middleware/error-handler.js";
 import { requestContext } from "./http/middleware/request-context.js";
@@ -8,7 +8,8 @@ import type { RouteDefinition } from "./http/route-definition.js";
 
 export interface AppDependencies {
   routes: RouteDefinition[];
-  verifier: CredentialVerifier;
+  authenticator: RequestAuthenticator;
+  objects: ObjectStore;
   logger: Logger;
   apiVersions: string[];
   maxUploadBytes: number;
@@ -36,7 +37,7 @@ export function createApp(deps: AppDependencies): express.Express {
     }
   });
   for (const router of deps.routers) app.use(router);
-  app.use(entrypointRouter({ routes: deps.routes, verifier: deps.verifier, apiVersions: deps.apiVersions, maxUploadBytes: deps.maxUploadBytes, logger: deps.logger }));
+  app.use(entrypointRouter({ routes: deps.routes, authenticator: deps.authenticator, objects: deps.objects, apiVersions: deps.apiVersions, maxUploadBytes: deps.maxUploadBytes, logger: deps.logger }));
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));
   return app;

@@ -28,6 +28,7 @@ import type { TaskEngine } from "./domain/tasks/task-engine.js";
 import { TaskService } from "./domain/tasks/task-service.js";
 import { taskRoutes } from "./http/routes/task.routes.js";
 import { stepApi } from "./http/step-api.js";
+import { RequestAuthenticator } from "./http/shared/authenticate.js";
 import { LocalLogSource } from "./adapters/local-engine/local-log-source.js";
 import { firstAvailable } from "./domain/logs/log-source.js";
 import { LogService } from "./domain/logs/log-service.js";
@@ -63,14 +64,16 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
 
   await applyMigrations(config.database.url);
   const db = new PrismaDatabase(createPrismaClient(config.database.url));
-  await db.configure(config.database.url);
   const objects = await createObjectStore(config);
   const hasher = new BcryptHasher(config.auth.bcryptCost);
   const throttle = (maxFailures: number) => new FailureThrottle({ maxFailures, windowSeconds: config.auth.failureWindowSeconds, maxTracked: 100_000 }, clock);
   const verifier = new CredentialVerifier({
     users: db.users, hasher, clock,
-    keyThrottle: throttle(config.auth.maxFailuresPerKey),
-    addressThrottle: throttle(config.auth.maxFailuresPerAddress),
+    throttles: {
+      pair: throttle(config.auth.maxFailuresPerKey),
+      key: throttle(config.auth.maxFailuresPerKeyTotal),
+      unknownKeyAddress: throttle(config.auth.maxFailuresPerAddress),
+    },
     cache: { ttlSeconds: config.auth.cacheTtlSeconds, maxEntries: config.auth.cacheMaxEntries },
   });
   const accounts = new AccountService({ db, hasher, ids: randomIds, verifier });
@@ -97,8 +100,9 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
 
   const app = createApp({
     routes: [...registryRoutes({ registry, preparer, present }), ...taskRoutes({ tasks, present }), ...logRoutes({ logs, follower })],
-    routers: [stepApi({ tasks, maxUploadBytes: config.uploads.maxBytes })],
-    verifier,
+    routers: [stepApi({ tasks, objects, maxUploadBytes: config.uploads.maxBytes })],
+    authenticator: new RequestAuthenticator(verifier),
+    objects,
     logger,
     apiVersions: config.api.versions,
     maxUploadBytes: config.uploads.maxBytes,
@@ -206,7 +210,11 @@ export async function buildAdminContainer(config: AppConfig): Promise<{ accounts
 
 async function createObjectStore(config: AppConfig): Promise<ObjectStore> {
   const settings = config.objectStore;
-  if (settings.kind === "filesystem") return new FilesystemObjectStore(settings.dir);
+  if (settings.kind === "filesystem") {
+    const store = new FilesystemObjectStore(settings.dir);
+    await store.sweepStaging();
+    return store;
+  }
   const store = new MinioObjectStore(settings);
   await store.ensureBucket();
   return store;

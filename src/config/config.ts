@@ -11,7 +11,10 @@ export interface AppConfig {
   uploads: { maxBytes: number };
   api: { versions: string[] };
   timeOffsetMinutes: number;
-  auth: { bcryptCost: number; cacheTtlSeconds: number; cacheMaxEntries: number; maxFailuresPerKey: number; maxFailuresPerAddress: number; failureWindowSeconds: number };
+  auth: {
+    bcryptCost: number; cacheTtlSeconds: number; cacheMaxEntries: number;
+    maxFailuresPerKey: number; maxFailuresPerKeyTotal: number; maxFailuresPerAddress: number; failureWindowSeconds: number;
+  };
   log: { level: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent" };
   tasks: {
     engine: "local" | "argo";
@@ -103,8 +106,11 @@ export function loadConfig(env: Env): AppConfig {
       /** How long a verified access/secret pair skips bcrypt; 0 turns the cache off. */
       cacheTtlSeconds: read.integer("AUTH_CACHE_TTL_SECONDS", 60, 0, 3600),
       cacheMaxEntries: read.integer("AUTH_CACHE_MAX_ENTRIES", 10_000, 1, 1_000_000),
-      /** Failed sign-ins per access key, then per client address, before 429 until the window ends. */
+      /** Failed sign-ins per access key from one client address before 429 until the window ends. */
       maxFailuresPerKey: read.integer("AUTH_MAX_FAILURES_PER_KEY", 10, 1, 10_000),
+      /** Failed sign-ins per access key from all addresses together (distributed guessing). */
+      maxFailuresPerKeyTotal: read.integer("AUTH_MAX_FAILURES_PER_KEY_TOTAL", 100, 1, 100_000),
+      /** Failed sign-ins with access keys that do not exist, per client address (valid users behind it are never blocked). */
       maxFailuresPerAddress: read.integer("AUTH_MAX_FAILURES_PER_ADDRESS", 100, 1, 100_000),
       failureWindowSeconds: read.integer("AUTH_FAILURE_WINDOW_SECONDS", 300, 1, 86_400),
     },

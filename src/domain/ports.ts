@@ -82,16 +82,20 @@ export interface Database extends Stores {
   close(): Promise<void>;
 }
 
-export interface ObjectInfo {
-  size: number;
+/** A body received whole and held aside: no key shows it until it is committed. */
+export interface StagedObject {
+  readonly size: number;
+  /** Makes it the object at `key`, atomically replacing any object there. Once only. */
+  commit(key: string): Promise<void>;
+  /** Drops it; a no-op once committed or discarded. */
+  discard(): Promise<void>;
 }
 
 export interface ObjectStore {
-  /** Streams `body` to `key`; the object appears whole or not at all. */
-  put(key: string, body: Readable): Promise<ObjectInfo>;
+  /** Receives `body` whole into a staging area; a body that fails or is aborted leaves nothing behind. */
+  stage(body: Readable): Promise<StagedObject>;
   /** NotFoundError when absent. */
   get(key: string): Promise<Readable>;
-  stat(key: string): Promise<ObjectInfo>;
   /** Absent keys are ignored. */
   remove(key: string): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import addFormatsModule from "ajv-formats";
 import { ValidationError, type FieldProblem } from "../domain/errors.js";
+import { UUID } from "./route-definition.js";
 
 // ajv-formats is CommonJS; under ESM its plugin may arrive wrapped in `default`.
 type FormatsPlugin = (ajv: Ajv) => Ajv;
@@ -39,5 +40,6 @@ function toProblem(error: ErrorObject): FieldProblem {
   if (error.keyword === "enum") {
     return { field: path, message: `must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.join(", ")}` };
   }
+  if (error.keyword === "pattern" && (error.params as { pattern?: string }).pattern === UUID.pattern) return { field: path, message: 'must match format "uuid"' };
   return { field: path || "body", message: error.message ?? "is invalid" };
 }

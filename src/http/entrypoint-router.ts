@@ -1,25 +1,34 @@
+import type { IncomingMessage } from "node:http";
 import { pipeline } from "node:stream/promises";
 import express, { type Request, type Response } from "express";
-import type { CredentialVerifier } from "../domain/auth/credential-verifier.js";
-import { NotFoundError, UnsupportedMediaTypeError, ValidationError } from "../domain/errors.js";
-import type { Logger, PageRequest } from "../domain/ports.js";
+import { AuthenticationError, NotFoundError, RateLimitedError, UnsupportedMediaTypeError, ValidationError } from "../domain/errors.js";
+import type { Logger, ObjectStore, PageRequest, StagedObject } from "../domain/ports.js";
+import type { Principal } from "../domain/principal.js";
 import { BodyValidator } from "./body-validator.js";
-import { takeCredentials } from "./credentials.js";
-import { readMultipart } from "./multipart.js";
+import { credentialsRequired, stripCredentialFields, type RequestAuthenticator } from "./shared/authenticate.js";
+import { DEFAULT_JSON_LIMITS, checkJsonValues, readJsonBody } from "./shared/json-body.js";
+import { DEFAULT_FIELD_LIMITS, readMultipart } from "./shared/multipart-body.js";
+import { decodeCursor, encodeCursor } from "./shared/cursor.js";
+import { settleUnreadBody } from "./shared/unread-body.js";
 import type { RouteContext, RouteDefinition, RouteResult } from "./route-definition.js";
 
 export interface EntrypointRouterOptions {
   routes: RouteDefinition[];
-  verifier: CredentialVerifier;
+  authenticator: RequestAuthenticator;
+  objects: ObjectStore;
   apiVersions: string[];
   maxUploadBytes: number;
   logger: Logger;
 }
 
+type BodyKind = "json" | "multipart" | "empty" | "other";
+
 /**
  * `POST /api/<version>/entrypoint/Router/parse/<routeKey>`: looks the key up in the route
- * table, authenticates, validates the body and runs the route's handler. Every answer is the
- * original's envelope `{"detail": ..., "data": ...}` or a file download.
+ * table, authenticates (before reading any body the headers already identify), reads and
+ * validates the body, and runs the route's handler. Every answer is the original's envelope
+ * `{"detail": ..., "data": ...}` or a file download. Until the caller is authenticated, any
+ * failure is answered 401: an anonymous client learns nothing about a body it cannot send.
  */
 export function entrypointRouter(options: EntrypointRouterOptions): express.Router {
   const table = new Map(options.routes.map((route) => [route.key, route]));
@@ -30,65 +39,83 @@ export function entrypointRouter(options: EntrypointRouterOptions): express.Rout
     if (route.body === "multipart") validator.compile(route.key, route.schema, "multipart");
   }
   const versions = new Set(options.apiVersions);
-  const parseJson = express.json({ limit: "1mb", type: ["application/json", "application/*+json"] });
+  const { authenticator } = options;
 
   const router = express.Router();
   router.post("/api/:version/entrypoint/Router/parse/:routeKey", async (request: Request, response: Response) => {
     const { version, routeKey } = request.params as { version: string; routeKey: string };
-    if (!versions.has(version)) throw new NotFoundError(`Unknown API version ${version}; supported: ${[...versions].join(", ")}`);
+    if (!versions.has(version)) throw new NotFoundError(`Unknown API version ${version.slice(0, 40)}; supported: ${[...versions].join(", ")}`);
     const route = table.get(routeKey);
-    if (!route) throw new NotFoundError(`Unknown route key ${routeKey}`);
+    if (!route) throw new NotFoundError(`Unknown route key ${routeKey.slice(0, 40)}`);
 
-    const contentKind = kindOf(request);
-    const { body, file } = await readBody(route, contentKind, request, response);
+    let principal: Principal | undefined;
+    let file: StagedObject | undefined;
     try {
-      const credentials = takeCredentials(request.headers, body);
-      const principal = await options.verifier.verify(credentials, request.ip ?? "unknown");
+      principal = await authenticator.fromHeaders(request);
+      const kind = kindOf(request);
+      let body: Record<string, unknown>;
+      if (kind === "multipart") {
+        const wrongType = new UnsupportedMediaTypeError(`route ${route.key} takes application/json`, contentTypeProblem("application/json"));
+        const read = await readMultipart(request, { maxFileBytes: options.maxUploadBytes, ...DEFAULT_FIELD_LIMITS }, {
+          beforeFile: async (fields) => void (principal ??= await authenticator.fromFields(fields, request)),
+          // A JSON route reads a form's text parts only to learn who is calling, then refuses the form.
+          stage: (stream) => (route.body === "multipart" ? options.objects.stage(stream) : Promise.reject(wrongType)),
+        });
+        if (route.body !== "multipart") throw wrongType;
+        file = read.file;
+        body = read.fields;
+      } else if (kind === "json" || kind === "empty") {
+        const parsed = kind === "json" ? await readJsonBody(request, DEFAULT_JSON_LIMITS) : {};
+        body = isObject(parsed) ? parsed : {};
+        principal ??= await authenticator.fromFields(body, request);
+        if (!isObject(parsed)) throw ValidationError.field("body", "must be a JSON object");
+        checkJsonValues(body);
+        if (route.file === "required") throw new UnsupportedMediaTypeError(`route ${route.key} takes multipart/form-data with a file part`, contentTypeProblem("multipart/form-data"));
+      } else {
+        if (!principal) throw credentialsRequired();
+        throw new UnsupportedMediaTypeError(`Content-Type must be ${route.body === "multipart" ? "multipart/form-data" : "application/json"}`, contentTypeProblem(route.body === "multipart" ? "multipart/form-data" : "application/json"));
+      }
+      stripCredentialFields(body);
+      if (!principal) throw credentialsRequired();
+
       const page = route.paginated ? takePage(body) : undefined;
-      validator.validate(route.key, contentKind === "multipart" ? "multipart" : "json", body);
+      validator.validate(route.key, kind === "multipart" ? "multipart" : "json", body);
       if (route.file === "required" && !file) throw ValidationError.field("file", "is required");
 
       const aborted = new AbortController();
       response.on("close", () => aborted.abort());
       const context: RouteContext = { principal, body, headers: request.headers, signal: aborted.signal };
-      if (file) context.file = { stream: file.stream };
+      if (file) context.file = file;
       if (page) context.page = page;
       options.logger.info({ route: route.key, action: route.action, user: principal.userUid }, "action=route");
-      await send(response, await route.handle(context));
+      await send(response, await route.handle(context), options.logger);
     } catch (error) {
-      if (file && !file.stream.readableEnded) {
-        // The upload was refused before it was read: drop the rest of it without storing it.
-        response.setHeader("Connection", "close");
-        file.stream.resume();
-      }
+      settleUnreadBody(request, response);
+      if (!principal && !(error instanceof AuthenticationError) && !(error instanceof RateLimitedError)) throw credentialsRequired();
       throw error;
+    } finally {
+      await file?.discard(); // a no-op once the handler committed it
     }
   });
   return router;
-
-  async function readBody(route: RouteDefinition, kind: "json" | "multipart" | "empty" | "other", request: Request, response: Response) {
-    if (kind === "multipart") {
-      if (route.body !== "multipart") throw new UnsupportedMediaTypeError(`route ${route.key} takes application/json`);
-      const { fields, file } = await readMultipart(request, { maxFileBytes: options.maxUploadBytes });
-      return { body: fields as Record<string, unknown>, file };
-    }
-    if (kind === "other") throw new UnsupportedMediaTypeError(`Content-Type must be ${route.body === "multipart" ? "multipart/form-data" : "application/json"}`);
-    if (route.file === "required") throw new UnsupportedMediaTypeError(`route ${route.key} takes multipart/form-data with a file part`);
-    if (kind === "json") await new Promise<void>((resolve, reject) => parseJson(request, response, (error?: unknown) => (error ? reject(error) : resolve())));
-    const body: unknown = request.body ?? {};
-    if (typeof body !== "object" || body === null || Array.isArray(body)) throw ValidationError.field("body", "must be a JSON object");
-    return { body: body as Record<string, unknown>, file: undefined };
-  }
 }
 
-function kindOf(request: Request): "json" | "multipart" | "empty" | "other" {
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function contentTypeProblem(expected: string) {
+  return { problems: [{ field: "Content-Type", message: `must be ${expected}` }] };
+}
+
+function kindOf(request: IncomingMessage & { is(types: string | string[]): string | false | null }): BodyKind {
   if (!request.headers["content-type"]) return Number(request.headers["content-length"] ?? 0) > 0 || request.headers["transfer-encoding"] ? "other" : "empty";
   if (request.is("multipart/form-data")) return "multipart";
   if (request.is(["application/json", "application/*+json"])) return "json";
   return "other";
 }
 
-async function send(response: Response, result: RouteResult): Promise<void> {
+async function send(response: Response, result: RouteResult, logger: Logger): Promise<void> {
   if (result.kind === "json") {
     // Extra envelope fields (e.g. a log's truncation) sit beside `data`, which keeps the original's shape.
     const envelope: Record<string, unknown> = { detail: result.detail, data: result.data, ...result.extra };
@@ -114,7 +141,15 @@ async function send(response: Response, result: RouteResult): Promise<void> {
   response.setHeader("Content-Type", result.contentType ?? "application/octet-stream");
   response.setHeader("Content-Disposition", `attachment; filename="${result.filename.replace(/["\\\r\n]/g, "_")}"`);
   if (result.size !== undefined) response.setHeader("Content-Length", String(result.size));
-  await pipeline(result.stream, response);
+  response.on("close", () => result.stream.destroy()); // a client that leaves early releases the file at once
+  await pipeline(result.stream, response).catch((error: unknown) => {
+    // A client that went away mid-download is not a server error; a source that failed is.
+    if (response.destroyed && !response.writableFinished && (error as { code?: string }).code === "ERR_STREAM_PREMATURE_CLOSE") {
+      logger.debug({ filename: result.filename }, "action=download outcome=client-left");
+      return;
+    }
+    throw error;
+  });
 }
 
 function takePage(body: Record<string, unknown>): PageRequest | undefined {
@@ -123,27 +158,13 @@ function takePage(body: Record<string, unknown>): PageRequest | undefined {
   delete body.cursor;
   if (limit === undefined && cursor === undefined) return undefined;
   const problems = [];
-  const size = typeof limit === "string" ? Number(limit) : limit;
+  const size = typeof limit === "string" && /^\d{1,4}$/.test(limit) ? Number(limit) : limit;
   if (size !== undefined && (!Number.isInteger(size) || (size as number) < 1 || (size as number) > 1000)) problems.push({ field: "limit", message: "must be an integer from 1 to 1000" });
   let after: PageRequest["after"];
   if (cursor !== undefined) {
     after = typeof cursor === "string" ? decodeCursor(cursor) : undefined;
     if (!after) problems.push({ field: "cursor", message: "is not a cursor this service issued" });
   }
-  if (problems.length) throw new ValidationError("Invalid pagination", { problems });
+  if (problems.length) throw new ValidationError(`Invalid pagination: ${problems.map((p) => `${p.field} ${p.message}`).join("; ")}`, { problems });
   return after ? { limit: (size as number | undefined) ?? 100, after } : { limit: (size as number | undefined) ?? 100 };
-}
-
-function encodeCursor(position: { createdAt: Date; uid: string }): string {
-  return Buffer.from(JSON.stringify([position.createdAt.toISOString(), position.uid])).toString("base64url");
-}
-
-function decodeCursor(cursor: string): PageRequest["after"] | undefined {
-  try {
-    const [time, uid] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as [string, string];
-    const createdAt = new Date(time);
-    return typeof uid === "string" && !Number.isNaN(createdAt.getTime()) ? { createdAt, uid } : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -1,14 +1,13 @@
 import type { Readable } from "node:stream";
-import type { PageRequest } from "../domain/ports.js";
+import type { PageRequest, StagedObject } from "../domain/ports.js";
 import type { Principal } from "../domain/principal.js";
-import type { Upload } from "../domain/registry/registry-service.js";
 
 export interface RouteContext {
   principal: Principal;
   /** The body, validated against the route's schema; credentials already removed. */
   body: Record<string, unknown>;
-  /** The multipart file part, still streaming. */
-  file?: Upload;
+  /** The multipart file part, received whole and staged; the use case commits it under its key. */
+  file?: StagedObject;
   /** Set when the client asked for a page (`limit`, `cursor`). */
   page?: PageRequest;
   headers: Record<string, string | string[] | undefined>;
@@ -37,7 +36,8 @@ export interface RouteDefinition {
 
 // ---- small schema builders, so each route's fields read like the original's field table ----
 
-export const UUID = { type: "string", format: "uuid" } as const;
+/** A uid as this service issues them: lowercase hex in 8-4-4-4-12 groups (no `urn:uuid:` or braces). */
+export const UUID = { type: "string", pattern: "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$" } as const;
 export const TEXT = { type: "string", maxLength: 10_000 } as const;
 /** A field the original accepted and this service refuses on purpose (e.g. raw storage paths). */
 export const RETIRED = { not: {} } as const;

@@ -1,29 +1,42 @@
 import { pipeline } from "node:stream/promises";
-import { Transform } from "node:stream";
-import express, { type Request } from "express";
-import { AuthenticationError, PayloadTooLargeError, ValidationError } from "../domain/errors.js";
+import express, { type Request, type Response } from "express";
+import { AuthenticationError, ValidationError } from "../domain/errors.js";
+import type { ObjectStore, StagedObject } from "../domain/ports.js";
 import type { StepInput, TaskService } from "../domain/tasks/task-service.js";
+import { assertIdentityEncoding, checkJsonValues, readJsonBody } from "./shared/json-body.js";
+import { boundedBody } from "./shared/multipart-body.js";
+import { settleUnreadBody } from "./shared/unread-body.js";
 
 const INPUTS: readonly StepInput[] = ["dataset", "base_model", "config", "program"];
+const METRICS_LIMITS = { maxBytes: 256 * 1024, maxDepth: 8 };
 
 /**
  * What a task's steps call, with the task credential as `Authorization: Bearer <token>`
  * (the step contract in the README). The credential reaches only that task's inputs and
- * output, and stops working when the task ends.
+ * output, and stops working when the task ends. It is checked before any body is read.
  *
  *   GET  /api/steps/v1/tasks/:taskUid/inputs/:input   dataset | base_model | config | program
  *   PUT  /api/steps/v1/tasks/:taskUid/output          the output file as the request body
  *   POST /api/steps/v1/tasks/:taskUid/metrics         a JSON object, e.g. {"accuracy": 0.93}
  */
-export function stepApi({ tasks, maxUploadBytes }: { tasks: TaskService; maxUploadBytes: number }): express.Router {
+export function stepApi({ tasks, objects, maxUploadBytes }: { tasks: TaskService; objects: ObjectStore; maxUploadBytes: number }): express.Router {
   const router = express.Router();
   const authorize = (request: Request) => {
     const header = request.headers.authorization ?? "";
-    if (!header.startsWith("Bearer ")) throw new AuthenticationError("a task credential is required (Authorization: Bearer <token>)");
-    return tasks.authorizeStep(String(request.params.taskUid), header.slice(7));
+    if (!/^bearer /i.test(header)) throw new AuthenticationError("a task credential is required (Authorization: Bearer <token>)", { problems: [{ field: "Authorization", message: "must be Bearer <task token>" }] });
+    return tasks.authorizeStep(String(request.params.taskUid), header.slice(7).trim());
+  };
+  /** Answers early refusals without losing them to a client still sending its body. */
+  const guarded = (handler: (request: Request, response: Response) => Promise<void>) => async (request: Request, response: Response) => {
+    try {
+      await handler(request, response);
+    } catch (error) {
+      settleUnreadBody(request, response);
+      throw error;
+    }
   };
 
-  router.get("/api/steps/v1/tasks/:taskUid/inputs/:input", async (request, response) => {
+  router.get("/api/steps/v1/tasks/:taskUid/inputs/:input", guarded(async (request, response) => {
     const task = await authorize(request);
     const input = String(request.params.input) as StepInput;
     if (!INPUTS.includes(input)) throw ValidationError.field("input", `must be one of ${INPUTS.join(", ")}`);
@@ -35,29 +48,29 @@ export function stepApi({ tasks, maxUploadBytes }: { tasks: TaskService; maxUplo
     response.setHeader("Content-Type", "application/octet-stream");
     response.setHeader("Content-Length", String(opened.size));
     response.setHeader("Content-Disposition", `attachment; filename="${opened.filename}"`);
-    await pipeline(opened.stream, response);
-  });
+    response.on("close", () => opened.stream.destroy());
+    await pipeline(opened.stream, response).catch(() => undefined); // a step that leaves retries on its own
+  }));
 
-  router.put("/api/steps/v1/tasks/:taskUid/output", async (request, response) => {
+  router.put("/api/steps/v1/tasks/:taskUid/output", guarded(async (request, response) => {
     const task = await authorize(request);
-    let received = 0;
-    const limit = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        received += chunk.length;
-        done(received > maxUploadBytes ? new PayloadTooLargeError(`output is larger than the limit of ${maxUploadBytes} bytes`) : null, chunk);
-      },
-    });
-    request.pipe(limit);
-    const { size } = await tasks.storeStepOutput(task, limit);
-    response.status(201).json({ detail: "File uploaded successfully", data: { size } });
-  });
+    assertIdentityEncoding(request);
+    const staged: StagedObject = await objects.stage(boundedBody(request, maxUploadBytes, "body"));
+    try {
+      const { size } = await tasks.storeStepOutput(task, staged);
+      response.status(201).json({ detail: "File uploaded successfully", data: { size } });
+    } finally {
+      await staged.discard();
+    }
+  }));
 
-  router.post("/api/steps/v1/tasks/:taskUid/metrics", express.json({ limit: "256kb" }), async (request, response) => {
+  router.post("/api/steps/v1/tasks/:taskUid/metrics", guarded(async (request, response) => {
     const task = await authorize(request);
-    const body: unknown = request.body;
+    const body = await readJsonBody(request, METRICS_LIMITS);
     if (!body || typeof body !== "object" || Array.isArray(body)) throw ValidationError.field("body", "must be a JSON object");
+    checkJsonValues(body);
     await tasks.recordMetrics(task, body as Record<string, unknown>);
     response.json({ detail: "Metrics recorded successfully", data: body });
-  });
+  }));
   return router;
 }

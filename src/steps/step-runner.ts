@@ -5,14 +5,18 @@
  *   node dist/steps/step-runner.js download   fetch the task's inputs into $OUTPUTS_DIR
  *   node dist/steps/step-runner.js upload     store $INPUTS_DIR/$OUTPUT_FILE_NAME and metrics.json
  *
- * It talks only to the service's step API, with the task credential; it imports nothing from
- * the service so it can run in a small image. Any failure exits non-zero, which fails the step.
+ * It talks only to the service's step API, with the task credential, and retries it with
+ * backoff (connection errors, 429 and 5xx) so a restart of the service does not fail the task.
+ * It imports nothing from the service so it can run in a small image or a sandbox. Any other
+ * failure exits non-zero, which fails the step.
  */
-import { createReadStream, createWriteStream, existsSync } from "node:fs";
-import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { constants, createWriteStream } from "node:fs";
+import { mkdir, open, readFile, realpath, stat, writeFile, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+
+const MAX_METRICS_BYTES = 256 * 1024;
 
 function env(name: string): string {
   const value = process.env[name];
@@ -26,18 +30,44 @@ function api(suffix: string): string {
 
 const auth = () => ({ Authorization: `Bearer ${env("TASK_TOKEN")}` });
 
-async function fetchInput(input: string, target: (filename: string) => string, optional = false): Promise<void> {
-  const response = await fetch(api(`inputs/${input}`), { headers: auth() });
+/** How long the step keeps trying the step API before it gives up (a rolling update takes seconds, a crash longer). */
+const retryBudgetMs = () => Number(process.env.STEP_API_RETRY_SECONDS ?? 300) * 1000;
+
+/**
+ * A step API call, retried on connection errors, 429 and 5xx with exponential backoff and full
+ * jitter until the retry budget is spent. `init` is a function: a body stream is made anew per attempt.
+ */
+async function call(what: string, url: string, init: () => RequestInit): Promise<Response> {
+  const deadline = Date.now() + retryBudgetMs();
+  for (let attempt = 1; ; attempt += 1) {
+    let reason: string;
+    try {
+      const response = await fetch(url, init());
+      if (response.status !== 429 && response.status < 500) return response;
+      reason = `HTTP ${response.status}`;
+      await response.body?.cancel();
+    } catch (error) {
+      reason = (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message;
+    }
+    const delay = Math.random() * Math.min(10_000, 250 * 2 ** Math.min(attempt, 10));
+    if (Date.now() + delay > deadline) throw new Error(`${what}: the service did not answer (${reason}); gave up after ${attempt} attempts`);
+    console.error(`${what}: ${reason}; retrying (attempt ${attempt})`);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+}
+
+async function fetchInput(input: string, target: (extension: string) => string, optional = false): Promise<void> {
+  const response = await call(`input ${input}`, api(`inputs/${input}`), () => ({ headers: auth() }));
   if (response.status === 404 && optional) return;
   if (!response.ok || !response.body) throw new Error(`input ${input}: HTTP ${response.status} ${await response.text()}`);
   if (input === "config") {
-    await writeFile(target("config.json"), JSON.stringify(await response.json(), null, 2));
+    await writeFile(target("config.json"), JSON.stringify(await response.json(), null, 2), { flag: "wx" });
     return;
   }
   const disposition = response.headers.get("content-disposition") ?? "";
   const extension = /filename="[^"]*?(\.[A-Za-z0-9]+)"/.exec(disposition)?.[1] ?? "";
   const file = target(extension);
-  await pipeline(Readable.fromWeb(response.body as import("node:stream/web").ReadableStream), createWriteStream(file));
+  await pipeline(Readable.fromWeb(response.body as import("node:stream/web").ReadableStream), createWriteStream(file, { flags: "wx" }));
   console.log(`downloaded ${input} -> ${path.basename(file)} (${(await stat(file)).size} bytes)`);
 }
 
@@ -50,28 +80,55 @@ async function download(): Promise<void> {
   await fetchInput("base_model", (ext) => path.join(out, `pretrain_model${ext}`), true);
 }
 
+/**
+ * Opens a file the previous (untrusted) step wrote, only if it is what it claims: a regular file
+ * directly inside `dir`, not a symbolic link, and with no other hard link (which could point at
+ * a file the step could not read itself).
+ */
+async function openOwnOutput(dir: string, name: string): Promise<{ handle: FileHandle; size: number } | undefined> {
+  if (name.includes("/") || name === ".." || name === ".") throw new Error(`${name} is not a plain file name`);
+  const file = path.join(dir, name);
+  let handle;
+  try {
+    handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return undefined;
+    if (code === "ELOOP") throw new Error(`${name} is a symbolic link; write the file itself`);
+    throw error;
+  }
+  const info = await handle.stat();
+  const inside = path.dirname(await realpath(file)) === (await realpath(dir));
+  if (!info.isFile() || info.nlink !== 1 || !inside) {
+    await handle.close();
+    throw new Error(`${name} must be a regular file written by the step itself (not a link or a directory)`);
+  }
+  return { handle, size: info.size };
+}
+
 async function upload(): Promise<void> {
   const inputs = env("INPUTS_DIR");
-  const metricsFile = path.join(inputs, "metrics.json");
-  if (existsSync(metricsFile)) {
-    const metrics: unknown = JSON.parse(await readFile(metricsFile, "utf8"));
-    const response = await fetch(api("metrics"), { method: "POST", headers: { ...auth(), "Content-Type": "application/json" }, body: JSON.stringify(metrics) });
+  const metrics = await openOwnOutput(inputs, "metrics.json");
+  if (metrics) {
+    if (metrics.size > MAX_METRICS_BYTES) throw new Error(`metrics.json is larger than ${MAX_METRICS_BYTES} bytes`);
+    const text = await readFile(metrics.handle, "utf8");
+    const response = await call("metrics", api("metrics"), () => ({ method: "POST", headers: { ...auth(), "Content-Type": "application/json" }, body: text }));
     if (!response.ok) throw new Error(`metrics: HTTP ${response.status} ${await response.text()}`);
     console.log("reported metrics.json");
   }
   const outputName = process.env.OUTPUT_FILE_NAME;
   if (!outputName) return; // an evaluation reports metrics only
-  const file = path.join(inputs, outputName);
-  if (!existsSync(file)) throw new Error(`the running step did not write ${outputName}`);
-  const { size } = await stat(file);
-  const response = await fetch(api("output"), {
+  const output = await openOwnOutput(inputs, outputName);
+  if (!output) throw new Error(`the running step did not write ${outputName}`);
+  const response = await call("output", api("output"), () => ({
     method: "PUT",
-    headers: { ...auth(), "Content-Type": "application/octet-stream", "Content-Length": String(size) },
-    body: Readable.toWeb(createReadStream(file)) as unknown as BodyInit,
+    headers: { ...auth(), "Content-Type": "application/octet-stream", "Content-Length": String(output.size) },
+    // Each attempt reads the same open file from its start; the descriptor stays ours.
+    body: Readable.toWeb(output.handle.createReadStream({ start: 0, autoClose: false })) as unknown as RequestInit["body"],
     duplex: "half",
-  } as RequestInit);
+  } as RequestInit));
   if (!response.ok) throw new Error(`output: HTTP ${response.status} ${await response.text()}`);
-  console.log(`uploaded ${outputName} (${size} bytes)`);
+  console.log(`uploaded ${outputName} (${output.size} bytes)`);
 }
 
 const command = process.argv[2];

@@ -27,7 +27,10 @@ function setUp(ttlSeconds: number) {
   const users = { findByAccessKey: async (key: string) => (key === user.accessKey ? { ...user } : null) } as unknown as UserStore;
   const hasher = new CountingHasher();
   const throttle = (maxFailures: number) => new FailureThrottle({ maxFailures, windowSeconds: 60, maxTracked: 100 }, clock);
-  const verifier = new CredentialVerifier({ users, hasher, clock, keyThrottle: throttle(3), addressThrottle: throttle(100), cache: { ttlSeconds, maxEntries: 10 } });
+  const verifier = new CredentialVerifier({
+    users, hasher, clock, cache: { ttlSeconds, maxEntries: 10 },
+    throttles: { pair: throttle(3), key: throttle(5), unknownKeyAddress: throttle(4) },
+  });
   return { verifier, hasher, user, advance: (ms: number) => (now += ms) };
 }
 
@@ -65,10 +68,40 @@ describe("CredentialVerifier", () => {
     expect(hasher.verifications).toBe(2);
   });
 
-  test("When a wrong secret is sent, then it is never cached and the key is throttled after 3 failures", async () => {
+  test("When a wrong secret is sent 3 times from one address, then that key is throttled from that address, not from others", async () => {
     const { verifier } = setUp(60);
     for (let i = 0; i < 3; i += 1) await expect(verifier.verify({ accessKey: "alice", secretKey: "wrong" }, "10.0.0.9")).rejects.toBeInstanceOf(AuthenticationError);
-    await expect(verifier.verify(good, "10.0.0.10")).rejects.toBeInstanceOf(RateLimitedError);
+    await expect(verifier.verify(good, "10.0.0.9")).rejects.toBeInstanceOf(RateLimitedError);
+    await expect(verifier.verify(good, "10.0.0.10")).resolves.toMatchObject({ userUid: "u1" });
+  });
+
+  test("When a key fails from many addresses, then it is throttled everywhere once the total limit is reached", async () => {
+    const { verifier } = setUp(60);
+    for (let i = 0; i < 5; i += 1) await expect(verifier.verify({ accessKey: "alice", secretKey: `wrong${i}` }, `10.0.1.${i}`)).rejects.toBeInstanceOf(AuthenticationError);
+    await expect(verifier.verify(good, "10.0.2.1")).rejects.toBeInstanceOf(RateLimitedError);
+  });
+
+  test("When 101 different guesses arrive at once with the right one last, then at most the limit is checked and all are refused", async () => {
+    const { verifier, hasher } = setUp(0);
+    const guesses = Array.from({ length: 100 }, (_, i) => ({ accessKey: "alice", secretKey: `guess-${i}` }));
+    const outcomes = await Promise.allSettled([...guesses, good].map((pair) => verifier.verify(pair, "10.0.0.9")));
+    expect(outcomes.every((o) => o.status === "rejected")).toBe(true);
+    expect(hasher.verifications).toBeLessThanOrEqual(3);
+    expect(outcomes.filter((o) => o.status === "rejected" && o.reason instanceof RateLimitedError).length).toBeGreaterThanOrEqual(98);
+  });
+
+  test("When one address tries many unknown keys, then it is slowed for unknown keys but its valid users still sign in", async () => {
+    const { verifier } = setUp(60);
+    for (let i = 0; i < 4; i += 1) await expect(verifier.verify({ accessKey: `nobody${i}`, secretKey: "x" }, "10.0.0.7")).rejects.toBeInstanceOf(AuthenticationError);
+    await expect(verifier.verify({ accessKey: "nobody9", secretKey: "x" }, "10.0.0.7")).rejects.toBeInstanceOf(RateLimitedError);
+    await expect(verifier.verify(good, "10.0.0.7")).resolves.toMatchObject({ userUid: "u1" });
+  });
+
+  test("When a burst of identical wrong attempts arrives, then it counts once and the valid user is not locked out", async () => {
+    const { verifier, hasher } = setUp(60);
+    await Promise.allSettled(Array.from({ length: 20 }, () => verifier.verify({ accessKey: "alice", secretKey: "typo" }, "10.0.0.9")));
+    expect(hasher.verifications).toBe(1);
+    await expect(verifier.verify(good, "10.0.0.9")).resolves.toMatchObject({ userUid: "u1" });
   });
 
   test("When the user is unknown, then the hasher still runs, so timing does not reveal it", async () => {

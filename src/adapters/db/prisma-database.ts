@@ -1,5 +1,5 @@
-import { PrismaLibSQL } from "@prisma/adapter-libsql";
 import { PrismaPg } from "@prisma/adapter-pg";
+import { SingleConnectionLibSQL } from "./single-connection-libsql.js";
 import { PrismaClient as SqliteClient } from "../../../generated/sqlite/index.js";
 import { PrismaClient as PostgresClient } from "../../../generated/postgresql/index.js";
 import { ConflictError, NotFoundError, UpstreamError } from "../../domain/errors.js";
@@ -25,7 +25,7 @@ export function createPrismaClient(url: string): Client {
   if (databaseProvider(url) === "postgresql") {
     return new PostgresClient({ adapter: new PrismaPg({ connectionString: url }) }) as unknown as Client;
   }
-  return new SqliteClient({ adapter: new PrismaLibSQL({ url }) });
+  return new SqliteClient({ adapter: new SingleConnectionLibSQL({ url }) });
 }
 
 /** The Database port on Prisma: one generic store per table plus the few special queries. */
@@ -43,17 +43,6 @@ export class PrismaDatabase implements Database {
       images: this.images, models: this.models, tasks: this.tasks, taskSteps: this.taskSteps, taskEvents: this.taskEvents,
       idempotency: this.idempotency,
     } = this.stores);
-  }
-
-  /**
-   * SQLite only: write-ahead logging (readers never wait for the writer; one fsync per
-   * checkpoint instead of per commit) and a busy timeout instead of failing on a held lock.
-   */
-  async configure(url: string): Promise<void> {
-    if (databaseProvider(url) !== "sqlite") return;
-    await this.client.$queryRawUnsafe("PRAGMA journal_mode = WAL");
-    await this.client.$queryRawUnsafe("PRAGMA synchronous = NORMAL");
-    await this.client.$queryRawUnsafe("PRAGMA busy_timeout = 5000");
   }
 
   transaction<T>(work: (stores: Stores) => Promise<T>): Promise<T> {

@@ -8,7 +8,7 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import * as Minio from "minio";
 import { DomainError, NotFoundError, UpstreamError } from "../../domain/errors.js";
-import type { ObjectInfo, ObjectStore } from "../../domain/ports.js";
+import type { ObjectStore, StagedObject } from "../../domain/ports.js";
 import { assertSafeKey } from "./object-keys.js";
 
 export interface S3Settings {
@@ -26,10 +26,10 @@ const PRESIGNED_PUT_SECONDS = 15 * 60;
 
 /**
  * Objects in an S3/MinIO bucket. minio-js reads a whole object (up to its part size) into
- * memory before a PUT, so uploads go another way: the body is spooled to a temporary file
- * (streamed), then streamed to a presigned PUT URL with a known Content-Length. Nothing is
- * held in memory, the object appears whole or not at all, and no multipart upload is left
- * behind. Reads use minio's own streaming getObject.
+ * memory before a PUT, so uploads go another way: the body is staged in a temporary file
+ * (streamed), then on commit streamed to a presigned PUT URL with a known Content-Length.
+ * Nothing is held in memory, the object appears whole or not at all, and no multipart upload
+ * is left behind. Reads use minio's own streaming getObject.
  */
 export class MinioObjectStore implements ObjectStore {
   private readonly client: Minio.Client;
@@ -47,30 +47,42 @@ export class MinioObjectStore implements ObjectStore {
     }
   }
 
-  async put(key: string, body: Readable): Promise<ObjectInfo> {
-    assertSafeKey(key);
+  async stage(body: Readable): Promise<StagedObject> {
     const dir = await mkdtemp(path.join(os.tmpdir(), "argo-entrypoint-upload-"));
     const spool = path.join(dir, "object");
     try {
       await pipeline(body, createWriteStream(spool));
-      const { size } = await stat(spool);
-      const url = await this.call(() => this.client.presignedPutObject(this.settings.bucket, key, PRESIGNED_PUT_SECONDS));
-      await this.call(() => streamingPut(url, spool, size));
-      return { size };
-    } finally {
+    } catch (error) {
       await rm(dir, { recursive: true, force: true });
+      throw error;
     }
+    const { size } = await stat(spool);
+    let done = false;
+    const drop = async () => {
+      done = true;
+      await rm(dir, { recursive: true, force: true });
+    };
+    return {
+      size,
+      commit: async (key) => {
+        if (done) throw new Error("a staged object is committed once");
+        assertSafeKey(key);
+        try {
+          const url = await this.call(() => this.client.presignedPutObject(this.settings.bucket, key, PRESIGNED_PUT_SECONDS));
+          await this.call(() => streamingPut(url, spool, size));
+        } finally {
+          await drop();
+        }
+      },
+      discard: async () => {
+        if (!done) await drop();
+      },
+    };
   }
 
   async get(key: string): Promise<Readable> {
     assertSafeKey(key);
     return this.call(() => this.client.getObject(this.settings.bucket, key), key);
-  }
-
-  async stat(key: string): Promise<ObjectInfo> {
-    assertSafeKey(key);
-    const info = await this.call(() => this.client.statObject(this.settings.bucket, key), key);
-    return { size: info.size };
   }
 
   async remove(key: string): Promise<void> {
@@ -97,9 +109,10 @@ function streamingPut(url: string, file: string, size: number): Promise<void> {
       const status = response.statusCode ?? 0;
       const detail: Buffer[] = [];
       response.on("data", (chunk: Buffer) => detail.length < 16 && detail.push(chunk));
+      response.on("error", reject);
       response.on("end", () => (status >= 200 && status < 300 ? resolve() : reject(new Error(`S3 PUT answered ${status}: ${Buffer.concat(detail).toString().slice(0, 500)}`))));
     });
-    request.on("error", reject);
-    createReadStream(file).on("error", reject).pipe(request);
+    // pipeline closes the file whichever side fails.
+    pipeline(createReadStream(file), request).catch(reject);
   });
 }

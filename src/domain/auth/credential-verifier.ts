@@ -23,16 +23,25 @@ interface CachedVerification {
 }
 
 const INVALID = "Invalid access_key or secret_key";
+const MAX_ACCESS_KEY_LENGTH = 128;
+const MAX_SECRET_LENGTH = 1024;
 
 /**
  * Checks an access/secret key pair. bcrypt is deliberately slow, so a successful check is
  * remembered for a short time under an HMAC of the pair (a per-process random key: the cache
  * never holds anything that could be replayed elsewhere). A hit still reads the user, so a
  * revoked user or a rotated secret (its version changes) stops matching at once.
+ *
+ * Failed sign-ins are throttled three ways, each reserving its attempt before bcrypt runs so
+ * concurrent guesses cannot outrun a limit: per access key and client address (strict), per
+ * access key over all addresses (against distributed guessing), and per client address for
+ * access keys that do not exist (so many users behind one address are never locked out by a
+ * neighbour's typos, while enumerating keys from one address is slowed). Identical concurrent
+ * attempts share one check and one reservation.
  */
 export class CredentialVerifier {
   private readonly cache = new Map<string, CachedVerification>();
-  /** Checks under way, so a burst of requests with one new pair pays for bcrypt once. */
+  /** Checks under way, by the HMAC of the pair, so a burst with one new pair pays for bcrypt once. */
   private readonly inFlight = new Map<string, Promise<boolean>>();
   private readonly cacheKeySecret = randomBytes(32);
   /** Compared against for unknown users, so they cost the same time as a wrong secret. */
@@ -42,18 +51,19 @@ export class CredentialVerifier {
     private readonly deps: {
       users: UserStore;
       hasher: SecretHasher;
-      /** Failures per access key: strict. */
-      keyThrottle: FailureThrottle;
-      /** Failures per client address: looser, since many users may share one address. */
-      addressThrottle: FailureThrottle;
+      throttles: { pair: FailureThrottle; key: FailureThrottle; unknownKeyAddress: FailureThrottle };
       clock: Clock;
       cache: VerificationCacheSettings;
     },
   ) {}
 
   async verify(credentials: Credentials, clientAddress: string): Promise<Principal> {
-    this.deps.keyThrottle.assertAllowed(credentials.accessKey);
-    this.deps.addressThrottle.assertAllowed(clientAddress);
+    // No stored key or secret is this long; refusing at once keeps huge strings out of the throttles' memory.
+    if (credentials.accessKey.length > MAX_ACCESS_KEY_LENGTH || credentials.secretKey.length > MAX_SECRET_LENGTH) throw new AuthenticationError(INVALID);
+    const { pair, key, unknownKeyAddress } = this.deps.throttles;
+    const pairSubject = `${credentials.accessKey}\0${clientAddress}`;
+    pair.assertAllowed(pairSubject);
+    key.assertAllowed(credentials.accessKey);
 
     const user = await this.deps.users.findByAccessKey(credentials.accessKey);
     const cacheKey = this.cacheKey(credentials);
@@ -63,27 +73,44 @@ export class CredentialVerifier {
       return toPrincipal(user);
     }
 
-    const matches = user ? await this.checkOnce(cacheKey, credentials.secretKey, user.secretHash) : await this.hasherDecoy(credentials.secretKey);
-    if (!user || !matches || user.revokedAt) {
+    const matches = await this.checkOnce(cacheKey, () => {
+      const attempts = [pair.reserve(pairSubject)];
+      try {
+        attempts.push(key.reserve(credentials.accessKey));
+        if (!user) attempts.push(unknownKeyAddress.reserve(clientAddress));
+      } catch (error) {
+        for (const attempt of attempts) attempt.succeeded(); // released, not counted
+        throw error;
+      }
+      const check = user ? this.deps.hasher.verify(credentials.secretKey, user.secretHash) : this.hasherDecoy(credentials.secretKey);
+      return check.then(
+        (ok) => {
+          const valid = ok && user !== null && !user.revokedAt;
+          for (const attempt of attempts) (valid ? attempt.succeeded() : attempt.failed());
+          return valid;
+        },
+        (error: unknown) => {
+          for (const attempt of attempts) attempt.succeeded();
+          throw error;
+        },
+      );
+    });
+    if (!user || !matches) {
       this.cache.delete(cacheKey);
-      this.deps.keyThrottle.recordFailure(credentials.accessKey);
-      this.deps.addressThrottle.recordFailure(clientAddress);
       throw new AuthenticationError(INVALID);
     }
-    this.deps.keyThrottle.reset(credentials.accessKey);
+    pair.reset(pairSubject);
     this.remember(cacheKey, { userUid: user.uid, secretVersion: user.secretVersion, expiresAt: now + this.deps.cache.ttlSeconds * 1000 });
     return toPrincipal(user);
   }
 
-  private checkOnce(cacheKey: string, secret: string, hash: string): Promise<boolean> {
-    if (this.deps.cache.ttlSeconds <= 0) return this.deps.hasher.verify(secret, hash);
-    const key = `${cacheKey}:${hash}`;
-    let check = this.inFlight.get(key);
-    if (!check) {
-      check = this.deps.hasher.verify(secret, hash).finally(() => this.inFlight.delete(key));
-      this.inFlight.set(key, check);
+  private checkOnce(cacheKey: string, check: () => Promise<boolean>): Promise<boolean> {
+    let pending = this.inFlight.get(cacheKey);
+    if (!pending) {
+      pending = Promise.resolve().then(check).finally(() => this.inFlight.delete(cacheKey));
+      this.inFlight.set(cacheKey, pending);
     }
-    return check;
+    return pending;
   }
 
   private async hasherDecoy(secret: string): Promise<false> {

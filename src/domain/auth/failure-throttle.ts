@@ -2,21 +2,31 @@ import { RateLimitedError } from "../errors.js";
 import type { Clock } from "../clock.js";
 
 export interface ThrottleSettings {
-  /** Failures allowed per subject inside one window before it is blocked. */
+  /** Failures allowed per subject inside one window; attempts still being checked count too. */
   maxFailures: number;
   windowSeconds: number;
-  /** How many subjects are tracked at most; the oldest are forgotten first. */
+  /** How many subjects are tracked at most; the least recently failed are forgotten first. */
   maxTracked: number;
 }
 
 interface Window {
   startedAt: number;
   failures: number;
+  /** Attempts reserved and not yet settled (their secret is being checked now). */
+  pending: number;
+}
+
+/** One reserved attempt: settle it exactly once. */
+export interface Attempt {
+  failed(): void;
+  succeeded(): void;
 }
 
 /**
- * Counts failed sign-ins per subject (an access key, a client address) in fixed windows and
- * refuses further attempts with 429 until the window ends. Memory is bounded by `maxTracked`.
+ * Counts failed sign-ins per subject (a key and address pair, a key, an address) in fixed
+ * windows. An attempt is reserved before its secret is checked, so concurrent guesses cannot
+ * outrun the limit: once failures plus attempts in flight reach it, further attempts get 429
+ * until the window ends. Memory is bounded by `maxTracked`.
  */
 export class FailureThrottle {
   private readonly windows = new Map<string, Window>();
@@ -27,31 +37,53 @@ export class FailureThrottle {
   assertAllowed(subject: string): void {
     const now = this.clock.now().getTime();
     const window = this.current(subject, now);
-    if (window && window.failures >= this.settings.maxFailures) {
-      const retryAfter = Math.max(1, Math.ceil((window.startedAt + this.settings.windowSeconds * 1000 - now) / 1000));
-      throw new RateLimitedError("Too many failed authentication attempts; try again later", retryAfter);
-    }
+    if (window && window.failures + window.pending >= this.settings.maxFailures) throw this.blocked(window, now);
   }
 
-  recordFailure(subject: string): void {
+  /** Reserves an attempt for the subject, or throws RateLimitedError when none is left. */
+  reserve(subject: string): Attempt {
     const now = this.clock.now().getTime();
-    const window = this.current(subject, now) ?? { startedAt: now, failures: 0 };
-    window.failures += 1;
+    const window = this.current(subject, now) ?? { startedAt: now, failures: 0, pending: 0 };
+    if (window.failures + window.pending >= this.settings.maxFailures) throw this.blocked(window, now);
+    window.pending += 1;
+    this.track(subject, window);
+    let settled = false;
+    const settle = (failed: boolean) => {
+      if (settled) return;
+      settled = true;
+      window.pending -= 1;
+      if (failed) {
+        window.failures += 1;
+        this.track(subject, window);
+      }
+    };
+    return { failed: () => settle(true), succeeded: () => settle(false) };
+  }
+
+  /** Forgets the subject's failures (a success for a key and address pair). */
+  reset(subject: string): void {
+    const window = this.windows.get(subject);
+    if (window) window.failures = 0;
+  }
+
+  private blocked(window: Window, now: number): RateLimitedError {
+    const retryAfter = Math.max(1, Math.ceil((window.startedAt + this.settings.windowSeconds * 1000 - now) / 1000));
+    return new RateLimitedError("Too many failed authentication attempts; try again later", retryAfter);
+  }
+
+  private track(subject: string, window: Window): void {
     this.windows.delete(subject); // re-insert: Map order doubles as least-recently-failed order
     this.windows.set(subject, window);
     while (this.windows.size > this.settings.maxTracked) {
-      const oldest = this.windows.keys().next().value as string;
+      const [oldest, entry] = this.windows.entries().next().value as [string, Window];
+      if (entry.pending > 0) break; // never forget an attempt still in flight
       this.windows.delete(oldest);
     }
   }
 
-  reset(subject: string): void {
-    this.windows.delete(subject);
-  }
-
   private current(subject: string, now: number): Window | undefined {
     const window = this.windows.get(subject);
-    if (window && now - window.startedAt >= this.settings.windowSeconds * 1000) {
+    if (window && window.pending === 0 && now - window.startedAt >= this.settings.windowSeconds * 1000) {
       this.windows.delete(subject);
       return undefined;
     }

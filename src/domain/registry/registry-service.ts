@@ -1,6 +1,6 @@
 import type { Readable } from "node:stream";
 import { ConflictError, ForbiddenError, NotFoundError, UnprocessableError, ValidationError } from "../errors.js";
-import type { Database, EntityStore, Filter, IdGenerator, ObjectStore, PageRequest, Stores } from "../ports.js";
+import type { Database, EntityStore, Filter, IdGenerator, ObjectStore, PageRequest, StagedObject, Stores } from "../ports.js";
 import { canAccess, type Principal } from "../principal.js";
 import {
   IMAGE_SEQUENCES, MODEL_STATUSES, PIPELINE_TYPES,
@@ -9,10 +9,6 @@ import {
   type PipelineType, type ProjectRecord, type StoredFileRecord,
 } from "../records.js";
 import { checkExtension, objectKey } from "./storage-keys.js";
-
-export interface Upload {
-  stream: Readable;
-}
 
 /** A record together with its stored file, as responses show it. */
 export interface WithFile<R> {
@@ -45,14 +41,14 @@ export class RegistryService {
 
   // ---- organizations and projects ----
 
-  async getOrganization(principal: Principal, uid: string): Promise<OrganizationRecord> {
+  async getOrganization(principal: Principal, uid: string, field = "uid"): Promise<OrganizationRecord> {
     const organization = await this.deps.db.organizations.find(uid);
-    if (!organization || !canAccess(principal, organization.uid)) throw NotFoundError.entity("organization", "uid", uid);
+    if (!organization || !canAccess(principal, organization.uid)) throw NotFoundError.entity("organization", field, uid);
     return organization;
   }
 
   async createProject(principal: Principal, input: { name: string; description: string; organizationUid?: string }): Promise<ProjectRecord> {
-    const organization = await this.getOrganization(principal, input.organizationUid ?? principal.organizationUid);
+    const organization = await this.getOrganization(principal, input.organizationUid ?? principal.organizationUid, "f_organization_uid");
     return this.deps.db.projects.create({ uid: this.deps.ids.uid(), name: input.name, description: input.description, organizationUid: organization.uid });
   }
 
@@ -66,7 +62,7 @@ export class RegistryService {
   }
 
   async listProjects(principal: Principal, organizationUid: string, page?: PageRequest): Promise<Page<ProjectRecord>> {
-    await this.getOrganization(principal, organizationUid);
+    await this.getOrganization(principal, organizationUid, "f_organization_uid");
     return paged(this.deps.db.projects, { organizationUid }, page);
   }
 
@@ -80,12 +76,12 @@ export class RegistryService {
     });
   }
 
-  updateApplication(principal: Principal, uid: string, input: Described): Promise<ApplicationRecord> {
-    return this.updateDescribed(this.deps.db.applications, "application", principal, uid, input);
+  updateApplication(principal: Principal, uid: string, input: Described, field = "uid"): Promise<ApplicationRecord> {
+    return this.updateDescribed(this.deps.db.applications, "application", principal, uid, input, field);
   }
 
-  async deleteApplication(principal: Principal, uid: string): Promise<void> {
-    await this.owned(this.deps.db.applications, "application", "uid", principal, uid);
+  async deleteApplication(principal: Principal, uid: string, field = "uid"): Promise<void> {
+    await this.owned(this.deps.db.applications, "application", field, principal, uid);
     await this.deps.db.applications.delete(uid);
   }
 
@@ -98,7 +94,7 @@ export class RegistryService {
 
   async createPipeline(
     principal: Principal,
-    input: { name: string; description: string; type: string; applicationUid: string; extension: string; file: Upload },
+    input: { name: string; description: string; type: string; applicationUid: string; extension: string; file: StagedObject },
   ): Promise<WithFile<PipelineRecord>> {
     const type = oneOf("type", input.type, PIPELINE_TYPES);
     const extension = checkExtension("extension", input.extension);
@@ -117,7 +113,7 @@ export class RegistryService {
     return this.withFile(await this.owned(this.deps.db.pipelines, "pipeline", field, principal, uid));
   }
 
-  updatePipeline(principal: Principal, uid: string, input: Described & { file?: Upload }): Promise<WithFile<PipelineRecord>> {
+  updatePipeline(principal: Principal, uid: string, input: Described & { file?: StagedObject }): Promise<WithFile<PipelineRecord>> {
     return this.updateWithFile(this.deps.db.pipelines, "pipeline", principal, uid, input, (r) => r.fileUid);
   }
 
@@ -134,7 +130,7 @@ export class RegistryService {
 
   async createDataset(
     principal: Principal,
-    input: { scope: DatasetScope; name: string; description: string; type: string; parentUid: string; extension: string; file: Upload },
+    input: { scope: DatasetScope; name: string; description: string; type: string; parentUid: string; extension: string; file: StagedObject },
   ): Promise<WithFile<DatasetRecord>> {
     const type = oneOf("type", input.type, DATASET_TYPES[input.scope]);
     const extension = checkExtension("extension", input.extension);
@@ -156,7 +152,7 @@ export class RegistryService {
     return dataset;
   }
 
-  async updateDataset(principal: Principal, scope: DatasetScope, uid: string, input: Described & { file?: Upload }): Promise<WithFile<DatasetRecord>> {
+  async updateDataset(principal: Principal, scope: DatasetScope, uid: string, input: Described & { file?: StagedObject }): Promise<WithFile<DatasetRecord>> {
     await this.getDataset(principal, scope, uid);
     return this.updateWithFile(this.deps.db.datasets, `${scope} dataset`, principal, uid, input, (r) => r.fileUid);
   }
@@ -203,7 +199,7 @@ export class RegistryService {
 
   async createImage(
     principal: Principal,
-    input: { name: string; description: string; sequence: string; pipelineUid: string; extension: string; reference?: string; file: Upload },
+    input: { name: string; description: string; sequence: string; pipelineUid: string; extension: string; reference?: string; file: StagedObject },
   ): Promise<WithFile<ImageRecord>> {
     const sequence = oneOf("sequence", input.sequence, IMAGE_SEQUENCES) as ImageSequence;
     const extension = checkExtension("extension", input.extension);
@@ -219,7 +215,7 @@ export class RegistryService {
     );
   }
 
-  updateImage(principal: Principal, uid: string, input: Described & { file?: Upload }): Promise<WithFile<ImageRecord>> {
+  updateImage(principal: Principal, uid: string, input: Described & { file?: StagedObject }): Promise<WithFile<ImageRecord>> {
     return this.updateWithFile(this.deps.db.images, "image", principal, uid, input, (r) => r.fileUid);
   }
 
@@ -238,7 +234,7 @@ export class RegistryService {
     principal: Principal,
     input: {
       name: string; description: string; type: string; inputFormat: string; outputFormat: string; status?: string;
-      applicationUid: string; agentUid?: string; source?: string; extension: string; file: Upload;
+      applicationUid: string; agentUid?: string; source?: string; extension: string; file: StagedObject;
     },
   ): Promise<WithFile<ModelRecord>> {
     const status = oneOf("status", input.status ?? "unpublish", MODEL_STATUSES) as ModelStatus;
@@ -363,18 +359,18 @@ export class RegistryService {
   }
 
   private async updateDescribed<R extends { uid: string; createdAt: Date; organizationUid: string }>(
-    store: EntityStore<R>, entity: string, principal: Principal, uid: string, input: Described,
+    store: EntityStore<R>, entity: string, principal: Principal, uid: string, input: Described, field = "uid",
   ): Promise<R> {
-    await this.owned(store, entity, "uid", principal, uid);
+    await this.owned(store, entity, field, principal, uid);
     return store.update(uid, pick(input) as Partial<R>);
   }
 
-  /** Writes the object first, then the metadata; a failed metadata write removes the object. */
-  private async storeThenRecord<R>(key: string, extension: string, upload: Upload, record: (stores: Stores, file: StoredFileRecord) => Promise<R>): Promise<WithFile<R>> {
-    const info = await this.deps.objects.put(key, upload.stream);
+  /** Commits the object first, then the metadata; a failed metadata write removes the object. */
+  private async storeThenRecord<R>(key: string, extension: string, upload: StagedObject, record: (stores: Stores, file: StoredFileRecord) => Promise<R>): Promise<WithFile<R>> {
+    await upload.commit(key);
     try {
       return await this.deps.db.transaction(async (stores) => {
-        const file = await stores.files.create({ uid: this.deps.ids.uid(), storageKey: key, extension, size: info.size });
+        const file = await stores.files.create({ uid: this.deps.ids.uid(), storageKey: key, extension, size: upload.size });
         return { record: await record(stores, file), file };
       });
     } catch (error) {
@@ -384,7 +380,7 @@ export class RegistryService {
   }
 
   private async updateWithFile<R extends { uid: string; createdAt: Date; organizationUid: string; name: string; description: string }>(
-    store: EntityStore<R>, entity: string, principal: Principal, uid: string, input: Described & { file?: Upload }, fileOf: (r: R) => string | null,
+    store: EntityStore<R>, entity: string, principal: Principal, uid: string, input: Described & { file?: StagedObject }, fileOf: (r: R) => string | null,
   ): Promise<WithFile<R>> {
     const record = await this.owned(store, entity, "uid", principal, uid);
     const fileUid = fileOf(record);
@@ -393,8 +389,8 @@ export class RegistryService {
       if (!file) throw new ConflictError(`${entity} ${uid} has no file to replace yet`);
       await this.refuseWhileInUse(uid, entity);
       // The store replaces the object atomically, so a failed upload leaves the old file intact.
-      const info = await this.deps.objects.put(file.storageKey, input.file.stream);
-      file = await this.deps.db.files.update(file.uid, { size: info.size });
+      await input.file.commit(file.storageKey);
+      file = await this.deps.db.files.update(file.uid, { size: input.file.size });
     }
     const described = pick(input);
     const updated = Object.keys(described).length ? await store.update(uid, described as Partial<R>) : record;

@@ -3,7 +3,7 @@ import { EventEmitter } from "node:events";
 import type { Readable } from "node:stream";
 import type { Clock } from "../clock.js";
 import { AuthenticationError, ConflictError, NotFoundError, UnprocessableError, ValidationError } from "../errors.js";
-import type { Database, IdGenerator, Logger, ObjectStore, PageRequest, Stores } from "../ports.js";
+import type { Database, IdGenerator, Logger, ObjectStore, PageRequest, StagedObject, Stores } from "../ports.js";
 import { canAccess, type Principal } from "../principal.js";
 import {
   ACTIVE_TASK_STATUSES, type DatasetRecord, type ImageRecord, type ModelRecord, type PipelineRecord, type TaskKind, type TaskRecord,
@@ -316,22 +316,37 @@ export class TaskService implements ProgressSink {
     }
   }
 
-  /** Stores the task's output file; it becomes available when the task succeeds. */
-  async storeStepOutput(task: TaskRecord, body: Readable): Promise<{ size: number }> {
+  /**
+   * Stores the task's output file; it becomes available when the task succeeds. An output that
+   * arrives after its task ended (a late upload of a failed run) is refused and never linked.
+   */
+  async storeStepOutput(task: TaskRecord, staged: StagedObject): Promise<{ size: number }> {
+    await this.assertStillRunning(task.uid);
     const target = await this.outputTarget(task);
     const existing = target.fileUid ? await this.deps.db.files.find(target.fileUid) : null;
     const key = existing?.storageKey ?? target.key;
-    const { size } = await this.deps.objects.put(key, body);
-    await this.deps.db.transaction(async (stores) => {
-      if (existing) {
-        await stores.files.update(existing.uid, { size });
-        return;
-      }
-      const file = await stores.files.create({ uid: this.deps.ids.uid(), storageKey: key, extension: target.extension, size });
-      if (target.kind === "dataset") await stores.datasets.update(target.uid, { fileUid: file.uid });
-      else await stores.models.update(target.uid, { fileUid: file.uid });
-    });
-    return { size };
+    await staged.commit(key);
+    try {
+      await this.deps.db.transaction(async (stores) => {
+        await this.assertStillRunning(task.uid, stores);
+        if (existing) {
+          await stores.files.update(existing.uid, { size: staged.size });
+          return;
+        }
+        const file = await stores.files.create({ uid: this.deps.ids.uid(), storageKey: key, extension: target.extension, size: staged.size });
+        if (target.kind === "dataset") await stores.datasets.update(target.uid, { fileUid: file.uid });
+        else await stores.models.update(target.uid, { fileUid: file.uid });
+      });
+    } catch (error) {
+      if (!existing) await this.deps.objects.remove(key);
+      throw error;
+    }
+    return { size: staged.size };
+  }
+
+  private async assertStillRunning(taskUid: string, stores: Stores = this.deps.db): Promise<void> {
+    const current = await stores.tasks.find(taskUid);
+    if (!current || TERMINAL.includes(current.status)) throw new ConflictError(`task ${taskUid} has ended; its steps can no longer store an output`);
   }
 
   async recordMetrics(task: TaskRecord, metrics: Record<string, unknown>): Promise<void> {

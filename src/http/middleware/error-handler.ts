@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from "express";
-import { DomainError, NotFoundError, PayloadTooLargeError, RateLimitedError, ValidationError, type ErrorKind } from "../../domain/errors.js";
+import { DomainError, NotFoundError, RateLimitedError, ValidationError, type ErrorKind } from "../../domain/errors.js";
 import type { Logger } from "../../domain/ports.js";
 
 const STATUS: Record<ErrorKind, number> = {
@@ -15,10 +15,9 @@ const STATUS: Record<ErrorKind, number> = {
   upstream: 503,
 };
 
-/** Errors raised by Express's own body parsers, turned into domain errors. */
-function fromBodyParser(error: { type?: string; status?: number }): DomainError | undefined {
-  if (error.type === "entity.parse.failed") return ValidationError.field("body", "is not valid JSON");
-  if (error.type === "entity.too.large") return new PayloadTooLargeError("request body is too large");
+/** Client errors Express itself raises (a path segment that is not valid percent-encoding, ...). */
+function fromExpress(error: { status?: unknown; expose?: unknown }): DomainError | undefined {
+  if (error.expose === true && error.status === 400) return ValidationError.field("path", "is not a valid URL path");
   return undefined;
 }
 
@@ -31,7 +30,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       response.destroy();
       return;
     }
-    const known = error instanceof DomainError ? error : fromBodyParser(error as { type?: string });
+    const known = error instanceof DomainError ? error : fromExpress((error ?? {}) as { status?: unknown });
     if (!known) {
       logger.error({ err: error, path: request.path }, "action=respond outcome=internal-error");
       response.status(500).json({ detail: "Internal server error", errors: [] });

@@ -123,7 +123,7 @@ export function registryRoutes({ registry, preparer, present }: { registry: Regi
       key: "OjlrjuAeA5HOkGqT", action: "ApplicationMessenger/update", body: "json",
       schema: fields({ application_uid: UUID }, { application_name: NAME, application_description: TEXT }),
       handle: async ({ principal, body }) => json(UPDATED, present.application(
-        await registry.updateApplication(principal, str(body, "application_uid"), described(body, "application_name", "application_description")),
+        await registry.updateApplication(principal, str(body, "application_uid"), described(body, "application_name", "application_description"), "application_uid"),
       )),
     },
     {
@@ -132,7 +132,7 @@ export function registryRoutes({ registry, preparer, present }: { registry: Regi
     },
     {
       key: "pWS6eH3ZKgYytsre", action: "ApplicationTopicManager/delete", body: "json", schema: fields({ application_uid: UUID }),
-      handle: async ({ principal, body }) => (await registry.deleteApplication(principal, str(body, "application_uid")), json(DELETED, {})),
+      handle: async ({ principal, body }) => (await registry.deleteApplication(principal, str(body, "application_uid"), "application_uid"), json(DELETED, {})),
     },
     {
       key: "A19MSnNoF8p36XHn", action: "ApplicationMetadataWriter/filter_by_project", body: "json", paginated: true,
