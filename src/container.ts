@@ -4,6 +4,7 @@ import { CredentialVerifier } from "./domain/auth/credential-verifier.js";
 import { FailureThrottle } from "./domain/auth/failure-throttle.js";
 import { systemClock, type Clock } from "./domain/clock.js";
 import { NotFoundError } from "./domain/errors.js";
+import { Housekeeping } from "./domain/housekeeping.js";
 import type { Database, Logger, ObjectStore } from "./domain/ports.js";
 import { PreparerService } from "./domain/registry/preparer-service.js";
 import { RegistryService } from "./domain/registry/registry-service.js";
@@ -14,11 +15,12 @@ import { MinioObjectStore } from "./adapters/object-store/minio-object-store.js"
 import { BcryptHasher } from "./adapters/security/bcrypt-hasher.js";
 import { randomIds } from "./adapters/security/random-ids.js";
 import { createApp } from "./app.js";
+import { describeStreamError } from "./http/middleware/error-handler.js";
 import type { AppConfig } from "./config/config.js";
 import { Presenter } from "./http/presenters.js";
 import { registryRoutes } from "./http/routes/registry.routes.js";
 import { createLogger } from "./logging/logger.js";
-import { LocalEngine, builtInStepCommand } from "./adapters/local-engine/local-engine.js";
+import { LocalEngine } from "./adapters/local-engine/local-engine.js";
 import { ArgoEngine } from "./adapters/argo/argo-engine.js";
 import { loadKubeConfig } from "./adapters/argo/kube-config.js";
 import { LeaseElection } from "./adapters/argo/lease-election.js";
@@ -43,6 +45,7 @@ export interface Container {
   tasks: TaskService;
   engine: TaskEngine;
   fanout: LogFanout;
+  housekeeping: Housekeeping;
   /** Recovery after a restart: call once the service listens (steps call back into it). */
   start(listeningUrl: string): Promise<void>;
   db: Database;
@@ -82,7 +85,7 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
   const present = new Presenter(config.timeOffsetMinutes);
 
   let serviceUrl = config.tasks.stepApiUrl ?? "";
-  const runtime = createEngine(config, { logger, clock, serviceUrl: () => serviceUrl });
+  const runtime = await createEngine(config, { logger, clock, serviceUrl: () => serviceUrl });
   const { engine } = runtime;
   const tasks = new TaskService({
     db, registry, objects, engine, ids: randomIds, clock, logger,
@@ -96,10 +99,10 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
     { maxQueueBytes: config.logs.followMaxQueueBytes, historyBytes: 256 * 1024, reattachDelayMs: 500, maxReattach: 20 },
     async (task, step) => (await db.taskSteps.listFor(task.uid)).some((s) => s.name === step.name && s.phase === "Running"),
   );
-  const follower = new LogFollower({ tasks, fanout, settings: { keepAliveSeconds: config.logs.followKeepAliveSeconds, recheckMs: 1000 } });
+  const follower = new LogFollower({ tasks, fanout, settings: { recheckMs: 1000 } });
 
   const app = createApp({
-    routes: [...registryRoutes({ registry, preparer, present }), ...taskRoutes({ tasks, present }), ...logRoutes({ logs, follower })],
+    routes: [...registryRoutes({ registry, preparer, present }), ...taskRoutes({ tasks, present }), ...logRoutes({ logs, follower, keepAliveMs: config.logs.followKeepAliveSeconds * 1000, describeError: describeStreamError })],
     routers: [stepApi({ tasks, objects, maxUploadBytes: config.uploads.maxBytes })],
     authenticator: new RequestAuthenticator(verifier),
     objects,
@@ -110,13 +113,17 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
     readiness: async () => void (await db.organizations.count({})),
   });
 
+  const housekeeping = new Housekeeping({ db, clock, logger, settings: { idempotencyTtlSeconds: config.tasks.idempotencyTtlSeconds, intervalSeconds: 3600 } });
+
   return {
-    app, db, objects, accounts, verifier, logger, tasks, engine, fanout,
+    app, db, objects, accounts, verifier, logger, tasks, engine, fanout, housekeeping,
     async start(listeningUrl) {
       serviceUrl ||= listeningUrl;
+      housekeeping.start();
       await runtime.start();
     },
     async close() {
+      housekeeping.stop();
       await runtime.close();
       await tasks.drain(); // no report may reach a closed database
       await db.close();
@@ -133,15 +140,14 @@ interface EngineRuntime {
   close(): Promise<void>;
 }
 
-function createEngine(config: AppConfig, deps: { logger: Logger; clock: Clock; serviceUrl: () => string }): EngineRuntime {
+async function createEngine(config: AppConfig, deps: { logger: Logger; clock: Clock; serviceUrl: () => string }): Promise<EngineRuntime> {
   let tasks: TaskService | undefined;
   if (config.tasks.engine === "local") {
-    const engine = new LocalEngine(
+    const engine = await LocalEngine.open(
       {
         workRoot: config.local.workDir, concurrency: config.local.concurrency, serviceUrl: deps.serviceUrl,
-        downloadCommand: config.local.downloadCommand ?? builtInStepCommand("download"),
-        uploadCommand: config.local.uploadCommand ?? builtInStepCommand("upload"),
-        stopGraceSeconds: config.local.stopGraceSeconds,
+        downloadCommand: config.local.downloadCommand, uploadCommand: config.local.uploadCommand,
+        stopGraceSeconds: config.local.stopGraceSeconds, sandbox: config.local.sandbox,
       },
       deps,
     );

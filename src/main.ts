@@ -3,25 +3,36 @@ import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { ConfigError, loadConfig, presentConfig } from "./config/config.js";
 import { buildContainer } from "./container.js";
+import { StartupRefusal } from "./adapters/startup-refusal.js";
 
 async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig(process.env);
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`argo-entrypoint: ${error.message}\n`);
-      process.exit(1);
-    }
+    if (error instanceof ConfigError) fatal(error.message);
     throw error;
   }
   if (config.database.url.startsWith("file:")) mkdirSync(path.dirname(config.database.url.slice("file:".length)), { recursive: true });
 
-  const container = await buildContainer(config);
+  let container;
+  try {
+    container = await buildContainer(config);
+  } catch (error) {
+    if (error instanceof StartupRefusal) fatal(error.message);
+    throw error;
+  }
   const { logger } = container;
   logger.info({ config: presentConfig(config) }, "action=start");
 
-  const server = container.app.listen(config.http.port, config.http.host, () => {
+  const server = container.app.listen(config.http.port, config.http.host, (error?: Error) => {
+    if (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const reason = code === "EADDRINUSE" ? `port ${config.http.port} on ${config.http.host} is already in use (set PORT to another one)`
+        : code === "EACCES" ? `no permission to listen on port ${config.http.port}` : error.message;
+      void container.close().finally(() => fatal(`cannot listen: ${reason}`));
+      return;
+    }
     const { port } = server.address() as AddressInfo;
     const loopback = config.http.host === "0.0.0.0" || config.http.host === "::" ? "127.0.0.1" : config.http.host;
     logger.info({ port }, `action=listen url=http://${loopback}:${port}`);
@@ -47,6 +58,11 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
+}
+
+function fatal(message: string): never {
+  process.stderr.write(`argo-entrypoint: ${message}\n`);
+  process.exit(1);
 }
 
 main().catch((error: unknown) => {

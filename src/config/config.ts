@@ -22,6 +22,7 @@ export interface AppConfig {
     stepApiUrl: string | undefined;
     stepTokenTtlSeconds: number;
     defaultResources: { cpu: string; memory: string; gpu: number };
+    idempotencyTtlSeconds: number;
   };
   logs: {
     maxJsonBytesPerStep: number;
@@ -43,7 +44,10 @@ export interface AppConfig {
     requestTimeoutSeconds: number;
     retryAttempts: number;
   };
-  local: { workDir: string; concurrency: number; downloadCommand: string[] | undefined; uploadCommand: string[] | undefined; stopGraceSeconds: number };
+  local: {
+    workDir: string; concurrency: number; downloadCommand: string[] | undefined; uploadCommand: string[] | undefined; stopGraceSeconds: number;
+    sandbox: "auto" | "require" | "off";
+  };
 }
 
 export class ConfigError extends Error {
@@ -121,6 +125,8 @@ export function loadConfig(env: Env): AppConfig {
       stepApiUrl: read.optional("STEP_API_URL"),
       /** Longest a step credential lives; it also ends when its task ends. */
       stepTokenTtlSeconds: read.integer("STEP_TOKEN_TTL_SECONDS", 7 * 24 * 3600, 60, 90 * 24 * 3600),
+      /** How long an Idempotency-Key is remembered (a repeat after that is a new submission). */
+      idempotencyTtlSeconds: read.integer("IDEMPOTENCY_TTL_SECONDS", 24 * 3600, 60, 90 * 24 * 3600),
       defaultResources: {
         cpu: read.quantity("STEP_CPU", "500m"),
         memory: read.quantity("STEP_MEMORY", "4000Mi"),
@@ -171,6 +177,8 @@ export function loadConfig(env: Env): AppConfig {
       downloadCommand: read.command("LOCAL_DOWNLOAD_COMMAND"),
       uploadCommand: read.command("LOCAL_UPLOAD_COMMAND"),
       stopGraceSeconds: read.integer("LOCAL_STOP_GRACE_SECONDS", 5, 0, 600),
+      /** Confine steps with bubblewrap: `auto` when it is installed, `require` refuses to start without it, `off` never. */
+      sandbox: read.oneOf("LOCAL_SANDBOX", ["auto", "require", "off"], "auto"),
     },
   };
   if (config.tasks.engine === "argo" && !config.tasks.stepApiUrl) problems.push("STEP_API_URL is required with ENGINE=argo (the service's address as pods reach it)");
@@ -196,7 +204,7 @@ export function presentConfig(config: AppConfig): Record<string, unknown> {
     log: config.log,
     tasks: config.tasks,
     argo: config.tasks.engine === "argo" ? { namespace: config.argo.namespace, templatePrefix: config.argo.templatePrefix, stepImage: config.argo.stepImage } : undefined,
-    local: { workDir: config.local.workDir, concurrency: config.local.concurrency },
+    local: { workDir: config.local.workDir, concurrency: config.local.concurrency, sandbox: config.local.sandbox },
   };
 }
 

@@ -57,6 +57,8 @@ export interface IdempotencyStore {
   find(userUid: string, key: string): Promise<IdempotencyRecord | null>;
   /** ConflictError when the key is taken (a concurrent submission won). */
   create(record: IdempotencyRecord): Promise<void>;
+  /** Forgets the records made before `cutoff`; returns how many. */
+  deleteOlderThan(cutoff: Date): Promise<number>;
 }
 
 export interface Stores {

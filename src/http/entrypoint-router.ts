@@ -7,7 +7,7 @@ import type { Principal } from "../domain/principal.js";
 import { BodyValidator } from "./body-validator.js";
 import { credentialsRequired, stripCredentialFields, type RequestAuthenticator } from "./shared/authenticate.js";
 import { DEFAULT_JSON_LIMITS, checkJsonValues, readJsonBody } from "./shared/json-body.js";
-import { DEFAULT_FIELD_LIMITS, readMultipart } from "./shared/multipart-body.js";
+import { AUTHENTICATED_FIELDS_BYTES, DEFAULT_FIELD_LIMITS, UNAUTHENTICATED_FIELDS_BYTES, checkFormValues, readMultipart } from "./shared/multipart-body.js";
 import { decodeCursor, encodeCursor } from "./shared/cursor.js";
 import { settleUnreadBody } from "./shared/unread-body.js";
 import type { RouteContext, RouteDefinition, RouteResult } from "./route-definition.js";
@@ -56,7 +56,8 @@ export function entrypointRouter(options: EntrypointRouterOptions): express.Rout
       let body: Record<string, unknown>;
       if (kind === "multipart") {
         const wrongType = new UnsupportedMediaTypeError(`route ${route.key} takes application/json`, contentTypeProblem("application/json"));
-        const read = await readMultipart(request, { maxFileBytes: options.maxUploadBytes, ...DEFAULT_FIELD_LIMITS }, {
+        const maxFieldsTotalBytes = principal ? AUTHENTICATED_FIELDS_BYTES : UNAUTHENTICATED_FIELDS_BYTES;
+        const read = await readMultipart(request, { maxFileBytes: options.maxUploadBytes, maxFieldsTotalBytes, ...DEFAULT_FIELD_LIMITS }, {
           beforeFile: async (fields) => void (principal ??= await authenticator.fromFields(fields, request)),
           // A JSON route reads a form's text parts only to learn who is calling, then refuses the form.
           stage: (stream) => (route.body === "multipart" ? options.objects.stage(stream) : Promise.reject(wrongType)),
@@ -64,6 +65,8 @@ export function entrypointRouter(options: EntrypointRouterOptions): express.Rout
         if (route.body !== "multipart") throw wrongType;
         file = read.file;
         body = read.fields;
+        stripCredentialFields(body);
+        checkFormValues(read.fields);
       } else if (kind === "json" || kind === "empty") {
         const parsed = kind === "json" ? await readJsonBody(request, DEFAULT_JSON_LIMITS) : {};
         body = isObject(parsed) ? parsed : {};

@@ -8,8 +8,6 @@ import { kubeCall, type RetrySettings } from "./kube-calls.js";
 import { workflowName } from "./workflow-renderer.js";
 import { progressOf } from "./workflow-status.js";
 
-const TERMINAL = new Set(["Succeeded", "Failed", "Error"]);
-
 export interface WatcherSettings {
   namespace: string;
   retry: RetrySettings;
@@ -98,8 +96,9 @@ export class WorkflowWatcher {
     const progress = progressOf(workflow);
     if (!progress) return;
     try {
-      await this.deps.sink.report(progress);
-      if (TERMINAL.has(progress.phase)) await this.deps.engine.dropCredential(progress.taskUid);
+      // The credential goes when its task ends, once: a re-list of finished Workflows deletes nothing again.
+      const { ended } = await this.deps.sink.report(progress);
+      if (ended) await this.deps.engine.dropCredential(progress.taskUid);
     } catch (error) {
       this.deps.logger.error({ err: error, workflow: workflow.metadata.name }, "action=observe-workflow outcome=failed");
     }

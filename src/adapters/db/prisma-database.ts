@@ -168,6 +168,10 @@ class PrismaIdempotencyStore implements IdempotencyStore {
   async create(record: IdempotencyRecord): Promise<void> {
     await guard(() => this.client.idempotencyRecord.create({ data: record }));
   }
+
+  async deleteOlderThan(cutoff: Date): Promise<number> {
+    return (await guard(() => this.client.idempotencyRecord.deleteMany({ where: { createdAt: { lt: cutoff } } }))).count;
+  }
 }
 
 async function guard<T>(query: () => Promise<T>): Promise<T> {

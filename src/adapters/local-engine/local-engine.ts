@@ -1,12 +1,15 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, openSync, closeSync } from "node:fs";
-import { mkdir, open, rm } from "node:fs/promises";
+import { randomUUID } from "node:crypto";
+import { openSync, closeSync } from "node:fs";
+import { mkdir, open, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Clock } from "../../domain/clock.js";
 import type { Logger } from "../../domain/ports.js";
 import type { TaskRecord } from "../../domain/records.js";
 import type { ProgressSink, RunPhase, ShutdownStrategy, StepProgress, TaskEngine, TaskPlan } from "../../domain/tasks/task-engine.js";
+import { chooseSandbox, type Sandbox, type SandboxMode, type StepDirectories } from "./sandbox.js";
+import { STEP_RUNNER_FILE, installStepRuntime } from "./step-runtime.js";
+import { lockDirectory } from "./work-dir-lock.js";
 
 export interface LocalEngineSettings {
   /** Per-task work directories live here. */
@@ -15,11 +18,12 @@ export interface LocalEngineSettings {
   concurrency: number;
   /** The step API's base URL as steps see it. */
   serviceUrl: () => string;
-  /** Commands of the built-in download and upload steps (the operator may replace them). */
-  downloadCommand: string[];
-  uploadCommand: string[];
+  /** Commands replacing the built-in download and upload steps (run confined like any step). */
+  downloadCommand: string[] | undefined;
+  uploadCommand: string[] | undefined;
   /** Seconds between SIGTERM and SIGKILL when a step is stopped. */
   stopGraceSeconds: number;
+  sandbox: SandboxMode;
 }
 
 interface Run {
@@ -41,19 +45,11 @@ const INTERPRETERS: Record<string, string[]> = {
   sh: ["bash"],
 };
 
-/** The built-in step program, compiled (dist) or from source under tsx (development, tests). */
-export function builtInStepCommand(step: "download" | "upload"): string[] {
-  const compiled = fileURLToPath(new URL("../../steps/step-runner.js", import.meta.url));
-  if (existsSync(compiled)) return [process.execPath, compiled, step];
-  // From source: tsx's loader by absolute path, since steps run with their own directory as cwd.
-  const tsx = new URL("../../../node_modules/tsx/dist/loader.mjs", import.meta.url).href;
-  return [process.execPath, "--import", tsx, fileURLToPath(new URL("../../steps/step-runner.ts", import.meta.url)), step];
-}
-
 /**
- * Runs tasks on this machine: each step is a host process in its own process group (so stop
- * reaches everything it started), in a per-task work directory, with stdout and stderr captured
- * as the step's log. It implements the same step contract as the Argo templates.
+ * Runs tasks on this machine: each step is a process in its own process group (so stop reaches
+ * everything it started), confined by the sandbox, in a per-task work directory, with stdout
+ * and stderr captured as the step's log. It implements the same step contract as the Argo
+ * templates. One service at a time owns a work directory (a lock file refuses a second one).
  */
 export class LocalEngine implements TaskEngine {
   readonly name = "local";
@@ -62,11 +58,32 @@ export class LocalEngine implements TaskEngine {
   private active = 0;
   private sink?: ProgressSink;
 
-  private readonly workRoot: string;
+  private constructor(
+    private readonly settings: LocalEngineSettings & { workRoot: string },
+    private readonly deps: { logger: Logger; clock: Clock },
+    private readonly host: { sandbox: Sandbox; runtimeDir: string; instance: string; unlock(): Promise<void> },
+  ) {}
 
-  constructor(private readonly settings: LocalEngineSettings, private readonly deps: { logger: Logger; clock: Clock }) {
+  /** Locks the work directory, installs the built-in step program and chooses the sandbox. */
+  static async open(settings: LocalEngineSettings, deps: { logger: Logger; clock: Clock }): Promise<LocalEngine> {
     // Steps run with their own directory as cwd, so every path handed to them is absolute.
-    this.workRoot = path.resolve(settings.workRoot);
+    const workRoot = path.resolve(settings.workRoot);
+    await mkdir(workRoot, { recursive: true });
+    const lock = await lockDirectory(path.join(workRoot, ".lock"), `the work directory ${workRoot}`);
+    try {
+      const { sandbox, warning } = await chooseSandbox(settings.sandbox);
+      if (warning) deps.logger.warn({ sandbox: sandbox.kind }, `action=local-engine ${warning}`);
+      const runtimeDir = await installStepRuntime(path.join(workRoot, ".runtime"));
+      const instance = await workDirIdentity(workRoot);
+      return new LocalEngine({ ...settings, workRoot }, deps, { sandbox, runtimeDir, instance, unlock: lock.release });
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
+  }
+
+  get sandboxKind(): Sandbox["kind"] {
+    return this.host.sandbox.kind;
   }
 
   /** Where progress goes; set once by the composition root (the task service reports back into the engine). */
@@ -95,13 +112,13 @@ export class LocalEngine implements TaskEngine {
 
   async submit(plan: TaskPlan): Promise<{ runName: string; runUid: string | null }> {
     const runName = `local-${plan.task.uid}`;
-    if (this.isActive(plan.task.uid)) return { runName, runUid: null };
+    if (this.isActive(plan.task.uid)) return { runName, runUid: this.host.instance };
     this.runs.set(plan.task.uid, {
       plan, phase: "Pending", message: "", finishedAt: null,
       steps: plan.steps.map((step) => pendingStep(step.name)),
     });
     this.enqueue(plan.task.uid);
-    return { runName, runUid: null };
+    return { runName, runUid: this.host.instance };
   }
 
   async retry(plan: TaskPlan): Promise<void> {
@@ -150,20 +167,22 @@ export class LocalEngine implements TaskEngine {
   }
 
   /**
-   * After a restart: a task this engine was running when the service died cannot be resumed
-   * honestly (its processes died with it), so it fails with the reason; retry re-runs it.
+   * After a restart: a task this work directory was running when the service stopped cannot be
+   * resumed honestly (its steps died with it), so it fails with the reason; retry re-runs it.
+   * Tasks of another work directory (another service on the same database) are not ours.
    */
   async recover(active: TaskRecord[]): Promise<void> {
     for (const task of active) {
-      if (this.runs.has(task.uid)) continue;
+      if (this.runs.has(task.uid) || (task.workflowUid !== null && task.workflowUid !== this.host.instance)) continue;
       await this.sink?.report({ taskUid: task.uid, phase: "Error", message: "the service restarted while the task was queued or running; retry it to run it again", finishedAt: this.deps.clock.now(), steps: [] });
     }
   }
 
-  /** Stops everything (service shutdown). */
+  /** Stops everything (service shutdown) and gives the work directory up. */
   async close(): Promise<void> {
     this.queue.length = 0;
     for (const run of this.runs.values()) if (run.child?.pid && !run.finishedAt) this.killGroup(run.child);
+    await this.host.unlock();
   }
 
   private enqueue(taskUid: string): void {
@@ -217,7 +236,9 @@ export class LocalEngine implements TaskEngine {
     await mkdir(outputs, { recursive: true });
     await mkdir(inputs, { recursive: true });
 
-    const command = this.commandFor(definition.sequence, inputs, plan);
+    const dirs: StepDirectories = { inputs, outputs, runtime: this.host.runtimeDir };
+    const view = this.host.sandbox.view(dirs);
+    const command = this.commandFor(definition.sequence, view, plan);
     step.phase = "Running";
     step.startedAt = this.deps.clock.now();
     step.finishedAt = null;
@@ -234,8 +255,9 @@ export class LocalEngine implements TaskEngine {
         exitCode = 127;
         step.message = `no interpreter for .${plan.programExtension} programs (use .py, .js, .mjs or .sh)`;
       } else {
-        const child = spawn(command[0]!, command.slice(1), {
-          cwd: outputs, detached: true, stdio: ["ignore", log, log], env: this.stepEnvironment(plan, definition.name, definition.sequence, inputs, outputs),
+        const argv = this.host.sandbox.wrap(command, dirs);
+        const child = spawn(argv[0]!, argv.slice(1), {
+          cwd: outputs, detached: true, stdio: ["ignore", log, log], env: this.stepEnvironment(plan, definition.name, definition.sequence, view),
         });
         run.child = child;
         exitCode = await new Promise<number>((resolve) => {
@@ -259,20 +281,23 @@ export class LocalEngine implements TaskEngine {
     return exitCode;
   }
 
-  private commandFor(sequence: string, inputs: string, plan: TaskPlan): string[] | undefined {
-    if (sequence === "download") return this.settings.downloadCommand;
-    if (sequence === "upload") return this.settings.uploadCommand;
+  /** The step's command line, with paths as the step sees them. */
+  private commandFor(sequence: string, view: StepDirectories, plan: TaskPlan): string[] | undefined {
+    const builtIn = (name: string) => [process.execPath, path.join(view.runtime, STEP_RUNNER_FILE), name];
+    if (sequence === "download") return this.settings.downloadCommand ?? builtIn("download");
+    if (sequence === "upload") return this.settings.uploadCommand ?? builtIn("upload");
     const interpreter = INTERPRETERS[plan.programExtension];
-    return interpreter ? [...interpreter, path.join(inputs, `program.${plan.programExtension}`)] : undefined;
+    return interpreter ? [...interpreter, path.join(view.inputs, `program.${plan.programExtension}`)] : undefined;
   }
 
-  private stepEnvironment(plan: TaskPlan, stepName: string, sequence: string, inputs: string, outputs: string): NodeJS.ProcessEnv {
+  /** Only what the step contract names: nothing of the service's own environment. */
+  private stepEnvironment(plan: TaskPlan, stepName: string, sequence: string, view: StepDirectories): NodeJS.ProcessEnv {
     return {
-      PATH: process.env.PATH, HOME: process.env.HOME, LANG: process.env.LANG ?? "C.UTF-8", NODE_PATH: process.env.NODE_PATH,
+      PATH: this.host.sandbox.path, HOME: this.host.sandbox.kind === "none" ? process.env.HOME : "/tmp", LANG: "C.UTF-8",
       ARGO_ENTRYPOINT_URL: this.settings.serviceUrl(), TASK_UID: plan.task.uid, TASK_KIND: plan.task.kind, TASK_TOKEN: plan.stepToken,
-      STEP_NAME: stepName, STEP_SEQUENCE: sequence, INPUTS_DIR: inputs, OUTPUTS_DIR: outputs,
-      TASK_CONFIG: JSON.stringify(plan.config), CONFIG_FILE: path.join(sequence === "download" ? outputs : inputs, "config.json"),
-      METRICS_FILE: path.join(outputs, "metrics.json"),
+      STEP_NAME: stepName, STEP_SEQUENCE: sequence, INPUTS_DIR: view.inputs, OUTPUTS_DIR: view.outputs,
+      TASK_CONFIG: JSON.stringify(plan.config), CONFIG_FILE: path.join(sequence === "download" ? view.outputs : view.inputs, "config.json"),
+      METRICS_FILE: path.join(view.outputs, "metrics.json"),
       ...(plan.outputFileName ? { OUTPUT_FILE_NAME: plan.outputFileName } : {}),
     };
   }
@@ -310,8 +335,18 @@ export class LocalEngine implements TaskEngine {
 
   private taskDir(taskUid: string): string {
     if (!/^[0-9a-f-]{36}$/.test(taskUid)) throw new Error(`not a task uid: ${taskUid}`);
-    return path.join(this.workRoot, taskUid);
+    return path.join(this.settings.workRoot, taskUid);
   }
+}
+
+/** A stable identity of the work directory, recorded on the tasks it runs. */
+async function workDirIdentity(workRoot: string): Promise<string> {
+  const file = path.join(workRoot, ".instance");
+  const existing = (await readFile(file, "utf8").catch(() => "")).trim();
+  if (/^[0-9a-f-]{36}$/.test(existing)) return existing;
+  const created = randomUUID();
+  await writeFile(file, created);
+  return created;
 }
 
 function pendingStep(name: string): StepProgress {

@@ -1,4 +1,4 @@
-import { PassThrough, type Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import { ValidationError } from "../errors.js";
 import type { Principal } from "../principal.js";
 import { ACTIVE_TASK_STATUSES, type TaskStepRecord } from "../records.js";
@@ -6,101 +6,100 @@ import type { TaskService } from "../tasks/task-service.js";
 import type { LogFanout } from "./log-fanout.js";
 
 export interface FollowSettings {
-  /** Seconds between keep-alive comments, so proxies keep an idle stream open. */
-  keepAliveSeconds: number;
   /** Longest wait between re-reading the task when no change event arrives (another replica may be writing it). */
   recheckMs: number;
 }
 
+/** What following a task's logs yields, in order; the HTTP layer frames it (Server-Sent Events). */
+export type LogEvent =
+  | { type: "log"; step: string; line: string }
+  | { type: "unavailable"; step: string; reason: string }
+  | { type: "end"; status: string; executeStep: string; message: string };
+
 /**
- * Follows a task's logs as Server-Sent Events: one step or all of them in order, each line an
- * `event: log` with `{"step", "line"}`, then `event: end` with the task's status. Steps are
- * followed as they start; the stream ends when the chosen step (or the task) has ended.
+ * Follows a task's logs: one step or all of them in order, as they start, line by line, then
+ * the task's status. It ends when the chosen step (or the task) has ended, or when `signal`
+ * aborts (the client left): every upstream it opened is released then.
  */
 export class LogFollower {
   constructor(private readonly deps: { tasks: TaskService; fanout: LogFanout; settings: FollowSettings }) {}
 
-  async follow(principal: Principal, taskUid: string, stepName?: string, options: { tailLines?: number; sinceSeconds?: number } = {}): Promise<Readable> {
-    const { task: current, steps } = await this.deps.tasks.get(principal, taskUid, "task_uid");
-    const problems = this.deps.fanout.unsupported(current, options);
+  /** Checks the request, then returns the events (checked first, so a bad request is an error, not an empty stream). */
+  async follow(principal: Principal, taskUid: string, stepName: string | undefined, options: { tailLines?: number; sinceSeconds?: number }, signal: AbortSignal): Promise<AsyncGenerator<LogEvent>> {
+    const { task, steps } = await this.deps.tasks.get(principal, taskUid, "task_uid");
+    const problems = this.deps.fanout.unsupported(task, options);
     if (problems.length) throw new ValidationError(`Invalid request: ${problems.map((p) => `${p.field} ${p.message}`).join("; ")}`, { problems });
     if (stepName !== undefined && !steps.some((s) => s.name === stepName)) {
       throw ValidationError.field("step", `must be one of ${steps.map((s) => s.name).join(", ")}`);
     }
-    const chosen = stepName === undefined ? steps.map((s) => s.name) : [stepName];
-    const out = new PassThrough();
-    const keepAlive = setInterval(() => out.write(": keep-alive\n\n"), this.deps.settings.keepAliveSeconds * 1000);
-    let closed = false;
-    out.on("close", () => {
-      closed = true;
-      clearInterval(keepAlive);
-    });
-    out.write(": following\n\n");
+    return this.events(principal, taskUid, stepName === undefined ? steps.map((s) => s.name) : [stepName], stepName === undefined, options, signal);
+  }
 
-    (async () => {
-      for (const name of chosen) {
-        const step = await this.started(principal, taskUid, name, () => closed);
-        if (closed) return;
-        if (!step) continue; // the task ended before this step ran
-        const view = await this.deps.tasks.get(principal, taskUid, "task_uid");
-        let upstream: Readable;
-        try {
-          upstream = await this.deps.fanout.follow(view.task, step, options);
-        } catch (error) {
-          out.write(event("unavailable", { step: name, reason: (error as Error).message }));
-          continue;
-        }
-        out.on("close", () => upstream.destroy());
+  private async *events(principal: Principal, taskUid: string, chosen: string[], wholeTask: boolean, options: { tailLines?: number; sinceSeconds?: number }, signal: AbortSignal): AsyncGenerator<LogEvent> {
+    for (const name of chosen) {
+      const step = await this.started(principal, taskUid, name, signal);
+      if (signal.aborted) return;
+      if (!step) continue; // the task ended before this step ran
+      const { task } = await this.deps.tasks.get(principal, taskUid, "task_uid");
+      let upstream: Readable;
+      try {
+        upstream = await this.deps.fanout.follow(task, step, options);
+      } catch (error) {
+        yield { type: "unavailable", step: name, reason: (error as Error).message };
+        continue;
+      }
+      const release = () => upstream.destroy();
+      signal.addEventListener("abort", release, { once: true });
+      try {
         let partial = "";
         for await (const chunk of upstream) {
           const lines = (partial + String(chunk)).split("\n");
           partial = lines.pop() ?? "";
-          for (const line of lines) if (!out.write(event("log", { step: name, line }))) await new Promise((resolve) => out.once("drain", resolve));
+          for (const line of lines) yield { type: "log", step: name, line };
         }
-        if (partial) out.write(event("log", { step: name, line: partial }));
+        if (partial) yield { type: "log", step: name, line: partial };
+      } finally {
+        signal.removeEventListener("abort", release);
+        upstream.destroy();
       }
-      // Following the whole task ends with the task itself; following one step, with that step.
-      if (stepName === undefined) await this.ended(principal, taskUid, () => closed);
-      const { task } = await this.deps.tasks.get(principal, taskUid, "task_uid");
-      out.end(event("end", { status: task.status, execute_step: task.executeStep, message: task.statusMessage }));
-    })().catch((error: unknown) => {
-      if (!closed) out.end(event("error", { reason: (error as Error).message }));
-    });
-    return out;
+    }
+    // Following the whole task ends with the task itself; following one step, with that step.
+    if (wholeTask) await this.ended(principal, taskUid, signal);
+    if (signal.aborted) return;
+    const { task } = await this.deps.tasks.get(principal, taskUid, "task_uid");
+    yield { type: "end", status: task.status, executeStep: task.executeStep, message: task.statusMessage };
   }
 
   /** Waits until the step has started; undefined when the task ends first. */
-  private async started(principal: Principal, taskUid: string, name: string, isClosed: () => boolean): Promise<TaskStepRecord | undefined> {
+  private async started(principal: Principal, taskUid: string, name: string, signal: AbortSignal): Promise<TaskStepRecord | undefined> {
     for (;;) {
       const { task, steps } = await this.deps.tasks.get(principal, taskUid, "task_uid");
       const step = steps.find((s) => s.name === name)!;
       if (step.phase !== "Pending") return step;
-      if (!ACTIVE_TASK_STATUSES.includes(task.status) || isClosed()) return undefined;
-      await this.nextChange(taskUid);
+      if (!ACTIVE_TASK_STATUSES.includes(task.status) || signal.aborted) return undefined;
+      await this.nextChange(taskUid, signal);
     }
   }
 
-  private async ended(principal: Principal, taskUid: string, isClosed: () => boolean): Promise<void> {
-    while (!isClosed() && ACTIVE_TASK_STATUSES.includes((await this.deps.tasks.get(principal, taskUid, "task_uid")).task.status)) {
-      await this.nextChange(taskUid);
+  private async ended(principal: Principal, taskUid: string, signal: AbortSignal): Promise<void> {
+    while (!signal.aborted && ACTIVE_TASK_STATUSES.includes((await this.deps.tasks.get(principal, taskUid, "task_uid")).task.status)) {
+      await this.nextChange(taskUid, signal);
     }
   }
 
-  /** The next change of the task in this process, or the recheck interval (another replica may be the writer). */
-  private nextChange(taskUid: string): Promise<void> {
+  /** The next change of the task in this process, the recheck interval (another replica may be the writer), or the end of following. */
+  private nextChange(taskUid: string, signal: AbortSignal): Promise<void> {
     return new Promise<void>((resolve) => {
       const onChange = (uid: string) => uid === taskUid && done();
       const timer = setTimeout(() => done(), this.deps.settings.recheckMs);
       const done = () => {
         clearTimeout(timer);
         this.deps.tasks.changes.off("change", onChange);
+        signal.removeEventListener("abort", done);
         resolve();
       };
       this.deps.tasks.changes.on("change", onChange);
+      signal.addEventListener("abort", done, { once: true });
     });
   }
-}
-
-function event(name: string, data: unknown): string {
-  return `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
 }

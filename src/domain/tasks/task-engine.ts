@@ -59,7 +59,12 @@ export interface TaskEngine {
   remove(task: TaskRecord): Promise<void>;
 }
 
+/** What applying a report did: `ended` when it moved the task into a final status. */
+export interface ReportOutcome {
+  ended: boolean;
+}
+
 /** Where engines report progress; the task service is the one implementation. */
 export interface ProgressSink {
-  report(progress: TaskProgress): Promise<void>;
+  report(progress: TaskProgress): Promise<ReportOutcome>;
 }

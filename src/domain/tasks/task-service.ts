@@ -11,7 +11,7 @@ import {
 } from "../records.js";
 import { paged, type Page, type RegistryService } from "../registry/registry-service.js";
 import { checkExtension, objectKey } from "../registry/storage-keys.js";
-import type { ProgressSink, ShutdownStrategy, StepResources, TaskEngine, TaskPlan, TaskProgress } from "./task-engine.js";
+import type { ProgressSink, ReportOutcome, ShutdownStrategy, StepResources, TaskEngine, TaskPlan, TaskProgress } from "./task-engine.js";
 import { TASK_KINDS } from "./task-kinds.js";
 import { deriveStatus } from "./task-status.js";
 
@@ -62,7 +62,7 @@ const SEQUENCES: readonly Sequence[] = ["download", "running", "upload"];
 export class TaskService implements ProgressSink {
   /** Emits the task uid whenever a task's status or steps change in this process (log followers wait on it). */
   readonly changes = new EventEmitter().setMaxListeners(0);
-  private readonly reporting = new Map<string, Promise<void>>();
+  private readonly reporting = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly deps: {
@@ -243,7 +243,7 @@ export class TaskService implements ProgressSink {
    * Applies an engine's progress report. Reports of one task are applied one at a time, in the
    * order they arrive: an older report finishing late must not overwrite a newer step state.
    */
-  report(progress: TaskProgress): Promise<void> {
+  report(progress: TaskProgress): Promise<ReportOutcome> {
     const previous = this.reporting.get(progress.taskUid) ?? Promise.resolve();
     const current = previous.then(() => this.apply(progress));
     const settled = current.catch(() => undefined);
@@ -259,9 +259,9 @@ export class TaskService implements ProgressSink {
     await Promise.all([...this.reporting.values()]);
   }
 
-  private async apply(progress: TaskProgress): Promise<void> {
+  private async apply(progress: TaskProgress): Promise<ReportOutcome> {
     const task = await this.deps.db.tasks.find(progress.taskUid);
-    if (!task) return; // deleted while its run was still reporting
+    if (!task) return { ended: false }; // deleted while its run was still reporting
     for (const step of progress.steps) {
       const sequence = TASK_KINDS[task.kind].steps.find((s) => s.name === step.name)?.sequence ?? "running";
       await this.deps.db.taskSteps.save({
@@ -275,9 +275,11 @@ export class TaskService implements ProgressSink {
     const steps = progress.steps.length ? progress.steps : (await this.deps.db.taskSteps.listFor(task.uid)).map((s) => ({ ...s, resources: {} }));
     let derived = deriveStatus(progress.phase, progress.message, steps);
     if (derived.status === "success") derived = await this.publishOutput(task) ?? derived;
-    if (derived.status === task.status && derived.executeStep === task.executeStep) return;
+    if (derived.status === task.status && derived.executeStep === task.executeStep) return { ended: false };
     const updated = await this.setStatus(task, derived.status, derived.executeStep, derived.message);
-    if (TERMINAL.includes(updated.status) && progress.finishedAt) await this.deps.db.tasks.update(task.uid, { finishedAt: progress.finishedAt });
+    const ended = TERMINAL.includes(updated.status) && !TERMINAL.includes(task.status);
+    if (ended && progress.finishedAt) await this.deps.db.tasks.update(task.uid, { finishedAt: progress.finishedAt });
+    return { ended };
   }
 
   /** Active tasks of this engine, for reconciliation at start-up. */

@@ -46,3 +46,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
 export const notFoundHandler: RequestHandler = (request, _response, next) => {
   next(new NotFoundError(`No route for ${request.method} ${request.path}`));
 };
+
+/** An error inside a stream whose headers went out (an SSE `error` event), as the same body an answer would carry. */
+export function describeStreamError(error: unknown): { detail: string; errors: unknown[] } {
+  if (error instanceof DomainError) return { detail: error.message, errors: error.problems };
+  return { detail: "Internal server error", errors: [] };
+}

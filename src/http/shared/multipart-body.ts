@@ -18,9 +18,14 @@ export interface MultipartLimits {
   /** Largest text part, in bytes. */
   maxFieldBytes: number;
   maxFields: number;
+  /** All text parts together; kept small until the caller is known, since they are held in memory. */
+  maxFieldsTotalBytes: number;
 }
 
 export const DEFAULT_FIELD_LIMITS = { maxFieldBytes: 64 * 1024, maxFields: 64 };
+/** Text parts held for a caller not yet authenticated (credential parts come first, and are short). */
+export const UNAUTHENTICATED_FIELDS_BYTES = 16 * 1024;
+export const AUTHENTICATED_FIELDS_BYTES = 1024 * 1024;
 
 export interface MultipartBody {
   fields: Record<string, string>;
@@ -48,6 +53,7 @@ export function readMultipart(request: IncomingMessage, limits: MultipartLimits,
 
   return new Promise<MultipartBody>((resolve, reject) => {
     const fields: Record<string, string> = {};
+    let fieldBytes = 0;
     let failure: unknown;
     let staging: Promise<StagedObject> | undefined;
     let fileStream: Readable | undefined;
@@ -58,8 +64,9 @@ export function readMultipart(request: IncomingMessage, limits: MultipartLimits,
       failure = error;
       request.unpipe(parser);
       fileStream?.destroy(error as Error); // stops the staging, which then removes what it wrote
-      void staging?.then((staged) => staged.discard(), () => undefined);
-      reject(error);
+      // Answer only once nothing staged is left.
+      const cleaned = staging ? staging.then((staged) => staged.discard(), () => undefined) : Promise.resolve();
+      void cleaned.finally(() => reject(error));
     };
     const finish = () => {
       if (failure !== undefined || !parsed) return;
@@ -74,8 +81,10 @@ export function readMultipart(request: IncomingMessage, limits: MultipartLimits,
     parser.on("field", (name, value, info) => {
       if (info.nameTruncated) return fail(ValidationError.field(name.slice(0, 64), "has a part name longer than 200 bytes"));
       if (info.valueTruncated) return fail(ValidationError.field(name, `is longer than ${limits.maxFieldBytes} bytes`));
-      const unsafe = unsafeStringReason(value);
-      if (unsafe) return fail(ValidationError.field(name, unsafe));
+      fieldBytes += name.length + value.length;
+      if (fieldBytes > limits.maxFieldsTotalBytes) {
+        return fail(new PayloadTooLargeError(`the text parts total more than ${limits.maxFieldsTotalBytes} bytes`, { problems: [{ field: name, message: "is past the size limit of the form's text parts" }] }));
+      }
       fields[name] = value;
     });
     parser.on("file", (name, stream, info) => {
@@ -90,6 +99,7 @@ export function readMultipart(request: IncomingMessage, limits: MultipartLimits,
       if (staging) return fail(ValidationError.field(FILE_FIELD, "may be sent once"));
       fileStream = stream;
       const limited = stream.pipe(byteLimit(limits.maxFileBytes));
+      limited.on("error", () => undefined); // seen by the staging pipeline, or by nobody when the caller was refused
       stream.on("error", (error) => limited.destroy(error));
       staging = hooks.beforeFile({ ...fields }).then(() => {
         if (failure !== undefined) throw failure;
@@ -129,6 +139,14 @@ export function boundedBody(request: IncomingMessage, maxBytes: number, field: s
     if (!request.complete) limiter.destroy(new ValidationError("the request body was not received whole"));
   });
   return request.pipe(limiter);
+}
+
+/** Text parts that cannot be stored as text (checked once the caller is known). */
+export function checkFormValues(fields: Record<string, string>): void {
+  for (const [name, value] of Object.entries(fields)) {
+    const unsafe = unsafeStringReason(value) ?? unsafeStringReason(name);
+    if (unsafe) throw ValidationError.field(name.replace(/[\ud800-\udfff\0]/g, "?"), unsafe);
+  }
 }
 
 /** Passes bytes through until more than `maxBytes` arrive, then fails with 413. */

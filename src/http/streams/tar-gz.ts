@@ -2,40 +2,38 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { PassThrough, type Readable } from "node:stream";
+import { PassThrough, Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 
 /**
  * A .tar.gz of named streams, produced as a stream. A tar header needs each entry's size, so
- * each source is first spooled to a temporary file (streamed, never held in memory).
+ * each source is first spooled to a temporary file (streamed, never held in memory). Destroying
+ * the result (a client that leaves) stops the work and removes the spool and every source.
  */
-export function tarGz(entries: AsyncIterable<{ name: string; stream: Readable }>): Readable {
-  const tar = new PassThrough();
-  const gzip = createGzip();
-  (async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), "argo-entrypoint-tar-"));
-    try {
-      for await (const entry of entries) {
-        const spool = path.join(dir, "entry");
-        await pipeline(entry.stream, createWriteStream(spool));
-        const { size } = await stat(spool);
-        await write(tar, header(entry.name, size));
-        await pipeline(createReadStream(spool), tar, { end: false });
-        await write(tar, Buffer.alloc((512 - (size % 512)) % 512));
-      }
-      tar.end(Buffer.alloc(1024)); // two empty blocks end the archive
-    } catch (error) {
-      tar.destroy(error as Error);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  })();
-  return tar.pipe(gzip);
+export function tarGz(entries: Array<{ name: string; stream: Readable }>): Readable {
+  const out = new PassThrough();
+  pipeline(Readable.from(tarBlocks(entries)), createGzip(), out).catch(() => undefined); // a failure destroys `out`, which its reader sees
+  return out;
 }
 
-function write(stream: PassThrough, chunk: Buffer): Promise<void> {
-  return new Promise((resolve) => (stream.write(chunk) ? resolve() : stream.once("drain", resolve)));
+async function* tarBlocks(entries: Array<{ name: string; stream: Readable }>): AsyncGenerator<Buffer> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "argo-entrypoint-tar-"));
+  try {
+    for (const [index, entry] of entries.entries()) {
+      const spool = path.join(dir, String(index));
+      await pipeline(entry.stream, createWriteStream(spool));
+      const { size } = await stat(spool);
+      yield header(entry.name, size);
+      yield* createReadStream(spool);
+      yield Buffer.alloc((512 - (size % 512)) % 512);
+      await rm(spool, { force: true });
+    }
+    yield Buffer.alloc(1024); // two empty blocks end the archive
+  } finally {
+    for (const entry of entries) entry.stream.destroy();
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** A ustar header for a regular file owned by nobody, mode 0644. */

@@ -1,0 +1,35 @@
+import type { Clock } from "./clock.js";
+import type { Database, Logger } from "./ports.js";
+
+export interface HousekeepingSettings {
+  /** How long an Idempotency-Key is remembered. */
+  idempotencyTtlSeconds: number;
+  /** How often the sweep runs. */
+  intervalSeconds: number;
+}
+
+/** Periodic removal of records that have expired, so no table grows without bound. */
+export class Housekeeping {
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly deps: { db: Database; clock: Clock; logger: Logger; settings: HousekeepingSettings }) {}
+
+  async sweep(): Promise<{ idempotencyRecords: number }> {
+    const now = this.deps.clock.now().getTime();
+    const idempotencyRecords = await this.deps.db.idempotency.deleteOlderThan(new Date(now - this.deps.settings.idempotencyTtlSeconds * 1000));
+    if (idempotencyRecords) this.deps.logger.info({ idempotencyRecords }, "action=housekeeping");
+    return { idempotencyRecords };
+  }
+
+  /** Sweeps now and then every interval, until stopped. */
+  start(): void {
+    const run = () => void this.sweep().catch((error: unknown) => this.deps.logger.warn({ err: error }, "action=housekeeping outcome=failed"));
+    run();
+    this.timer = setInterval(run, this.deps.settings.intervalSeconds * 1000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
