@@ -12,6 +12,8 @@
  */
 import { constants, createWriteStream } from "node:fs";
 import { mkdir, open, readFile, realpath, stat, writeFile, type FileHandle } from "node:fs/promises";
+import http from "node:http";
+import https from "node:https";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -32,28 +34,61 @@ const auth = () => ({ Authorization: `Bearer ${env("TASK_TOKEN")}` });
 
 /** How long the step keeps trying the step API before it gives up (a rolling update takes seconds, a crash longer). */
 const retryBudgetMs = () => Number(process.env.STEP_API_RETRY_SECONDS ?? 300) * 1000;
+/** The longest one attempt may take, so a connection that hangs is given up and retried. */
+const attemptTimeoutMs = () => Number(process.env.STEP_API_TIMEOUT_SECONDS ?? 600) * 1000;
+
+interface Answer {
+  status: number;
+  text(): Promise<string>;
+}
 
 /**
- * A step API call, retried on connection errors, 429 and 5xx with exponential backoff and full
- * jitter until the retry budget is spent. `init` is a function: a body stream is made anew per attempt.
+ * A step API call, retried on connection errors, timeouts, 429 and 5xx with exponential backoff
+ * and full jitter until the retry budget is spent. `attempt` makes a fresh request each time.
  */
-async function call(what: string, url: string, init: () => RequestInit): Promise<Response> {
+async function withRetries<T extends Answer>(what: string, attempt: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + retryBudgetMs();
-  for (let attempt = 1; ; attempt += 1) {
+  for (let count = 1; ; count += 1) {
     let reason: string;
     try {
-      const response = await fetch(url, init());
-      if (response.status !== 429 && response.status < 500) return response;
-      reason = `HTTP ${response.status}`;
-      await response.body?.cancel();
+      const answer = await attempt();
+      if (answer.status !== 429 && answer.status < 500) return answer;
+      reason = `HTTP ${answer.status}`;
+      await answer.text().catch(() => "");
     } catch (error) {
       reason = (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message;
     }
-    const delay = Math.random() * Math.min(10_000, 250 * 2 ** Math.min(attempt, 10));
-    if (Date.now() + delay > deadline) throw new Error(`${what}: the service did not answer (${reason}); gave up after ${attempt} attempts`);
-    console.error(`${what}: ${reason}; retrying (attempt ${attempt})`);
+    const delay = Math.random() * Math.min(10_000, 250 * 2 ** Math.min(count, 10));
+    if (Date.now() + delay > deadline) throw new Error(`${what}: the service did not answer (${reason}); gave up after ${count} attempts`);
+    console.error(`${what}: ${reason}; retrying (attempt ${count})`);
     await new Promise((resolve) => setTimeout(resolve, delay));
   }
+}
+
+const call = (what: string, url: string, init: () => RequestInit) =>
+  withRetries(what, () => fetch(url, { ...init(), signal: AbortSignal.timeout(attemptTimeoutMs()) }));
+
+/**
+ * PUTs a file with node:http: a failed connection fails the request and the file stream
+ * together (fetch with a streamed body could stall forever on a reset connection).
+ */
+function putFile(url: string, file: FileHandle, size: number): Promise<Answer> {
+  const target = new URL(url);
+  return new Promise((resolve, reject) => {
+    const request = (target.protocol === "https:" ? https : http).request(target, {
+      method: "PUT", timeout: attemptTimeoutMs(),
+      headers: { ...auth(), "Content-Type": "application/octet-stream", "Content-Length": String(size) },
+    }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on("data", (chunk: Buffer) => chunks.push(chunk));
+      response.on("error", reject);
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, text: async () => Buffer.concat(chunks).toString() }));
+    });
+    request.on("timeout", () => request.destroy(new Error("no answer in time")));
+    request.on("error", reject);
+    // Each attempt reads the same open file from its start; the descriptor stays ours.
+    pipeline(file.createReadStream({ start: 0, autoClose: false }), request).catch(reject);
+  });
 }
 
 async function fetchInput(input: string, target: (extension: string) => string, optional = false): Promise<void> {
@@ -120,14 +155,8 @@ async function upload(): Promise<void> {
   if (!outputName) return; // an evaluation reports metrics only
   const output = await openOwnOutput(inputs, outputName);
   if (!output) throw new Error(`the running step did not write ${outputName}`);
-  const response = await call("output", api("output"), () => ({
-    method: "PUT",
-    headers: { ...auth(), "Content-Type": "application/octet-stream", "Content-Length": String(output.size) },
-    // Each attempt reads the same open file from its start; the descriptor stays ours.
-    body: Readable.toWeb(output.handle.createReadStream({ start: 0, autoClose: false })) as unknown as RequestInit["body"],
-    duplex: "half",
-  } as RequestInit));
-  if (!response.ok) throw new Error(`output: HTTP ${response.status} ${await response.text()}`);
+  const response = await withRetries("output", () => putFile(api("output"), output.handle, output.size));
+  if (response.status !== 201) throw new Error(`output: HTTP ${response.status} ${await response.text()}`);
   console.log(`uploaded ${outputName} (${output.size} bytes)`);
 }
 
@@ -138,8 +167,18 @@ if (!run) {
   console.error("usage: step-runner download|upload");
   process.exit(64);
 }
+// A step whose work stalled with nothing left to wait on must not end as a success.
+let finished = false;
+process.on("beforeExit", () => {
+  if (finished) return;
+  console.error(`${command} failed: it stopped making progress (a request neither completed nor failed)`);
+  process.exit(1);
+});
 run().then(
-  () => process.exit(0),
+  () => {
+    finished = true;
+    process.exit(0);
+  },
   (error: unknown) => {
     console.error(`${command} failed: ${(error as Error).message}`);
     process.exit(1);

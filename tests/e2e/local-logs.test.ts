@@ -1,5 +1,9 @@
+import { readdirSync } from "node:fs";
+import http from "node:http";
+import os from "node:os";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import { openDescriptors } from "../support/raw-http.js";
 import { example, registerPipeline, registerProject, startListeningService, trainingBody, waitForStatus } from "../support/task-fixture.js";
 import type { TestService, TestUser } from "../support/test-service.js";
 
@@ -17,7 +21,7 @@ function untar(archive: Buffer): Record<string, string> {
 }
 
 describe("Task logs on the local engine", () => {
-  let running: { service: TestService; close(): Promise<void> };
+  let running: { service: TestService; url: string; close(): Promise<void> };
   let service: TestService;
   let user: TestUser;
   let taskUid: string;
@@ -101,5 +105,37 @@ describe("Task logs on the local engine", () => {
     const outsider = await service.user({ organization: "elsewhere" });
     expect((await service.post("bJ7xLmgp4WSWK498", outsider, { task_uid: taskUid })).status).toBe(404);
     expect((await service.post("Lg7dWnQ2xR5tYp8k", outsider, { task_uid: taskUid })).status).toBe(404);
+  });
+
+  test("When 30 log downloads (.tar.gz and .txt) are abandoned after their first bytes, then no spool, descriptor or stream is left", async () => {
+    const project = await registerProject(service, user);
+    const noisy = await registerPipeline(service, user, project.application, {
+      type: "training", extension: "sh", config: {},
+      program: 'head -c 8000000 /dev/zero | tr "\\0" "x" | fold -w 100\nprintf m > "$OUTPUTS_DIR/$OUTPUT_FILE_NAME"\n',
+    });
+    const { upload } = await import("../support/registry-fixture.js");
+    const dataset = await upload(service, "OFbaCJE62lcPVbZj", user, { name: "t", type: "training", f_project_uid: project.project, extension: "zip" }, { content: "PK", name: "d.zip" });
+    const uid = (await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, noisy, dataset.body.data.uid))).body.data.uid as string;
+    await waitForStatus(service, user, uid, ["success"]);
+    const spools = () => readdirSync(os.tmpdir()).filter((name) => name.startsWith("argo-entrypoint-tar-"));
+    const logFiles = () => openDescriptors(`${uid}/logs/`);
+    const spoolsBefore = spools().length;
+    const abandon = (format: string) => new Promise<void>((resolve, reject) => {
+      const body = JSON.stringify({ access_key: user.accessKey, secret_key: user.secretKey, task_uid: uid, format });
+      const request = http.request(`${running.url}/api/v1.2.4/entrypoint/Router/parse/Lg7dWnQ2xR5tYp8k`, { method: "POST", headers: { "Content-Type": "application/json" }, agent: false }, (response) => {
+        expect(response.statusCode).toBe(200);
+        response.once("data", () => {
+          request.destroy();
+          resolve();
+        });
+      });
+      request.on("error", (error: NodeJS.ErrnoException) => (error.code === "ECONNRESET" ? resolve() : reject(error)));
+      request.end(body);
+    });
+    await Promise.all(Array.from({ length: 30 }, (_, i) => abandon(i % 2 ? "txt" : "tar.gz")));
+    const deadline = Date.now() + 10_000;
+    while ((spools().length > spoolsBefore || logFiles().length > 0) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(spools().length).toBe(spoolsBefore);
+    expect(logFiles()).toEqual([]);
   });
 });

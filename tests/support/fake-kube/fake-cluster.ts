@@ -10,8 +10,8 @@ export interface FakeCluster {
   server: FakeKubeApiServer;
   controller: FakeArgoController;
   kubeconfig: string;
-  /** How the running step behaves; tests replace it. */
-  behavior: { running(context: StepContext): Promise<number> };
+  /** How the running step behaves, and optionally the upload step; tests replace them. */
+  behavior: { running(context: StepContext): Promise<number>; upload?: (context: StepContext) => Promise<number> };
   /** Steps run, by step name. */
   runs: Record<string, number>;
   /** Where the steps reach the step API (set once the service listens). */
@@ -33,7 +33,7 @@ export async function startFakeCluster(options: Partial<Pick<ControllerOptions, 
   }
   const stepApi = { url: "" };
   const runs: Record<string, number> = {};
-  const behavior = { running: async (context: StepContext) => (context.log(`${context.step} did its work`), 0) };
+  const behavior: FakeCluster["behavior"] = { running: async (context: StepContext) => (context.log(`${context.step} did its work`), 0) };
   const api = (context: StepContext, suffix: string) => `${stepApi.url}/api/steps/v1/tasks/${context.parameters.task_uid}/${suffix}`;
 
   const controller = new FakeArgoController(server, {
@@ -52,6 +52,7 @@ export async function startFakeCluster(options: Partial<Pick<ControllerOptions, 
         case "running":
           return behavior.running(context);
         default: {
+          if (behavior.upload) return behavior.upload(context);
           if (!context.parameters.output_file_name) return 0;
           const response = await fetch(api(context, "output"), { method: "PUT", headers: auth, body: `output of ${context.workflow}` });
           context.log(`uploaded ${context.parameters.output_file_name}: HTTP ${response.status}`);

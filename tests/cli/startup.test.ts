@@ -1,0 +1,51 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import net from "node:net";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import { createTestDatabase } from "../support/test-database.js";
+
+const TSX_LOADER = new URL("../../node_modules/tsx/dist/loader.mjs", import.meta.url).href;
+
+/** Starts the real entry point (`src/main.ts`) and waits for it to exit. */
+function runMain(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ["--import", TSX_LOADER, path.resolve("src/main.ts")], { env: { PATH: process.env.PATH, ...env }, timeout: 60_000 }, (error, _stdout, stderr) => {
+      resolve({ code: error ? (error as { code?: number }).code ?? 1 : 0, stderr });
+    });
+  });
+}
+
+describe("Starting the service", () => {
+  let database: { url: string; drop(): Promise<void> };
+  const dir = mkdtempSync(path.join(os.tmpdir(), "argo-entrypoint-startup-"));
+  const env = (extra: Record<string, string>) => ({ DATABASE_URL: database.url, FILES_DIR: path.join(dir, "files"), WORK_DIR: path.join(dir, "work"), HOST: "127.0.0.1", LOG_LEVEL: "silent", ...extra });
+
+  beforeAll(async () => (database = await createTestDatabase()));
+  afterAll(async () => {
+    await database.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("When the port is in use, then it says so in one line and exits 1 (no TypeError, no stack)", async () => {
+    const occupier = net.createServer();
+    await new Promise<void>((resolve) => occupier.listen(0, "127.0.0.1", resolve));
+    const port = (occupier.address() as AddressInfo).port;
+    try {
+      const { code, stderr } = await runMain(env({ PORT: String(port) }));
+      expect(code).toBe(1);
+      expect(stderr.trim()).toBe(`argo-entrypoint: cannot listen: port ${port} on 127.0.0.1 is already in use (set PORT to another one)`);
+    } finally {
+      occupier.close();
+    }
+  });
+
+  test("When the configuration is invalid, then every problem is listed and it exits 1", async () => {
+    const { code, stderr } = await runMain(env({ PORT: "seventy", LOCAL_SANDBOX: "sometimes" }));
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/PORT must be an integer/);
+    expect(stderr).toMatch(/LOCAL_SANDBOX must be one of auto, require, off/);
+  });
+});
