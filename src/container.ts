@@ -18,6 +18,7 @@ import { createApp } from "./app.js";
 import { describeStreamError } from "./http/middleware/error-handler.js";
 import type { AppConfig } from "./config/config.js";
 import { Presenter } from "./http/presenters.js";
+import type { RouteDefinition } from "./http/route-definition.js";
 import { registryRoutes } from "./http/routes/registry.routes.js";
 import { createLogger } from "./logging/logger.js";
 import { LocalEngine } from "./adapters/local-engine/local-engine.js";
@@ -42,6 +43,8 @@ import { ArchivedLogSource } from "./adapters/argo/archived-log-source.js";
 
 export interface Container {
   app: ReturnType<typeof createApp>;
+  /** The route table every surface serves. */
+  routes: RouteDefinition[];
   tasks: TaskService;
   engine: TaskEngine;
   fanout: LogFanout;
@@ -101,8 +104,12 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
   );
   const follower = new LogFollower({ tasks, fanout, settings: { recheckMs: 1000 } });
 
+  const routes = [
+    ...registryRoutes({ registry, preparer, present }), ...taskRoutes({ tasks, present }),
+    ...logRoutes({ logs, follower, keepAliveMs: config.logs.followKeepAliveSeconds * 1000, describeError: describeStreamError }),
+  ];
   const app = createApp({
-    routes: [...registryRoutes({ registry, preparer, present }), ...taskRoutes({ tasks, present }), ...logRoutes({ logs, follower, keepAliveMs: config.logs.followKeepAliveSeconds * 1000, describeError: describeStreamError })],
+    routes,
     routers: [stepApi({ tasks, objects, maxUploadBytes: config.uploads.maxBytes })],
     authenticator: new RequestAuthenticator(verifier),
     objects,
@@ -116,7 +123,7 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
   const housekeeping = new Housekeeping({ db, clock, logger, settings: { idempotencyTtlSeconds: config.tasks.idempotencyTtlSeconds, intervalSeconds: 3600 } });
 
   return {
-    app, db, objects, accounts, verifier, logger, tasks, engine, fanout, housekeeping,
+    app, routes, db, objects, accounts, verifier, logger, tasks, engine, fanout, housekeeping,
     async start(listeningUrl) {
       serviceUrl ||= listeningUrl;
       housekeeping.start();

@@ -37,6 +37,9 @@ const retryBudgetMs = () => Number(process.env.STEP_API_RETRY_SECONDS ?? 300) * 
 /** The longest one attempt may take, so a connection that hangs is given up and retried. */
 const attemptTimeoutMs = () => Number(process.env.STEP_API_TIMEOUT_SECONDS ?? 600) * 1000;
 
+/** A problem with the step's own files: retrying cannot help. */
+class Refusal extends Error {}
+
 interface Answer {
   status: number;
   text(): Promise<string>;
@@ -56,6 +59,7 @@ async function withRetries<T extends Answer>(what: string, attempt: () => Promis
       reason = `HTTP ${answer.status}`;
       await answer.text().catch(() => "");
     } catch (error) {
+      if (error instanceof Refusal) throw error;
       reason = (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message;
     }
     const delay = Math.random() * Math.min(10_000, 250 * 2 ** Math.min(count, 10));
@@ -69,10 +73,14 @@ const call = (what: string, url: string, init: () => RequestInit) =>
   withRetries(what, () => fetch(url, { ...init(), signal: AbortSignal.timeout(attemptTimeoutMs()) }));
 
 /**
- * PUTs a file with node:http: a failed connection fails the request and the file stream
- * together (fetch with a streamed body could stall forever on a reset connection).
+ * PUTs an output file with node:http: a failed connection fails the request and the file stream
+ * together (fetch with a streamed body could stall forever on a reset connection). Each attempt
+ * opens, and checks, the file anew: a failed attempt closes what it read.
  */
-function putFile(url: string, file: FileHandle, size: number): Promise<Answer> {
+async function putOutput(url: string, dir: string, name: string): Promise<Answer & { size: number }> {
+  const output = await openOwnOutput(dir, name);
+  if (!output) throw new Refusal(`the running step did not write ${name}`);
+  const { handle: file, size } = output;
   const target = new URL(url);
   return new Promise((resolve, reject) => {
     const request = (target.protocol === "https:" ? https : http).request(target, {
@@ -82,12 +90,11 @@ function putFile(url: string, file: FileHandle, size: number): Promise<Answer> {
       const chunks: Buffer[] = [];
       response.on("data", (chunk: Buffer) => chunks.push(chunk));
       response.on("error", reject);
-      response.on("end", () => resolve({ status: response.statusCode ?? 0, text: async () => Buffer.concat(chunks).toString() }));
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, size, text: async () => Buffer.concat(chunks).toString() }));
     });
     request.on("timeout", () => request.destroy(new Error("no answer in time")));
     request.on("error", reject);
-    // Each attempt reads the same open file from its start; the descriptor stays ours.
-    pipeline(file.createReadStream({ start: 0, autoClose: false }), request).catch(reject);
+    pipeline(file.createReadStream(), request).catch(reject);
   });
 }
 
@@ -121,7 +128,7 @@ async function download(): Promise<void> {
  * a file the step could not read itself).
  */
 async function openOwnOutput(dir: string, name: string): Promise<{ handle: FileHandle; size: number } | undefined> {
-  if (name.includes("/") || name === ".." || name === ".") throw new Error(`${name} is not a plain file name`);
+  if (name.includes("/") || name === ".." || name === ".") throw new Refusal(`${name} is not a plain file name`);
   const file = path.join(dir, name);
   let handle;
   try {
@@ -129,14 +136,14 @@ async function openOwnOutput(dir: string, name: string): Promise<{ handle: FileH
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return undefined;
-    if (code === "ELOOP") throw new Error(`${name} is a symbolic link; write the file itself`);
+    if (code === "ELOOP") throw new Refusal(`${name} is a symbolic link; write the file itself`);
     throw error;
   }
   const info = await handle.stat();
   const inside = path.dirname(await realpath(file)) === (await realpath(dir));
   if (!info.isFile() || info.nlink !== 1 || !inside) {
     await handle.close();
-    throw new Error(`${name} must be a regular file written by the step itself (not a link or a directory)`);
+    throw new Refusal(`${name} must be a regular file written by the step itself (not a link or a directory)`);
   }
   return { handle, size: info.size };
 }
@@ -147,17 +154,16 @@ async function upload(): Promise<void> {
   if (metrics) {
     if (metrics.size > MAX_METRICS_BYTES) throw new Error(`metrics.json is larger than ${MAX_METRICS_BYTES} bytes`);
     const text = await readFile(metrics.handle, "utf8");
+    await metrics.handle.close();
     const response = await call("metrics", api("metrics"), () => ({ method: "POST", headers: { ...auth(), "Content-Type": "application/json" }, body: text }));
     if (!response.ok) throw new Error(`metrics: HTTP ${response.status} ${await response.text()}`);
     console.log("reported metrics.json");
   }
   const outputName = process.env.OUTPUT_FILE_NAME;
   if (!outputName) return; // an evaluation reports metrics only
-  const output = await openOwnOutput(inputs, outputName);
-  if (!output) throw new Error(`the running step did not write ${outputName}`);
-  const response = await withRetries("output", () => putFile(api("output"), output.handle, output.size));
+  const response = await withRetries("output", () => putOutput(api("output"), inputs, outputName));
   if (response.status !== 201) throw new Error(`output: HTTP ${response.status} ${await response.text()}`);
-  console.log(`uploaded ${outputName} (${output.size} bytes)`);
+  console.log(`uploaded ${outputName} (${response.size} bytes)`);
 }
 
 const command = process.argv[2];

@@ -95,11 +95,11 @@ describe("A service restart while a task's upload step runs (Argo)", () => {
     service = running.service;
     restarted();
 
-    const done = await waitForStatus(service, user, uid, ["success", "fail"], 30_000);
-    expect({ status: done.status, message: done.status_message }).toEqual({ status: "success", message: "" });
+    const done = await waitForStatus(service, user, uid, ["success", "fail"], 60_000);
     const log = (await service.post("bJ7xLmgp4WSWK498", user, { task_uid: uid })).body.data.upload_model as string;
+    expect({ status: done.status, message: done.status_message, log: done.status === "success" ? "" : log }).toEqual({ status: "success", message: "", log: "" });
     expect(log).toMatch(/retrying/);
     expect(log).toMatch(/uploaded model\.zip/);
     await eventually(async () => (await service.container.db.models.find(model))?.status === "unpublish");
-  });
+  }, 90_000);
 });

@@ -15,9 +15,9 @@ const STATUS: Record<ErrorKind, number> = {
   upstream: 503,
 };
 
-/** Client errors Express itself raises (a path segment that is not valid percent-encoding, ...). */
-function fromExpress(error: { status?: unknown; expose?: unknown }): DomainError | undefined {
-  if (error.expose === true && error.status === 400) return ValidationError.field("path", "is not a valid URL path");
+/** Client errors Express's router raises: a path segment that is not valid percent-encoding. */
+function fromExpress(error: unknown): DomainError | undefined {
+  if (error instanceof URIError && (error as URIError & { status?: unknown }).status === 400) return ValidationError.field("path", "is not valid percent-encoding");
   return undefined;
 }
 
@@ -30,7 +30,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       response.destroy();
       return;
     }
-    const known = error instanceof DomainError ? error : fromExpress((error ?? {}) as { status?: unknown });
+    const known = error instanceof DomainError ? error : fromExpress(error);
     if (!known) {
       logger.error({ err: error, path: request.path }, "action=respond outcome=internal-error");
       response.status(500).json({ detail: "Internal server error", errors: [] });

@@ -129,11 +129,9 @@ export function readMultipart(request: IncomingMessage, limits: MultipartLimits,
  * declared length is larger), which fails, rather than hangs, when the client goes away.
  */
 export function boundedBody(request: IncomingMessage, maxBytes: number, field: string): Readable {
+  if (Number(request.headers["content-length"] ?? 0) > maxBytes) throw tooLarge(field, maxBytes);
   const limiter = byteLimit(maxBytes, field);
-  if (Number(request.headers["content-length"] ?? 0) > maxBytes) {
-    limiter.destroy(tooLarge(field, maxBytes));
-    return limiter;
-  }
+  limiter.on("error", () => undefined); // its consumer's pipeline reports it; until that is attached, nobody may crash on it
   request.on("error", (error) => limiter.destroy(error));
   request.on("close", () => {
     if (!request.complete) limiter.destroy(new ValidationError("the request body was not received whole"));
