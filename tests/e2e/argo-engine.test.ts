@@ -216,6 +216,20 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
     expect((await waitForStatus(service, user, response.body.data.uid, ["success", "fail"])).status).toBe("success");
   });
 
+  test("When the watch lists again after a 410, then the credentials of finished tasks are not deleted again", async () => {
+    const secretDeletes = () => cluster.server.count({ method: "DELETE", resource: "secrets" });
+    const response = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset));
+    await waitForStatus(service, user, response.body.data.uid, ["success"]);
+    await eventually(() => cluster.server.get("secrets", NAMESPACE, `ae-${response.body.data.uid}-credential`) === undefined);
+    const before = secretDeletes();
+    const lists = cluster.server.count({ method: "GET", resource: "workflows", watch: false });
+    cluster.server.compactHistory();
+    cluster.server.dropWatches();
+    await eventually(() => cluster.server.count({ method: "GET", resource: "workflows", watch: false }) > lists);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(secretDeletes()).toBe(before);
+  });
+
   test("When task info and lists are read, then no Kubernetes request is made, and Workflows are never polled", async () => {
     const list = await service.post("s8i1TNiTXwwv02mv", user, { f_pipeline_uid: training.pipeline });
     const uids: string[] = list.body.data.map((t: { uid: string }) => t.uid);

@@ -137,5 +137,7 @@ describe("Task logs on the local engine", () => {
     while ((spools().length > spoolsBefore || logFiles().length > 0) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(spools().length).toBe(spoolsBefore);
     expect(logFiles()).toEqual([]);
+    // A client leaving is not a server problem: nothing about it is logged as a warning or error.
+    expect(service.logs.filter((line) => /"level":(40|50)/.test(line) && /Premature close|ECONNRESET|aborted/.test(line))).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import { Housekeeping } from "../../src/domain/housekeeping.js";
 import { registerAll, upload, type Registered } from "../support/registry-fixture.js";
 import { listen, multipart, openDescriptors, rawRequest, type RawResponse } from "../support/raw-http.js";
 import { API, startTestService, type TestService, type TestUser } from "../support/test-service.js";
@@ -209,13 +210,17 @@ describe("Hardening: hostile and careless requests", () => {
       await waitFor(() => staged().length === 0 && openDescriptors(path.join(service.filesDir, ".staging")).length === 0);
     });
 
-    test("When the Idempotency-Key records are older than their TTL, then the sweep removes them", async () => {
-      await service.container.db.idempotency.create({ userUid: user.userUid, key: "old", requestHash: "h", taskUid: "t" });
-      await expect(service.container.housekeeping.sweep()).resolves.toEqual({ idempotencyRecords: 0 });
-      const later = new Date(Date.now() + 25 * 3600 * 1000);
-      const swept = await service.container.db.idempotency.deleteOlderThan(new Date(later.getTime() - 24 * 3600 * 1000));
-      expect(swept).toBe(1);
-      await expect(service.container.db.idempotency.find(user.userUid, "old")).resolves.toBeNull();
+    test("When Idempotency-Key records are older than their TTL, then the sweep removes them and keeps the fresh ones", async () => {
+      const db = service.container.db;
+      await db.idempotency.create({ userUid: user.userUid, key: "old", requestHash: "h", taskUid: "t" });
+      const sweeper = (hoursLater: number) => new Housekeeping({
+        db, logger: service.container.logger, clock: { now: () => new Date(Date.now() + hoursLater * 3600_000) },
+        settings: { idempotencyTtlSeconds: service.config.tasks.idempotencyTtlSeconds, intervalSeconds: 3600 },
+      });
+      await expect(sweeper(0).sweep()).resolves.toEqual({ idempotencyRecords: 0 });
+      await expect(db.idempotency.find(user.userUid, "old")).resolves.not.toBeNull();
+      await expect(sweeper(25).sweep()).resolves.toEqual({ idempotencyRecords: 1 });
+      await expect(db.idempotency.find(user.userUid, "old")).resolves.toBeNull();
     });
   });
 });
