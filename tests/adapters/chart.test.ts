@@ -33,7 +33,11 @@ describe("charts/argo-entrypoint", () => {
     const files = readdirSync(path.join(CHART, "workflow-templates")).filter((f) => f.endsWith(".yaml"));
     expect(files).toHaveLength(4);
     for (const file of files) expect(argoSchemaProblems("WorkflowTemplate", parse(readFileSync(path.join(CHART, "workflow-templates", file), "utf8")))).toEqual([]);
-    expect(readFileSync(path.join(CHART, "templates/workflowtemplates.yaml"), "utf8")).toContain('.Files.Glob "workflow-templates/*.yaml"');
+    const installer = readFileSync(path.join(CHART, "templates/workflowtemplates.yaml"), "utf8");
+    expect(installer).toContain('.Files.Glob "workflow-templates/*.yaml"');
+    // The names the files carry are what the chart's prefix replaces, so the service finds them.
+    for (const file of files) expect(readFileSync(path.join(CHART, "workflow-templates", file), "utf8")).toContain("\n  name: argo-entrypoint-");
+    expect(installer).toContain('replace "\\n  name: argo-entrypoint-" (printf "\\n  name: %s" $.Values.argo.templatePrefix)');
   });
 
   test("When the Role is read, then it grants no wildcard and nothing cluster-wide", () => {

@@ -9,7 +9,9 @@ import type { Workflow } from "../../src/adapters/argo/argo-types.js";
 import type { TaskPlan } from "../../src/domain/tasks/task-engine.js";
 import { TASK_KINDS } from "../../src/domain/tasks/task-kinds.js";
 import type { TaskKind } from "../../src/domain/records.js";
+import { workflowTemplateYaml } from "../../src/adapters/argo/workflow-templates.js";
 import { argoSchemaProblems } from "../support/argo-schema.js";
+import { admit, crdSchema } from "../support/fake-kube/crd-admission.js";
 
 const TEMPLATE_DIR = path.resolve("workflow-templates");
 const templates = readdirSync(TEMPLATE_DIR).filter((f) => f.endsWith(".yaml")).map((file) => ({ file, doc: parse(readFileSync(path.join(TEMPLATE_DIR, file), "utf8")) }));
@@ -38,6 +40,26 @@ describe("WorkflowTemplates in workflow-templates/", () => {
 
   test.each(templates.map((t) => [t.file, t.doc]))("When %s is checked against Argo's schema, then it is valid", (_file, doc) => {
     expect(argoSchemaProblems("WorkflowTemplate", doc)).toEqual([]);
+  });
+
+  test.each(Object.keys(TASK_KINDS))("When the %s template is generated, then the committed file is exactly it (npm run templates)", (kind) => {
+    expect(readFileSync(path.join(TEMPLATE_DIR, `${kind}.yaml`), "utf8")).toBe(workflowTemplateYaml(kind as TaskKind));
+  });
+
+  test.each(templates.map((t) => [t.file, t.doc]))("When %s goes through the full CRD as a real API server takes it, then it is accepted and loses nothing", (_file, doc) => {
+    const { object, problems } = admit(crdSchema("workflowtemplates"), doc);
+    expect(problems).toEqual([]);
+    expect(object).toMatchObject(doc);
+    expect(JSON.stringify(doc)).not.toMatch(/resources/); // resources come through podSpecPatch only
+  });
+
+  test("When a template puts a parameter in a quantity, then the CRD refuses it with the API server's text", () => {
+    const templated = structuredClone(templates[0]!.doc);
+    templated.spec.templates[2].container.resources = { requests: { cpu: "{{workflow.parameters.running_cpu}}" } };
+    const { problems } = admit(crdSchema("workflowtemplates"), templated);
+    expect(problems).toEqual([
+      `spec.templates[2].container.resources.requests.cpu: Invalid value: "{{workflow.parameters.running_cpu}}": spec.templates[2].container.resources.requests.cpu in body should match '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$'`,
+    ]);
   });
 
   test("When a template is malformed, then the schema check reports it (the check can fail)", () => {
@@ -76,6 +98,9 @@ describe("renderWorkflow", () => {
     expect(workflow.metadata.name).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
     const declared = templates.find((t) => t.doc.metadata.name === `argo-entrypoint-${kind}`)!.doc.spec.arguments.parameters.map((p: { name: string }) => p.name).sort();
     expect(workflow.spec.arguments!.parameters!.map((p) => p.name).sort()).toEqual(declared);
+    const admitted = admit(crdSchema("workflows"), workflow);
+    expect(admitted.problems).toEqual([]);
+    expect(admitted.object).toEqual(workflow); // stored exactly as rendered: nothing pruned, nothing added
   });
 
   test("When a task is rendered, then images, resources and the credential's Secret come through, and no secret does", () => {
@@ -83,7 +108,11 @@ describe("renderWorkflow", () => {
     const value = (name: string) => workflow.spec.arguments!.parameters!.find((p) => p.name === name)?.value;
     expect(value("download_image")).toBe("argo-entrypoint:1.0");
     expect(value("running_image")).toBe("registry.example/ml/running-0000-4000-8000-000000000000:latest");
-    expect(value("running_gpu")).toBe("1");
+    expect(JSON.parse(value("running_pod_spec_patch")!)).toEqual({
+      containers: [{ name: "main", resources: { requests: { cpu: "500m", memory: "4000Mi" }, limits: { memory: "4000Mi", "nvidia.com/gpu": "1" } } }],
+    });
+    // No GPU asked for: no GPU limit at all (a zero one is refused where the device plugin is missing).
+    expect(JSON.parse(value("download_pod_spec_patch")!).containers[0].resources.limits).toEqual({ memory: "4000Mi" });
     expect(value("credential_secret")).toBe("ae-169920c2-0441-4f47-82b1-41b9c859bf06-credential");
     expect(value("config")).toBe('{"learning_rate":0.01}');
     expect(JSON.stringify(workflow)).not.toContain("never-rendered");
@@ -119,6 +148,17 @@ describe("progressOf", () => {
     const wf = labelled(fixture("failed-steps-second-step-exit-1.json"));
     const compressed = { ...wf, status: { ...wf.status, nodes: undefined, compressedNodes: gzipSync(JSON.stringify(wf.status!.nodes)).toString("base64") } };
     expect(progressOf(compressed)!.steps).toEqual(progressOf(wf)!.steps);
+  });
+
+  const fixtures = readdirSync(path.resolve("..", "shared", "argo", "fixtures")).filter((f) => f.endsWith(".json") && !f.startsWith("pod-names"));
+  test.each(fixtures)("When %s is stored through the full CRD, then everything the service reads of its status survives", (file) => {
+    const workflow = labelled(fixture(file));
+    const { object, problems } = admit(crdSchema("workflows"), workflow);
+    expect(problems).toEqual([]);
+    const stored = object as Workflow;
+    expect(progressOf(stored)).toEqual(progressOf(workflow));
+    expect(stored.status?.artifactRepositoryRef).toEqual(workflow.status?.artifactRepositoryRef);
+    expect(stored.metadata).toEqual(workflow.metadata);
   });
 
   test("When a workflow does not carry this service's task label, then it is ignored", () => {

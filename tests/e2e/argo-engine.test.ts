@@ -134,6 +134,10 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
     const podDeletes = cluster.server.count({ method: "DELETE", resource: "pods" });
     cluster.behavior.running = async () => 0;
     const retried = await service.post("Rt5yHb8NqZ3wPd6s", user, { uid });
+    // The credential, deleted when the task failed, is back and owned by the Workflow again.
+    const secret = cluster.server.get("secrets", NAMESPACE, `ae-${uid}-credential`)!;
+    const owner = cluster.server.get("workflows", NAMESPACE, `ae-${uid}`)!;
+    expect(secret.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: "Workflow", name: `ae-${uid}`, uid: owner.metadata.uid })]);
     expect(retried.status).toBe(200);
     const done = await waitForStatus(service, user, uid, ["success", "fail"]);
     expect(done.status).toBe("success");
@@ -200,6 +204,35 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
     expect(cluster.server.get("secrets", NAMESPACE, `ae-${failed.uid}-credential`)).toBeDefined();
     expect((await service.post("Rt5yHb8NqZ3wPd6s", user, { uid: failed.uid })).status).toBe(200);
     expect((await waitForStatus(service, user, failed.uid, ["success", "fail"])).status).toBe("success");
+  });
+
+  test("When a task asks for resources, then each step's pod gets exactly them (through podSpecPatch), and no GPU limit where none was asked", async () => {
+    const resources = { running: { cpu: "2", memory: "8Gi", gpu: 1 }, upload: { cpu: "250m", memory: "512Mi" } };
+    const response = await service.post("q8uzMBcM5YJH6dPf", user, { ...trainingBody(user, training, trainingDataset), resources });
+    const uid = response.body.data.uid as string;
+    expect((await waitForStatus(service, user, uid, ["success", "fail"])).status).toBe("success");
+    const podOf = (step: string) => {
+      const pod = cluster.server.list("pods", NAMESPACE, (p) => p.metadata.labels?.["workflows.argoproj.io/workflow"] === `ae-${uid}` && p.metadata.annotations?.["workflows.argoproj.io/node-name"]?.endsWith(`.${step}`) === true)[0]!;
+      return (pod.spec as { containers: Array<{ name: string; resources?: unknown }> }).containers.find((c) => c.name === "main")!.resources;
+    };
+    expect(podOf("training")).toEqual({ requests: { cpu: "2", memory: "8Gi" }, limits: { memory: "8Gi", "nvidia.com/gpu": "1" } });
+    expect(podOf("upload-model")).toEqual({ requests: { cpu: "250m", memory: "512Mi" }, limits: { memory: "512Mi" } });
+    expect(podOf("download-training-dataset")).toEqual({ requests: { cpu: "500m", memory: "4000Mi" }, limits: { memory: "4000Mi" } });
+  });
+
+  test("When a Workflow's pod spec patch holds something that is not a quantity, then the controller fails it with Argo's message", async () => {
+    const workflow = structuredClone(cluster.server.list("workflows", NAMESPACE)[0]!);
+    const name = `ae-${"0".repeat(8)}-0000-4000-8000-000000000001`;
+    const parameters = (workflow.spec as { arguments: { parameters: Array<{ name: string; value: string }> } }).arguments.parameters
+      .map((p) => (p.name === "download_pod_spec_patch" ? { ...p, value: JSON.stringify({ containers: [{ name: "main", resources: { requests: { cpu: "lots" } } }] }) } : p));
+    cluster.server.create("workflows", NAMESPACE, {
+      apiVersion: "argoproj.io/v1alpha1", kind: "Workflow", metadata: { name, labels: { ...workflow.metadata.labels, "argo-entrypoint.io/task-uid": "00000000-0000-4000-8000-000000000001" } },
+      spec: { workflowTemplateRef: (workflow.spec as { workflowTemplateRef: unknown }).workflowTemplateRef, arguments: { parameters } },
+    });
+    await eventually(() => (cluster.server.get("workflows", NAMESPACE, name)?.status as { phase?: string } | undefined)?.phase === "Failed");
+    const nodes = Object.values((cluster.server.get("workflows", NAMESPACE, name)!.status as { nodes: Record<string, { phase: string; message?: string }> }).nodes);
+    expect(nodes.find((n) => n.phase === "Error")?.message).toBe("quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'");
+    cluster.server.delete("workflows", NAMESPACE, name);
   });
 
   test("When watches drop and history is compacted mid-run, then no status is lost", async () => {

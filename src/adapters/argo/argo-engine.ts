@@ -72,6 +72,8 @@ export class ArgoEngine implements TaskEngine {
     const name = plan.task.workflowName ?? workflowName(plan.task.uid);
     await this.writeCredential(plan.task.uid, plan.stepToken);
     const workflow = await this.getWorkflow(name);
+    // The Secret was deleted when the task failed: the new one belongs to the Workflow again.
+    await this.ownCredential(plan.task.uid, workflow);
     const nodes = nodesOf(workflow);
     const rerun = new Set(Object.values(nodes).filter((n) => POD_TYPES.has(n.type) && RERUN_PHASES.has(n.phase ?? "")).map((n) => n.id));
     const removed = new Set<string>();
@@ -153,7 +155,8 @@ export class ArgoEngine implements TaskEngine {
       await this.call("create secret", () => this.core.createNamespacedSecret({ namespace: this.settings.namespace, body }));
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;
-      await this.call("update secret", () => this.core.replaceNamespacedSecret({ name, namespace: this.settings.namespace, body }));
+      // It exists (a repeated submission): change only the token, keeping its owner and labels.
+      await this.call("update secret", () => this.core.patchNamespacedSecret({ name, namespace: this.settings.namespace, body: { stringData: { token } } }, MERGE_PATCH));
     }
   }
 

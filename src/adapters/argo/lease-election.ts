@@ -1,4 +1,4 @@
-import { CoordinationV1Api, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
+import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
 import { ConflictError, NotFoundError } from "../../domain/errors.js";
 import type { Logger } from "../../domain/ports.js";
 import { kubeCall, type RetrySettings } from "./kube-calls.js";
@@ -15,8 +15,10 @@ export interface LeaseSettings {
 /**
  * Leader election on a coordination.k8s.io Lease, so that of several replicas only one watches
  * Workflows and writes task status. The holder renews every `renewSeconds`; another replica
- * takes over once `leaseSeconds` pass without a renewal. Writes carry the resourceVersion they
- * read, so two replicas racing for the lease cannot both win.
+ * takes over once `leaseSeconds` pass without a renewal, or at once when the holder released it
+ * on a graceful stop. Writes carry the resourceVersion they read, so two replicas racing for the
+ * lease cannot both win. Its times are MicroTimes: the API server decodes them with exactly six
+ * fractional digits and refuses a plain Date's three.
  */
 export class LeaseElection {
   private readonly api: CoordinationV1Api;
@@ -43,7 +45,18 @@ export class LeaseElection {
     if (this.leading) {
       this.leading = false;
       await this.callbacks.onStoppedLeading();
+      await this.release().catch((error: unknown) => this.logger.warn({ err: error, lease: this.settings.name }, "action=lease-release outcome=failed"));
     }
+  }
+
+  /** Gives the lease up (a graceful stop), so another replica takes over now rather than after it expires. */
+  private async release(): Promise<void> {
+    const { namespace, name, identity } = this.settings;
+    const lease = await kubeCall("get lease", () => this.api.readNamespacedLease({ name, namespace }), this.settings.retry, this.logger);
+    if (lease.spec?.holderIdentity !== identity) return;
+    const now = new V1MicroTime();
+    const body: V1Lease = { ...lease, spec: { ...lease.spec, holderIdentity: "", leaseDurationSeconds: 1, acquireTime: now, renewTime: now } };
+    await kubeCall("release lease", () => this.api.replaceNamespacedLease({ name, namespace, body }), this.settings.retry, this.logger);
   }
 
   private async tick(): Promise<void> {
@@ -70,7 +83,7 @@ export class LeaseElection {
 
   private async tryAcquireOrRenew(): Promise<boolean> {
     const { namespace, name, identity, leaseSeconds } = this.settings;
-    const now = new Date();
+    const now = new V1MicroTime();
     const call = <T>(what: string, fn: () => Promise<T>) => kubeCall(what, fn, this.settings.retry, this.logger);
     let lease: V1Lease;
     try {
@@ -84,12 +97,14 @@ export class LeaseElection {
     const holder = spec.holderIdentity;
     const renewed = spec.renewTime ? new Date(spec.renewTime).getTime() : 0;
     const expired = renewed + (spec.leaseDurationSeconds ?? leaseSeconds) * 1000 < now.getTime();
-    if (holder !== identity && !expired) return false;
+    if (holder && holder !== identity && !expired) return false; // an empty holder is a released lease
     const body: V1Lease = {
       ...lease,
       spec: {
         ...spec, holderIdentity: identity, leaseDurationSeconds: leaseSeconds, renewTime: now,
-        ...(holder === identity ? {} : { acquireTime: now, leaseTransitions: (spec.leaseTransitions ?? 0) + 1 }),
+        // A time read back is a string or a plain Date: written again, it must be a MicroTime too.
+        acquireTime: holder === identity && spec.acquireTime ? new V1MicroTime(spec.acquireTime) : now,
+        ...(holder === identity ? {} : { leaseTransitions: (spec.leaseTransitions ?? 0) + 1 }),
       },
     };
     return call("renew lease", () => this.api.replaceNamespacedLease({ name, namespace, body })).then(() => true, (e: unknown) => (e instanceof ConflictError ? false : Promise.reject(e)));

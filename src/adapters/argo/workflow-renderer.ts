@@ -1,4 +1,4 @@
-import type { TaskPlan } from "../../domain/tasks/task-engine.js";
+import type { StepResources, TaskPlan } from "../../domain/tasks/task-engine.js";
 import { ARGO_GROUP, ARGO_VERSION, MANAGED_BY, MANAGED_BY_LABEL, TASK_KIND_LABEL, TASK_UID_LABEL, type Parameter, type Workflow } from "./argo-types.js";
 
 export interface RenderSettings {
@@ -47,13 +47,7 @@ export function renderWorkflow(plan: TaskPlan, settings: RenderSettings): Workfl
     { name: "running_image", value: image("running") },
     { name: "upload_image", value: image("upload") },
   ];
-  for (const step of plan.steps) {
-    parameters.push(
-      { name: `${step.sequence}_cpu`, value: step.resources.cpu },
-      { name: `${step.sequence}_memory`, value: step.resources.memory },
-      { name: `${step.sequence}_gpu`, value: String(step.resources.gpu) },
-    );
-  }
+  for (const step of plan.steps) parameters.push({ name: `${step.sequence}_pod_spec_patch`, value: podSpecPatchOf(step.resources) });
   return {
     apiVersion: `${ARGO_GROUP}/${ARGO_VERSION}`,
     kind: "Workflow",
@@ -68,6 +62,20 @@ export function renderWorkflow(plan: TaskPlan, settings: RenderSettings): Workfl
     },
   };
 }
+
+/**
+ * A step's resources as the pod spec patch its template applies (Argo's documented way to set
+ * resources from parameters): requests of cpu and memory, a memory limit, and a GPU limit only
+ * when GPUs are asked for (a zero limit would be refused by a cluster without the device plugin).
+ * The values are quantities checked at submission, so the JSON carries nothing else.
+ */
+export function podSpecPatchOf(resources: StepResources): string {
+  const limits: Record<string, string> = { memory: resources.memory };
+  if (resources.gpu > 0) limits[GPU_RESOURCE] = String(resources.gpu);
+  return JSON.stringify({ containers: [{ name: "main", resources: { requests: { cpu: resources.cpu, memory: resources.memory }, limits } }] });
+}
+
+const GPU_RESOURCE = "nvidia.com/gpu";
 
 /**
  * JSON that Argo's `{{...}}` substitution cannot touch. An expression needs its opening `{{`,

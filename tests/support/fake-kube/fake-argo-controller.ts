@@ -5,6 +5,11 @@
  * node-id annotation, pod logs, optional archived `main.log` artifacts and pod GC, shutdown
  * (`Stop` / `Terminate`) with Argo's messages, completion labels and conditions, and re-running
  * the nodes a retry removed. What each step does is a script the test provides.
+ *
+ * Like Argo's controller it decodes each step's template into Kubernetes' types: a container
+ * quantity that is not a quantity fails the Workflow with Argo's message; the template's
+ * `podSpecPatch` (with `{{workflow.parameters.*}}` resolved) is merged into the pod it creates,
+ * so tests read the resources a step really got from the pod.
  */
 import type { FakeKubeApiServer, KubeObject } from "./fake-kube-apiserver.js";
 
@@ -92,9 +97,14 @@ export class FakeArgoController {
         await this.update(name, (wf) => complete(wf, "Error", `workflowtemplates.argoproj.io "${ref}" not found`));
         return;
       }
-      const templates = (template.spec as { templates: Array<{ name: string; dag?: { tasks: DagTask[] } }> }).templates;
+      const templates = (template.spec as { templates: StepTemplate[] }).templates;
       const tasks = templates.find((t) => t.name === "main")?.dag?.tasks ?? [];
       const parameters = Object.fromEntries(((workflow.spec as { arguments?: { parameters?: Array<{ name: string; value?: string }> } }).arguments?.parameters ?? []).map((p) => [p.name, p.value ?? ""]));
+      const invalid = templates.flatMap((t) => quantityProblems(t.container?.resources));
+      if (invalid.length) {
+        await this.update(name, (wf) => complete(wf, "Error", `invalid spec: ${QUANTITY_MESSAGE}`));
+        return;
+      }
 
       await this.update(name, (wf) => {
         wf.metadata.annotations = { ...wf.metadata.annotations, "workflows.argoproj.io/pod-name-format": "v2" };
@@ -112,7 +122,8 @@ export class FakeArgoController {
         const existing = (this.server.get("workflows", ns, name)?.status as { nodes?: Record<string, Node> } | undefined)?.nodes?.[nodeId];
         if (existing?.phase === "Succeeded") continue;
         if (abort.signal.aborted) break;
-        const exit = await this.runPod(name, task, nodeName, nodeId, parameters, abort.signal);
+        const stepTemplate = templates.find((t) => t.name === task.template);
+        const exit = await this.runPod(name, task, nodeName, nodeId, parameters, abort.signal, stepTemplate);
         if (exit.shutdown) {
           await this.update(name, (wf) => complete(wf, "Failed", `Stopped with strategy '${exit.shutdown}'`));
           return this.collectPods(name);
@@ -133,8 +144,19 @@ export class FakeArgoController {
     }
   }
 
-  private async runPod(workflow: string, task: DagTask, nodeName: string, nodeId: string, parameters: Record<string, string>, signal: AbortSignal): Promise<{ code: number; shutdown?: string }> {
+  private async runPod(workflow: string, task: DagTask, nodeName: string, nodeId: string, parameters: Record<string, string>, signal: AbortSignal, template?: StepTemplate): Promise<{ code: number; shutdown?: string }> {
     const ns = this.options.namespace;
+    let main: Record<string, unknown>;
+    try {
+      main = mainContainer(template, parameters);
+    } catch (error) {
+      // Argo cannot build the pod: the node errors with the reason, and the run fails.
+      await this.update(workflow, (wf) => {
+        const nodes = (wf.status as { nodes: Record<string, Node> }).nodes;
+        nodes[nodeId] = { id: nodeId, name: nodeName, displayName: task.name, type: "Pod", templateName: task.template, phase: "Error", message: (error as Error).message, boundaryID: workflow, startedAt: now(), finishedAt: now() };
+      });
+      return { code: 1 };
+    }
     const podName = `${workflow}-${task.template}-${nodeId.slice(workflow.length + 1)}`;
     await this.update(workflow, (wf) => {
       const nodes = (wf.status as { nodes: Record<string, Node> }).nodes;
@@ -156,7 +178,7 @@ export class FakeArgoController {
         annotations: { "workflows.argoproj.io/node-id": nodeId, "workflows.argoproj.io/node-name": nodeName, "kubectl.kubernetes.io/default-container": "main" },
         ownerReferences: [{ apiVersion: "argoproj.io/v1alpha1", kind: "Workflow", name: workflow, uid: owner.metadata.uid! }],
       },
-      spec: { initContainers: [{ name: "init" }], containers: [{ name: "wait" }, { name: "main" }], restartPolicy: "Never" },
+      spec: { initContainers: [{ name: "init" }], containers: [{ name: "wait" }, main], restartPolicy: "Never" },
       status: { phase: "Running" },
     });
     await this.update(workflow, (wf) => {
@@ -221,6 +243,56 @@ export class FakeArgoController {
     }
     throw new Error(`workflow ${name}: too many conflicts`);
   }
+}
+
+interface StepTemplate {
+  name: string;
+  dag?: { tasks: DagTask[] };
+  podSpecPatch?: string;
+  container?: Record<string, unknown> & { resources?: Resources };
+}
+
+type Resources = { requests?: Record<string, unknown>; limits?: Record<string, unknown> };
+
+/** Argo's own words when a quantity does not decode (argo.md §17). */
+const QUANTITY_MESSAGE = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
+const QUANTITY = /^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$/;
+
+function quantityProblems(resources: Resources | undefined): string[] {
+  return [resources?.requests, resources?.limits].flatMap((list) => Object.entries(list ?? {}))
+    .filter(([, value]) => !(typeof value === "number" || (typeof value === "string" && QUANTITY.test(value))))
+    .map(([name, value]) => `${name}: ${JSON.stringify(value)}`);
+}
+
+/** The step's main container as its pod gets it: the template resolved, then its podSpecPatch merged by container name. */
+function mainContainer(template: StepTemplate | undefined, parameters: Record<string, string>): Record<string, unknown> {
+  const resolve = (value: unknown): unknown => {
+    if (typeof value === "string") return value.replace(/\{\{workflow\.parameters\.([a-z0-9_-]+)\}\}/gi, (_, name: string) => parameters[name] ?? "");
+    if (Array.isArray(value)) return value.map(resolve);
+    if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolve(v)]));
+    return value;
+  };
+  let container: Record<string, unknown> = { name: "main", ...(resolve(template?.container ?? {}) as Record<string, unknown>) };
+  const patchText = template?.podSpecPatch === undefined ? "" : (resolve(template.podSpecPatch) as string);
+  if (patchText) {
+    let patch: { containers?: Array<Record<string, unknown>> };
+    try {
+      patch = JSON.parse(patchText) as typeof patch;
+    } catch {
+      throw new Error(`Error applying PodSpecPatch: ${patchText.slice(0, 80)} is not a pod spec`);
+    }
+    const own = patch.containers?.find((c) => c.name === "main");
+    if (own) container = deepMerge(container, own) as Record<string, unknown>;
+  }
+  if (quantityProblems(container.resources as Resources | undefined).length) throw new Error(QUANTITY_MESSAGE);
+  return container;
+}
+
+function deepMerge(target: unknown, patch: unknown): unknown {
+  if (!patch || typeof patch !== "object" || Array.isArray(patch)) return patch;
+  const out: Record<string, unknown> = target && typeof target === "object" && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  for (const [key, value] of Object.entries(patch)) out[key] = deepMerge(out[key], value);
+  return out;
 }
 
 function complete(wf: KubeObject, phase: string, message: string): void {

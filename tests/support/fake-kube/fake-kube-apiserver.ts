@@ -3,8 +3,11 @@
  * real @kubernetes/client-node: namespaced objects with resourceVersion, uid, generation and
  * generateName; optimistic concurrency (409 on a stale PUT); JSON merge patch; label and
  * `metadata.name` field selectors; watches resumed from a resourceVersion (410 when too old);
- * pod logs with container/follow/tailLines/timestamps; bearer-token auth; Argo's schema on
- * Workflows and WorkflowTemplates (422); a request log and fault injection.
+ * pod logs with container/follow/tailLines/timestamps; bearer-token auth; a request log and
+ * fault injection. It is as strict as a real server: Workflows and WorkflowTemplates are pruned,
+ * defaulted and validated against the openAPIV3Schema of Argo's full CRDs (422 with the API
+ * server's wording), and built-in types are decoded as Kubernetes does (a Lease's MicroTimes must
+ * carry exactly six fractional digits).
  */
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
@@ -13,7 +16,7 @@ import type { AddressInfo } from "node:net";
 import { writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { argoSchemaProblems } from "../argo-schema.js";
+import { admit, crdSchema } from "./crd-admission.js";
 
 export type KubeObject = {
   apiVersion?: string;
@@ -125,8 +128,7 @@ export class FakeKubeApiServer extends EventEmitter {
   }
 
   create(resource: string, namespace: string, body: KubeObject): KubeObject {
-    validate(resource, body);
-    const object = structuredClone(body);
+    const object = admitted(resource, body);
     const meta = object.metadata;
     if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomSuffix()}`;
     if (!meta.name) throw new StatusError(422, "Invalid", "metadata.name or generateName is required");
@@ -152,8 +154,7 @@ export class FakeKubeApiServer extends EventEmitter {
     if (body.metadata.resourceVersion && body.metadata.resourceVersion !== current.metadata.resourceVersion) {
       throw new StatusError(409, "Conflict", `Operation cannot be fulfilled on ${resource} "${name}": the object has been modified; please apply your changes to the latest version and try again`);
     }
-    validate(resource, body);
-    const object = structuredClone(body);
+    const object = admitted(resource, body, name);
     object.metadata = { ...object.metadata, uid: current.metadata.uid, creationTimestamp: current.metadata.creationTimestamp, namespace, name };
     if (resource === "secrets" && object.stringData) {
       object.data = Object.fromEntries(Object.entries(object.stringData as Record<string, string>).map(([k, v]) => [k, Buffer.from(v).toString("base64")]));
@@ -374,11 +375,38 @@ export class StatusError extends Error {
   }
 }
 
-/** What the full CRDs make the API server do: refuse Workflows and templates that break Argo's schema. */
-function validate(resource: string, object: KubeObject): void {
-  if (resource !== "workflows" && resource !== "workflowtemplates") return;
-  const problems = argoSchemaProblems(resource === "workflows" ? "Workflow" : "WorkflowTemplate", object);
-  if (problems.length) throw new StatusError(422, "Invalid", `${KINDS[resource]!.kind} is invalid: ${problems.join("; ")}`);
+/**
+ * The object as a real API server would store it: custom resources pruned, defaulted and
+ * validated against their CRD (422 otherwise), built-in types decoded as strictly as Go does.
+ */
+function admitted(resource: string, body: KubeObject, name = body.metadata?.name ?? body.metadata?.generateName ?? ""): KubeObject {
+  if (resource === "workflows" || resource === "workflowtemplates") {
+    const { object, problems } = admit(crdSchema(resource), body);
+    if (problems.length) {
+      const detail = problems.length === 1 ? problems[0] : `[${problems.join(", ")}]`;
+      throw new StatusError(422, "Invalid", `${KINDS[resource]!.kind}.argoproj.io "${name}" is invalid: ${detail}`);
+    }
+    return object as KubeObject;
+  }
+  if (resource === "leases") decodeLease(body);
+  return structuredClone(body);
+}
+
+/** Go's layout for metav1.MicroTime (RFC 3339 with exactly microseconds), which a Lease's times must follow. */
+const MICRO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}(Z|[+-]\d{2}:\d{2})$/;
+
+function decodeLease(body: KubeObject): void {
+  const spec = (body.spec ?? {}) as Record<string, unknown>;
+  for (const field of ["acquireTime", "renewTime"]) {
+    const value = spec[field];
+    if (value === undefined || value === null) continue;
+    if (typeof value !== "string" || !MICRO_TIME.test(value)) {
+      const text = String(value);
+      const fraction = /\.(\d*)(.*)$/.exec(text);
+      const cause = fraction ? `cannot parse ".${fraction[1]}${fraction[2]}" as ".000000"` : `cannot parse "${text.slice(19)}" as ".000000"`;
+      throw new StatusError(400, "BadRequest", `Lease in version "v1" cannot be handled as a Lease: parsing time "${text}" as "2006-01-02T15:04:05.000000Z07:00": ${cause}`);
+    }
+  }
 }
 
 function key(resource: string, namespace: string, name: string): string {
