@@ -2,7 +2,6 @@
  * Admin CLI: `npm run cli -- <command>` (or `npx argo-entrypoint <command>` after `npm run build`).
  * It works on the database named by DATABASE_URL, like the service.
  */
-import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { applyMigrations } from "./adapters/db/migrator.js";
@@ -39,9 +38,8 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, out: (line:
     return group ? 0 : 2;
   }
   const config = loadConfig(env);
-  if (config.database.url.startsWith("file:")) mkdirSync(path.dirname(config.database.url.slice("file:".length)), { recursive: true });
   if (group === "migrate") {
-    const applied = await applyMigrations(config.database.url);
+    const applied = await applyMigrations(config.database);
     out(applied.length ? `applied: ${applied.join(", ")}` : "database is up to date");
     return 0;
   }

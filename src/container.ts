@@ -1,61 +1,68 @@
-/** The composition root: the only module that picks adapters and wires them to the domain. */
+/** The composition root: the only module that picks adapters and wires them to the domain, in the order they need each other. */
+import { randomUUID } from "node:crypto";
+import os from "node:os";
+import { ArchivedLogSource } from "./adapters/argo/archived-log-source.js";
+import { ArgoEngine } from "./adapters/argo/argo-engine.js";
+import { PodLogSource } from "./adapters/argo/pod-log-source.js";
+import { ArgoWorkflowGateway } from "./adapters/argo/workflow-gateway.js";
+import { WorkflowWatcher } from "./adapters/argo/workflow-watcher.js";
+import { applyMigrations } from "./adapters/db/migrator.js";
+import { createPrismaClient, PrismaDatabase } from "./adapters/db/prisma-database.js";
+import { loadKubeConfig } from "./adapters/kubernetes/kube-config.js";
+import { LeaseElection } from "./adapters/kubernetes/lease-election.js";
+import { LocalEngine } from "./adapters/local-engine/local-engine.js";
+import { LocalLogSource } from "./adapters/local-engine/local-log-source.js";
+import { FilesystemObjectStore } from "./adapters/object-store/filesystem-object-store.js";
+import { MinioObjectStore } from "./adapters/object-store/minio-object-store.js";
+import { BcryptHasher } from "./adapters/security/bcrypt-hasher.js";
+import { randomIds } from "./adapters/security/random-ids.js";
+import type { AppConfig } from "./config/config.js";
 import { AccountService } from "./domain/auth/account-service.js";
 import { CredentialVerifier } from "./domain/auth/credential-verifier.js";
 import { FailureThrottle } from "./domain/auth/failure-throttle.js";
 import { systemClock, type Clock } from "./domain/clock.js";
 import { NotFoundError } from "./domain/errors.js";
 import { Housekeeping } from "./domain/housekeeping.js";
+import { LogFanout } from "./domain/logs/log-fanout.js";
+import { LogFollower } from "./domain/logs/log-follower.js";
+import { firstAvailable, type LogSource } from "./domain/logs/log-source.js";
+import { LogService } from "./domain/logs/log-service.js";
 import type { Database, Logger, ObjectStore } from "./domain/ports.js";
 import { PreparerService } from "./domain/registry/preparer-service.js";
 import { RegistryService } from "./domain/registry/registry-service.js";
-import { createPrismaClient, PrismaDatabase } from "./adapters/db/prisma-database.js";
-import { applyMigrations } from "./adapters/db/migrator.js";
-import { FilesystemObjectStore } from "./adapters/object-store/filesystem-object-store.js";
-import { MinioObjectStore } from "./adapters/object-store/minio-object-store.js";
-import { BcryptHasher } from "./adapters/security/bcrypt-hasher.js";
-import { randomIds } from "./adapters/security/random-ids.js";
-import { createApp } from "./app.js";
-import { describeStreamError } from "./http/middleware/error-handler.js";
-import type { AppConfig } from "./config/config.js";
-import { Presenter } from "./http/presenters.js";
-import type { RouteDefinition } from "./http/route-definition.js";
-import { registryRoutes } from "./http/routes/registry.routes.js";
-import { createLogger } from "./logging/logger.js";
-import { LocalEngine } from "./adapters/local-engine/local-engine.js";
-import { ArgoEngine } from "./adapters/argo/argo-engine.js";
-import { loadKubeConfig } from "./adapters/argo/kube-config.js";
-import { LeaseElection } from "./adapters/argo/lease-election.js";
-import { WorkflowWatcher } from "./adapters/argo/workflow-watcher.js";
-import type { LogSource } from "./domain/logs/log-source.js";
+import { ProgressRecorder } from "./domain/tasks/progress-recorder.js";
+import { StepAccess } from "./domain/tasks/step-access.js";
 import type { TaskEngine } from "./domain/tasks/task-engine.js";
+import { TaskLifecycle } from "./domain/tasks/task-lifecycle.js";
+import { TaskPlanner } from "./domain/tasks/task-planner.js";
 import { TaskService } from "./domain/tasks/task-service.js";
-import { taskRoutes } from "./http/routes/task.routes.js";
-import { stepApi } from "./http/step-api.js";
+import { createApp } from "./http/app.js";
+import { datasetOperations } from "./http/operations/dataset.operations.js";
+import { logOperations } from "./http/operations/log.operations.js";
+import { modelOperations } from "./http/operations/model.operations.js";
+import type { Operation } from "./http/operations/operation.js";
+import { registryOperations } from "./http/operations/registry.operations.js";
+import { taskOperations } from "./http/operations/task.operations.js";
 import { RequestAuthenticator } from "./http/shared/authenticate.js";
-import { LocalLogSource } from "./adapters/local-engine/local-log-source.js";
-import { firstAvailable } from "./domain/logs/log-source.js";
-import { LogService } from "./domain/logs/log-service.js";
-import { logRoutes } from "./http/routes/log.routes.js";
-import { LogFanout } from "./domain/logs/log-fanout.js";
-import { LogFollower } from "./domain/logs/log-follower.js";
-import { PodLogSource } from "./adapters/argo/pod-log-source.js";
-import { ArchivedLogSource } from "./adapters/argo/archived-log-source.js";
+import { Presenter } from "./http/shared/presenters.js";
+import { stepApi } from "./http/steps/step-api.js";
+import { createLogger } from "./logging/logger.js";
 
 export interface Container {
   app: ReturnType<typeof createApp>;
-  /** The route table every surface serves. */
-  routes: RouteDefinition[];
-  tasks: TaskService;
-  engine: TaskEngine;
-  fanout: LogFanout;
-  housekeeping: Housekeeping;
-  /** Recovery after a restart: call once the service listens (steps call back into it). */
-  start(listeningUrl: string): Promise<void>;
+  /** Every operation the surfaces serve. */
+  operations: Operation[];
   db: Database;
   objects: ObjectStore;
   accounts: AccountService;
-  verifier: CredentialVerifier;
+  tasks: TaskService;
+  steps: StepAccess;
+  engine: TaskEngine;
+  fanout: LogFanout;
+  housekeeping: Housekeeping;
   logger: Logger;
+  /** Recovery and watching: call once the service listens (steps call back into it). */
+  start(listeningUrl: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -67,34 +74,32 @@ export interface ContainerOverrides {
 export async function buildContainer(config: AppConfig, overrides: ContainerOverrides = {}): Promise<Container> {
   const logger = overrides.logger ?? createLogger(config.log.level);
   const clock = overrides.clock ?? systemClock;
+  const ids = randomIds;
 
-  await applyMigrations(config.database.url);
-  const db = new PrismaDatabase(createPrismaClient(config.database.url));
+  await applyMigrations(config.database);
+  const db = new PrismaDatabase(createPrismaClient(config.database));
   const objects = await createObjectStore(config);
   const hasher = new BcryptHasher(config.auth.bcryptCost);
   const throttle = (maxFailures: number) => new FailureThrottle({ maxFailures, windowSeconds: config.auth.failureWindowSeconds, maxTracked: 100_000 }, clock);
   const verifier = new CredentialVerifier({
     users: db.users, hasher, clock,
-    throttles: {
-      pair: throttle(config.auth.maxFailuresPerKey),
-      key: throttle(config.auth.maxFailuresPerKeyTotal),
-      unknownKeyAddress: throttle(config.auth.maxFailuresPerAddress),
-    },
+    throttles: { pair: throttle(config.auth.maxFailuresPerKey), key: throttle(config.auth.maxFailuresPerKeyTotal), unknownKeyAddress: throttle(config.auth.maxFailuresPerAddress) },
     cache: { ttlSeconds: config.auth.cacheTtlSeconds, maxEntries: config.auth.cacheMaxEntries },
   });
-  const accounts = new AccountService({ db, hasher, ids: randomIds, verifier });
-  const registry = new RegistryService({ db, objects, ids: randomIds });
-  const preparer = new PreparerService({ db, registry });
+  const accounts = new AccountService({ db, hasher, ids, verifier });
+  const registry = new RegistryService({ db, objects, ids });
   const present = new Presenter(config.timeOffsetMinutes);
 
+  // Progress comes before the engines that report it: nothing is wired late.
+  const lifecycle = new TaskLifecycle({ db, clock, logger });
+  const progress = new ProgressRecorder({ db, lifecycle });
   let serviceUrl = config.tasks.stepApiUrl ?? "";
-  const runtime = await createEngine(config, { logger, clock, serviceUrl: () => serviceUrl });
+  const runtime = await createEngine(config, { logger, clock, sink: progress, serviceUrl: () => serviceUrl });
   const { engine } = runtime;
-  const tasks = new TaskService({
-    db, registry, objects, engine, ids: randomIds, clock, logger,
-    defaultResources: config.tasks.defaultResources, stepTokenTtlSeconds: config.tasks.stepTokenTtlSeconds,
-  });
-  runtime.connect(tasks);
+  const planner = new TaskPlanner({ db, ids, clock, stepTokenTtlSeconds: config.tasks.stepTokenTtlSeconds });
+  const tasks = new TaskService({ db, registry, objects, engine, planner, lifecycle, ids, clock, logger, defaultResources: config.tasks.defaultResources });
+  const steps = new StepAccess({ db, objects, ids, clock });
+
   const logSource = firstAvailable(runtime.logSources);
   const logs = new LogService({ tasks, source: logSource, maxJsonBytesPerStep: config.logs.maxJsonBytesPerStep });
   const fanout = new LogFanout(
@@ -102,37 +107,35 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
     { maxQueueBytes: config.logs.followMaxQueueBytes, historyBytes: 256 * 1024, reattachDelayMs: 500, maxReattach: 20 },
     async (task, step) => (await db.taskSteps.listFor(task.uid)).some((s) => s.name === step.name && s.phase === "Running"),
   );
-  const follower = new LogFollower({ tasks, fanout, settings: { recheckMs: 1000 } });
+  const follower = new LogFollower({ tasks, lifecycle, fanout, settings: { recheckMs: 1000 } });
 
-  const routes = [
-    ...registryRoutes({ registry, preparer, present }), ...taskRoutes({ tasks, present }),
-    ...logRoutes({ logs, follower, keepAliveMs: config.logs.followKeepAliveSeconds * 1000, describeError: describeStreamError }),
-  ];
+  const operations: Operation[] = [
+    registryOperations({ registry, present }), datasetOperations({ registry, preparer: new PreparerService({ db, registry }), present }),
+    modelOperations({ registry, present }), taskOperations({ tasks, present }), logOperations({ logs, follower }),
+  ].flatMap((group) => Object.values(group) as Operation[]);
   const app = createApp({
-    routes,
-    routers: [stepApi({ tasks, objects, maxUploadBytes: config.uploads.maxBytes })],
+    operations, logger, objects,
+    routers: [stepApi({ steps, objects, maxUploadBytes: config.uploads.maxBytes })],
     authenticator: new RequestAuthenticator(verifier),
-    objects,
-    logger,
     apiVersions: config.api.versions,
     maxUploadBytes: config.uploads.maxBytes,
+    keepAliveMs: config.logs.followKeepAliveSeconds * 1000,
     trustProxy: config.http.trustProxy,
     readiness: async () => void (await db.organizations.count({})),
   });
-
   const housekeeping = new Housekeeping({ db, clock, logger, settings: { idempotencyTtlSeconds: config.tasks.idempotencyTtlSeconds, intervalSeconds: 3600 } });
 
   return {
-    app, routes, db, objects, accounts, verifier, logger, tasks, engine, fanout, housekeeping,
+    app, operations, db, objects, accounts, tasks, steps, engine, fanout, housekeeping, logger,
     async start(listeningUrl) {
       serviceUrl ||= listeningUrl;
       housekeeping.start();
-      await runtime.start();
+      await runtime.start({ tasks, progress });
     },
     async close() {
       housekeeping.stop();
       await runtime.close();
-      await tasks.drain(); // no report may reach a closed database
+      await progress.drain(); // no report may reach a closed database
       await db.close();
     },
   };
@@ -141,14 +144,12 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
 interface EngineRuntime {
   engine: TaskEngine;
   logSources: LogSource[];
-  connect(tasks: TaskService): void;
   /** Recovery and watching, once the service listens. */
-  start(): Promise<void>;
+  start(services: { tasks: TaskService; progress: ProgressRecorder }): Promise<void>;
   close(): Promise<void>;
 }
 
-async function createEngine(config: AppConfig, deps: { logger: Logger; clock: Clock; serviceUrl: () => string }): Promise<EngineRuntime> {
-  let tasks: TaskService | undefined;
+async function createEngine(config: AppConfig, deps: { logger: Logger; clock: Clock; sink: ProgressRecorder; serviceUrl: () => string }): Promise<EngineRuntime> {
   if (config.tasks.engine === "local") {
     const engine = await LocalEngine.open(
       {
@@ -160,36 +161,34 @@ async function createEngine(config: AppConfig, deps: { logger: Logger; clock: Cl
     );
     return {
       engine, logSources: [new LocalLogSource(engine)],
-      connect: (service) => {
-        tasks = service;
-        engine.connect(service);
-      },
-      start: async () => {
-        await engine.recover(await tasks!.activeTasks());
-        await tasks!.resumeUndispatched();
+      start: async ({ tasks, progress }) => {
+        await engine.recover(await progress.activeTasks(engine.name));
+        await tasks.resumeUndispatched();
       },
       close: () => engine.close(),
     };
   }
 
-  const kubeConfig = loadKubeConfig(config.argo.kubeconfigPath);
+  const kubeConfig = loadKubeConfig(config.argo);
   const retry = { attempts: config.argo.retryAttempts, baseDelayMs: 200, maxDelayMs: 5_000, timeoutMs: config.argo.requestTimeoutSeconds * 1000 };
-  const engine = new ArgoEngine(kubeConfig, {
+  const gateway = new ArgoWorkflowGateway(kubeConfig, { namespace: config.argo.namespace, retry }, deps.logger);
+  const engine = new ArgoEngine(gateway, {
     namespace: config.argo.namespace, templatePrefix: config.argo.templatePrefix, stepImage: config.argo.stepImage,
-    imageRegistry: config.argo.imageRegistry, stepApiUrl: deps.serviceUrl, retry,
-  }, deps.logger);
+    imageRegistry: config.argo.imageRegistry, stepApiUrl: deps.serviceUrl,
+  });
   let watcher: WorkflowWatcher | undefined;
+  let services: { tasks: TaskService; progress: ProgressRecorder } | undefined;
   const election = new LeaseElection(kubeConfig, {
-    namespace: config.argo.namespace, name: config.argo.leaseName, identity: config.argo.identity,
+    namespace: config.argo.namespace, name: config.argo.leaseName, identity: config.argo.identity ?? `${os.hostname()}-${randomUUID().slice(0, 8)}`,
     leaseSeconds: config.argo.leaseSeconds, renewSeconds: config.argo.leaseRenewSeconds, retry,
   }, deps.logger, {
     // Only the leader watches and writes status; it also finishes submissions a crash interrupted.
     onStartedLeading: async () => {
-      watcher = new WorkflowWatcher(kubeConfig, { namespace: config.argo.namespace, retry, maxRestartDelayMs: 10_000 }, {
-        sink: tasks!, engine, logger: deps.logger, activeTasks: () => tasks!.activeTasks(),
+      watcher = new WorkflowWatcher(kubeConfig, { maxRestartDelayMs: 10_000 }, {
+        sink: deps.sink, gateway, logger: deps.logger, activeTasks: () => deps.sink.activeTasks(engine.name),
       });
       await watcher.start();
-      await tasks!.resumeUndispatched();
+      await services?.tasks.resumeUndispatched();
     },
     onStoppedLeading: async () => {
       await watcher?.stop();
@@ -207,17 +206,19 @@ async function createEngine(config: AppConfig, deps: { logger: Logger; clock: Cl
   };
   return {
     engine,
-    logSources: [new PodLogSource(kubeConfig, engine, config.argo.namespace), new ArchivedLogSource(engine, archiveStore)],
-    connect: (service) => (tasks = service),
-    start: () => election.start(),
+    logSources: [new PodLogSource(kubeConfig, gateway), new ArchivedLogSource(gateway, archiveStore)],
+    start: (started) => {
+      services = started;
+      return election.start();
+    },
     close: () => election.stop(),
   };
 }
 
 /** What the admin CLI needs: the database and account management, no HTTP or object store. */
 export async function buildAdminContainer(config: AppConfig): Promise<{ accounts: AccountService; close(): Promise<void> }> {
-  await applyMigrations(config.database.url);
-  const db = new PrismaDatabase(createPrismaClient(config.database.url));
+  await applyMigrations(config.database);
+  const db = new PrismaDatabase(createPrismaClient(config.database));
   return { accounts: new AccountService({ db, hasher: new BcryptHasher(config.auth.bcryptCost), ids: randomIds }), close: () => db.close() };
 }
 

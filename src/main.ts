@@ -1,5 +1,3 @@
-import { mkdirSync } from "node:fs";
-import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { ConfigError, loadConfig, presentConfig } from "./config/config.js";
 import { buildContainer } from "./container.js";
@@ -13,7 +11,6 @@ async function main(): Promise<void> {
     if (error instanceof ConfigError) fatal(error.message);
     throw error;
   }
-  if (config.database.url.startsWith("file:")) mkdirSync(path.dirname(config.database.url.slice("file:".length)), { recursive: true });
 
   let container;
   try {

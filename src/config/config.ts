@@ -4,7 +4,7 @@
  */
 export interface AppConfig {
   http: { host: string; port: number; trustProxy: boolean; shutdownTimeoutSeconds: number };
-  database: { url: string };
+  database: { url: string; provider: "sqlite" | "postgresql" };
   objectStore:
     | { kind: "filesystem"; dir: string }
     | { kind: "s3"; endpoint: string; port: number; useSSL: boolean; accessKey: string; secretKey: string; bucket: string; region: string; pathStyle: boolean };
@@ -34,13 +34,16 @@ export interface AppConfig {
   argo: {
     namespace: string;
     kubeconfigPath: string | undefined;
+    /** Running in a pod (Kubernetes sets KUBERNETES_SERVICE_HOST): use its service account. */
+    inCluster: boolean;
     stepImage: string;
     imageRegistry: string;
     templatePrefix: string;
     leaseName: string;
     leaseSeconds: number;
     leaseRenewSeconds: number;
-    identity: string;
+    /** This replica's name in the Lease; unset: the host name and a random suffix, chosen at start. */
+    identity: string | undefined;
     requestTimeoutSeconds: number;
     retryAttempts: number;
   };
@@ -80,10 +83,7 @@ export function loadConfig(env: Env): AppConfig {
       /** How long shutdown waits for open requests. */
       shutdownTimeoutSeconds: read.integer("SHUTDOWN_TIMEOUT_SECONDS", 20, 1, 600),
     },
-    database: {
-      /** `file:<path>` for SQLite (the default) or `postgresql://...`. */
-      url: read.string("DATABASE_URL", "file:./data/argo-entrypoint.db"),
-    },
+    database: databaseOf(read.string("DATABASE_URL", "file:./data/argo-entrypoint.db"), problems),
     objectStore:
       objectStoreKind === "s3"
         ? {
@@ -138,6 +138,7 @@ export function loadConfig(env: Env): AppConfig {
       namespace: read.string("ARGO_NAMESPACE", "default"),
       /** Unset: the in-cluster service account, else ~/.kube/config. */
       kubeconfigPath: read.optional("KUBECONFIG"),
+      inCluster: read.optional("KUBERNETES_SERVICE_HOST") !== undefined,
       /** Image of the built-in download and upload steps (this service's image). */
       stepImage: read.string("STEP_IMAGE", "argo-entrypoint:latest"),
       /** Registry of images built from build files without an image_reference. */
@@ -148,7 +149,7 @@ export function loadConfig(env: Env): AppConfig {
       leaseSeconds: read.integer("LEADER_LEASE_SECONDS", 15, 1, 600),
       leaseRenewSeconds: read.integer("LEADER_LEASE_RENEW_SECONDS", 5, 1, 300),
       /** This replica's name in the Lease (the pod name in Kubernetes). */
-      identity: read.string("POD_NAME", `${env.HOSTNAME ?? "local"}-${process.pid}`),
+      identity: read.optional("POD_NAME") ?? read.optional("HOSTNAME"),
       requestTimeoutSeconds: read.integer("KUBE_REQUEST_TIMEOUT_SECONDS", 30, 1, 300),
       retryAttempts: read.integer("KUBE_RETRY_ATTEMPTS", 5, 1, 20),
     },
@@ -166,7 +167,7 @@ export function loadConfig(env: Env): AppConfig {
         secretKey: read.required("ARCHIVE_S3_SECRET_KEY"),
         /** Used when a Workflow's status names no bucket. */
         bucket: read.string("ARCHIVE_S3_BUCKET", "argo-artifacts"),
-        region: read.string("S3_REGION", "us-east-1"),
+        region: read.string("ARCHIVE_S3_REGION", "us-east-1"),
       },
     },
     local: {
@@ -185,9 +186,15 @@ export function loadConfig(env: Env): AppConfig {
   if (config.objectStore.kind === "s3" && config.uploads.maxBytes > S3_SINGLE_PUT_LIMIT) {
     problems.push("MAX_UPLOAD_BYTES must be at most 5GiB with OBJECT_STORE=s3 (objects are sent as one streamed PUT)");
   }
-  if (!/^(file:|postgres(ql)?:\/\/)/.test(config.database.url)) problems.push("DATABASE_URL must start with file: or postgresql://");
   if (problems.length) throw new ConfigError(problems);
   return config;
+}
+
+function databaseOf(url: string, problems: string[]): AppConfig["database"] {
+  if (url.startsWith("file:")) return { url, provider: "sqlite" };
+  if (/^postgres(ql)?:\/\//.test(url)) return { url, provider: "postgresql" };
+  problems.push("DATABASE_URL must start with file: or postgresql://");
+  return { url, provider: "sqlite" };
 }
 
 /** What may be logged: an allowlist, so a new secret setting can never leak by default. */
@@ -195,7 +202,7 @@ export function presentConfig(config: AppConfig): Record<string, unknown> {
   const store = config.objectStore;
   return {
     http: config.http,
-    database: { provider: config.database.url.startsWith("file:") ? "sqlite" : "postgresql" },
+    database: { provider: config.database.provider },
     objectStore: store.kind === "s3" ? { kind: store.kind, endpoint: store.endpoint, port: store.port, bucket: store.bucket } : store,
     uploads: config.uploads,
     api: config.api,

@@ -7,10 +7,13 @@ export interface FieldProblem {
 export abstract class DomainError extends Error {
   abstract readonly kind: ErrorKind;
   readonly problems: FieldProblem[];
-  constructor(message: string, options: { problems?: FieldProblem[]; cause?: unknown } = {}) {
+  /** The message is nothing but its problems ("Invalid request: <field> <message>"), so it is rewritten when fields are renamed. */
+  readonly describedByProblems: boolean;
+  constructor(message: string, options: { problems?: FieldProblem[]; cause?: unknown; describedByProblems?: boolean } = {}) {
     super(message, { cause: options.cause });
     this.name = new.target.name;
     this.problems = options.problems ?? [];
+    this.describedByProblems = options.describedByProblems ?? false;
   }
 }
 
@@ -24,13 +27,14 @@ export type ErrorKind =
   | "unsupported_media_type"
   | "unprocessable"
   | "rate_limited"
-  | "upstream";
+  | "upstream"
+  | "internal";
 
 /** 400: the request is malformed; every problem names its field. */
 export class ValidationError extends DomainError {
   readonly kind = "invalid";
   static field(field: string, message: string): ValidationError {
-    return new ValidationError(`Invalid request: ${field} ${message}`, { problems: [{ field, message }] });
+    return new ValidationError(`Invalid request: ${field} ${message}`, { problems: [{ field, message }], describedByProblems: true });
   }
 }
 export class AuthenticationError extends DomainError {
@@ -68,4 +72,9 @@ export class RateLimitedError extends DomainError {
 /** A dependency (database, object store, Kubernetes) failed; the message is safe to show. */
 export class UpstreamError extends DomainError {
   readonly kind = "upstream";
+}
+
+/** Something this service guarantees did not hold (a bug, not a bad request): 500, and logged. */
+export class InvariantError extends DomainError {
+  readonly kind = "internal";
 }

@@ -1,8 +1,8 @@
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { CoordinationV1Api } from "@kubernetes/client-node";
-import { loadKubeConfig } from "../../src/adapters/argo/kube-config.js";
-import { LeaseElection } from "../../src/adapters/argo/lease-election.js";
+import { loadKubeConfig } from "../../src/adapters/kubernetes/kube-config.js";
+import { LeaseElection } from "../../src/adapters/kubernetes/lease-election.js";
 import { createLogger } from "../../src/logging/logger.js";
 import { FakeKubeApiServer } from "../support/fake-kube/fake-kube-apiserver.js";
 
@@ -12,7 +12,7 @@ const retry = { attempts: 1, baseDelayMs: 1, maxDelayMs: 1, timeoutMs: 2000 };
 describe("LeaseElection on a fake API server as strict as a real one", () => {
   let server: FakeKubeApiServer;
   let kubeconfig: string;
-  const election = (identity: string, name: string, callbacks: { started?: () => void; stopped?: () => void } = {}) => new LeaseElection(loadKubeConfig(kubeconfig), {
+  const election = (identity: string, name: string, callbacks: { started?: () => void; stopped?: () => void } = {}) => new LeaseElection(loadKubeConfig({ kubeconfigPath: kubeconfig, inCluster: false }), {
     namespace: "argo", name, identity, leaseSeconds: 30, renewSeconds: 1, retry,
   }, silent, { onStartedLeading: () => callbacks.started?.(), onStoppedLeading: () => callbacks.stopped?.() });
 
@@ -24,7 +24,7 @@ describe("LeaseElection on a fake API server as strict as a real one", () => {
   afterAll(() => server.stop());
 
   test("When a Lease is written with a plain Date (three fractional digits), then the server refuses it as Kubernetes does", async () => {
-    const api = loadKubeConfig(kubeconfig).makeApiClient(CoordinationV1Api);
+    const api = loadKubeConfig({ kubeconfigPath: kubeconfig, inCluster: false }).makeApiClient(CoordinationV1Api);
     const now = new Date("2026-11-30T10:00:24.783Z");
     await expect(api.createNamespacedLease({ namespace: "argo", body: { metadata: { name: "plain" }, spec: { holderIdentity: "x", acquireTime: now, renewTime: now } } }))
       .rejects.toMatchObject({

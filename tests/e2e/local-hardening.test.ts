@@ -108,7 +108,7 @@ describe("Local steps are confined and their outputs checked", () => {
     expect((await service.post("Xq7TnR2vKp9LmW4c", user, { uid: task.uid })).status).toBe(200);
     await waitForStatus(service, user, task.uid, ["fail"]);
     const staged = await service.container.objects.stage(Readable.from([Buffer.from("late")]));
-    await expect(service.container.tasks.storeStepOutput(snapshot, staged)).rejects.toThrow(/has ended/);
+    await expect(service.container.steps.storeOutput(snapshot, staged)).rejects.toThrow(/has ended/);
     await staged.discard();
     expect((await service.container.db.models.find(task.model_uid))?.fileUid).toBeNull();
   });

@@ -8,12 +8,11 @@ import { createHash, randomUUID } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import type { RouteDefinition } from "../../src/http/route-definition.js";
 import { registerAll, type Registered } from "../support/registry-fixture.js";
 import { multipart } from "../support/raw-http.js";
 import { API, startTestService, type TestService, type TestUser } from "../support/test-service.js";
 
-type Schema = { type?: string; properties?: Record<string, Schema>; required?: string[]; enum?: string[]; pattern?: string; maxLength?: number; minLength?: number; minimum?: number; maximum?: number; maxItems?: number; not?: unknown };
+type Schema = { anyOf?: Schema[]; type?: string; properties?: Record<string, Schema>; required?: string[]; enum?: string[]; pattern?: string; maxLength?: number; minLength?: number; minimum?: number; maximum?: number; maxItems?: number; not?: unknown };
 /** A JSON value, or raw JSON text for what JSON.stringify cannot write (1e999, a lone surrogate). */
 type Value = unknown;
 interface Outcome { status: number; body: { errors?: Array<{ field: string }> }; label: string }
@@ -80,7 +79,8 @@ describe("Abuse: malformed and hostile requests over every route key and the ste
     await service.close();
   });
 
-  const routes = (): RouteDefinition[] => service.container.routes;
+  /** Every operation the MITLab router serves, with its key. */
+  const routes = () => service.container.operations.filter((op) => op.mitlabKey).map((op) => ({ key: op.mitlabKey!, schema: op.body, op }));
 
   test("When requests carry no credential at all, then every route answers 401 whatever the body", async () => {
     const form = multipart([["name", "x"], ["file", Buffer.alloc(32 * 1024, 1), "f.zip"]]);
@@ -124,12 +124,12 @@ describe("Abuse: malformed and hostile requests over every route key and the ste
   test("When exactly one field of a body is bad, then the answer is a 4xx that names that field", async () => {
     const requests: Array<{ label: string; field: string; go: () => PromiseLike<{ status: number; body: unknown }> }> = [];
     for (const route of routes()) {
-      const schema = route.schema as Schema;
+      const schema = route.schema as unknown as Schema;
       const base = sample(schema) as Record<string, unknown>;
       for (const [field, fieldSchema, required] of fieldsOf(schema)) {
         const mutations: Value[] = [...badValues(fieldSchema), ...(required ? [undefined] : [])];
         for (const value of mutations) {
-          if (route.body === "multipart" && route.file === "required") {
+          if (route.op.form?.file === "required") {
             if (field.includes(".") || (value !== undefined && typeof value !== "string")) continue;
             const fields = Object.entries({ ...base, [field]: value }).filter(([, v]) => v !== undefined).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)] as [string, string]);
             const form = multipart([...fields, ["file", Buffer.from("PK-abuse"), "a.zip"]]);
@@ -140,7 +140,7 @@ describe("Abuse: malformed and hostile requests over every route key and the ste
           }
         }
       }
-      if (route.paginated) {
+      if (route.op.paginated) {
         for (const [field, value] of [["limit", 0], ["limit", 5000], ["limit", "many"], ["limit", -1], ["cursor", "garbage"], ["cursor", Buffer.from('["+275760-09-13T00:00:00.000Z","x"]').toString("base64url")]] as Array<[string, unknown]>) {
           const body = JSON.stringify({ ...base, [field]: value });
           requests.push({ label: `${route.key} ${field}=${show(value)}`, field, go: () => postRaw(route.key, "application/json", body, { Authorization: basic(user) }) });
@@ -184,13 +184,13 @@ describe("Abuse: malformed and hostile requests over every route key and the ste
   test("When every uid field names another organization's objects, then nothing is reached: 404 (or another 4xx), never 2xx", async () => {
     const foreign = [theirs.project, theirs.application, theirs.pipeline, theirs.projectDataset, theirs.applicationDataset, theirs.config, theirs.model, ...Object.values(theirs.images), stranger.organizationUid];
     const requests = routes().flatMap((route) => {
-      const schema = route.schema as Schema;
+      const schema = route.schema as unknown as Schema;
       const uidFields = fieldsOf(schema).filter(([, s]) => s.pattern?.startsWith("^[0-9a-f]{8}")).map(([field]) => field);
       if (uidFields.length === 0) return [];
       return foreign.map((uid) => {
         let body = sample(schema) as Record<string, unknown>;
         for (const field of uidFields) body = JSON.parse(withField(body, field, uid)) as Record<string, unknown>;
-        if (route.body === "multipart" && route.file === "required") {
+        if (route.op.form?.file === "required") {
           const form = multipart([...Object.entries(body).filter(([, v]) => typeof v === "string") as Array<[string, string]>, ["file", Buffer.from("PK"), "a.zip"]]);
           return { label: `${route.key} with ${uid}`, go: () => postRaw(route.key, form.contentType, form.body, { Authorization: basic(user) }) };
         }

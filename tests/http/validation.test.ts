@@ -102,6 +102,7 @@ describe("Request validation on every route key", () => {
     expect(response.body).toEqual({
       detail: 'Invalid request: uid must match format "uuid"',
       errors: [{ field: "uid", message: 'must match format "uuid"' }],
+      code: "invalid_request", request_id: expect.any(String),
     });
   });
 });
@@ -119,7 +120,7 @@ describe("The entrypoint router", () => {
   test("When the route key is unknown, then 404 JSON says so", async () => {
     const response = await service.post("NoSuchRouteKey00", user, {});
     expect(response.status).toBe(404);
-    expect(response.body).toEqual({ detail: "Unknown route key NoSuchRouteKey00", errors: [] });
+    expect(response.body).toEqual({ detail: "Unknown route key NoSuchRouteKey00", errors: [], code: "not_found", request_id: response.headers["x-request-id"] });
   });
 
   test.each(["v1.1.1", "v1.1.5", "v1.2.4", "v0.1"])("When the original clients' version %s is used, then the route answers", async (version) => {

@@ -21,12 +21,12 @@ describe("loadConfig", () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).problems).toEqual([
       'PORT must be an integer from 0 to 65535 (got "eighty")',
+      "DATABASE_URL must start with file: or postgresql://",
       "S3_ENDPOINT is required",
       "S3_ACCESS_KEY is required",
       "S3_SECRET_KEY is required",
       'MAX_UPLOAD_BYTES must be a positive size such as 1048576, 512MiB or 2GiB (got "lots")',
       'TIME_ZONE_OFFSET must look like +08:00 or -05:30 (got "UTC+8")',
-      "DATABASE_URL must start with file: or postgresql://",
     ]);
   });
 

@@ -1,12 +1,12 @@
-import { Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import { NotFoundError } from "../../domain/errors.js";
 import type { LogOptions, LogSource } from "../../domain/logs/log-source.js";
 import type { ObjectStore } from "../../domain/ports.js";
 import type { TaskRecord, TaskStepRecord } from "../../domain/records.js";
-import type { ArgoEngine } from "./argo-engine.js";
+import { lastLinesOfStream } from "../../lib/lines.js";
+import { isSafeObjectKey } from "../../lib/patterns.js";
+import type { ArgoWorkflowGateway } from "./workflow-gateway.js";
 import { nodesOf } from "./workflow-status.js";
-
-const SAFE_KEY = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 
 /**
  * Logs Argo archived to the artifact repository (`archiveLogs`), read after the pods are gone:
@@ -17,7 +17,7 @@ export class ArchivedLogSource implements LogSource {
   readonly name = "archive";
 
   constructor(
-    private readonly engine: ArgoEngine,
+    private readonly gateway: ArgoWorkflowGateway,
     private readonly storeFor: (bucket: string | undefined) => ObjectStore,
   ) {}
 
@@ -25,16 +25,16 @@ export class ArchivedLogSource implements LogSource {
     if (task.engine !== "argo" || !task.workflowName) throw new NotFoundError("the task has no Workflow");
     const { key, bucket } = await this.locate(task.workflowName, step);
     // The key came from the cluster: check it before it reaches the object store.
-    if (key.includes("{") || !SAFE_KEY.test(key) || key.split("/").includes("..")) throw new NotFoundError(`the archived log key ${JSON.stringify(key)} is not usable`);
+    if (key.includes("{") || !isSafeObjectKey(key)) throw new NotFoundError(`the archived log key ${JSON.stringify(key)} is not usable`);
     const stream = await this.storeFor(bucket).get(key).catch((error: unknown) => {
       if (error instanceof NotFoundError) throw new NotFoundError(`no archived log at ${key}`);
       throw error;
     });
-    return options.tailLines === undefined ? stream : lastLines(stream, options.tailLines);
+    return options.tailLines === undefined ? stream : lastLinesOfStream(stream, options.tailLines);
   }
 
   private async locate(workflowName: string, step: TaskStepRecord): Promise<{ key: string; bucket: string | undefined }> {
-    const workflow = await this.engine.getWorkflow(workflowName).catch((error: unknown) => {
+    const workflow = await this.gateway.getWorkflow(workflowName).catch((error: unknown) => {
       if (error instanceof NotFoundError) return undefined;
       throw error;
     });
@@ -47,27 +47,4 @@ export class ArchivedLogSource implements LogSource {
     if (!artifact?.s3?.key) throw new NotFoundError("the step has no archived log (yet)");
     return { key: artifact.s3.key, bucket: artifact.s3.bucket ?? workflow.status?.artifactRepositoryRef?.artifactRepository?.s3?.bucket };
   }
-}
-
-/** The last `count` lines of a stream, keeping only those lines in memory. */
-async function* lastLinesOf(stream: Readable, count: number): AsyncGenerator<string> {
-  const ring: string[] = [];
-  let partial = "";
-  for await (const chunk of stream) {
-    const lines = (partial + String(chunk)).split("\n");
-    partial = lines.pop() ?? "";
-    for (const line of lines) {
-      ring.push(line);
-      if (ring.length > count) ring.shift();
-    }
-  }
-  if (partial) {
-    ring.push(partial);
-    if (ring.length > count) ring.shift();
-  }
-  for (const line of ring) yield `${line}\n`;
-}
-
-function lastLines(stream: Readable, count: number): Readable {
-  return Readable.from(lastLinesOf(stream, count));
 }

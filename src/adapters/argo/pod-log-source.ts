@@ -3,8 +3,8 @@ import { Log, type KubeConfig } from "@kubernetes/client-node";
 import { NotFoundError } from "../../domain/errors.js";
 import type { LogOptions, LogSource } from "../../domain/logs/log-source.js";
 import type { TaskRecord, TaskStepRecord } from "../../domain/records.js";
-import type { ArgoEngine } from "./argo-engine.js";
 import { NODE_ID_ANNOTATION } from "./argo-types.js";
+import type { ArgoWorkflowGateway } from "./workflow-gateway.js";
 
 /**
  * Live logs of the `main` container, streamed from the Kubernetes API while the pod exists.
@@ -14,18 +14,18 @@ export class PodLogSource implements LogSource {
   readonly name = "pod";
   private readonly log: Log;
 
-  constructor(kubeConfig: KubeConfig, private readonly engine: ArgoEngine, private readonly namespace: string) {
+  constructor(kubeConfig: KubeConfig, private readonly gateway: ArgoWorkflowGateway) {
     this.log = new Log(kubeConfig);
   }
 
   async open(task: TaskRecord, step: TaskStepRecord, options: LogOptions): Promise<Readable> {
     if (task.engine !== "argo" || !task.workflowName) throw new NotFoundError("the task has no Workflow");
     if (!step.nodeId) throw new NotFoundError("the step has no pod yet");
-    const pods = await this.engine.podsOf(task.workflowName);
+    const pods = await this.gateway.podsOf(task.workflowName);
     const pod = pods.find((p) => p.metadata?.annotations?.[NODE_ID_ANNOTATION] === step.nodeId);
     if (!pod?.metadata?.name) throw new NotFoundError("the step's pod no longer exists");
     const out = new PassThrough();
-    const request = await this.log.log(this.namespace, pod.metadata.name, "main", out, {
+    const request = await this.log.log(this.gateway.namespace, pod.metadata.name, "main", out, {
       follow: options.follow, timestamps: false,
       ...(options.tailLines === undefined ? {} : { tailLines: options.tailLines }),
       ...(options.sinceSeconds === undefined ? {} : { sinceSeconds: options.sinceSeconds }),

@@ -1,16 +1,13 @@
-import { CustomObjectsApi, makeInformer, type Informer, type KubeConfig, type ObjectCache } from "@kubernetes/client-node";
+import { makeInformer, type Informer, type KubeConfig, type ObjectCache } from "@kubernetes/client-node";
 import type { Logger } from "../../domain/ports.js";
 import type { TaskRecord } from "../../domain/records.js";
 import type { ProgressSink } from "../../domain/tasks/task-engine.js";
-import type { ArgoEngine } from "./argo-engine.js";
-import { ARGO_GROUP, ARGO_VERSION, MANAGED_BY, MANAGED_BY_LABEL, TASK_UID_LABEL, WORKFLOWS, type Workflow, type WorkflowList } from "./argo-types.js";
-import { kubeCall, type RetrySettings } from "./kube-calls.js";
+import { ARGO_GROUP, ARGO_VERSION, MANAGED_BY, MANAGED_BY_LABEL, TASK_UID_LABEL, WORKFLOWS, type Workflow } from "./argo-types.js";
+import type { ArgoWorkflowGateway } from "./workflow-gateway.js";
 import { workflowName } from "./workflow-renderer.js";
 import { progressOf } from "./workflow-status.js";
 
 export interface WatcherSettings {
-  namespace: string;
-  retry: RetrySettings;
   /** Longest pause between restarts of a failed watch. */
   maxRestartDelayMs: number;
 }
@@ -31,20 +28,17 @@ export class WorkflowWatcher {
   constructor(
     private readonly kubeConfig: KubeConfig,
     private readonly settings: WatcherSettings,
-    private readonly deps: { sink: ProgressSink; engine: ArgoEngine; logger: Logger; activeTasks(): Promise<TaskRecord[]> },
+    private readonly deps: { sink: ProgressSink; gateway: ArgoWorkflowGateway; logger: Logger; activeTasks(): Promise<TaskRecord[]> },
   ) {}
 
   /** Starts watching, then reconciles the database with what the cluster has. */
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    const custom = this.kubeConfig.makeApiClient(CustomObjectsApi);
+    const { gateway } = this.deps;
     const selector = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
-    const path = `/apis/${ARGO_GROUP}/${ARGO_VERSION}/namespaces/${this.settings.namespace}/${WORKFLOWS}`;
-    const list = () => kubeCall("list workflows", () => custom.listNamespacedCustomObject({
-      group: ARGO_GROUP, version: ARGO_VERSION, namespace: this.settings.namespace, plural: WORKFLOWS, labelSelector: selector,
-    }), this.settings.retry, this.deps.logger) as Promise<WorkflowList>;
-    const informer = makeInformer<Workflow>(this.kubeConfig, path, list as never, selector);
+    const path = `/apis/${ARGO_GROUP}/${ARGO_VERSION}/namespaces/${gateway.namespace}/${WORKFLOWS}`;
+    const informer = makeInformer<Workflow>(this.kubeConfig, path, (() => gateway.listManagedWorkflows()) as never, selector);
     this.informer = informer;
     informer.on("add", (wf) => void this.observe(wf));
     informer.on("update", (wf) => void this.observe(wf));
@@ -73,11 +67,11 @@ export class WorkflowWatcher {
   /** Tasks the database thinks are active whose Workflow the cluster no longer has. */
   async reconcile(): Promise<void> {
     if (!this.informer) return;
-    const known = new Set(this.informer.list(this.settings.namespace).map((wf) => wf.metadata.name));
+    const known = new Set(this.informer.list(this.deps.gateway.namespace).map((wf) => wf.metadata.name));
     for (const task of await this.deps.activeTasks()) {
       const name = task.workflowName ?? workflowName(task.uid);
       if (known.has(name)) continue;
-      const confirmed = await this.deps.engine.getWorkflow(name).then((wf) => wf, () => undefined);
+      const confirmed = await this.deps.gateway.getWorkflow(name).then((wf) => wf, () => undefined);
       if (confirmed) await this.observe(confirmed);
       else await this.deps.sink.report({ taskUid: task.uid, phase: "Error", message: `workflow ${name} no longer exists in the cluster`, finishedAt: new Date(), steps: [] });
     }
@@ -98,7 +92,7 @@ export class WorkflowWatcher {
     try {
       // The credential goes when its task ends, once: a re-list of finished Workflows deletes nothing again.
       const { ended } = await this.deps.sink.report(progress);
-      if (ended) await this.deps.engine.dropCredential(progress.taskUid);
+      if (ended) await this.deps.gateway.dropCredential(progress.taskUid);
     } catch (error) {
       this.deps.logger.error({ err: error, workflow: workflow.metadata.name }, "action=observe-workflow outcome=failed");
     }

@@ -1,9 +1,9 @@
-import { readdir, readFile } from "node:fs/promises";
+import { mkdir, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createClient } from "@libsql/client";
 import pg from "pg";
-import { databaseProvider } from "./prisma-database.js";
+import type { DatabaseSettings } from "./prisma-database.js";
 
 const PRISMA_DIR = fileURLToPath(new URL("../../../prisma/", import.meta.url));
 const LEDGER = "_entrypoint_migrations";
@@ -11,10 +11,11 @@ const LEDGER = "_entrypoint_migrations";
 /**
  * Applies the committed migrations (prisma/migrations for SQLite, prisma/postgresql/migrations
  * for PostgreSQL) in name order, each in its own transaction together with its ledger row, so
- * a failed migration leaves nothing half-applied. Returns the names it applied.
+ * a failed migration leaves nothing half-applied. A SQLite file's directory is created first.
+ * Returns the names it applied.
  */
-export async function applyMigrations(url: string): Promise<string[]> {
-  const provider = databaseProvider(url);
+export async function applyMigrations({ url, provider }: DatabaseSettings): Promise<string[]> {
+  if (provider === "sqlite") await mkdir(path.dirname(url.slice("file:".length)), { recursive: true });
   const dir = provider === "postgresql" ? path.join(PRISMA_DIR, "postgresql", "migrations") : path.join(PRISMA_DIR, "migrations");
   const names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
   const runner = provider === "postgresql" ? await postgresRunner(url) : sqliteRunner(url);

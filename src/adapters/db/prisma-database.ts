@@ -15,16 +15,13 @@ import {
 type Client = SqliteClient;
 type TxClient = Omit<Client, "$connect" | "$disconnect" | "$on" | "$transaction" | "$extends">;
 
-export type DatabaseProvider = "sqlite" | "postgresql";
-
-export function databaseProvider(url: string): DatabaseProvider {
-  return /^postgres(ql)?:\/\//.test(url) ? "postgresql" : "sqlite";
+export interface DatabaseSettings {
+  url: string;
+  provider: "sqlite" | "postgresql";
 }
 
-export function createPrismaClient(url: string): Client {
-  if (databaseProvider(url) === "postgresql") {
-    return new PostgresClient({ adapter: new PrismaPg({ connectionString: url }) }) as unknown as Client;
-  }
+export function createPrismaClient({ url, provider }: DatabaseSettings): Client {
+  if (provider === "postgresql") return new PostgresClient({ adapter: new PrismaPg({ connectionString: url }) }) as unknown as Client;
   return new SqliteClient({ adapter: new SingleConnectionLibSQL({ url }) });
 }
 

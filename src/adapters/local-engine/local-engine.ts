@@ -56,16 +56,15 @@ export class LocalEngine implements TaskEngine {
   private readonly runs = new Map<string, Run>();
   private readonly queue: string[] = [];
   private active = 0;
-  private sink?: ProgressSink;
 
   private constructor(
     private readonly settings: LocalEngineSettings & { workRoot: string },
-    private readonly deps: { logger: Logger; clock: Clock },
+    private readonly deps: { logger: Logger; clock: Clock; sink: ProgressSink },
     private readonly host: { sandbox: Sandbox; runtimeDir: string; instance: string; unlock(): Promise<void> },
   ) {}
 
   /** Locks the work directory, installs the built-in step program and chooses the sandbox. */
-  static async open(settings: LocalEngineSettings, deps: { logger: Logger; clock: Clock }): Promise<LocalEngine> {
+  static async open(settings: LocalEngineSettings, deps: { logger: Logger; clock: Clock; sink: ProgressSink }): Promise<LocalEngine> {
     // Steps run with their own directory as cwd, so every path handed to them is absolute.
     const workRoot = path.resolve(settings.workRoot);
     await mkdir(workRoot, { recursive: true });
@@ -84,11 +83,6 @@ export class LocalEngine implements TaskEngine {
 
   get sandboxKind(): Sandbox["kind"] {
     return this.host.sandbox.kind;
-  }
-
-  /** Where progress goes; set once by the composition root (the task service reports back into the engine). */
-  connect(sink: ProgressSink): void {
-    this.sink = sink;
   }
 
   /** The log file of one step; the log sources read it while it grows and after. */
@@ -136,7 +130,7 @@ export class LocalEngine implements TaskEngine {
     const run = this.runs.get(task.uid);
     if (!run || run.finishedAt) {
       // Not ours any more (the service restarted): there is nothing left to stop.
-      await this.sink?.report({ taskUid: task.uid, phase: "Failed", message: `Stopped with strategy '${strategy}'`, finishedAt: this.deps.clock.now(), steps: [] });
+      await this.deps.sink.report({ taskUid: task.uid, phase: "Failed", message: `Stopped with strategy '${strategy}'`, finishedAt: this.deps.clock.now(), steps: [] });
       return;
     }
     run.stopping = strategy;
@@ -174,7 +168,7 @@ export class LocalEngine implements TaskEngine {
   async recover(active: TaskRecord[]): Promise<void> {
     for (const task of active) {
       if (this.runs.has(task.uid) || (task.workflowUid !== null && task.workflowUid !== this.host.instance)) continue;
-      await this.sink?.report({ taskUid: task.uid, phase: "Error", message: "the service restarted while the task was queued or running; retry it to run it again", finishedAt: this.deps.clock.now(), steps: [] });
+      await this.deps.sink.report({ taskUid: task.uid, phase: "Error", message: "the service restarted while the task was queued or running; retry it to run it again", finishedAt: this.deps.clock.now(), steps: [] });
     }
   }
 
@@ -314,7 +308,7 @@ export class LocalEngine implements TaskEngine {
       taskUid: run.plan.task.uid, phase: run.phase, message: run.message, finishedAt: run.finishedAt,
       steps: run.steps.map((s) => ({ ...s })), runName: `local-${run.plan.task.uid}`, runUid: null,
     };
-    await this.sink?.report(progress).catch((error: unknown) => this.deps.logger.error({ err: error, task: run.plan.task.uid }, "action=report outcome=failed"));
+    await this.deps.sink.report(progress).catch((error: unknown) => this.deps.logger.error({ err: error, task: run.plan.task.uid }, "action=report outcome=failed"));
   }
 
   private killGroup(child: ChildProcess): void {

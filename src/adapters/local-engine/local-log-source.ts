@@ -16,7 +16,7 @@ export class LocalLogSource implements LogSource {
 
   /** Local log files carry no timestamps, so "since" cannot be honoured: say so rather than ignore it. */
   unsupported(task: TaskRecord, options: LogOptions): FieldProblem[] {
-    return task.engine === "local" && options.sinceSeconds !== undefined ? [{ field: "since_seconds", message: "is not available for tasks on the local engine; use tail" }] : [];
+    return task.engine === "local" && options.sinceSeconds !== undefined ? [{ field: "sinceSeconds", message: "is not available for tasks on the local engine; use tail" }] : [];
   }
 
   async open(task: TaskRecord, step: TaskStepRecord, options: LogOptions): Promise<Readable> {

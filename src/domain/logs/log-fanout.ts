@@ -1,16 +1,6 @@
 import { PassThrough, type Readable } from "node:stream";
+import { lastLinesOfBuffer } from "../../lib/lines.js";
 
-/** The last `count` lines of a buffer (a final line without newline counts). */
-function lastLines(buffer: Buffer, count: number): Buffer {
-  if (count <= 0) return Buffer.alloc(0);
-  let end = buffer.length;
-  if (end > 0 && buffer[end - 1] === 0x0a) end -= 1;
-  let seen = 0;
-  for (let i = end - 1; i >= 0; i -= 1) {
-    if (buffer[i] === 0x0a && ++seen === count) return buffer.subarray(i + 1);
-  }
-  return buffer;
-}
 import type { TaskRecord, TaskStepRecord } from "../records.js";
 import type { LogSource } from "./log-source.js";
 
@@ -82,7 +72,7 @@ export class LogFanout {
     const follower = new PassThrough({ highWaterMark: this.settings.maxQueueBytes });
     const since = options.sinceSeconds === undefined ? 0 : Date.now() - options.sinceSeconds * 1000;
     const history = Buffer.concat(channel.history.filter((entry) => entry.at >= since).map((entry) => entry.chunk));
-    follower.write(options.tailLines === undefined ? history : lastLines(history, options.tailLines));
+    follower.write(options.tailLines === undefined ? history : lastLinesOfBuffer(history, options.tailLines));
     channel.followers.add(follower);
     follower.on("close", () => this.leave(key, follower));
     return follower;

@@ -2,7 +2,9 @@ import type { Readable } from "node:stream";
 import { ValidationError } from "../errors.js";
 import type { Principal } from "../principal.js";
 import { ACTIVE_TASK_STATUSES, type TaskStepRecord } from "../records.js";
+import type { TaskLifecycle } from "../tasks/task-lifecycle.js";
 import type { TaskService } from "../tasks/task-service.js";
+import { splitLines } from "../../lib/lines.js";
 import type { LogFanout } from "./log-fanout.js";
 
 export interface FollowSettings {
@@ -22,11 +24,11 @@ export type LogEvent =
  * aborts (the client left): every upstream it opened is released then.
  */
 export class LogFollower {
-  constructor(private readonly deps: { tasks: TaskService; fanout: LogFanout; settings: FollowSettings }) {}
+  constructor(private readonly deps: { tasks: TaskService; lifecycle: TaskLifecycle; fanout: LogFanout; settings: FollowSettings }) {}
 
   /** Checks the request, then returns the events (checked first, so a bad request is an error, not an empty stream). */
   async follow(principal: Principal, taskUid: string, stepName: string | undefined, options: { tailLines?: number; sinceSeconds?: number }, signal: AbortSignal): Promise<AsyncGenerator<LogEvent>> {
-    const { task, steps } = await this.deps.tasks.get(principal, taskUid, "task_uid");
+    const { task, steps } = await this.deps.tasks.get(principal, taskUid);
     const problems = this.deps.fanout.unsupported(task, options);
     if (problems.length) throw new ValidationError(`Invalid request: ${problems.map((p) => `${p.field} ${p.message}`).join("; ")}`, { problems });
     if (stepName !== undefined && !steps.some((s) => s.name === stepName)) {
@@ -40,7 +42,7 @@ export class LogFollower {
       const step = await this.started(principal, taskUid, name, signal);
       if (signal.aborted) return;
       if (!step) continue; // the task ended before this step ran
-      const { task } = await this.deps.tasks.get(principal, taskUid, "task_uid");
+      const { task } = await this.deps.tasks.get(principal, taskUid);
       let upstream: Readable;
       try {
         upstream = await this.deps.fanout.follow(task, step, options);
@@ -51,13 +53,7 @@ export class LogFollower {
       const release = () => upstream.destroy();
       signal.addEventListener("abort", release, { once: true });
       try {
-        let partial = "";
-        for await (const chunk of upstream) {
-          const lines = (partial + String(chunk)).split("\n");
-          partial = lines.pop() ?? "";
-          for (const line of lines) yield { type: "log", step: name, line };
-        }
-        if (partial) yield { type: "log", step: name, line: partial };
+        for await (const line of splitLines(upstream)) yield { type: "log", step: name, line };
       } finally {
         signal.removeEventListener("abort", release);
         upstream.destroy();
@@ -66,14 +62,14 @@ export class LogFollower {
     // Following the whole task ends with the task itself; following one step, with that step.
     if (wholeTask) await this.ended(principal, taskUid, signal);
     if (signal.aborted) return;
-    const { task } = await this.deps.tasks.get(principal, taskUid, "task_uid");
+    const { task } = await this.deps.tasks.get(principal, taskUid);
     yield { type: "end", status: task.status, executeStep: task.executeStep, message: task.statusMessage };
   }
 
   /** Waits until the step has started; undefined when the task ends first. */
   private async started(principal: Principal, taskUid: string, name: string, signal: AbortSignal): Promise<TaskStepRecord | undefined> {
     for (;;) {
-      const { task, steps } = await this.deps.tasks.get(principal, taskUid, "task_uid");
+      const { task, steps } = await this.deps.tasks.get(principal, taskUid);
       const step = steps.find((s) => s.name === name)!;
       if (step.phase !== "Pending") return step;
       if (!ACTIVE_TASK_STATUSES.includes(task.status) || signal.aborted) return undefined;
@@ -82,7 +78,7 @@ export class LogFollower {
   }
 
   private async ended(principal: Principal, taskUid: string, signal: AbortSignal): Promise<void> {
-    while (!signal.aborted && ACTIVE_TASK_STATUSES.includes((await this.deps.tasks.get(principal, taskUid, "task_uid")).task.status)) {
+    while (!signal.aborted && ACTIVE_TASK_STATUSES.includes((await this.deps.tasks.get(principal, taskUid)).task.status)) {
       await this.nextChange(taskUid, signal);
     }
   }
@@ -94,11 +90,11 @@ export class LogFollower {
       const timer = setTimeout(() => done(), this.deps.settings.recheckMs);
       const done = () => {
         clearTimeout(timer);
-        this.deps.tasks.changes.off("change", onChange);
+        this.deps.lifecycle.changes.off("change", onChange);
         signal.removeEventListener("abort", done);
         resolve();
       };
-      this.deps.tasks.changes.on("change", onChange);
+      this.deps.lifecycle.changes.on("change", onChange);
       signal.addEventListener("abort", done, { once: true });
     });
   }

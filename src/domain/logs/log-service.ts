@@ -20,16 +20,16 @@ export class LogService {
   constructor(private readonly deps: { tasks: TaskService; source: LogSource; maxJsonBytesPerStep: number }) {}
 
   async stepTexts(principal: Principal, taskUid: string, type?: string): Promise<StepLogText[]> {
-    const { task, steps } = await this.deps.tasks.get(principal, taskUid, "task_uid");
+    const { task, steps } = await this.deps.tasks.get(principal, taskUid);
     if (type !== undefined && kindFromLogType(type) !== task.kind) {
-      throw ValidationError.field("type", `does not match the task, which is a ${task.kind} task`);
+      throw ValidationError.field("logType", `does not match the task, which is a ${task.kind} task`);
     }
     return Promise.all(steps.map((step) => this.capped(task, step)));
   }
 
   /** Opens the chosen steps' logs for streaming (download, follow). */
   async open(principal: Principal, taskUid: string, stepName: string | undefined, options: LogOptions): Promise<Array<{ step: string; stream: Readable | undefined; reason?: string }>> {
-    const { task, steps } = await this.deps.tasks.get(principal, taskUid, "task_uid");
+    const { task, steps } = await this.deps.tasks.get(principal, taskUid);
     const chosen = stepName === undefined ? steps : steps.filter((s) => s.name === stepName);
     if (chosen.length === 0) throw ValidationError.field("step", `must be one of ${steps.map((s) => s.name).join(", ")}`);
     return Promise.all(chosen.map(async (step) => {

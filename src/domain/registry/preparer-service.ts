@@ -18,7 +18,7 @@ export class PreparerService {
   constructor(private readonly deps: { db: Database; registry: RegistryService }) {}
 
   async choices(principal: Principal, form: RunForm, pipelineUid: string): Promise<RunChoices> {
-    const { record: pipeline } = await this.deps.registry.getPipeline(principal, pipelineUid, "pipeline_uid");
+    const { record: pipeline } = await this.deps.registry.getPipeline(principal, pipelineUid);
     const application = (await this.deps.db.applications.find(pipeline.applicationUid))!;
     const datasets = async (scope: "project" | "application", type: string) => {
       const parent = scope === "project" ? { projectUid: application.projectUid } : { applicationUid: application.uid };

@@ -8,6 +8,7 @@ import {
   type ImageSequence, type ModelRecord, type ModelStatus, type OrganizationRecord, type PipelineRecord,
   type PipelineType, type ProjectRecord, type StoredFileRecord,
 } from "../records.js";
+import { secretsEqual } from "../../lib/text.js";
 import { checkExtension, objectKey } from "./storage-keys.js";
 
 /** A record together with its stored file, as responses show it. */
@@ -41,14 +42,14 @@ export class RegistryService {
 
   // ---- organizations and projects ----
 
-  async getOrganization(principal: Principal, uid: string, field = "uid"): Promise<OrganizationRecord> {
+  async getOrganization(principal: Principal, uid: string, subject = "uid"): Promise<OrganizationRecord> {
     const organization = await this.deps.db.organizations.find(uid);
-    if (!organization || !canAccess(principal, organization.uid)) throw NotFoundError.entity("organization", field, uid);
+    if (!organization || !canAccess(principal, organization.uid)) throw NotFoundError.entity("organization", subject, uid);
     return organization;
   }
 
   async createProject(principal: Principal, input: { name: string; description: string; organizationUid?: string }): Promise<ProjectRecord> {
-    const organization = await this.getOrganization(principal, input.organizationUid ?? principal.organizationUid, "f_organization_uid");
+    const organization = await this.getOrganization(principal, input.organizationUid ?? principal.organizationUid, "organizationUid");
     return this.deps.db.projects.create({ uid: this.deps.ids.uid(), name: input.name, description: input.description, organizationUid: organization.uid });
   }
 
@@ -62,31 +63,31 @@ export class RegistryService {
   }
 
   async listProjects(principal: Principal, organizationUid: string, page?: PageRequest): Promise<Page<ProjectRecord>> {
-    await this.getOrganization(principal, organizationUid, "f_organization_uid");
+    await this.getOrganization(principal, organizationUid, "organizationUid");
     return paged(this.deps.db.projects, { organizationUid }, page);
   }
 
   // ---- applications ----
 
   async createApplication(principal: Principal, input: { name: string; description: string; projectUid: string }): Promise<ApplicationRecord> {
-    const project = await this.owned(this.deps.db.projects, "project", "f_project_uid", principal, input.projectUid);
+    const project = await this.owned(this.deps.db.projects, "project", "projectUid", principal, input.projectUid);
     return this.deps.db.applications.create({
       uid: this.deps.ids.uid(), name: input.name, description: input.description,
       organizationUid: project.organizationUid, projectUid: project.uid,
     });
   }
 
-  updateApplication(principal: Principal, uid: string, input: Described, field = "uid"): Promise<ApplicationRecord> {
-    return this.updateDescribed(this.deps.db.applications, "application", principal, uid, input, field);
+  updateApplication(principal: Principal, uid: string, input: Described): Promise<ApplicationRecord> {
+    return this.updateDescribed(this.deps.db.applications, "application", principal, uid, input);
   }
 
-  async deleteApplication(principal: Principal, uid: string, field = "uid"): Promise<void> {
-    await this.owned(this.deps.db.applications, "application", field, principal, uid);
+  async deleteApplication(principal: Principal, uid: string): Promise<void> {
+    await this.owned(this.deps.db.applications, "application", "uid", principal, uid);
     await this.deps.db.applications.delete(uid);
   }
 
   async listApplications(principal: Principal, projectUid: string, page?: PageRequest): Promise<Page<ApplicationRecord>> {
-    await this.owned(this.deps.db.projects, "project", "f_project_uid", principal, projectUid);
+    await this.owned(this.deps.db.projects, "project", "projectUid", principal, projectUid);
     return paged(this.deps.db.applications, { projectUid }, page);
   }
 
@@ -98,7 +99,7 @@ export class RegistryService {
   ): Promise<WithFile<PipelineRecord>> {
     const type = oneOf("type", input.type, PIPELINE_TYPES);
     const extension = checkExtension("extension", input.extension);
-    const application = await this.owned(this.deps.db.applications, "application", "f_application_uid", principal, input.applicationUid);
+    const application = await this.owned(this.deps.db.applications, "application", "applicationUid", principal, input.applicationUid);
     const uid = this.deps.ids.uid();
     const key = objectKey([application.organizationUid, application.projectUid, application.uid, type], uid, extension);
     return this.storeThenRecord(key, extension, input.file, (stores, file) =>
@@ -109,8 +110,8 @@ export class RegistryService {
     );
   }
 
-  async getPipeline(principal: Principal, uid: string, field = "uid"): Promise<WithFile<PipelineRecord>> {
-    return this.withFile(await this.owned(this.deps.db.pipelines, "pipeline", field, principal, uid));
+  async getPipeline(principal: Principal, uid: string, subject = "uid"): Promise<WithFile<PipelineRecord>> {
+    return this.withFile(await this.owned(this.deps.db.pipelines, "pipeline", subject, principal, uid));
   }
 
   updatePipeline(principal: Principal, uid: string, input: Described & { file?: StagedObject }): Promise<WithFile<PipelineRecord>> {
@@ -122,7 +123,7 @@ export class RegistryService {
   }
 
   async listPipelines(principal: Principal, applicationUid: string, page?: PageRequest): Promise<Page<WithFile<PipelineRecord>>> {
-    await this.owned(this.deps.db.applications, "application", "f_application_uid", principal, applicationUid);
+    await this.owned(this.deps.db.applications, "application", "applicationUid", principal, applicationUid);
     return this.withFiles(await paged(this.deps.db.pipelines, { applicationUid }, page), (r) => r.fileUid);
   }
 
@@ -146,9 +147,9 @@ export class RegistryService {
     );
   }
 
-  async getDataset(principal: Principal, scope: DatasetScope, uid: string, field = "uid"): Promise<DatasetRecord> {
-    const dataset = await this.owned(this.deps.db.datasets, `${scope} dataset`, field, principal, uid);
-    if (dataset.scope !== scope) throw NotFoundError.entity(`${scope} dataset`, field, uid);
+  async getDataset(principal: Principal, scope: DatasetScope, uid: string, subject = "uid"): Promise<DatasetRecord> {
+    const dataset = await this.owned(this.deps.db.datasets, `${scope} dataset`, subject, principal, uid);
+    if (dataset.scope !== scope) throw NotFoundError.entity(`${scope} dataset`, subject, uid);
     return dataset;
   }
 
@@ -171,7 +172,7 @@ export class RegistryService {
   // ---- configs ----
 
   async createConfig(principal: Principal, input: { name: string; description: string; data: Record<string, unknown>; pipelineUid: string }): Promise<ConfigRecord> {
-    const pipeline = await this.owned(this.deps.db.pipelines, "pipeline", "f_pipeline_uid", principal, input.pipelineUid);
+    const pipeline = await this.owned(this.deps.db.pipelines, "pipeline", "pipelineUid", principal, input.pipelineUid);
     return this.deps.db.configs.create({
       uid: this.deps.ids.uid(), name: input.name, description: input.description, data: JSON.stringify(input.data),
       organizationUid: pipeline.organizationUid, pipelineUid: pipeline.uid,
@@ -191,7 +192,7 @@ export class RegistryService {
   }
 
   async listConfigs(principal: Principal, pipelineUid: string, page?: PageRequest): Promise<Page<ConfigRecord>> {
-    await this.owned(this.deps.db.pipelines, "pipeline", "f_pipeline_uid", principal, pipelineUid);
+    await this.owned(this.deps.db.pipelines, "pipeline", "pipelineUid", principal, pipelineUid);
     return paged(this.deps.db.configs, { pipelineUid }, page);
   }
 
@@ -203,7 +204,7 @@ export class RegistryService {
   ): Promise<WithFile<ImageRecord>> {
     const sequence = oneOf("sequence", input.sequence, IMAGE_SEQUENCES) as ImageSequence;
     const extension = checkExtension("extension", input.extension);
-    const pipeline = await this.owned(this.deps.db.pipelines, "pipeline", "f_pipeline_uid", principal, input.pipelineUid);
+    const pipeline = await this.owned(this.deps.db.pipelines, "pipeline", "pipelineUid", principal, input.pipelineUid);
     const application = await this.deps.db.applications.find(pipeline.applicationUid);
     const uid = this.deps.ids.uid();
     const key = objectKey([pipeline.organizationUid, application?.projectUid ?? "-", pipeline.applicationUid, pipeline.type, "image"], uid, extension);
@@ -224,7 +225,7 @@ export class RegistryService {
   }
 
   async listImages(principal: Principal, pipelineUid: string, page?: PageRequest): Promise<Page<WithFile<ImageRecord>>> {
-    await this.owned(this.deps.db.pipelines, "pipeline", "f_pipeline_uid", principal, pipelineUid);
+    await this.owned(this.deps.db.pipelines, "pipeline", "pipelineUid", principal, pipelineUid);
     return this.withFiles(await paged(this.deps.db.images, { pipelineUid }, page), (r) => r.fileUid);
   }
 
@@ -239,7 +240,7 @@ export class RegistryService {
   ): Promise<WithFile<ModelRecord>> {
     const status = oneOf("status", input.status ?? "unpublish", MODEL_STATUSES) as ModelStatus;
     const extension = checkExtension("extension", input.extension);
-    const application = await this.owned(this.deps.db.applications, "application", "f_application_uid", principal, input.applicationUid);
+    const application = await this.owned(this.deps.db.applications, "application", "applicationUid", principal, input.applicationUid);
     const version = input.source ? await this.nextVersion(principal, input.source) : 1;
     const uid = this.deps.ids.uid();
     const key = objectKey([application.organizationUid, application.projectUid, application.uid, "model"], uid, extension);
@@ -253,8 +254,8 @@ export class RegistryService {
     );
   }
 
-  async getModel(principal: Principal, uid: string, field = "uid"): Promise<ModelRecord> {
-    return this.owned(this.deps.db.models, "model", field, principal, uid);
+  async getModel(principal: Principal, uid: string, subject = "uid"): Promise<ModelRecord> {
+    return this.owned(this.deps.db.models, "model", subject, principal, uid);
   }
 
   async updateModel(
@@ -262,11 +263,11 @@ export class RegistryService {
     uid: string,
     input: Described & { inputFormat?: string; outputFormat?: string; status?: string },
   ): Promise<WithFile<ModelRecord>> {
-    const model = await this.getModel(principal, uid, "model_uid");
+    const model = await this.getModel(principal, uid);
     const patch: Partial<ModelRecord> = { ...pick(input) };
     if (input.inputFormat !== undefined) patch.inputFormat = input.inputFormat;
     if (input.outputFormat !== undefined) patch.outputFormat = input.outputFormat;
-    if (input.status !== undefined) patch.status = this.nextModelStatus(model, oneOf("model_status", input.status, MODEL_STATUSES) as ModelStatus);
+    if (input.status !== undefined) patch.status = this.nextModelStatus(model, oneOf("status", input.status, MODEL_STATUSES) as ModelStatus);
     return this.withFile(await this.deps.db.models.update(uid, patch));
   }
 
@@ -276,7 +277,7 @@ export class RegistryService {
   }
 
   async setModelAccuracy(principal: Principal, uid: string, accuracy: number): Promise<ModelRecord> {
-    await this.getModel(principal, uid, "model_uid");
+    await this.getModel(principal, uid);
     return this.deps.db.models.update(uid, { accuracy });
   }
 
@@ -285,7 +286,7 @@ export class RegistryService {
   }
 
   async listModels(principal: Principal, applicationUid: string, page?: PageRequest): Promise<Page<WithFile<ModelRecord>>> {
-    await this.owned(this.deps.db.applications, "application", "f_application_uid", principal, applicationUid);
+    await this.owned(this.deps.db.applications, "application", "applicationUid", principal, applicationUid);
     return this.withFiles(await paged(this.deps.db.models, { applicationUid }, page), (r) => r.fileUid);
   }
 
@@ -326,10 +327,10 @@ export class RegistryService {
     throw NotFoundError.entity("file", "uid", uid);
   }
 
-  async openModelFile(principal: Principal, uid: string, accessToken: string, field: { uid: string; token: string }): Promise<{ stream: Readable; size: number; filename: string }> {
-    const model = await this.getModel(principal, uid, field.uid);
-    if (!constantTimeEquals(accessToken, model.accessToken)) {
-      throw new ForbiddenError("access_token does not match this model", { problems: [{ field: field.token, message: "does not match" }] });
+  async openModelFile(principal: Principal, uid: string, accessToken: string): Promise<{ stream: Readable; size: number; filename: string }> {
+    const model = await this.getModel(principal, uid);
+    if (!secretsEqual(accessToken, model.accessToken)) {
+      throw new ForbiddenError("the access token does not match this model", { problems: [{ field: "accessToken", message: "does not match" }] });
     }
     if (!model.fileUid || model.status === "unavailable") throw new ConflictError(`model ${uid} has no file yet`);
     return this.openStored(model.fileUid, model.uid);
@@ -337,12 +338,12 @@ export class RegistryService {
 
   // ---- helpers shared by the entities ----
 
-  /** Loads a record and checks the caller's organization owns it. */
+  /** Loads a record and checks the caller's organization owns it; errors name it as `subject`. */
   async owned<R extends { uid: string; createdAt: Date; organizationUid: string }>(
-    store: EntityStore<R>, entity: string, field: string, principal: Principal, uid: string,
+    store: EntityStore<R>, entity: string, subject: string, principal: Principal, uid: string,
   ): Promise<R> {
     const record = await store.find(uid);
-    if (!record || !canAccess(principal, record.organizationUid)) throw NotFoundError.entity(entity, field, uid);
+    if (!record || !canAccess(principal, record.organizationUid)) throw NotFoundError.entity(entity, subject, uid);
     return record;
   }
 
@@ -359,9 +360,9 @@ export class RegistryService {
   }
 
   private async updateDescribed<R extends { uid: string; createdAt: Date; organizationUid: string }>(
-    store: EntityStore<R>, entity: string, principal: Principal, uid: string, input: Described, field = "uid",
+    store: EntityStore<R>, entity: string, principal: Principal, uid: string, input: Described,
   ): Promise<R> {
-    await this.owned(store, entity, field, principal, uid);
+    await this.owned(store, entity, "uid", principal, uid);
     return store.update(uid, pick(input) as Partial<R>);
   }
 
@@ -419,10 +420,10 @@ export class RegistryService {
 
   private async datasetParent(principal: Principal, scope: DatasetScope, parentUid: string) {
     if (scope === "project") {
-      const project = await this.owned(this.deps.db.projects, "project", "f_project_uid", principal, parentUid);
+      const project = await this.owned(this.deps.db.projects, "project", "projectUid", principal, parentUid);
       return { organizationUid: project.organizationUid, projectUid: project.uid, applicationUid: null, segments: [project.organizationUid, project.uid] };
     }
-    const application = await this.owned(this.deps.db.applications, "application", "f_application_uid", principal, parentUid);
+    const application = await this.owned(this.deps.db.applications, "application", "applicationUid", principal, parentUid);
     return {
       organizationUid: application.organizationUid, projectUid: null, applicationUid: application.uid,
       segments: [application.organizationUid, application.projectUid, application.uid],
@@ -469,12 +470,4 @@ function pick(input: Described): Described {
   if (input.name !== undefined) out.name = input.name;
   if (input.description !== undefined) out.description = input.description;
   return out;
-}
-
-function constantTimeEquals(a: string, b: string): boolean {
-  // Length is not secret (tokens have one fixed length); the comparison of contents is.
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i += 1) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
 }

@@ -1,20 +1,21 @@
 import express from "express";
-import type { Logger, ObjectStore } from "./domain/ports.js";
-import type { RequestAuthenticator } from "./http/shared/authenticate.js";
-import { entrypointRouter } from "./http/entrypoint-router.js";
-import { errorHandler, notFoundHandler } from "./http/middleware/error-handler.js";
-import { requestContext } from "./http/middleware/request-context.js";
-import type { RouteDefinition } from "./http/route-definition.js";
+import type { Logger, ObjectStore } from "../domain/ports.js";
+import { mitlabRouter } from "./mitlab/router.js";
+import type { Operation } from "./operations/operation.js";
+import type { RequestAuthenticator } from "./shared/authenticate.js";
+import { errorHandler, notFoundHandler } from "./shared/errors.js";
+import { requestContext } from "./shared/request-context.js";
 
 export interface AppDependencies {
-  routes: RouteDefinition[];
+  operations: Operation[];
   authenticator: RequestAuthenticator;
   objects: ObjectStore;
   logger: Logger;
   apiVersions: string[];
   maxUploadBytes: number;
+  keepAliveMs: number;
   trustProxy: boolean;
-  /** Routers mounted beside the entrypoint (the step API). */
+  /** Routers mounted beside the surfaces (the step API). */
   routers: express.Router[];
   /** Resolves when the service can take traffic (database reachable, ...). */
   readiness(): Promise<void>;
@@ -37,7 +38,10 @@ export function createApp(deps: AppDependencies): express.Express {
     }
   });
   for (const router of deps.routers) app.use(router);
-  app.use(entrypointRouter({ routes: deps.routes, authenticator: deps.authenticator, objects: deps.objects, apiVersions: deps.apiVersions, maxUploadBytes: deps.maxUploadBytes, logger: deps.logger }));
+  app.use(mitlabRouter({
+    operations: deps.operations, authenticator: deps.authenticator, objects: deps.objects, apiVersions: deps.apiVersions,
+    maxUploadBytes: deps.maxUploadBytes, keepAliveMs: deps.keepAliveMs, logger: deps.logger,
+  }));
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));
   return app;

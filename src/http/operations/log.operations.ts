@@ -1,39 +1,37 @@
-/** Log route keys: the original's per-step JSON, and downloads as .txt or .tar.gz. */
+/** Task logs: the original's per-step JSON, live follow (Server-Sent Events), and downloads as .txt or .tar.gz. */
 import { Readable } from "node:stream";
-import type { LogService } from "../../domain/logs/log-service.js";
+import { Type } from "@sinclair/typebox";
 import type { LogEvent, LogFollower } from "../../domain/logs/log-follower.js";
-import { TEXT, UUID, enumOf, fields, type RouteDefinition } from "../route-definition.js";
-import { sseStream, type SseEvent } from "../shared/sse.js";
+import type { LogService } from "../../domain/logs/log-service.js";
+import type { SseEvent } from "../shared/sse.js";
 import { tarGz } from "../streams/tar-gz.js";
+import { operation, record } from "./operation.js";
+import { Optional, Text, Uid, oneOf } from "./schemas.js";
 
 export const LOG_DOWNLOAD_KEY = "Lg7dWnQ2xR5tYp8k";
 
-export const LOG_FOLLOW_KEY = "Fw3lGz8Kc1VbN6mQ";
-
-export function logRoutes({ logs, follower, keepAliveMs, describeError }: {
-  logs: LogService; follower: LogFollower; keepAliveMs: number; describeError(error: unknown): unknown;
-}): RouteDefinition[] {
-  return [
-    {
-      key: LOG_FOLLOW_KEY, action: "Task log follow (Server-Sent Events)", body: "json",
-      schema: fields({ task_uid: UUID }, { step: TEXT, tail: { type: "integer", minimum: 1, maximum: 100_000 }, since_seconds: { type: "integer", minimum: 1, maximum: 30 * 86_400 } }),
+export function logOperations({ logs, follower }: { logs: LogService; follower: LogFollower }) {
+  return {
+    followLogs: operation({
+      id: "tasks.logs-follow", summary: "Task log follow (Server-Sent Events)", mitlabKey: "Fw3lGz8Kc1VbN6mQ",
+      body: Type.Object({ task_uid: Uid, step: Optional(Text), tail: Optional(Type.Integer({ minimum: 1, maximum: 100_000 })), since_seconds: Optional(Type.Integer({ minimum: 1, maximum: 30 * 86_400 })) }),
+      fields: { uid: "task_uid", tailLines: "tail", sinceSeconds: "since_seconds" },
       handle: async ({ principal, body, signal }) => {
-        const events = await follower.follow(principal, body.task_uid as string, body.step as string | undefined, {
-          ...(body.tail === undefined ? {} : { tailLines: body.tail as number }),
-          ...(body.since_seconds === undefined ? {} : { sinceSeconds: body.since_seconds as number }),
+        const events = await follower.follow(principal, body.task_uid, body.step, {
+          ...(body.tail === undefined ? {} : { tailLines: body.tail }), ...(body.since_seconds === undefined ? {} : { sinceSeconds: body.since_seconds }),
         }, signal);
-        return { kind: "events", stream: sseStream(asSse(events), keepAliveMs, describeError) };
+        return { kind: "events", events: asSse(events) };
       },
-    },
-    {
-      key: "bJ7xLmgp4WSWK498", action: "TaskStatusManager/get_log", body: "json", schema: fields({ task_uid: UUID }, { type: TEXT }),
+    }),
+    stepLogs: operation({
+      id: "tasks.logs", summary: "TaskStatusManager/get_log", mitlabKey: "bJ7xLmgp4WSWK498", body: Type.Object({ task_uid: Uid, type: Optional(Text) }),
+      fields: { uid: "task_uid", logType: "type" },
       handle: async ({ principal, body }) => {
-        const texts = await logs.stepTexts(principal, body.task_uid as string, body.type as string | undefined);
+        const texts = await logs.stepTexts(principal, body.task_uid, body.type);
         const truncated = texts.filter((t) => t.truncated).map((t) => t.step);
         const unavailable = Object.fromEntries(texts.filter((t) => t.unavailable).map((t) => [t.step, t.unavailable]));
         return {
-          kind: "json", detail: "Get log successfully",
-          data: Object.fromEntries(texts.map((t) => [t.step, t.text])),
+          ...record("Get log successfully", Object.fromEntries(texts.map((t) => [t.step, t.text]))),
           ...(truncated.length || Object.keys(unavailable).length ? {
             extra: {
               ...(truncated.length ? { truncated: { steps: truncated, download: { route_key: LOG_DOWNLOAD_KEY, body: { task_uid: body.task_uid, format: "txt" } } } } : {}),
@@ -42,21 +40,20 @@ export function logRoutes({ logs, follower, keepAliveMs, describeError }: {
           } : {}),
         };
       },
-    },
-    {
-      key: LOG_DOWNLOAD_KEY, action: "Task log download", body: "json",
-      schema: fields({ task_uid: UUID }, { format: enumOf(["txt", "tar.gz"]) }),
+    }),
+    downloadLogs: operation({
+      id: "tasks.logs-download", summary: "Task log download", mitlabKey: LOG_DOWNLOAD_KEY,
+      body: Type.Object({ task_uid: Uid, format: Optional(oneOf(["txt", "tar.gz"])) }), fields: { uid: "task_uid" },
       handle: async ({ principal, body }) => {
-        const uid = body.task_uid as string;
-        const steps = await logs.open(principal, uid, undefined, { follow: false });
+        const steps = await logs.open(principal, body.task_uid, undefined, { follow: false });
         if (body.format === "tar.gz") {
           const entries = steps.map((step) => ({ name: `${step.step}.log`, stream: step.stream ?? Readable.from([`(no log: ${step.reason})\n`]) }));
-          return { kind: "download", filename: `${uid}-logs.tar.gz`, contentType: "application/gzip", stream: tarGz(entries) };
+          return { kind: "download", filename: `${body.task_uid}-logs.tar.gz`, contentType: "application/gzip", stream: tarGz(entries) };
         }
-        return { kind: "download", filename: `${uid}-logs.txt`, contentType: "text/plain; charset=utf-8", stream: sections(steps) };
+        return { kind: "download", filename: `${body.task_uid}-logs.txt`, contentType: "text/plain; charset=utf-8", stream: sections(steps) };
       },
-    },
-  ];
+    }),
+  };
 }
 
 /** The original dashboard's text format: a "<step> Log:" section per step. Destroying it releases every step's stream. */

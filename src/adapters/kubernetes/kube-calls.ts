@@ -39,23 +39,27 @@ export async function kubeCall<T>(what: string, call: () => Promise<T>, settings
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
-  throw translate(what, lastError);
+  throw translate(what, lastError, logger);
 }
 
-function translate(what: string, error: unknown): unknown {
+/** Messages are for users: what failed, never the client's raw text (that goes to the log with the cause). */
+function translate(what: string, error: unknown, logger: Logger): unknown {
   if (error instanceof DomainError) return error;
-  switch (statusOf(error)) {
+  const status = statusOf(error);
+  if (status !== 404 && status !== 409) logger.error({ err: error, what, status, body: String((error as { body?: unknown }).body ?? "").slice(0, 2000) }, "action=kube-call outcome=failed");
+  switch (status) {
     case 404:
       return new NotFoundError(`${what}: not found`, { cause: error });
     case 409:
       return new ConflictError(`${what}: conflict`, { cause: error });
+    case 400:
     case 422:
-      return new UpstreamError(`${what}: Kubernetes rejected the object as invalid (${(error as { body?: string }).body ?? ""})`, { cause: error });
+      return new UpstreamError(`${what}: Kubernetes refused the object as invalid (the service's log has the details)`, { cause: error });
     case 401:
     case 403:
       return new UpstreamError(`${what}: the service's Kubernetes identity is not allowed to do this; check its Role (see the Helm chart)`, { cause: error });
     default:
-      return new UpstreamError(`${what}: Kubernetes is unavailable (${(error as Error).message ?? error})`, { cause: error });
+      return new UpstreamError(`${what}: Kubernetes is unavailable`, { cause: error });
   }
 }
 

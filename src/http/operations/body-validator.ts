@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import addFormatsModule from "ajv-formats";
-import { ValidationError, type FieldProblem } from "../domain/errors.js";
-import { UUID } from "./route-definition.js";
+import { ValidationError, type FieldProblem } from "../../domain/errors.js";
+import { UID_PATTERN } from "../../lib/patterns.js";
 
 // ajv-formats is CommonJS; under ESM its plugin may arrive wrapped in `default`.
 type FormatsPlugin = (ajv: Ajv) => Ajv;
@@ -16,7 +16,7 @@ export class BodyValidator {
   private readonly form = addFormats(new Ajv({ allErrors: true, strict: false, coerceTypes: true }));
   private readonly compiled = new Map<string, ValidateFunction>();
 
-  compile(key: string, schema: Record<string, unknown>, kind: "json" | "multipart"): void {
+  compile(key: string, schema: object, kind: "json" | "multipart"): void {
     this.compiled.set(`${kind}:${key}`, (kind === "json" ? this.json : this.form).compile(schema));
   }
 
@@ -40,6 +40,6 @@ function toProblem(error: ErrorObject): FieldProblem {
   if (error.keyword === "enum") {
     return { field: path, message: `must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.join(", ")}` };
   }
-  if (error.keyword === "pattern" && (error.params as { pattern?: string }).pattern === UUID.pattern) return { field: path, message: 'must match format "uuid"' };
+  if (error.keyword === "pattern" && (error.params as { pattern?: string }).pattern === UID_PATTERN) return { field: path, message: 'must match format "uuid"' };
   return { field: path || "body", message: error.message ?? "is invalid" };
 }

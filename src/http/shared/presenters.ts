@@ -1,13 +1,13 @@
 /** Records as the original API showed them: snake_case, `f_` foreign keys, offset timestamps. */
-import { formatTimestamp } from "../domain/clock.js";
+import { formatTimestamp } from "../../domain/clock.js";
 import type {
   ApplicationRecord, ConfigRecord, DatasetRecord, ImageRecord, ModelRecord, OrganizationRecord, PipelineRecord,
   ProjectRecord, StoredFileRecord,
-} from "../domain/records.js";
-import type { WithFile } from "../domain/registry/registry-service.js";
-import type { TaskView } from "../domain/tasks/task-service.js";
-import type { TaskRecord } from "../domain/records.js";
-import { keyDirectory } from "../domain/registry/storage-keys.js";
+} from "../../domain/records.js";
+import type { WithFile } from "../../domain/registry/registry-service.js";
+import type { TaskView } from "../../domain/tasks/task-service.js";
+import type { TaskRecord } from "../../domain/records.js";
+import { keyDirectory } from "../../domain/registry/storage-keys.js";
 
 export class Presenter {
   constructor(private readonly offsetMinutes: number) {}

@@ -1,11 +1,11 @@
 import { pipeline } from "node:stream/promises";
 import express, { type Request, type Response } from "express";
-import { AuthenticationError, ValidationError } from "../domain/errors.js";
-import type { ObjectStore, StagedObject } from "../domain/ports.js";
-import type { StepInput, TaskService } from "../domain/tasks/task-service.js";
-import { assertIdentityEncoding, checkJsonValues, readJsonBody } from "./shared/json-body.js";
-import { boundedBody } from "./shared/multipart-body.js";
-import { settleUnreadBody } from "./shared/unread-body.js";
+import { AuthenticationError, ValidationError } from "../../domain/errors.js";
+import type { ObjectStore, StagedObject } from "../../domain/ports.js";
+import type { StepAccess, StepInput } from "../../domain/tasks/step-access.js";
+import { assertIdentityEncoding, checkJsonValues, readJsonBody } from "../shared/json-body.js";
+import { boundedBody } from "../shared/multipart-body.js";
+import { settleUnreadBody } from "../shared/unread-body.js";
 
 const INPUTS: readonly StepInput[] = ["dataset", "base_model", "config", "program"];
 const METRICS_LIMITS = { maxBytes: 256 * 1024, maxDepth: 8 };
@@ -19,12 +19,12 @@ const METRICS_LIMITS = { maxBytes: 256 * 1024, maxDepth: 8 };
  *   PUT  /api/steps/v1/tasks/:taskUid/output          the output file as the request body
  *   POST /api/steps/v1/tasks/:taskUid/metrics         a JSON object, e.g. {"accuracy": 0.93}
  */
-export function stepApi({ tasks, objects, maxUploadBytes }: { tasks: TaskService; objects: ObjectStore; maxUploadBytes: number }): express.Router {
+export function stepApi({ steps, objects, maxUploadBytes }: { steps: StepAccess; objects: ObjectStore; maxUploadBytes: number }): express.Router {
   const router = express.Router();
   const authorize = (request: Request) => {
     const header = request.headers.authorization ?? "";
     if (!/^bearer /i.test(header)) throw new AuthenticationError("a task credential is required (Authorization: Bearer <token>)", { problems: [{ field: "Authorization", message: "must be Bearer <task token>" }] });
-    return tasks.authorizeStep(String(request.params.taskUid), header.slice(7).trim());
+    return steps.authorize(String(request.params.taskUid), header.slice(7).trim());
   };
   /** Answers early refusals without losing them to a client still sending its body. */
   const guarded = (handler: (request: Request, response: Response) => Promise<void>) => async (request: Request, response: Response) => {
@@ -40,7 +40,7 @@ export function stepApi({ tasks, objects, maxUploadBytes }: { tasks: TaskService
     const task = await authorize(request);
     const input = String(request.params.input) as StepInput;
     if (!INPUTS.includes(input)) throw ValidationError.field("input", `must be one of ${INPUTS.join(", ")}`);
-    const opened = await tasks.openStepInput(task, input);
+    const opened = await steps.openInput(task, input);
     if ("json" in opened) {
       response.json(opened.json);
       return;
@@ -57,7 +57,7 @@ export function stepApi({ tasks, objects, maxUploadBytes }: { tasks: TaskService
     assertIdentityEncoding(request);
     const staged: StagedObject = await objects.stage(boundedBody(request, maxUploadBytes, "body"));
     try {
-      const { size } = await tasks.storeStepOutput(task, staged);
+      const { size } = await steps.storeOutput(task, staged);
       response.status(201).json({ detail: "File uploaded successfully", data: { size } });
     } finally {
       await staged.discard();
@@ -69,7 +69,7 @@ export function stepApi({ tasks, objects, maxUploadBytes }: { tasks: TaskService
     const body = await readJsonBody(request, METRICS_LIMITS);
     if (!body || typeof body !== "object" || Array.isArray(body)) throw ValidationError.field("body", "must be a JSON object");
     checkJsonValues(body);
-    await tasks.recordMetrics(task, body as Record<string, unknown>);
+    await steps.recordMetrics(task, body as Record<string, unknown>);
     response.json({ detail: "Metrics recorded successfully", data: body });
   }));
   return router;

@@ -1,0 +1,103 @@
+import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Pod } from "@kubernetes/client-node";
+import { ConflictError, NotFoundError } from "../../domain/errors.js";
+import type { Logger } from "../../domain/ports.js";
+import { kubeCall, type RetrySettings } from "../kubernetes/kube-calls.js";
+import { ARGO_GROUP, ARGO_VERSION, MANAGED_BY, MANAGED_BY_LABEL, TASK_UID_LABEL, WORKFLOW_LABEL, WORKFLOWS, type Workflow, type WorkflowList } from "./argo-types.js";
+import { credentialSecretName } from "./workflow-renderer.js";
+
+const MERGE_PATCH = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+
+/**
+ * Every Kubernetes call the Argo side makes, in one namespace: Workflows, the pods Argo creates
+ * for them, and the per-task credential Secrets. Each call is bounded, retried and translated
+ * into domain errors (kube-calls). The engine, the watcher and the log sources all use this.
+ */
+export class ArgoWorkflowGateway {
+  private readonly custom: CustomObjectsApi;
+  private readonly core: CoreV1Api;
+  private readonly workflowsAt: { group: string; version: string; namespace: string; plural: string };
+
+  constructor(kubeConfig: KubeConfig, private readonly settings: { namespace: string; retry: RetrySettings }, private readonly logger: Logger) {
+    this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
+    this.core = kubeConfig.makeApiClient(CoreV1Api);
+    this.workflowsAt = { group: ARGO_GROUP, version: ARGO_VERSION, namespace: settings.namespace, plural: WORKFLOWS };
+  }
+
+  get namespace(): string {
+    return this.settings.namespace;
+  }
+
+  async createWorkflow(body: Workflow): Promise<Workflow> {
+    return (await this.call("create workflow", () => this.custom.createNamespacedCustomObject({ ...this.workflowsAt, body }))) as Workflow;
+  }
+
+  async getWorkflow(name: string): Promise<Workflow> {
+    return (await this.call("get workflow", () => this.custom.getNamespacedCustomObject({ ...this.workflowsAt, name }))) as Workflow;
+  }
+
+  /** The Workflows this service labelled (what the watcher's informer lists). */
+  async listManagedWorkflows(): Promise<WorkflowList> {
+    return (await this.call("list workflows", () => this.custom.listNamespacedCustomObject({ ...this.workflowsAt, labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}` }))) as WorkflowList;
+  }
+
+  async patchWorkflow(name: string, patch: object): Promise<void> {
+    await this.call("patch workflow", () => this.custom.patchNamespacedCustomObject({ ...this.workflowsAt, name, body: patch }, MERGE_PATCH));
+  }
+
+  async replaceWorkflow(workflow: Workflow): Promise<void> {
+    await this.call("replace workflow", () => this.custom.replaceNamespacedCustomObject({ ...this.workflowsAt, name: workflow.metadata.name!, body: workflow }));
+  }
+
+  /** Deletes a Workflow and, through their owner references, its pods and Secret; absent is fine. */
+  async deleteWorkflow(name: string): Promise<void> {
+    await this.call("delete workflow", () => this.custom.deleteNamespacedCustomObject({ ...this.workflowsAt, name, propagationPolicy: "Background" })).catch(ignoreNotFound);
+  }
+
+  /** The pods of a workflow, found by Argo's label (never by guessing names). */
+  async podsOf(workflow: string): Promise<V1Pod[]> {
+    const list = await this.call("list pods", () => this.core.listNamespacedPod({ namespace: this.settings.namespace, labelSelector: `${WORKFLOW_LABEL}=${workflow}` }));
+    return list.items;
+  }
+
+  async deletePod(name: string): Promise<void> {
+    await this.call("delete pod", () => this.core.deleteNamespacedPod({ name, namespace: this.settings.namespace })).catch(ignoreNotFound);
+  }
+
+  /** Writes the task credential's Secret; one that exists (a repeated submission) only gets the new token, keeping its owner. */
+  async writeCredential(taskUid: string, token: string): Promise<void> {
+    const name = credentialSecretName(taskUid);
+    const body = {
+      apiVersion: "v1", kind: "Secret", type: "Opaque",
+      metadata: { name, namespace: this.settings.namespace, labels: { [MANAGED_BY_LABEL]: MANAGED_BY, [TASK_UID_LABEL]: taskUid } },
+      stringData: { token },
+    };
+    try {
+      await this.call("create secret", () => this.core.createNamespacedSecret({ namespace: this.settings.namespace, body }));
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      await this.call("update secret", () => this.core.patchNamespacedSecret({ name, namespace: this.settings.namespace, body: { stringData: { token } } }, MERGE_PATCH));
+    }
+  }
+
+  /** Makes the Workflow own the credential, so deleting the Workflow (or its TTL) deletes the Secret too. */
+  async ownCredential(taskUid: string, workflow: Workflow): Promise<void> {
+    if (!workflow.metadata.uid) return;
+    const owner = { apiVersion: `${ARGO_GROUP}/${ARGO_VERSION}`, kind: "Workflow", name: workflow.metadata.name!, uid: workflow.metadata.uid, blockOwnerDeletion: false };
+    await this.call("own secret", () =>
+      this.core.patchNamespacedSecret({ name: credentialSecretName(taskUid), namespace: this.settings.namespace, body: { metadata: { ownerReferences: [owner] } } }, MERGE_PATCH),
+    );
+  }
+
+  /** The task's credential is no use once it has ended: delete it (the Workflow may stay). */
+  async dropCredential(taskUid: string): Promise<void> {
+    await this.call("delete secret", () => this.core.deleteNamespacedSecret({ name: credentialSecretName(taskUid), namespace: this.settings.namespace })).catch(ignoreNotFound);
+  }
+
+  private call<T>(what: string, call: () => Promise<T>): Promise<T> {
+    return kubeCall(what, call, this.settings.retry, this.logger);
+  }
+}
+
+function ignoreNotFound(error: unknown): void {
+  if (!(error instanceof NotFoundError)) throw error;
+}

@@ -1,0 +1,110 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { Readable } from "node:stream";
+import type { Clock } from "../clock.js";
+import { AuthenticationError, ConflictError, NotFoundError, ValidationError } from "../errors.js";
+import type { Database, IdGenerator, ObjectStore, StagedObject, Stores } from "../ports.js";
+import { FINAL_TASK_STATUSES, type TaskRecord } from "../records.js";
+import { objectKey } from "../registry/storage-keys.js";
+
+export type StepInput = "dataset" | "base_model" | "config" | "program";
+
+/**
+ * What a running task's steps may do with the task credential, and nothing else: read that
+ * task's inputs, store its one output, report its metrics; only while the task has not ended.
+ */
+export class StepAccess {
+  constructor(private readonly deps: { db: Database; objects: ObjectStore; ids: IdGenerator; clock: Clock }) {}
+
+  async authorize(taskUid: string, token: string): Promise<TaskRecord> {
+    const task = await this.deps.db.tasks.find(taskUid);
+    const given = createHash("sha256").update(token).digest();
+    const expected = task?.stepTokenHash ? Buffer.from(task.stepTokenHash, "hex") : Buffer.alloc(32);
+    const valid = timingSafeEqual(given, expected) && task?.stepTokenHash;
+    if (!task || !valid || !task.stepTokenExpires || task.stepTokenExpires <= this.deps.clock.now() || FINAL_TASK_STATUSES.includes(task.status)) {
+      throw new AuthenticationError("invalid or expired task credential");
+    }
+    return task;
+  }
+
+  async openInput(task: TaskRecord, input: StepInput): Promise<{ stream: Readable; size: number; filename: string } | { json: unknown }> {
+    const { db } = this.deps;
+    switch (input) {
+      case "config": {
+        const config = await db.configs.find(task.configUid);
+        if (!config) throw new NotFoundError(`config ${task.configUid} no longer exists`);
+        return { json: JSON.parse(config.data) };
+      }
+      case "dataset":
+        return this.openOwnedFile(task.datasetUid, await db.datasets.find(task.datasetUid), "dataset");
+      case "base_model":
+        if (!task.baseModelUid) throw new NotFoundError(`task ${task.uid} has no base model`);
+        return this.openOwnedFile(task.baseModelUid, await db.models.find(task.baseModelUid), "model");
+      case "program":
+        return this.openOwnedFile(task.pipelineUid, await db.pipelines.find(task.pipelineUid), "pipeline");
+    }
+  }
+
+  /**
+   * Stores the task's output file; it becomes available when the task succeeds. An output that
+   * arrives after its task ended (a late upload of a failed run) is refused and never linked.
+   */
+  async storeOutput(task: TaskRecord, staged: StagedObject): Promise<{ size: number }> {
+    await this.assertStillRunning(task.uid);
+    const target = await this.outputTarget(task);
+    const existing = target.fileUid ? await this.deps.db.files.find(target.fileUid) : null;
+    const key = existing?.storageKey ?? target.key;
+    await staged.commit(key);
+    try {
+      await this.deps.db.transaction(async (stores) => {
+        await this.assertStillRunning(task.uid, stores);
+        if (existing) {
+          await stores.files.update(existing.uid, { size: staged.size });
+          return;
+        }
+        const file = await stores.files.create({ uid: this.deps.ids.uid(), storageKey: key, extension: target.extension, size: staged.size });
+        if (target.kind === "dataset") await stores.datasets.update(target.uid, { fileUid: file.uid });
+        else await stores.models.update(target.uid, { fileUid: file.uid });
+      });
+    } catch (error) {
+      if (!existing) await this.deps.objects.remove(key);
+      throw error;
+    }
+    return { size: staged.size };
+  }
+
+  async recordMetrics(task: TaskRecord, metrics: Record<string, unknown>): Promise<void> {
+    const merged = { ...(JSON.parse(task.metrics) as Record<string, unknown>), ...metrics };
+    await this.deps.db.tasks.update(task.uid, { metrics: JSON.stringify(merged) });
+    if (typeof metrics.accuracy === "number" && task.outputModelUid) await this.deps.db.models.update(task.outputModelUid, { accuracy: metrics.accuracy });
+  }
+
+  private async assertStillRunning(taskUid: string, stores: Stores = this.deps.db): Promise<void> {
+    const current = await stores.tasks.find(taskUid);
+    if (!current || FINAL_TASK_STATUSES.includes(current.status)) throw new ConflictError(`task ${taskUid} has ended; its steps can no longer store an output`);
+  }
+
+  private async outputTarget(task: TaskRecord) {
+    const { db } = this.deps;
+    if (task.outputDatasetUid) {
+      const dataset = await db.datasets.find(task.outputDatasetUid);
+      if (!dataset) throw new NotFoundError(`output dataset ${task.outputDatasetUid} no longer exists`);
+      const application = dataset.applicationUid ? await db.applications.find(dataset.applicationUid) : null;
+      const segments = dataset.scope === "project" ? [dataset.organizationUid, dataset.projectUid!, dataset.type] : [dataset.organizationUid, application!.projectUid, dataset.applicationUid!, dataset.type];
+      return { kind: "dataset" as const, uid: dataset.uid, fileUid: dataset.fileUid, extension: dataset.extension, key: objectKey(segments, dataset.uid, dataset.extension) };
+    }
+    if (task.outputModelUid) {
+      const model = await db.models.find(task.outputModelUid);
+      if (!model) throw new NotFoundError(`output model ${task.outputModelUid} no longer exists`);
+      const application = (await db.applications.find(model.applicationUid))!;
+      return { kind: "model" as const, uid: model.uid, fileUid: model.fileUid, extension: model.extension, key: objectKey([model.organizationUid, application.projectUid, model.applicationUid, "model"], model.uid, model.extension) };
+    }
+    throw new ValidationError(`task ${task.uid} produces no file; report metrics instead`);
+  }
+
+  private async openOwnedFile(uid: string, owner: { fileUid: string | null } | null, entity: string) {
+    if (!owner?.fileUid) throw new NotFoundError(`${entity} ${uid} has no file`);
+    const file = await this.deps.db.files.find(owner.fileUid);
+    if (!file) throw new NotFoundError(`${entity} ${uid} has no file`);
+    return { stream: await this.deps.objects.get(file.storageKey), size: file.size, filename: file.extension === "null" ? uid : `${uid}.${file.extension}` };
+  }
+}

@@ -1,0 +1,51 @@
+import { EventEmitter } from "node:events";
+import type { Clock } from "../clock.js";
+import type { Database, Logger } from "../ports.js";
+import { FINAL_TASK_STATUSES, type ExecuteStep, type TaskRecord, type TaskStatus, type TaskStepRecord } from "../records.js";
+import { TASK_KINDS } from "./task-kinds.js";
+
+/**
+ * The one writer of a task's status: every change is stored with its history event and
+ * announced on `changes` (followers of logs and statuses wait on it). A finished task is never
+ * reopened by a late report, only by an explicit retry.
+ */
+export class TaskLifecycle {
+  /** Emits the task uid whenever a task's status or steps change in this process. */
+  readonly changes = new EventEmitter().setMaxListeners(0);
+
+  constructor(private readonly deps: { db: Database; clock: Clock; logger: Logger }) {}
+
+  async transition(task: TaskRecord, status: TaskStatus, executeStep: ExecuteStep, message: string, options: { reopen?: boolean } = {}): Promise<TaskRecord> {
+    if (!options.reopen && FINAL_TASK_STATUSES.includes(task.status) && task.status !== status) {
+      const latest = await this.deps.db.tasks.find(task.uid);
+      if (latest && FINAL_TASK_STATUSES.includes(latest.status)) return latest;
+    }
+    const now = this.deps.clock.now();
+    const ended = FINAL_TASK_STATUSES.includes(status);
+    const updated = await this.deps.db.tasks.update(task.uid, {
+      status, executeStep, statusMessage: message, updatedAt: now,
+      // A finished task's credential is worthless from now on: forget it.
+      ...(ended ? { finishedAt: now, stepTokenHash: null, stepTokenExpires: null } : {}),
+    });
+    await this.deps.db.taskEvents.append({ taskUid: task.uid, status, executeStep, message, at: now });
+    this.deps.logger.info({ task: task.uid, status, executeStep }, "action=task-status");
+    this.changed(task.uid);
+    return updated;
+  }
+
+  /** Announces a change that is not a status change (a step's progress). */
+  changed(taskUid: string): void {
+    this.changes.emit("change", taskUid);
+  }
+}
+
+/** A step that has not run (yet, or again after a retry). */
+export function pendingStep(taskUid: string, name: string, sequence: string): TaskStepRecord {
+  return { taskUid, name, sequence, phase: "Pending", startedAt: null, finishedAt: null, exitCode: null, message: "", resources: "{}", nodeId: null, podName: null };
+}
+
+/** Steps in the order the task's kind runs them. */
+export function orderSteps(task: TaskRecord, steps: TaskStepRecord[]): TaskStepRecord[] {
+  const order = TASK_KINDS[task.kind].steps.map((s) => s.name);
+  return [...steps].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+}

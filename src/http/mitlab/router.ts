@@ -1,0 +1,141 @@
+/**
+ * The MITLab surface: `POST /api/<version>/entrypoint/Router/parse/<routeKey>`. It looks the key
+ * up among the operations, authenticates (before reading any body the headers already
+ * identify), reads and validates the body, and runs the operation. Until the caller is
+ * authenticated, any failure is answered 401: an anonymous client learns nothing about a body.
+ */
+import type { IncomingMessage } from "node:http";
+import express, { type Request, type Response } from "express";
+import { AuthenticationError, NotFoundError, RateLimitedError, UnsupportedMediaTypeError, ValidationError } from "../../domain/errors.js";
+import type { Logger, ObjectStore, PageRequest, StagedObject } from "../../domain/ports.js";
+import type { Principal } from "../../domain/principal.js";
+import { BodyValidator } from "../operations/body-validator.js";
+import type { Operation } from "../operations/operation.js";
+import { credentialsRequired, stripCredentialFields, type RequestAuthenticator } from "../shared/authenticate.js";
+import { decodeCursor } from "../shared/cursor.js";
+import { useFieldNames } from "../shared/errors.js";
+import { DEFAULT_JSON_LIMITS, checkJsonValues, readJsonBody } from "../shared/json-body.js";
+import { AUTHENTICATED_FIELDS_BYTES, DEFAULT_FIELD_LIMITS, UNAUTHENTICATED_FIELDS_BYTES, checkFormValues, readMultipart } from "../shared/multipart-body.js";
+import { respond } from "../shared/respond.js";
+import { settleUnreadBody } from "../shared/unread-body.js";
+
+export interface MitlabRouterOptions {
+  operations: Operation[];
+  authenticator: RequestAuthenticator;
+  objects: ObjectStore;
+  apiVersions: string[];
+  maxUploadBytes: number;
+  keepAliveMs: number;
+  logger: Logger;
+}
+
+type BodyKind = "json" | "multipart" | "empty" | "other";
+
+export function mitlabRouter(options: MitlabRouterOptions): express.Router {
+  const table = new Map<string, Operation>();
+  const validator = new BodyValidator();
+  for (const operation of options.operations) {
+    if (!operation.mitlabKey) continue;
+    if (table.has(operation.mitlabKey)) throw new Error(`route key ${operation.mitlabKey} is bound twice`);
+    table.set(operation.mitlabKey, operation);
+    validator.compile(operation.mitlabKey, operation.body, "json");
+    if (operation.form) validator.compile(operation.mitlabKey, operation.body, "multipart");
+  }
+  const versions = new Set(options.apiVersions);
+  const { authenticator } = options;
+  const respondOptions = { createdStatus: 201, keepAliveMs: options.keepAliveMs, logger: options.logger };
+
+  const router = express.Router();
+  router.post("/api/:version/entrypoint/Router/parse/:routeKey", async (request: Request, response: Response) => {
+    const { version, routeKey } = request.params as { version: string; routeKey: string };
+    if (!versions.has(version)) throw new NotFoundError(`Unknown API version ${version.slice(0, 40)}; supported: ${[...versions].join(", ")}`);
+    const operation = table.get(routeKey);
+    if (!operation) throw new NotFoundError(`Unknown route key ${routeKey.slice(0, 40)}`);
+
+    let principal: Principal | undefined;
+    let file: StagedObject | undefined;
+    try {
+      principal = await authenticator.fromHeaders(request);
+      const kind = kindOf(request);
+      let body: Record<string, unknown>;
+      if (kind === "multipart") {
+        const wrongType = new UnsupportedMediaTypeError(`route ${routeKey} takes application/json`, contentTypeProblem("application/json"));
+        const maxFieldsTotalBytes = principal ? AUTHENTICATED_FIELDS_BYTES : UNAUTHENTICATED_FIELDS_BYTES;
+        const read = await readMultipart(request, { maxFileBytes: options.maxUploadBytes, maxFieldsTotalBytes, ...DEFAULT_FIELD_LIMITS }, {
+          beforeFile: async (fields) => void (principal ??= await authenticator.fromFields(fields, request)),
+          // A JSON route reads a form's text parts only to learn who is calling, then refuses the form.
+          stage: (stream) => (operation.form ? options.objects.stage(stream) : Promise.reject(wrongType)),
+        });
+        if (!operation.form) throw wrongType;
+        file = read.file;
+        body = read.fields;
+        stripCredentialFields(body);
+        checkFormValues(read.fields);
+      } else if (kind === "json" || kind === "empty") {
+        const parsed = kind === "json" ? await readJsonBody(request, DEFAULT_JSON_LIMITS) : {};
+        body = isObject(parsed) ? parsed : {};
+        principal ??= await authenticator.fromFields(body, request);
+        if (!isObject(parsed)) throw ValidationError.field("body", "must be a JSON object");
+        checkJsonValues(body);
+        if (operation.form?.file === "required") throw new UnsupportedMediaTypeError(`route ${routeKey} takes multipart/form-data with a file part`, contentTypeProblem("multipart/form-data"));
+      } else {
+        if (!principal) throw credentialsRequired();
+        const expected = operation.form ? "multipart/form-data" : "application/json";
+        throw new UnsupportedMediaTypeError(`Content-Type must be ${expected}`, contentTypeProblem(expected));
+      }
+      stripCredentialFields(body);
+      if (!principal) throw credentialsRequired();
+
+      const page = operation.paginated ? takePage(body) : undefined;
+      validator.validate(routeKey, kind === "multipart" ? "multipart" : "json", body);
+      if (operation.form?.file === "required" && !file) throw ValidationError.field("file", "is required");
+
+      const aborted = new AbortController();
+      response.on("close", () => aborted.abort());
+      useFieldNames(response, operation.fields);
+      options.logger.info({ route: routeKey, operation: operation.id, user: principal.userUid }, "action=route");
+      const result = await operation.handle({ principal, body, headers: request.headers, signal: aborted.signal, ...(file ? { file } : {}), ...(page ? { page } : {}) });
+      await respond(response, result, respondOptions);
+    } catch (error) {
+      settleUnreadBody(request, response);
+      if (!principal && !(error instanceof AuthenticationError) && !(error instanceof RateLimitedError)) throw credentialsRequired();
+      throw error;
+    } finally {
+      await file?.discard(); // a no-op once the operation committed it
+    }
+  });
+  return router;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function contentTypeProblem(expected: string) {
+  return { problems: [{ field: "Content-Type", message: `must be ${expected}` }] };
+}
+
+function kindOf(request: IncomingMessage & { is(types: string | string[]): string | false | null }): BodyKind {
+  if (!request.headers["content-type"]) return Number(request.headers["content-length"] ?? 0) > 0 || request.headers["transfer-encoding"] ? "other" : "empty";
+  if (request.is("multipart/form-data")) return "multipart";
+  if (request.is(["application/json", "application/*+json"])) return "json";
+  return "other";
+}
+
+/** `limit` and `cursor` taken out of the body (they are the surface's, not the operation's). */
+function takePage(body: Record<string, unknown>): PageRequest | undefined {
+  const { limit, cursor } = body;
+  delete body.limit;
+  delete body.cursor;
+  if (limit === undefined && cursor === undefined) return undefined;
+  const problems = [];
+  const size = typeof limit === "string" && /^\d{1,4}$/.test(limit) ? Number(limit) : limit;
+  if (size !== undefined && (!Number.isInteger(size) || (size as number) < 1 || (size as number) > 1000)) problems.push({ field: "limit", message: "must be an integer from 1 to 1000" });
+  let after: PageRequest["after"];
+  if (cursor !== undefined) {
+    after = typeof cursor === "string" ? decodeCursor(cursor) : undefined;
+    if (!after) problems.push({ field: "cursor", message: "is not a cursor this service issued" });
+  }
+  if (problems.length) throw new ValidationError(`Invalid pagination: ${problems.map((p) => `${p.field} ${p.message}`).join("; ")}`, { problems });
+  return after ? { limit: (size as number | undefined) ?? 100, after } : { limit: (size as number | undefined) ?? 100 };
+}

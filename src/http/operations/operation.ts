@@ -1,0 +1,63 @@
+/**
+ * The route model. An operation is data: the surfaces that expose it (today the MITLab router's
+ * key), one body schema (TypeBox: the same value validates requests and types the handler's
+ * body), the use case it calls, and how its answer is presented. Surfaces (`src/http/mitlab`,
+ * later REST aliases and other APIs) are adapters over the same operations.
+ */
+import type { IncomingHttpHeaders } from "node:http";
+import type { Readable } from "node:stream";
+import type { Static, TObject } from "@sinclair/typebox";
+import type { PageRequest, StagedObject } from "../../domain/ports.js";
+import type { Principal } from "../../domain/principal.js";
+import type { SseEvent } from "../shared/sse.js";
+
+export interface OperationRequest<Body> {
+  principal: Principal;
+  /** The body, validated against the operation's schema; credentials already removed. */
+  body: Body;
+  /** A form's file part, received whole and staged; the use case commits it under its key. */
+  file?: StagedObject;
+  /** Set when the client asked for a page (`limit`, `cursor`). */
+  page?: PageRequest;
+  headers: IncomingHttpHeaders;
+  /** Aborted when the client goes away. */
+  signal: AbortSignal;
+}
+
+export type OperationResult =
+  /** One record (or an empty object after a delete); `created` lets a surface answer 201. */
+  | { kind: "record"; detail: string; data: unknown; created?: boolean; extra?: Record<string, unknown> }
+  | { kind: "list"; detail: string; items: unknown[]; next?: { createdAt: Date; uid: string } }
+  | { kind: "download"; filename: string; size?: number; contentType?: string; stream: Readable }
+  /** A long-lived stream of events, framed by the surface (Server-Sent Events). */
+  | { kind: "events"; events: AsyncIterable<SseEvent> };
+
+export interface Operation<Body extends TObject = TObject> {
+  /** Stable name (logs, metrics, documentation). */
+  id: string;
+  /** The original platform's action, `Service/action`. */
+  summary: string;
+  /** The MITLab router key this operation answers to. */
+  mitlabKey?: string;
+  body: Body;
+  /** A form with a file part (multipart); such routes also take JSON when the file is optional. */
+  form?: { file: "required" | "optional" };
+  /** Accepts `limit` and `cursor`. */
+  paginated?: boolean;
+  /** The body field each domain subject came from, so errors name what the caller sent (identity when absent). */
+  fields?: Record<string, string>;
+  handle(request: OperationRequest<Static<Body>>): Promise<OperationResult>;
+}
+
+/** Declares an operation, inferring its body type from its schema. */
+export function operation<Body extends TObject>(definition: Operation<Body>): Operation<Body> {
+  return definition;
+}
+
+export function record(detail: string, data: unknown, options: { created?: boolean } = {}): OperationResult {
+  return { kind: "record", detail, data, ...options };
+}
+
+export function listed<T>(detail: string, page: { items: T[]; next?: { createdAt: Date; uid: string } }, present: (item: T) => unknown): OperationResult {
+  return { kind: "list", detail, items: page.items.map(present), ...(page.next ? { next: page.next } : {}) };
+}

@@ -1,0 +1,36 @@
+import { Readable } from "node:stream";
+
+/** The lines of a byte stream, without their newline; a last line without one is yielded too. */
+export async function* splitLines(chunks: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
+  let partial = "";
+  for await (const chunk of chunks) {
+    const lines = (partial + String(chunk)).split("\n");
+    partial = lines.pop() ?? "";
+    yield* lines;
+  }
+  if (partial) yield partial;
+}
+
+/** The last `count` lines of a buffer (a final line without newline counts), as bytes. */
+export function lastLinesOfBuffer(buffer: Buffer, count: number): Buffer {
+  if (count <= 0) return Buffer.alloc(0);
+  let end = buffer.length;
+  if (end > 0 && buffer[end - 1] === 0x0a) end -= 1;
+  let seen = 0;
+  for (let i = end - 1; i >= 0; i -= 1) {
+    if (buffer[i] === 0x0a && ++seen === count) return buffer.subarray(i + 1);
+  }
+  return buffer;
+}
+
+/** The last `count` lines of a stream, holding only those lines in memory. */
+export function lastLinesOfStream(stream: Readable, count: number): Readable {
+  return Readable.from((async function* () {
+    const ring: string[] = [];
+    for await (const line of splitLines(stream)) {
+      ring.push(line);
+      if (ring.length > count) ring.shift();
+    }
+    for (const line of ring) yield `${line}\n`;
+  })());
+}
