@@ -2,6 +2,8 @@
  * The service's whole configuration: one pure, typed function of the environment. Every
  * variable is read here and nowhere else; all problems are reported at once.
  */
+import { QUANTITY } from "../lib/patterns.js";
+
 export interface AppConfig {
   http: { host: string; port: number; trustProxy: boolean; shutdownTimeoutSeconds: number };
   database: { url: string; provider: "sqlite" | "postgresql" };
@@ -60,7 +62,7 @@ export class ConfigError extends Error {
 }
 
 /** The versions the original clients sent (v0.1 in 2024, v1.1.x in the GitBook and SDK, v1.2.x in 2025). */
-export const DEFAULT_API_VERSIONS = ["v0.1", "v1.1.1", "v1.1.2", "v1.1.3", "v1.1.4", "v1.1.5", "v1.2.0", "v1.2.1", "v1.2.2", "v1.2.3", "v1.2.4"];
+const DEFAULT_API_VERSIONS = ["v0.1", "v1.1.1", "v1.1.2", "v1.1.3", "v1.1.4", "v1.1.5", "v1.2.0", "v1.2.1", "v1.2.2", "v1.2.3", "v1.2.4"];
 
 /** S3's limit for one PUT. */
 const S3_SINGLE_PUT_LIMIT = 5 * 1024 ** 3;
@@ -237,7 +239,7 @@ class Reader {
 
   quantity(name: string, fallback: string): string {
     const value = this.raw(name) ?? fallback;
-    if (!/^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/.test(value)) {
+    if (!QUANTITY.test(value)) {
       this.problems.push(`${name} must be a Kubernetes quantity such as 500m, 2, 4000Mi or 8Gi (got "${value}")`);
     }
     return value;

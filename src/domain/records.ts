@@ -33,7 +33,7 @@ export interface StoredFileRecord {
   size: number;
   createdAt: Date;
 }
-export interface ProjectRecord extends Described {}
+export type ProjectRecord = Described;
 export interface ApplicationRecord extends Described {
   projectUid: string;
 }
@@ -45,11 +45,10 @@ export interface PipelineRecord extends Described {
   fileUid: string;
 }
 export type DatasetScope = "project" | "application";
-export type DatasetStatus = "available" | "unavailable";
 export interface DatasetRecord extends Described {
   scope: DatasetScope;
   type: string;
-  status: DatasetStatus;
+  status: "available" | "unavailable";
   projectUid: string | null;
   applicationUid: string | null;
   fileUid: string | null;
@@ -85,8 +84,7 @@ export interface ModelRecord extends Described {
   extension: string;
 }
 
-export const TASK_STATUSES = ["init", "pending", "running", "success", "fail", "init error"] as const;
-export type TaskStatus = (typeof TASK_STATUSES)[number];
+export type TaskStatus = "init" | "pending" | "running" | "success" | "fail" | "init error";
 export const ACTIVE_TASK_STATUSES: readonly TaskStatus[] = ["init", "pending", "running"];
 export const FINAL_TASK_STATUSES: readonly TaskStatus[] = ["success", "fail", "init error"];
 export type ExecuteStep = "prepare_file" | "generate_file" | "execute_pipeline" | "run_task";

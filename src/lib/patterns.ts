@@ -2,7 +2,6 @@
 
 /** A uid as this service issues them: lowercase hex in 8-4-4-4-12 groups (no `urn:uuid:`, no braces). */
 export const UID_PATTERN = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$";
-export const UID = new RegExp(UID_PATTERN);
 
 /** A Kubernetes quantity as this service accepts them (`500m`, `2`, `4000Mi`, `8Gi`). */
 export const QUANTITY_PATTERN = "^[0-9]+(\\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$";

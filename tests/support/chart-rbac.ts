@@ -17,7 +17,7 @@ export function chartRoleRules(): Rule[] {
 }
 
 /** What RBAC sees in a request: API group, resource (with subresource), verb. */
-export function permissionOf(request: RecordedRequest): { group: string; resource: string; verb: string } {
+function permissionOf(request: RecordedRequest): { group: string; resource: string; verb: string } {
   const parts = request.path.split("/").filter(Boolean);
   const group = parts[0] === "api" ? "" : parts[1]!;
   const named = parts[0] === "api" ? parts.length >= 6 : parts.length >= 7;

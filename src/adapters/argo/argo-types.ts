@@ -3,7 +3,6 @@
 export const ARGO_GROUP = "argoproj.io";
 export const ARGO_VERSION = "v1alpha1";
 export const WORKFLOWS = "workflows";
-export const WORKFLOW_TEMPLATES = "workflowtemplates";
 
 /** Labels this service puts on its Workflows (and selects them by). */
 export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
@@ -15,9 +14,8 @@ export const TASK_KIND_LABEL = "argo-entrypoint.io/task-kind";
 export const COMPLETED_LABEL = "workflows.argoproj.io/completed";
 export const WORKFLOW_LABEL = "workflows.argoproj.io/workflow";
 export const NODE_ID_ANNOTATION = "workflows.argoproj.io/node-id";
-export const NODE_NAME_ANNOTATION = "workflows.argoproj.io/node-name";
 
-export interface ObjectMeta {
+interface ObjectMeta {
   name?: string;
   generateName?: string;
   namespace?: string;
@@ -33,14 +31,14 @@ export interface Parameter {
   value?: string;
 }
 
-export interface S3Location {
+interface S3Location {
   key?: string;
   bucket?: string;
   endpoint?: string;
   insecure?: boolean;
 }
 
-export interface ArtifactStatus {
+interface ArtifactStatus {
   name: string;
   s3?: S3Location;
 }

@@ -69,7 +69,7 @@ export function renderWorkflow(plan: TaskPlan, settings: RenderSettings): Workfl
  * when GPUs are asked for (a zero limit would be refused by a cluster without the device plugin).
  * The values are quantities checked at submission, so the JSON carries nothing else.
  */
-export function podSpecPatchOf(resources: StepResources): string {
+function podSpecPatchOf(resources: StepResources): string {
   const limits: Record<string, string> = { memory: resources.memory };
   if (resources.gpu > 0) limits[GPU_RESOURCE] = String(resources.gpu);
   return JSON.stringify({ containers: [{ name: "main", resources: { requests: { cpu: resources.cpu, memory: resources.memory }, limits } }] });

@@ -7,17 +7,23 @@ const PHASES: readonly RunPhase[] = ["", "Pending", "Running", "Succeeded", "Fai
 
 /**
  * A node's pod name, computed as Argo does (argo.md §3): v1 is the node id; v2 (the default,
- * or as the workflow's pod-name-format annotation says) is `<wf>-<template>-<hash>`. Used to
- * find archived logs once the pod is gone; live pods are found by label and annotation instead.
+ * or as the workflow's pod-name-format annotation says) is `<wf>-<template>-<fnv1a32(node name)>`.
+ * Used to find archived logs once the pod is gone; live pods are found by label and annotation.
  */
 export function podNameOf(workflow: Workflow, node: NodeStatus): string {
   const name = workflow.metadata.name!;
   if (workflow.metadata.annotations?.["workflows.argoproj.io/pod-name-format"] === "v1") return node.id;
   if (node.name === name) return name;
   const template = node.templateRef?.template ?? node.templateName ?? "";
-  const hash = node.id.slice(name.length + 1);
   const prefix = template ? `${name}-${template}`.slice(0, 242) : name;
-  return `${prefix}-${hash}`;
+  return `${prefix}-${fnv1a32(node.name)}`;
+}
+
+/** The 32-bit FNV-1a hash of a string's UTF-8 bytes, as Go's hash/fnv computes it. */
+function fnv1a32(text: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(text, "utf8")) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
+  return hash;
 }
 
 /** The nodes of a workflow, decompressing `compressedNodes` when the controller compressed them. */

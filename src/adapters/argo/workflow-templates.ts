@@ -13,7 +13,7 @@ import { TASK_KINDS, type StepDefinition } from "../../domain/tasks/task-kinds.j
 import { stringify } from "yaml";
 import { MANAGED_BY, TASK_KIND_LABEL, type Parameter } from "./argo-types.js";
 
-export const TEMPLATE_PARAMETERS = [
+const TEMPLATE_PARAMETERS = [
   "task_uid", "step_api_url", "credential_secret", "config", "output_file_name",
   "download_image", "running_image", "upload_image",
   "download_pod_spec_patch", "running_pod_spec_patch", "upload_pod_spec_patch",
@@ -23,11 +23,11 @@ const WORKSPACE = { inputs: "/workspace/inputs", outputs: "/workspace/outputs" }
 const STEP_RUNNER = "/app/dist/steps/step-runner.js";
 
 /** An Argo DAG task name for a step (Argo allows no `_` there). */
-export function argoTaskName(stepName: string): string {
+function argoTaskName(stepName: string): string {
   return stepName.replace(/_/g, "-");
 }
 
-export function workflowTemplate(kind: TaskKind, prefix = "argo-entrypoint-"): Record<string, unknown> {
+function workflowTemplate(kind: TaskKind, prefix = "argo-entrypoint-"): Record<string, unknown> {
   const steps = TASK_KINDS[kind].steps;
   const [download, running, upload] = steps;
   return {

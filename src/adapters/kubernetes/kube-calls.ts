@@ -10,7 +10,7 @@ export interface RetrySettings {
 }
 
 /** The HTTP status of a client-node ApiException (or of a Status body), if any. */
-export function statusOf(error: unknown): number | undefined {
+function statusOf(error: unknown): number | undefined {
   const code = (error as { code?: unknown }).code;
   return typeof code === "number" ? code : undefined;
 }

@@ -41,7 +41,7 @@ const ETC_ENTRIES = [
 ];
 const ROOT_DIRECTORIES = ["bin", "sbin", "lib", "lib32", "lib64", "libx32"];
 
-export const hostProcesses: Sandbox = {
+const hostProcesses: Sandbox = {
   kind: "none",
   view: (dirs) => dirs,
   wrap: (command) => command,

@@ -14,7 +14,6 @@ interface LockRecord {
 
 import { StartupRefusal } from "../startup-refusal.js";
 
-export class DirectoryLockedError extends StartupRefusal {}
 
 /**
  * An exclusive lock on a directory for one running service: a file created with O_EXCL that
@@ -42,11 +41,11 @@ export async function lockDirectory(file: string, what: string): Promise<{ insta
     }
     const holder = await readRecord(file);
     if (holder && isAlive(holder)) {
-      throw new DirectoryLockedError(`${what} is in use by another argo-entrypoint (pid ${holder.pid}); stop it first, or give this one its own directory`);
+      throw new StartupRefusal(`${what} is in use by another argo-entrypoint (pid ${holder.pid}); stop it first, or give this one its own directory`);
     }
     await rm(file, { force: true }); // its holder is gone: take the lock over
   }
-  throw new DirectoryLockedError(`could not lock ${what}`);
+  throw new StartupRefusal(`could not lock ${what}`);
 }
 
 async function readRecord(file: string): Promise<LockRecord | undefined> {

@@ -1,14 +1,12 @@
-import { createReadStream, createWriteStream } from "node:fs";
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { createReadStream } from "node:fs";
 import http from "node:http";
 import https from "node:https";
-import os from "node:os";
-import path from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import * as Minio from "minio";
 import { DomainError, NotFoundError, UpstreamError } from "../../domain/errors.js";
 import type { ObjectStore, StagedObject } from "../../domain/ports.js";
+import { spoolToTemporaryFile } from "../../lib/spool.js";
 import { assertSafeKey } from "./object-keys.js";
 
 export interface S3Settings {
@@ -48,34 +46,25 @@ export class MinioObjectStore implements ObjectStore {
   }
 
   async stage(body: Readable): Promise<StagedObject> {
-    const dir = await mkdtemp(path.join(os.tmpdir(), "argo-entrypoint-upload-"));
-    const spool = path.join(dir, "object");
-    try {
-      await pipeline(body, createWriteStream(spool));
-    } catch (error) {
-      await rm(dir, { recursive: true, force: true });
-      throw error;
-    }
-    const { size } = await stat(spool);
+    const spool = await spoolToTemporaryFile(body, "argo-entrypoint-upload-");
     let done = false;
-    const drop = async () => {
-      done = true;
-      await rm(dir, { recursive: true, force: true });
-    };
     return {
-      size,
+      size: spool.size,
       commit: async (key) => {
         if (done) throw new Error("a staged object is committed once");
         assertSafeKey(key);
+        done = true;
         try {
           const url = await this.call(() => this.client.presignedPutObject(this.settings.bucket, key, PRESIGNED_PUT_SECONDS));
-          await this.call(() => streamingPut(url, spool, size));
+          await this.call(() => streamingPut(url, spool.path, spool.size));
         } finally {
-          await drop();
+          await spool.remove();
         }
       },
       discard: async () => {
-        if (!done) await drop();
+        if (done) return;
+        done = true;
+        await spool.remove();
       },
     };
   }

@@ -86,7 +86,10 @@ export class CredentialVerifier {
       return check.then(
         (ok) => {
           const valid = ok && user !== null && !user.revokedAt;
-          for (const attempt of attempts) (valid ? attempt.succeeded() : attempt.failed());
+          for (const attempt of attempts) {
+            if (valid) attempt.succeeded();
+            else attempt.failed();
+          }
           return valid;
         },
         (error: unknown) => {

@@ -112,7 +112,10 @@ export class LogFanout {
     });
     const finish = (error?: Error) => {
       this.channels.delete(key);
-      for (const follower of channel.followers) (error ? follower.destroy(error) : follower.end());
+      for (const follower of channel.followers) {
+        if (error) follower.destroy(error);
+        else follower.end();
+      }
     };
     upstream.on("end", () => {
       if (channel.followers.size === 0) return;

@@ -6,7 +6,7 @@ import {
   IMAGE_SEQUENCES, MODEL_STATUSES, PIPELINE_TYPES,
   type ApplicationRecord, type ConfigRecord, type DatasetRecord, type DatasetScope, type ImageRecord,
   type ImageSequence, type ModelRecord, type ModelStatus, type OrganizationRecord, type PipelineRecord,
-  type PipelineType, type ProjectRecord, type StoredFileRecord,
+  type ProjectRecord, type StoredFileRecord,
 } from "../records.js";
 import { secretsEqual } from "../../lib/text.js";
 import { checkExtension, objectKey } from "./storage-keys.js";

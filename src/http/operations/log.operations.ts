@@ -8,7 +8,7 @@ import { tarGz } from "../streams/tar-gz.js";
 import { operation, record } from "./operation.js";
 import { Optional, Text, Uid, oneOf } from "./schemas.js";
 
-export const LOG_DOWNLOAD_KEY = "Lg7dWnQ2xR5tYp8k";
+const LOG_DOWNLOAD_KEY = "Lg7dWnQ2xR5tYp8k";
 
 export function logOperations({ logs, follower }: { logs: LogService; follower: LogFollower }) {
   return {

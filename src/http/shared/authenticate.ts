@@ -48,7 +48,7 @@ export function credentialsRequired(): AuthenticationError {
 }
 
 /** Express sets `ip` from the socket, or from X-Forwarded-For when the proxy is trusted. */
-export function clientAddress(request: IncomingMessage): string {
+function clientAddress(request: IncomingMessage): string {
   return (request as IncomingMessage & { ip?: string }).ip ?? request.socket.remoteAddress ?? "unknown";
 }
 

@@ -46,7 +46,7 @@ export function assertIdentityEncoding(request: IncomingMessage): void {
 }
 
 /** JSON.parse with nesting bounded before parsing, so no recursion over the value can overflow the stack. */
-export function parseBoundedJson(text: string, maxDepth: number): unknown {
+function parseBoundedJson(text: string, maxDepth: number): unknown {
   const deep = firstTooDeep(text, maxDepth);
   if (deep !== undefined) throw ValidationError.field(deep || "body", `nests deeper than ${maxDepth} levels`);
   try {

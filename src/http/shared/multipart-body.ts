@@ -11,7 +11,7 @@ import { PayloadTooLargeError, ValidationError } from "../../domain/errors.js";
 import type { StagedObject } from "../../domain/ports.js";
 import { assertIdentityEncoding, unsafeStringReason } from "./json-body.js";
 
-export const FILE_FIELD = "file";
+const FILE_FIELD = "file";
 
 export interface MultipartLimits {
   maxFileBytes: number;
@@ -148,7 +148,7 @@ export function checkFormValues(fields: Record<string, string>): void {
 }
 
 /** Passes bytes through until more than `maxBytes` arrive, then fails with 413. */
-export function byteLimit(maxBytes: number, field = FILE_FIELD): Transform {
+function byteLimit(maxBytes: number, field = FILE_FIELD): Transform {
   let received = 0;
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {

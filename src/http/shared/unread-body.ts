@@ -6,7 +6,7 @@ export interface DrainLimits {
 }
 
 /** How much of a refused body is read and dropped so its client sees the answer. */
-export const DEFAULT_DRAIN: DrainLimits = { maxBytes: 8 * 1024 * 1024, maxMs: 10_000 };
+const DEFAULT_DRAIN: DrainLimits = { maxBytes: 8 * 1024 * 1024, maxMs: 10_000 };
 
 /**
  * A request answered before its body was read whole (refused credentials, a 413): the client is

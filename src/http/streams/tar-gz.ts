@@ -1,10 +1,8 @@
-import { createReadStream, createWriteStream } from "node:fs";
-import { mkdtemp, rm, stat } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
+import { createReadStream } from "node:fs";
 import { PassThrough, Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
+import { spoolToTemporaryFile, type Spooled } from "../../lib/spool.js";
 
 /**
  * A .tar.gz of named streams, produced as a stream. A tar header needs each entry's size, so
@@ -18,21 +16,19 @@ export function tarGz(entries: Array<{ name: string; stream: Readable }>): Reada
 }
 
 async function* tarBlocks(entries: Array<{ name: string; stream: Readable }>): AsyncGenerator<Buffer> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "argo-entrypoint-tar-"));
+  let spool: Spooled | undefined;
   try {
-    for (const [index, entry] of entries.entries()) {
-      const spool = path.join(dir, String(index));
-      await pipeline(entry.stream, createWriteStream(spool));
-      const { size } = await stat(spool);
-      yield header(entry.name, size);
-      yield* createReadStream(spool);
-      yield Buffer.alloc((512 - (size % 512)) % 512);
-      await rm(spool, { force: true });
+    for (const entry of entries) {
+      spool = await spoolToTemporaryFile(entry.stream, "argo-entrypoint-tar-");
+      yield header(entry.name, spool.size);
+      yield* createReadStream(spool.path);
+      yield Buffer.alloc((512 - (spool.size % 512)) % 512);
+      await spool.remove();
     }
     yield Buffer.alloc(1024); // two empty blocks end the archive
   } finally {
     for (const entry of entries) entry.stream.destroy();
-    await rm(dir, { recursive: true, force: true });
+    await spool?.remove();
   }
 }
 

@@ -44,7 +44,7 @@ interface DagTask {
 
 type Node = Record<string, unknown> & { id: string; name: string; phase: string; type: string; children?: string[] };
 
-export function fnv1a32(text: string): number {
+function fnv1a32(text: string): number {
   let hash = 0x811c9dc5;
   for (const byte of Buffer.from(text, "utf8")) {
     hash ^= byte;

@@ -369,7 +369,7 @@ export class FakeKubeApiServer extends EventEmitter {
   }
 }
 
-export class StatusError extends Error {
+class StatusError extends Error {
   constructor(readonly code: number, readonly reason: string, message: string) {
     super(message);
   }
@@ -422,7 +422,7 @@ function parseRoute(pathname: string): Route | undefined {
 }
 
 /** Label selectors with `=`, `==`, `!=`, `key` (exists) and `!key`; field selector metadata.name. */
-export function selectorOf(labelSelector?: string, fieldSelector?: string): (o: KubeObject) => boolean {
+function selectorOf(labelSelector?: string, fieldSelector?: string): (o: KubeObject) => boolean {
   const checks: Array<(o: KubeObject) => boolean> = [];
   for (const term of (labelSelector ?? "").split(",").map((t) => t.trim()).filter(Boolean)) {
     const labels = (o: KubeObject) => o.metadata.labels ?? {};
