@@ -8,9 +8,17 @@ export interface BenchWorld {
   trainingBody: Record<string, unknown>;
 }
 
-export async function registerTrainingWorld(baseUrl: string, credentials: { access_key: string; secret_key: string }, program: { content: string; extension: string }): Promise<BenchWorld> {
+export async function registerTrainingWorld(
+  baseUrl: string,
+  credentials: { access_key: string; secret_key: string },
+  program: { content: string; extension: string },
+): Promise<BenchWorld> {
   const json = async (key: string, body: Record<string, unknown>) => {
-    const response = await fetch(`${baseUrl}${API}/${key}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ ...credentials, ...body }) });
+    const response = await fetch(`${baseUrl}${API}/${key}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ ...credentials, ...body }),
+    });
     if (!response.ok) throw new Error(`${key}: ${response.status} ${await response.text()}`);
     return ((await response.json()) as { data: { uid: string } }).data.uid;
   };
@@ -24,16 +32,36 @@ export async function registerTrainingWorld(baseUrl: string, credentials: { acce
   };
   const project = await json("9Q1lCs56iud4oPcS", { name: "bench" });
   const application = await json("iGXyNAx4Kp3DrosK", { application_name: "bench", f_project_uid: project });
-  const dataset = await form("OFbaCJE62lcPVbZj", { name: "d", type: "training", f_project_uid: project, extension: "zip" }, readFileSync("examples/dataset.zip"));
-  const pipeline = await form("FgdSO4ryg2UA2APl", { name: "p", type: "training", f_application_uid: application, extension: program.extension }, program.content);
+  const dataset = await form(
+    "OFbaCJE62lcPVbZj",
+    { name: "d", type: "training", f_project_uid: project, extension: "zip" },
+    readFileSync("examples/dataset.zip"),
+  );
+  const pipeline = await form(
+    "FgdSO4ryg2UA2APl",
+    { name: "p", type: "training", f_application_uid: application, extension: program.extension },
+    program.content,
+  );
   const config = await json("42XzWaxjE6dKA9mZ", { name: "c", data: { epochs: 1 }, f_pipeline_uid: pipeline });
   const images: Record<string, string> = {};
-  for (const sequence of ["download", "running", "upload"]) images[`${sequence}_uid`] = await form("lwO7afcqdKtKEAhb", { name: sequence, sequence, f_pipeline_uid: pipeline }, "FROM scratch");
+  for (const sequence of ["download", "running", "upload"])
+    images[`${sequence}_uid`] = await form("lwO7afcqdKtKEAhb", { name: sequence, sequence, f_pipeline_uid: pipeline }, "FROM scratch");
   return {
     credentials,
     trainingBody: {
-      ...credentials, task_name: "bench", task_description: "", pipeline_uid: pipeline, dataset_uid: dataset, type: "project", config_uid: config,
-      image_uid: images, model_name: "m", model_type: "default", model_input_format: "f", model_output_format: "f", model_file_extension: "zip",
+      ...credentials,
+      task_name: "bench",
+      task_description: "",
+      pipeline_uid: pipeline,
+      dataset_uid: dataset,
+      type: "project",
+      config_uid: config,
+      image_uid: images,
+      model_name: "m",
+      model_type: "default",
+      model_input_format: "f",
+      model_output_format: "f",
+      model_file_extension: "zip",
     },
   };
 }

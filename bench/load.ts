@@ -20,7 +20,11 @@ export interface RequestSpec {
  * Closed-loop load: `concurrency` clients on keep-alive sockets send requests back to back for
  * `seconds`. Bounded in time and count, loopback only.
  */
-export async function runLoad(port: number, spec: () => RequestSpec, options: { concurrency: number; seconds: number; maxRequests?: number }): Promise<LoadResult> {
+export async function runLoad(
+  port: number,
+  spec: () => RequestSpec,
+  options: { concurrency: number; seconds: number; maxRequests?: number },
+): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.concurrency });
   const latencies: number[] = [];
   let failures = 0;
@@ -31,10 +35,13 @@ export async function runLoad(port: number, spec: () => RequestSpec, options: { 
   const once = async (request: RequestSpec) => {
     const t0 = performance.now();
     const status = await new Promise<number>((resolve) => {
-      const req = http.request({ host: "127.0.0.1", port, agent, method: request.method, path: request.path, headers: request.headers }, (res) => {
-        res.resume();
-        res.on("end", () => resolve(res.statusCode ?? 0));
-      });
+      const req = http.request(
+        { host: "127.0.0.1", port, agent, method: request.method, path: request.path, headers: request.headers },
+        (res) => {
+          res.resume();
+          res.on("end", () => resolve(res.statusCode ?? 0));
+        },
+      );
       req.on("error", () => resolve(0));
       req.end(request.body);
     });

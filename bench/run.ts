@@ -27,29 +27,54 @@ async function listen(app: express.Express): Promise<{ server: Server; port: num
 async function registryService(env: Record<string, string>) {
   const database = await createTestDatabase();
   const silent = new Writable({ write: (_c, _e, done) => done() });
-  const container: Container = await buildContainer(loadConfig({ DATABASE_URL: database.url, FILES_DIR: `/tmp/argo-entrypoint-bench-${process.pid}`, LOG_LEVEL: "silent", ...env }), { logger: createLogger("silent", silent) });
+  const container: Container = await buildContainer(
+    loadConfig({ DATABASE_URL: database.url, FILES_DIR: `/tmp/argo-entrypoint-bench-${process.pid}`, LOG_LEVEL: "silent", ...env }),
+    { logger: createLogger("silent", silent) },
+  );
   await container.accounts.createOrganization("bench");
   const { user, secretKey } = await container.accounts.createUser({ organization: "bench", accessKey: "bench-user", role: "member" });
-  for (let i = 0; i < 20; i += 1) await container.db.projects.create({ uid: crypto.randomUUID(), name: `p${i}`, description: "", organizationUid: user.organizationUid });
+  for (let i = 0; i < 20; i += 1)
+    await container.db.projects.create({ uid: crypto.randomUUID(), name: `p${i}`, description: "", organizationUid: user.organizationUid });
   const { server, port } = await listen(container.app);
   const body = JSON.stringify({ f_organization_uid: user.organizationUid });
   const request = () => ({
-    method: "POST", path: `${API}/a75vPQAyPqVGFwiZ`, body,
+    method: "POST",
+    path: `${API}/a75vPQAyPqVGFwiZ`,
+    body,
     headers: { "Content-Type": "application/json", "X-Access-Key": user.accessKey, "X-Secret-Key": secretKey },
   });
-  return { port, request, close: async () => { server.close(); await container.close(); await database.drop(); } };
+  return {
+    port,
+    request,
+    close: async () => {
+      server.close();
+      await container.close();
+      await database.drop();
+    },
+  };
 }
 
 function row(name: string, result: LoadResult, baseline?: LoadResult) {
   const ratio = baseline ? (result.perSecond / baseline.perSecond).toFixed(3) : "1.000";
-  return { scenario: name, "req/s": Math.round(result.perSecond), "ratio to baseline": ratio, "p50 ms": result.p50Ms.toFixed(2), "p99 ms": result.p99Ms.toFixed(2), failures: result.failures };
+  return {
+    scenario: name,
+    "req/s": Math.round(result.perSecond),
+    "ratio to baseline": ratio,
+    "p50 ms": result.p50Ms.toFixed(2),
+    "p99 ms": result.p99Ms.toFixed(2),
+    failures: result.failures,
+  };
 }
 
 async function bareBaseline(concurrency: number): Promise<LoadResult> {
   const bare = express();
   bare.post("/bare", express.json(), (_req, res) => void res.json({ detail: "ok", data: [] }));
   const baselineServer = await listen(bare);
-  const baseline = await runLoad(baselineServer.port, () => ({ method: "POST", path: "/bare", body: "{}", headers: { "Content-Type": "application/json" } }), { concurrency, seconds: SECONDS });
+  const baseline = await runLoad(
+    baselineServer.port,
+    () => ({ method: "POST", path: "/bare", body: "{}", headers: { "Content-Type": "application/json" } }),
+    { concurrency, seconds: SECONDS },
+  );
   baselineServer.server.close();
   return baseline;
 }
@@ -59,14 +84,24 @@ async function listeningService(env: Record<string, string>) {
   const database = await createTestDatabase();
   const silent = new Writable({ write: (_c, _e, done) => done() });
   const dir = `/tmp/argo-entrypoint-bench-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  const container = await buildContainer(loadConfig({ DATABASE_URL: database.url, FILES_DIR: `${dir}/files`, WORK_DIR: `${dir}/work`, LOG_LEVEL: "silent", ...env }), { logger: createLogger("silent", silent) });
+  const container = await buildContainer(
+    loadConfig({ DATABASE_URL: database.url, FILES_DIR: `${dir}/files`, WORK_DIR: `${dir}/work`, LOG_LEVEL: "silent", ...env }),
+    { logger: createLogger("silent", silent) },
+  );
   await container.accounts.createOrganization("bench");
   const { user, secretKey } = await container.accounts.createUser({ organization: "bench", accessKey: "bench-user", role: "member" });
   const { server, port } = await listen(container.app);
   const url = `http://127.0.0.1:${port}`;
   return {
-    container, port, url, credentials: { access_key: user.accessKey, secret_key: secretKey },
-    close: async () => { await container.close(); server.close(); await database.drop(); },
+    container,
+    port,
+    url,
+    credentials: { access_key: user.accessKey, secret_key: secretKey },
+    close: async () => {
+      await container.close();
+      server.close();
+      await database.drop();
+    },
   };
 }
 
@@ -80,25 +115,41 @@ async function submissions() {
   const world = await registerTrainingWorld(instance.url, instance.credentials, { content: "exit 0\n", extension: "sh" });
   const body = JSON.stringify(world.trainingBody);
   const requestsBefore = cluster.server.requests.length;
-  const result = await runLoad(instance.port, () => ({ method: "POST", path: `${API}/q8uzMBcM5YJH6dPf`, body, headers: { "Content-Type": "application/json" } }), { concurrency, seconds: SECONDS });
+  const result = await runLoad(
+    instance.port,
+    () => ({ method: "POST", path: `${API}/q8uzMBcM5YJH6dPf`, body, headers: { "Content-Type": "application/json" } }),
+    { concurrency, seconds: SECONDS },
+  );
   const kubeRequests = cluster.server.requests.slice(requestsBefore).filter((r) => !r.watch && r.resource !== "leases").length;
   const tasks = result.requests - result.failures;
   await instance.close();
   await cluster.close();
   console.log(`\nTask submissions (${concurrency} concurrent clients, ${SECONDS}s, SQLite, fake Kubernetes API at zero latency)`);
-  console.table([row("bare Express route (baseline)", baseline), row("submit a training task (auth, validation, database, render, Secret + Workflow create)", result, baseline)]);
-  console.log(`Kubernetes requests per task: ${(kubeRequests / Math.max(1, tasks)).toFixed(2)} (${kubeRequests} for ${tasks} tasks: Secret create, Workflow create, Secret owner patch)`);
+  console.table([
+    row("bare Express route (baseline)", baseline),
+    row("submit a training task (auth, validation, database, render, Secret + Workflow create)", result, baseline),
+  ]);
+  console.log(
+    `Kubernetes requests per task: ${(kubeRequests / Math.max(1, tasks)).toFixed(2)} (${kubeRequests} for ${tasks} tasks: Secret create, Workflow create, Secret owner patch)`,
+  );
 }
 
 async function localEngine() {
   const instance = await listeningService({ LOCAL_CONCURRENCY: "2" });
   await instance.container.start(instance.url);
-  const world = await registerTrainingWorld(instance.url, instance.credentials, { content: "touch \"$OUTPUTS_DIR/$OUTPUT_FILE_NAME\"\n", extension: "sh" });
+  const world = await registerTrainingWorld(instance.url, instance.credentials, {
+    content: 'touch "$OUTPUTS_DIR/$OUTPUT_FILE_NAME"\n',
+    extension: "sh",
+  });
   const count = Number(process.env.BENCH_LOCAL_TASKS ?? 12);
   const started = performance.now();
   const uids: string[] = [];
   for (let i = 0; i < count; i += 1) {
-    const response = await fetch(`${instance.url}${API}/q8uzMBcM5YJH6dPf`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(world.trainingBody) });
+    const response = await fetch(`${instance.url}${API}/q8uzMBcM5YJH6dPf`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(world.trainingBody),
+    });
     uids.push(((await response.json()) as { data: { uid: string } }).data.uid);
   }
   const done = async () => (await instance.container.db.tasks.count({ status: { in: ["success", "fail"] } })) === count;
@@ -108,17 +159,26 @@ async function localEngine() {
   const steps = await Promise.all(uids.map((uid) => instance.container.db.taskSteps.listFor(uid)));
   const failed = tasks.filter((t) => t!.status !== "success").length;
   const latency = tasks.map((t) => (t!.finishedAt!.getTime() - t!.createdAt.getTime()) / 1000);
-  const program = steps.map((s) => s.filter((x) => x.sequence === "running").reduce((sum, x) => sum + (x.finishedAt!.getTime() - x.startedAt!.getTime()) / 1000, 0));
+  const program = steps.map((s) =>
+    s.filter((x) => x.sequence === "running").reduce((sum, x) => sum + (x.finishedAt!.getTime() - x.startedAt!.getTime()) / 1000, 0),
+  );
   // From the first step's start to the last step's end: the run itself, without time in the queue.
-  const run = steps.map((s) => (Math.max(...s.map((x) => x.finishedAt!.getTime())) - Math.min(...s.map((x) => x.startedAt!.getTime()))) / 1000);
+  const run = steps.map(
+    (s) => (Math.max(...s.map((x) => x.finishedAt!.getTime())) - Math.min(...s.map((x) => x.startedAt!.getTime()))) / 1000,
+  );
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   await instance.close();
   console.log(`\nLocal engine (${count} tasks, concurrency 2, a program that only writes its output)`);
-  console.table([{
-    "tasks/minute": Math.round((count - failed) / seconds * 60), failed,
-    "mean latency incl. queue s": mean(latency).toFixed(2), "mean run s (first step start to last step end)": mean(run).toFixed(2),
-    "mean program s": mean(program).toFixed(2), "engine overhead per task s (run - program)": (mean(run) - mean(program)).toFixed(2),
-  }]);
+  console.table([
+    {
+      "tasks/minute": Math.round(((count - failed) / seconds) * 60),
+      failed,
+      "mean latency incl. queue s": mean(latency).toFixed(2),
+      "mean run s (first step start to last step end)": mean(run).toFixed(2),
+      "mean program s": mean(program).toFixed(2),
+      "engine overhead per task s (run - program)": (mean(run) - mean(program)).toFixed(2),
+    },
+  ]);
 }
 
 /** Reads an SSE or chunked stream until `predicate` holds for the text so far; resolves with the ms taken. */
@@ -142,22 +202,43 @@ async function logs() {
   let write!: (line: string) => void;
   let release!: () => void;
   let pod = "";
-  cluster.behavior.running = (context) => new Promise((resolve) => {
-    write = context.log;
-    pod = cluster.server.list("pods", "argo", (p) => p.metadata.labels?.["workflows.argoproj.io/workflow"] === context.workflow && p.metadata.name!.includes("-running-"))[0]!.metadata.name!;
-    release = () => resolve(0);
+  cluster.behavior.running = (context) =>
+    new Promise((resolve) => {
+      write = context.log;
+      pod = cluster.server.list(
+        "pods",
+        "argo",
+        (p) => p.metadata.labels?.["workflows.argoproj.io/workflow"] === context.workflow && p.metadata.name!.includes("-running-"),
+      )[0]!.metadata.name!;
+      release = () => resolve(0);
+    });
+  const submitted = await fetch(`${instance.url}${API}/q8uzMBcM5YJH6dPf`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(world.trainingBody),
   });
-  const submitted = await fetch(`${instance.url}${API}/q8uzMBcM5YJH6dPf`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(world.trainingBody) });
   const taskUid = ((await submitted.json()) as { data: { uid: string } }).data.uid;
-  while (!write || (await instance.container.db.taskSteps.listFor(taskUid)).find((s) => s.sequence === "running")?.phase !== "Running") await new Promise((resolve) => setTimeout(resolve, 20));
+  while (!write || (await instance.container.db.taskSteps.listFor(taskUid)).find((s) => s.sequence === "running")?.phase !== "Running")
+    await new Promise((resolve) => setTimeout(resolve, 20));
 
   const rounds = 20;
   const viaService: number[] = [];
   const direct: number[] = [];
-  const follow = () => fetch(`${instance.url}${API}/Fw3lGz8Kc1VbN6mQ`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ ...world.credentials, task_uid: taskUid, step: "training" }) });
-  const raw = () => fetch(`${cluster.server.url}/api/v1/namespaces/argo/pods/${pod}/log?container=main&follow=true&tailLines=0`, { headers: { Authorization: `Bearer ${cluster.server.token}` } });
+  const follow = () =>
+    fetch(`${instance.url}${API}/Fw3lGz8Kc1VbN6mQ`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ ...world.credentials, task_uid: taskUid, step: "training" }),
+    });
+  const raw = () =>
+    fetch(`${cluster.server.url}/api/v1/namespaces/argo/pods/${pod}/log?container=main&follow=true&tailLines=0`, {
+      headers: { Authorization: `Bearer ${cluster.server.token}` },
+    });
   for (let i = 0; i < rounds; i += 1) {
-    for (const [open, into] of [[follow, viaService], [raw, direct]] as const) {
+    for (const [open, into] of [
+      [follow, viaService],
+      [raw, direct],
+    ] as const) {
       const response = await open();
       await new Promise((resolve) => setTimeout(resolve, 30)); // attached
       const marker = `marker-${i}-${into === viaService ? "s" : "d"}`;
@@ -180,8 +261,16 @@ async function logs() {
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   console.log(`\nLog follow (Argo engine on the fake API server, ${rounds} rounds)`);
   console.table([
-    { scenario: "pod log stream read directly (baseline)", "median ms to first byte of a new line": median(direct).toFixed(2), ratio: "1.00" },
-    { scenario: "followed through the service (SSE)", "median ms to first byte of a new line": median(viaService).toFixed(2), ratio: (median(viaService) / median(direct)).toFixed(2) },
+    {
+      scenario: "pod log stream read directly (baseline)",
+      "median ms to first byte of a new line": median(direct).toFixed(2),
+      ratio: "1.00",
+    },
+    {
+      scenario: "followed through the service (SSE)",
+      "median ms to first byte of a new line": median(viaService).toFixed(2),
+      ratio: (median(viaService) / median(direct)).toFixed(2),
+    },
   ]);
   console.log(`upstream log streams for ${n} followers of one step: ${upstream}`);
 }
@@ -193,7 +282,11 @@ async function bigLog() {
   // A running step that prints `size` bytes of 100-character lines.
   const program = `head -c ${size} /dev/zero | tr '\\0' 'a' | fold -w 99\ntouch "$OUTPUTS_DIR/$OUTPUT_FILE_NAME"\n`;
   const world = await registerTrainingWorld(instance.url, instance.credentials, { content: program, extension: "sh" });
-  const submitted = await fetch(`${instance.url}${API}/q8uzMBcM5YJH6dPf`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(world.trainingBody) });
+  const submitted = await fetch(`${instance.url}${API}/q8uzMBcM5YJH6dPf`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(world.trainingBody),
+  });
   const taskUid = ((await submitted.json()) as { data: { uid: string } }).data.uid;
   while ((await instance.container.db.tasks.find(taskUid))!.status !== "success") await new Promise((resolve) => setTimeout(resolve, 200));
   const engine = instance.container.engine as unknown as { logFile(task: string, step: string): string };
@@ -214,7 +307,11 @@ async function bigLog() {
     return bytes;
   });
   const download = await measure(async () => {
-    const response = await fetch(`${instance.url}${API}/Lg7dWnQ2xR5tYp8k`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ ...world.credentials, task_uid: taskUid, format: "txt" }) });
+    const response = await fetch(`${instance.url}${API}/Lg7dWnQ2xR5tYp8k`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ ...world.credentials, task_uid: taskUid, format: "txt" }),
+    });
     let bytes = 0;
     for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) bytes += chunk.length;
     return bytes;
@@ -222,8 +319,17 @@ async function bigLog() {
   await instance.close();
   console.log(`\nStreaming a ${(size / 1024 ** 3).toFixed(2)} GiB step log (client and service in one process)`);
   console.table([
-    { scenario: "read the log file directly (baseline)", "MiB/s": Math.round(baseline.bytes / 1024 ** 2 / baseline.seconds), "RSS growth MiB": baseline.growthMiB.toFixed(1) },
-    { scenario: "log download route (.txt) over HTTP", "MiB/s": Math.round(download.bytes / 1024 ** 2 / download.seconds), "RSS growth MiB": download.growthMiB.toFixed(1), "throughput ratio": (download.bytes / download.seconds / (baseline.bytes / baseline.seconds)).toFixed(2) },
+    {
+      scenario: "read the log file directly (baseline)",
+      "MiB/s": Math.round(baseline.bytes / 1024 ** 2 / baseline.seconds),
+      "RSS growth MiB": baseline.growthMiB.toFixed(1),
+    },
+    {
+      scenario: "log download route (.txt) over HTTP",
+      "MiB/s": Math.round(download.bytes / 1024 ** 2 / download.seconds),
+      "RSS growth MiB": download.growthMiB.toFixed(1),
+      "throughput ratio": (download.bytes / download.seconds / (baseline.bytes / baseline.seconds)).toFixed(2),
+    },
   ]);
 }
 

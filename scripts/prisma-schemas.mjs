@@ -11,4 +11,7 @@ if (postgres === source || !postgres.includes('"postgresql"') || !postgres.inclu
   throw new Error("prisma-schemas: the source schema no longer has the expected provider, url or output lines");
 }
 mkdirSync("prisma/postgresql", { recursive: true });
-writeFileSync("prisma/postgresql/schema.prisma", "// Generated from prisma/schema.prisma by scripts/prisma-schemas.mjs: do not edit.\n" + postgres);
+writeFileSync(
+  "prisma/postgresql/schema.prisma",
+  "// Generated from prisma/schema.prisma by scripts/prisma-schemas.mjs: do not edit.\n" + postgres,
+);

@@ -28,8 +28,12 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, out: (line:
     args: argv,
     allowPositionals: true,
     options: {
-      org: { type: "string" }, "access-key": { type: "string" }, role: { type: "string", default: "member" }, secret: { type: "string" },
-      "secret-from-env": { type: "string" }, help: { type: "boolean" },
+      org: { type: "string" },
+      "access-key": { type: "string" },
+      role: { type: "string", default: "member" },
+      secret: { type: "string" },
+      "secret-from-env": { type: "string" },
+      help: { type: "boolean" },
     },
   });
   const [group, action, subject] = positionals;
@@ -67,9 +71,18 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, out: (line:
       case "user create": {
         if (!values.org || !values["access-key"]) break;
         const { user, secretKey } = await accounts.createUser({
-          organization: values.org, accessKey: values["access-key"], role: values.role ?? "member", ...(values.secret ? { secretKey: values.secret } : {}),
+          organization: values.org,
+          accessKey: values["access-key"],
+          role: values.role ?? "member",
+          ...(values.secret ? { secretKey: values.secret } : {}),
         });
-        print({ uid: user.uid, access_key: user.accessKey, secret_key: secretKey, role: user.role, organization_uid: user.organizationUid });
+        print({
+          uid: user.uid,
+          access_key: user.accessKey,
+          secret_key: secretKey,
+          role: user.role,
+          organization_uid: user.organizationUid,
+        });
         return 0;
       }
       case "user rotate": {
@@ -86,7 +99,15 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, out: (line:
       }
       case "user list": {
         const users = await accounts.listUsers();
-        print(users.map((u) => ({ uid: u.uid, access_key: u.accessKey, role: u.role, organization: u.organizationName, revoked: u.revokedAt !== null })));
+        print(
+          users.map((u) => ({
+            uid: u.uid,
+            access_key: u.accessKey,
+            role: u.role,
+            organization: u.organizationName,
+            revoked: u.revokedAt !== null,
+          })),
+        );
         return 0;
       }
     }

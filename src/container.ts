@@ -80,10 +80,17 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
   const db = new PrismaDatabase(createPrismaClient(config.database));
   const objects = await createObjectStore(config);
   const hasher = new BcryptHasher(config.auth.bcryptCost);
-  const throttle = (maxFailures: number) => new FailureThrottle({ maxFailures, windowSeconds: config.auth.failureWindowSeconds, maxTracked: 100_000 }, clock);
+  const throttle = (maxFailures: number) =>
+    new FailureThrottle({ maxFailures, windowSeconds: config.auth.failureWindowSeconds, maxTracked: 100_000 }, clock);
   const verifier = new CredentialVerifier({
-    users: db.users, hasher, clock,
-    throttles: { pair: throttle(config.auth.maxFailuresPerKey), key: throttle(config.auth.maxFailuresPerKeyTotal), unknownKeyAddress: throttle(config.auth.maxFailuresPerAddress) },
+    users: db.users,
+    hasher,
+    clock,
+    throttles: {
+      pair: throttle(config.auth.maxFailuresPerKey),
+      key: throttle(config.auth.maxFailuresPerKeyTotal),
+      unknownKeyAddress: throttle(config.auth.maxFailuresPerAddress),
+    },
     cache: { ttlSeconds: config.auth.cacheTtlSeconds, maxEntries: config.auth.cacheMaxEntries },
   });
   const accounts = new AccountService({ db, hasher, ids, verifier });
@@ -97,7 +104,18 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
   const runtime = await createEngine(config, { logger, clock, sink: progress, serviceUrl: () => serviceUrl });
   const { engine } = runtime;
   const planner = new TaskPlanner({ db, ids, clock, stepTokenTtlSeconds: config.tasks.stepTokenTtlSeconds });
-  const tasks = new TaskService({ db, registry, objects, engine, planner, lifecycle, ids, clock, logger, defaultResources: config.tasks.defaultResources });
+  const tasks = new TaskService({
+    db,
+    registry,
+    objects,
+    engine,
+    planner,
+    lifecycle,
+    ids,
+    clock,
+    logger,
+    defaultResources: config.tasks.defaultResources,
+  });
   const steps = new StepAccess({ db, objects, ids, clock });
 
   const logSource = firstAvailable(runtime.logSources);
@@ -110,11 +128,16 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
   const follower = new LogFollower({ tasks, lifecycle, fanout, settings: { recheckMs: 1000 } });
 
   const operations: Operation[] = [
-    registryOperations({ registry, present }), datasetOperations({ registry, preparer: new PreparerService({ db, registry }), present }),
-    modelOperations({ registry, present }), taskOperations({ tasks, present }), logOperations({ logs, follower }),
+    registryOperations({ registry, present }),
+    datasetOperations({ registry, preparer: new PreparerService({ db, registry }), present }),
+    modelOperations({ registry, present }),
+    taskOperations({ tasks, present }),
+    logOperations({ logs, follower }),
   ].flatMap((group) => Object.values(group) as Operation[]);
   const app = createApp({
-    operations, logger, objects,
+    operations,
+    logger,
+    objects,
     routers: [stepApi({ steps, objects, maxUploadBytes: config.uploads.maxBytes })],
     authenticator: new RequestAuthenticator(verifier),
     apiVersions: config.api.versions,
@@ -123,10 +146,25 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
     trustProxy: config.http.trustProxy,
     readiness: async () => void (await db.organizations.count({})),
   });
-  const housekeeping = new Housekeeping({ db, clock, logger, settings: { idempotencyTtlSeconds: config.tasks.idempotencyTtlSeconds, intervalSeconds: 3600 } });
+  const housekeeping = new Housekeeping({
+    db,
+    clock,
+    logger,
+    settings: { idempotencyTtlSeconds: config.tasks.idempotencyTtlSeconds, intervalSeconds: 3600 },
+  });
 
   return {
-    app, operations, db, objects, accounts, tasks, steps, engine, fanout, housekeeping, logger,
+    app,
+    operations,
+    db,
+    objects,
+    accounts,
+    tasks,
+    steps,
+    engine,
+    fanout,
+    housekeeping,
+    logger,
     async start(listeningUrl) {
       serviceUrl ||= listeningUrl;
       housekeeping.start();
@@ -149,18 +187,26 @@ interface EngineRuntime {
   close(): Promise<void>;
 }
 
-async function createEngine(config: AppConfig, deps: { logger: Logger; clock: Clock; sink: ProgressRecorder; serviceUrl: () => string }): Promise<EngineRuntime> {
+async function createEngine(
+  config: AppConfig,
+  deps: { logger: Logger; clock: Clock; sink: ProgressRecorder; serviceUrl: () => string },
+): Promise<EngineRuntime> {
   if (config.tasks.engine === "local") {
     const engine = await LocalEngine.open(
       {
-        workRoot: config.local.workDir, concurrency: config.local.concurrency, serviceUrl: deps.serviceUrl,
-        downloadCommand: config.local.downloadCommand, uploadCommand: config.local.uploadCommand,
-        stopGraceSeconds: config.local.stopGraceSeconds, sandbox: config.local.sandbox,
+        workRoot: config.local.workDir,
+        concurrency: config.local.concurrency,
+        serviceUrl: deps.serviceUrl,
+        downloadCommand: config.local.downloadCommand,
+        uploadCommand: config.local.uploadCommand,
+        stopGraceSeconds: config.local.stopGraceSeconds,
+        sandbox: config.local.sandbox,
       },
       deps,
     );
     return {
-      engine, logSources: [new LocalLogSource(engine)],
+      engine,
+      logSources: [new LocalLogSource(engine)],
       start: async ({ tasks, progress }) => {
         await engine.recover(await progress.activeTasks(engine.name));
         await tasks.resumeUndispatched();
@@ -170,31 +216,50 @@ async function createEngine(config: AppConfig, deps: { logger: Logger; clock: Cl
   }
 
   const kubeConfig = loadKubeConfig(config.argo);
-  const retry = { attempts: config.argo.retryAttempts, baseDelayMs: 200, maxDelayMs: 5_000, timeoutMs: config.argo.requestTimeoutSeconds * 1000 };
+  const retry = {
+    attempts: config.argo.retryAttempts,
+    baseDelayMs: 200,
+    maxDelayMs: 5_000,
+    timeoutMs: config.argo.requestTimeoutSeconds * 1000,
+  };
   const gateway = new ArgoWorkflowGateway(kubeConfig, { namespace: config.argo.namespace, retry }, deps.logger);
   const engine = new ArgoEngine(gateway, {
-    namespace: config.argo.namespace, templatePrefix: config.argo.templatePrefix, stepImage: config.argo.stepImage,
-    imageRegistry: config.argo.imageRegistry, stepApiUrl: deps.serviceUrl,
+    namespace: config.argo.namespace,
+    templatePrefix: config.argo.templatePrefix,
+    stepImage: config.argo.stepImage,
+    imageRegistry: config.argo.imageRegistry,
+    stepApiUrl: deps.serviceUrl,
   });
   let watcher: WorkflowWatcher | undefined;
   let services: { tasks: TaskService; progress: ProgressRecorder } | undefined;
-  const election = new LeaseElection(kubeConfig, {
-    namespace: config.argo.namespace, name: config.argo.leaseName, identity: config.argo.identity ?? `${os.hostname()}-${randomUUID().slice(0, 8)}`,
-    leaseSeconds: config.argo.leaseSeconds, renewSeconds: config.argo.leaseRenewSeconds, retry,
-  }, deps.logger, {
-    // Only the leader watches and writes status; it also finishes submissions a crash interrupted.
-    onStartedLeading: async () => {
-      watcher = new WorkflowWatcher(kubeConfig, { maxRestartDelayMs: 10_000 }, {
-        sink: deps.sink, gateway, logger: deps.logger, activeTasks: () => deps.sink.activeTasks(engine.name),
-      });
-      await watcher.start();
-      await services?.tasks.resumeUndispatched();
+  const election = new LeaseElection(
+    kubeConfig,
+    {
+      namespace: config.argo.namespace,
+      name: config.argo.leaseName,
+      identity: config.argo.identity ?? `${os.hostname()}-${randomUUID().slice(0, 8)}`,
+      leaseSeconds: config.argo.leaseSeconds,
+      renewSeconds: config.argo.leaseRenewSeconds,
+      retry,
     },
-    onStoppedLeading: async () => {
-      await watcher?.stop();
-      watcher = undefined;
+    deps.logger,
+    {
+      // Only the leader watches and writes status; it also finishes submissions a crash interrupted.
+      onStartedLeading: async () => {
+        watcher = new WorkflowWatcher(
+          kubeConfig,
+          { maxRestartDelayMs: 10_000 },
+          { sink: deps.sink, gateway, logger: deps.logger, activeTasks: () => deps.sink.activeTasks(engine.name) },
+        );
+        await watcher.start();
+        await services?.tasks.resumeUndispatched();
+      },
+      onStoppedLeading: async () => {
+        await watcher?.stop();
+        watcher = undefined;
+      },
     },
-  });
+  );
   const archiveStores = new Map<string, MinioObjectStore>();
   const archive = config.logs.archive;
   const archiveStore = (bucket: string | undefined): ObjectStore => {
@@ -219,7 +284,10 @@ async function createEngine(config: AppConfig, deps: { logger: Logger; clock: Cl
 export async function buildAdminContainer(config: AppConfig): Promise<{ accounts: AccountService; close(): Promise<void> }> {
   await applyMigrations(config.database);
   const db = new PrismaDatabase(createPrismaClient(config.database));
-  return { accounts: new AccountService({ db, hasher: new BcryptHasher(config.auth.bcryptCost), ids: randomIds }), close: () => db.close() };
+  return {
+    accounts: new AccountService({ db, hasher: new BcryptHasher(config.auth.bcryptCost), ids: randomIds }),
+    close: () => db.close(),
+  };
 }
 
 async function createObjectStore(config: AppConfig): Promise<ObjectStore> {

@@ -25,8 +25,12 @@ async function main(): Promise<void> {
   const server = container.app.listen(config.http.port, config.http.host, (error?: Error) => {
     if (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      const reason = code === "EADDRINUSE" ? `port ${config.http.port} on ${config.http.host} is already in use (set PORT to another one)`
-        : code === "EACCES" ? `no permission to listen on port ${config.http.port}` : error.message;
+      const reason =
+        code === "EADDRINUSE"
+          ? `port ${config.http.port} on ${config.http.host} is already in use (set PORT to another one)`
+          : code === "EACCES"
+            ? `no permission to listen on port ${config.http.port}`
+            : error.message;
       void container.close().finally(() => fatal(`cannot listen: ${reason}`));
       return;
     }

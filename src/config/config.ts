@@ -9,13 +9,28 @@ export interface AppConfig {
   database: { url: string; provider: "sqlite" | "postgresql" };
   objectStore:
     | { kind: "filesystem"; dir: string }
-    | { kind: "s3"; endpoint: string; port: number; useSSL: boolean; accessKey: string; secretKey: string; bucket: string; region: string; pathStyle: boolean };
+    | {
+        kind: "s3";
+        endpoint: string;
+        port: number;
+        useSSL: boolean;
+        accessKey: string;
+        secretKey: string;
+        bucket: string;
+        region: string;
+        pathStyle: boolean;
+      };
   uploads: { maxBytes: number };
   api: { versions: string[] };
   timeOffsetMinutes: number;
   auth: {
-    bcryptCost: number; cacheTtlSeconds: number; cacheMaxEntries: number;
-    maxFailuresPerKey: number; maxFailuresPerKeyTotal: number; maxFailuresPerAddress: number; failureWindowSeconds: number;
+    bcryptCost: number;
+    cacheTtlSeconds: number;
+    cacheMaxEntries: number;
+    maxFailuresPerKey: number;
+    maxFailuresPerKeyTotal: number;
+    maxFailuresPerAddress: number;
+    failureWindowSeconds: number;
   };
   log: { level: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent" };
   tasks: {
@@ -31,7 +46,8 @@ export interface AppConfig {
     followMaxQueueBytes: number;
     followKeepAliveSeconds: number;
     /** Argo's artifact repository, where archived step logs are read (unset: no archive reads). */
-    archive: { endpoint: string; port: number; useSSL: boolean; accessKey: string; secretKey: string; bucket: string; region: string } | undefined;
+    archive:
+      { endpoint: string; port: number; useSSL: boolean; accessKey: string; secretKey: string; bucket: string; region: string } | undefined;
   };
   argo: {
     namespace: string;
@@ -50,7 +66,11 @@ export interface AppConfig {
     retryAttempts: number;
   };
   local: {
-    workDir: string; concurrency: number; downloadCommand: string[] | undefined; uploadCommand: string[] | undefined; stopGraceSeconds: number;
+    workDir: string;
+    concurrency: number;
+    downloadCommand: string[] | undefined;
+    uploadCommand: string[] | undefined;
+    stopGraceSeconds: number;
     sandbox: "auto" | "require" | "off";
   };
 }
@@ -161,16 +181,19 @@ export function loadConfig(env: Env): AppConfig {
       /** How far a log follower may fall behind before it alone is disconnected. */
       followMaxQueueBytes: read.bytes("LOG_FOLLOW_MAX_QUEUE_BYTES", 1024 ** 2),
       followKeepAliveSeconds: read.integer("LOG_FOLLOW_KEEPALIVE_SECONDS", 15, 1, 300),
-      archive: read.optional("ARCHIVE_S3_ENDPOINT") === undefined ? undefined : {
-        endpoint: read.required("ARCHIVE_S3_ENDPOINT"),
-        port: read.integer("ARCHIVE_S3_PORT", 9000, 1, 65535),
-        useSSL: read.boolean("ARCHIVE_S3_USE_SSL", false),
-        accessKey: read.required("ARCHIVE_S3_ACCESS_KEY"),
-        secretKey: read.required("ARCHIVE_S3_SECRET_KEY"),
-        /** Used when a Workflow's status names no bucket. */
-        bucket: read.string("ARCHIVE_S3_BUCKET", "argo-artifacts"),
-        region: read.string("ARCHIVE_S3_REGION", "us-east-1"),
-      },
+      archive:
+        read.optional("ARCHIVE_S3_ENDPOINT") === undefined
+          ? undefined
+          : {
+              endpoint: read.required("ARCHIVE_S3_ENDPOINT"),
+              port: read.integer("ARCHIVE_S3_PORT", 9000, 1, 65535),
+              useSSL: read.boolean("ARCHIVE_S3_USE_SSL", false),
+              accessKey: read.required("ARCHIVE_S3_ACCESS_KEY"),
+              secretKey: read.required("ARCHIVE_S3_SECRET_KEY"),
+              /** Used when a Workflow's status names no bucket. */
+              bucket: read.string("ARCHIVE_S3_BUCKET", "argo-artifacts"),
+              region: read.string("ARCHIVE_S3_REGION", "us-east-1"),
+            },
     },
     local: {
       workDir: read.string("WORK_DIR", "./data/work"),
@@ -184,7 +207,8 @@ export function loadConfig(env: Env): AppConfig {
       sandbox: read.oneOf("LOCAL_SANDBOX", ["auto", "require", "off"], "auto"),
     },
   };
-  if (config.tasks.engine === "argo" && !config.tasks.stepApiUrl) problems.push("STEP_API_URL is required with ENGINE=argo (the service's address as pods reach it)");
+  if (config.tasks.engine === "argo" && !config.tasks.stepApiUrl)
+    problems.push("STEP_API_URL is required with ENGINE=argo (the service's address as pods reach it)");
   if (config.objectStore.kind === "s3" && config.uploads.maxBytes > S3_SINGLE_PUT_LIMIT) {
     problems.push("MAX_UPLOAD_BYTES must be at most 5GiB with OBJECT_STORE=s3 (objects are sent as one streamed PUT)");
   }
@@ -212,13 +236,19 @@ export function presentConfig(config: AppConfig): Record<string, unknown> {
     auth: { bcryptCost: config.auth.bcryptCost, cacheTtlSeconds: config.auth.cacheTtlSeconds },
     log: config.log,
     tasks: config.tasks,
-    argo: config.tasks.engine === "argo" ? { namespace: config.argo.namespace, templatePrefix: config.argo.templatePrefix, stepImage: config.argo.stepImage } : undefined,
+    argo:
+      config.tasks.engine === "argo"
+        ? { namespace: config.argo.namespace, templatePrefix: config.argo.templatePrefix, stepImage: config.argo.stepImage }
+        : undefined,
     local: { workDir: config.local.workDir, concurrency: config.local.concurrency, sandbox: config.local.sandbox },
   };
 }
 
 class Reader {
-  constructor(private readonly env: Env, private readonly problems: string[]) {}
+  constructor(
+    private readonly env: Env,
+    private readonly problems: string[],
+  ) {}
 
   private raw(name: string): string | undefined {
     const value = this.env[name];
@@ -281,7 +311,12 @@ class Reader {
 
   list(name: string, fallback: string[]): string[] {
     const value = this.raw(name);
-    return value === undefined ? fallback : value.split(",").map((v) => v.trim()).filter(Boolean);
+    return value === undefined
+      ? fallback
+      : value
+          .split(",")
+          .map((v) => v.trim())
+          .filter(Boolean);
   }
 
   bytes(name: string, fallback: number): number {

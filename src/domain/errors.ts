@@ -65,7 +65,10 @@ export class UnprocessableError extends DomainError {
 }
 export class RateLimitedError extends DomainError {
   readonly kind = "rate_limited";
-  constructor(message: string, readonly retryAfterSeconds: number) {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
     super(message);
   }
 }

@@ -16,14 +16,17 @@ export class Housekeeping {
 
   async sweep(): Promise<{ idempotencyRecords: number }> {
     const now = this.deps.clock.now().getTime();
-    const idempotencyRecords = await this.deps.db.idempotency.deleteOlderThan(new Date(now - this.deps.settings.idempotencyTtlSeconds * 1000));
+    const idempotencyRecords = await this.deps.db.idempotency.deleteOlderThan(
+      new Date(now - this.deps.settings.idempotencyTtlSeconds * 1000),
+    );
     if (idempotencyRecords) this.deps.logger.info({ idempotencyRecords }, "action=housekeeping");
     return { idempotencyRecords };
   }
 
   /** Sweeps now and then every interval, until stopped. */
   start(): void {
-    const run = () => void this.sweep().catch((error: unknown) => this.deps.logger.warn({ err: error }, "action=housekeeping outcome=failed"));
+    const run = () =>
+      void this.sweep().catch((error: unknown) => this.deps.logger.warn({ err: error }, "action=housekeeping outcome=failed"));
     run();
     this.timer = setInterval(run, this.deps.settings.intervalSeconds * 1000);
     this.timer.unref();

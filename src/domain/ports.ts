@@ -1,8 +1,19 @@
 /** What the domain needs from the outside world. Implementations live in src/adapters. */
 import type { Readable } from "node:stream";
 import type {
-  ApplicationRecord, ConfigRecord, DatasetRecord, ImageRecord, ModelRecord, OrganizationRecord,
-  PipelineRecord, ProjectRecord, StoredFileRecord, TaskRecord, TaskStatusEventRecord, TaskStepRecord, UserRecord,
+  ApplicationRecord,
+  ConfigRecord,
+  DatasetRecord,
+  ImageRecord,
+  ModelRecord,
+  OrganizationRecord,
+  PipelineRecord,
+  ProjectRecord,
+  StoredFileRecord,
+  TaskRecord,
+  TaskStatusEventRecord,
+  TaskStepRecord,
+  UserRecord,
 } from "./records.js";
 
 /** Equality (or membership) on stored fields: the only filtering the domain asks for. */

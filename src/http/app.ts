@@ -38,10 +38,17 @@ export function createApp(deps: AppDependencies): express.Express {
     }
   });
   for (const router of deps.routers) app.use(router);
-  app.use(mitlabRouter({
-    operations: deps.operations, authenticator: deps.authenticator, objects: deps.objects, apiVersions: deps.apiVersions,
-    maxUploadBytes: deps.maxUploadBytes, keepAliveMs: deps.keepAliveMs, logger: deps.logger,
-  }));
+  app.use(
+    mitlabRouter({
+      operations: deps.operations,
+      authenticator: deps.authenticator,
+      objects: deps.objects,
+      apiVersions: deps.apiVersions,
+      maxUploadBytes: deps.maxUploadBytes,
+      keepAliveMs: deps.keepAliveMs,
+      logger: deps.logger,
+    }),
+  );
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));
   return app;

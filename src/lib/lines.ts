@@ -25,12 +25,14 @@ export function lastLinesOfBuffer(buffer: Buffer, count: number): Buffer {
 
 /** The last `count` lines of a stream, holding only those lines in memory. */
 export function lastLinesOfStream(stream: Readable, count: number): Readable {
-  return Readable.from((async function* () {
-    const ring: string[] = [];
-    for await (const line of splitLines(stream)) {
-      ring.push(line);
-      if (ring.length > count) ring.shift();
-    }
-    for (const line of ring) yield `${line}\n`;
-  })());
+  return Readable.from(
+    (async function* () {
+      const ring: string[] = [];
+      for await (const line of splitLines(stream)) {
+        ring.push(line);
+        if (ring.length > count) ring.shift();
+      }
+      for (const line of ring) yield `${line}\n`;
+    })(),
+  );
 }

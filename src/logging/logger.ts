@@ -12,7 +12,10 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
       base: { service: "argo-entrypoint" },
       mixin: () => logContext.getStore() ?? {},
       // Belt and braces: nothing should log these, but if a body ever slips in, they are cut.
-      redact: { paths: ["secret_key", "*.secret_key", "secretKey", "*.secretKey", "authorization", "*.authorization"], censor: "[redacted]" },
+      redact: {
+        paths: ["secret_key", "*.secret_key", "secretKey", "*.secretKey", "authorization", "*.authorization"],
+        censor: "[redacted]",
+      },
       timestamp: pino.stdTimeFunctions.isoTime,
       serializers: { err: boundedError },
     },

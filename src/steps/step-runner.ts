@@ -83,15 +83,20 @@ async function putOutput(url: string, dir: string, name: string): Promise<Answer
   const { handle: file, size } = output;
   const target = new URL(url);
   return new Promise((resolve, reject) => {
-    const request = (target.protocol === "https:" ? https : http).request(target, {
-      method: "PUT", timeout: attemptTimeoutMs(),
-      headers: { ...auth(), "Content-Type": "application/octet-stream", "Content-Length": String(size) },
-    }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on("data", (chunk: Buffer) => chunks.push(chunk));
-      response.on("error", reject);
-      response.on("end", () => resolve({ status: response.statusCode ?? 0, size, text: async () => Buffer.concat(chunks).toString() }));
-    });
+    const request = (target.protocol === "https:" ? https : http).request(
+      target,
+      {
+        method: "PUT",
+        timeout: attemptTimeoutMs(),
+        headers: { ...auth(), "Content-Type": "application/octet-stream", "Content-Length": String(size) },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        response.on("error", reject);
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, size, text: async () => Buffer.concat(chunks).toString() }));
+      },
+    );
     request.on("timeout", () => request.destroy(new Error("no answer in time")));
     request.on("error", reject);
     pipeline(file.createReadStream(), request).catch(reject);
@@ -155,7 +160,11 @@ async function upload(): Promise<void> {
     if (metrics.size > MAX_METRICS_BYTES) throw new Error(`metrics.json is larger than ${MAX_METRICS_BYTES} bytes`);
     const text = await readFile(metrics.handle, "utf8");
     await metrics.handle.close();
-    const response = await call("metrics", api("metrics"), () => ({ method: "POST", headers: { ...auth(), "Content-Type": "application/json" }, body: text }));
+    const response = await call("metrics", api("metrics"), () => ({
+      method: "POST",
+      headers: { ...auth(), "Content-Type": "application/json" },
+      body: text,
+    }));
     if (!response.ok) throw new Error(`metrics: HTTP ${response.status} ${await response.text()}`);
     console.log("reported metrics.json");
   }

@@ -21,7 +21,11 @@ describe("charts/argo-entrypoint", () => {
     ["an unknown top-level key", { replicas: 2 }, ""],
     ["a quantity that is not one", { tasks: { stepCpu: "lots" } }, "/tasks/stepCpu"],
     ["a missing database Secret", { database: {} }, "/database"],
-    ["an artifact bucket too short", { argo: { ...values.argo, artifactRepository: { ...values.argo.artifactRepository, bucket: "b" } } }, "/argo/artifactRepository/bucket"],
+    [
+      "an artifact bucket too short",
+      { argo: { ...values.argo, artifactRepository: { ...values.argo.artifactRepository, bucket: "b" } } },
+      "/argo/artifactRepository/bucket",
+    ],
     ["a bad time zone offset", { timeZoneOffset: "UTC+8" }, "/timeZoneOffset"],
   ])("When values have %s, then the schema rejects them", (_what, override, at) => {
     expect(validate({ ...values, ...override })).toBe(false);
@@ -32,11 +36,13 @@ describe("charts/argo-entrypoint", () => {
     expect(realpathSync(path.join(CHART, "workflow-templates"))).toBe(path.resolve("workflow-templates"));
     const files = readdirSync(path.join(CHART, "workflow-templates")).filter((f) => f.endsWith(".yaml"));
     expect(files).toHaveLength(4);
-    for (const file of files) expect(argoSchemaProblems("WorkflowTemplate", parse(readFileSync(path.join(CHART, "workflow-templates", file), "utf8")))).toEqual([]);
+    for (const file of files)
+      expect(argoSchemaProblems("WorkflowTemplate", parse(readFileSync(path.join(CHART, "workflow-templates", file), "utf8")))).toEqual([]);
     const installer = readFileSync(path.join(CHART, "templates/workflowtemplates.yaml"), "utf8");
     expect(installer).toContain('.Files.Glob "workflow-templates/*.yaml"');
     // The names the files carry are what the chart's prefix replaces, so the service finds them.
-    for (const file of files) expect(readFileSync(path.join(CHART, "workflow-templates", file), "utf8")).toContain("\n  name: argo-entrypoint-");
+    for (const file of files)
+      expect(readFileSync(path.join(CHART, "workflow-templates", file), "utf8")).toContain("\n  name: argo-entrypoint-");
     expect(installer).toContain('replace "\\n  name: argo-entrypoint-" (printf "\\n  name: %s" $.Values.argo.templatePrefix)');
   });
 
@@ -49,16 +55,31 @@ describe("charts/argo-entrypoint", () => {
   });
 
   test("When a request the Role does not cover is checked, then it is reported (the RBAC check can fail)", () => {
-    expect(disallowed([
-      { method: "GET", path: "/api/v1/namespaces/argo/configmaps", query: {}, resource: "configmaps", watch: false },
-      { method: "GET", path: "/api/v1/namespaces/argo/secrets/x", query: {}, resource: "secrets", watch: false },
-      { method: "DELETE", path: "/apis/argoproj.io/v1alpha1/namespaces/argo/workflows/x", query: {}, resource: "workflows", watch: false },
-    ])).toEqual(["/configmaps:list", "/secrets:get"]);
+    expect(
+      disallowed([
+        { method: "GET", path: "/api/v1/namespaces/argo/configmaps", query: {}, resource: "configmaps", watch: false },
+        { method: "GET", path: "/api/v1/namespaces/argo/secrets/x", query: {}, resource: "secrets", watch: false },
+        {
+          method: "DELETE",
+          path: "/apis/argoproj.io/v1alpha1/namespaces/argo/workflows/x",
+          query: {},
+          resource: "workflows",
+          watch: false,
+        },
+      ]),
+    ).toEqual(["/configmaps:list", "/secrets:get"]);
   });
 
   test("When the Deployment is read, then it runs as non-root on a read-only root filesystem with both probes", () => {
     const deployment = readFileSync(path.join(CHART, "templates/deployment.yaml"), "utf8");
-    for (const needle of ["runAsNonRoot: true", "readOnlyRootFilesystem: true", "path: /readyz", "path: /healthz", "terminationGracePeriodSeconds", 'drop: ["ALL"]']) {
+    for (const needle of [
+      "runAsNonRoot: true",
+      "readOnlyRootFilesystem: true",
+      "path: /readyz",
+      "path: /healthz",
+      "terminationGracePeriodSeconds",
+      'drop: ["ALL"]',
+    ]) {
       expect(deployment).toContain(needle);
     }
   });

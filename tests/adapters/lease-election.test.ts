@@ -12,9 +12,13 @@ const retry = { attempts: 1, baseDelayMs: 1, maxDelayMs: 1, timeoutMs: 2000 };
 describe("LeaseElection on a fake API server as strict as a real one", () => {
   let server: FakeKubeApiServer;
   let kubeconfig: string;
-  const election = (identity: string, name: string, callbacks: { started?: () => void; stopped?: () => void } = {}) => new LeaseElection(loadKubeConfig({ kubeconfigPath: kubeconfig, inCluster: false }), {
-    namespace: "argo", name, identity, leaseSeconds: 30, renewSeconds: 1, retry,
-  }, silent, { onStartedLeading: () => callbacks.started?.(), onStoppedLeading: () => callbacks.stopped?.() });
+  const election = (identity: string, name: string, callbacks: { started?: () => void; stopped?: () => void } = {}) =>
+    new LeaseElection(
+      loadKubeConfig({ kubeconfigPath: kubeconfig, inCluster: false }),
+      { namespace: "argo", name, identity, leaseSeconds: 30, renewSeconds: 1, retry },
+      silent,
+      { onStartedLeading: () => callbacks.started?.(), onStoppedLeading: () => callbacks.stopped?.() },
+    );
 
   beforeAll(async () => {
     server = new FakeKubeApiServer();
@@ -26,11 +30,17 @@ describe("LeaseElection on a fake API server as strict as a real one", () => {
   test("When a Lease is written with a plain Date (three fractional digits), then the server refuses it as Kubernetes does", async () => {
     const api = loadKubeConfig({ kubeconfigPath: kubeconfig, inCluster: false }).makeApiClient(CoordinationV1Api);
     const now = new Date("2026-11-30T10:00:24.783Z");
-    await expect(api.createNamespacedLease({ namespace: "argo", body: { metadata: { name: "plain" }, spec: { holderIdentity: "x", acquireTime: now, renewTime: now } } }))
-      .rejects.toMatchObject({
-        code: 400,
-        body: expect.stringContaining('Lease in version \\"v1\\" cannot be handled as a Lease: parsing time \\"2026-11-30T10:00:24.783Z\\" as \\"2006-01-02T15:04:05.000000Z07:00\\": cannot parse \\".783Z\\" as \\".000000\\"'),
-      });
+    await expect(
+      api.createNamespacedLease({
+        namespace: "argo",
+        body: { metadata: { name: "plain" }, spec: { holderIdentity: "x", acquireTime: now, renewTime: now } },
+      }),
+    ).rejects.toMatchObject({
+      code: 400,
+      body: expect.stringContaining(
+        'Lease in version \\"v1\\" cannot be handled as a Lease: parsing time \\"2026-11-30T10:00:24.783Z\\" as \\"2006-01-02T15:04:05.000000Z07:00\\": cannot parse \\".783Z\\" as \\".000000\\"',
+      ),
+    });
   });
 
   test("When a replica runs, then it takes the lead, and its renewals are accepted too", async () => {

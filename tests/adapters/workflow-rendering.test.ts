@@ -14,11 +14,21 @@ import { argoSchemaProblems } from "../support/argo-schema.js";
 import { admit, crdSchema } from "../support/fake-kube/crd-admission.js";
 
 const TEMPLATE_DIR = path.resolve("workflow-templates");
-const templates = readdirSync(TEMPLATE_DIR).filter((f) => f.endsWith(".yaml")).map((file) => ({ file, doc: parse(readFileSync(path.join(TEMPLATE_DIR, file), "utf8")) }));
+const templates = readdirSync(TEMPLATE_DIR)
+  .filter((f) => f.endsWith(".yaml"))
+  .map((file) => ({ file, doc: parse(readFileSync(path.join(TEMPLATE_DIR, file), "utf8")) }));
 
 function plan(kind: TaskKind, config: Record<string, unknown> = { learning_rate: 0.01 }): TaskPlan {
   const image = (uid: string, sequence: string, reference: string | null = null) => ({
-    uid, name: sequence, description: "", sequence: sequence as "download", organizationUid: "o", pipelineUid: "p", fileUid: "f", createdAt: new Date(), reference,
+    uid,
+    name: sequence,
+    description: "",
+    sequence: sequence as "download",
+    organizationUid: "o",
+    pipelineUid: "p",
+    fileUid: "f",
+    createdAt: new Date(),
+    reference,
   });
   return {
     task: { uid: "169920c2-0441-4f47-82b1-41b9c859bf06", kind } as TaskPlan["task"],
@@ -27,31 +37,50 @@ function plan(kind: TaskKind, config: Record<string, unknown> = { learning_rate:
       image: image(`${step.sequence}-0000-4000-8000-000000000000`, step.sequence, step.sequence === "running" ? null : null),
       resources: { cpu: "500m", memory: "4000Mi", gpu: step.sequence === "running" ? 1 : 0 },
     })),
-    config, programExtension: "py", outputFileName: kind === "evaluation" ? null : "model.zip", stepToken: "never-rendered",
+    config,
+    programExtension: "py",
+    outputFileName: kind === "evaluation" ? null : "model.zip",
+    stepToken: "never-rendered",
   };
 }
 
-const settings = { namespace: "argo", templatePrefix: "argo-entrypoint-", stepApiUrl: "http://argo-entrypoint.argo.svc:8080", stepImage: "argo-entrypoint:1.0", imageRegistry: "registry.example/ml" };
+const settings = {
+  namespace: "argo",
+  templatePrefix: "argo-entrypoint-",
+  stepApiUrl: "http://argo-entrypoint.argo.svc:8080",
+  stepImage: "argo-entrypoint:1.0",
+  imageRegistry: "registry.example/ml",
+};
 
 describe("WorkflowTemplates in workflow-templates/", () => {
   test("When the folder is read, then there is one template per task kind", () => {
-    expect(templates.map((t) => t.doc.metadata.name).sort()).toEqual(Object.keys(TASK_KINDS).map((k) => `argo-entrypoint-${k}`).sort());
+    expect(templates.map((t) => t.doc.metadata.name).sort()).toEqual(
+      Object.keys(TASK_KINDS)
+        .map((k) => `argo-entrypoint-${k}`)
+        .sort(),
+    );
   });
 
   test.each(templates.map((t) => [t.file, t.doc]))("When %s is checked against Argo's schema, then it is valid", (_file, doc) => {
     expect(argoSchemaProblems("WorkflowTemplate", doc)).toEqual([]);
   });
 
-  test.each(Object.keys(TASK_KINDS))("When the %s template is generated, then the committed file is exactly it (npm run templates)", (kind) => {
-    expect(readFileSync(path.join(TEMPLATE_DIR, `${kind}.yaml`), "utf8")).toBe(workflowTemplateYaml(kind as TaskKind));
-  });
+  test.each(Object.keys(TASK_KINDS))(
+    "When the %s template is generated, then the committed file is exactly it (npm run templates)",
+    (kind) => {
+      expect(readFileSync(path.join(TEMPLATE_DIR, `${kind}.yaml`), "utf8")).toBe(workflowTemplateYaml(kind as TaskKind));
+    },
+  );
 
-  test.each(templates.map((t) => [t.file, t.doc]))("When %s goes through the full CRD as a real API server takes it, then it is accepted and loses nothing", (_file, doc) => {
-    const { object, problems } = admit(crdSchema("workflowtemplates"), doc);
-    expect(problems).toEqual([]);
-    expect(object).toMatchObject(doc);
-    expect(JSON.stringify(doc)).not.toMatch(/resources/); // resources come through podSpecPatch only
-  });
+  test.each(templates.map((t) => [t.file, t.doc]))(
+    "When %s goes through the full CRD as a real API server takes it, then it is accepted and loses nothing",
+    (_file, doc) => {
+      const { object, problems } = admit(crdSchema("workflowtemplates"), doc);
+      expect(problems).toEqual([]);
+      expect(object).toMatchObject(doc);
+      expect(JSON.stringify(doc)).not.toMatch(/resources/); // resources come through podSpecPatch only
+    },
+  );
 
   test("When a template puts a parameter in a quantity, then the CRD refuses it with the API server's text", () => {
     const templated = structuredClone(templates[0]!.doc);
@@ -66,25 +95,30 @@ describe("WorkflowTemplates in workflow-templates/", () => {
     const broken = structuredClone(templates[0]!.doc);
     broken.spec.templates[1].container.resources = "lots";
     broken.spec.entrypoint = 7;
-    expect(argoSchemaProblems("WorkflowTemplate", broken)).toEqual(expect.arrayContaining([
-      "/spec/entrypoint must be string", "/spec/templates/1/container/resources must be object",
-    ]));
+    expect(argoSchemaProblems("WorkflowTemplate", broken)).toEqual(
+      expect.arrayContaining(["/spec/entrypoint must be string", "/spec/templates/1/container/resources must be object"]),
+    );
   });
 
-  test.each(templates.map((t) => [t.file, t.doc]))("When %s is read, then its DAG runs the original's three steps in order", (_file, doc) => {
-    const kind = doc.metadata.labels["argo-entrypoint.io/task-kind"] as TaskKind;
-    const tasks = doc.spec.templates.find((t: { name: string }) => t.name === "main").dag.tasks;
-    expect(tasks.map((t: { name: string }) => stepNameOf(t.name))).toEqual(TASK_KINDS[kind].steps.map((s) => s.name));
-    expect(tasks.map((t: { template: string }) => t.template)).toEqual(["download", "running", "upload"]);
-    const containers = doc.spec.templates.filter((t: { container?: unknown }) => t.container).map((t: { container: { env: Array<{ name: string; value?: string; valueFrom?: unknown }> } }) => t.container);
-    for (const container of containers) {
-      const token = container.env.find((e: { name: string }) => e.name === "TASK_TOKEN")!;
-      expect(token.valueFrom).toEqual({ secretKeyRef: { name: "{{workflow.parameters.credential_secret}}", key: "token" } });
-    }
-    const parameters = doc.spec.arguments.parameters.map((p: { name: string }) => p.name);
-    expect(parameters).not.toContain("access_key");
-    expect(parameters).not.toContain("secret_key");
-  });
+  test.each(templates.map((t) => [t.file, t.doc]))(
+    "When %s is read, then its DAG runs the original's three steps in order",
+    (_file, doc) => {
+      const kind = doc.metadata.labels["argo-entrypoint.io/task-kind"] as TaskKind;
+      const tasks = doc.spec.templates.find((t: { name: string }) => t.name === "main").dag.tasks;
+      expect(tasks.map((t: { name: string }) => stepNameOf(t.name))).toEqual(TASK_KINDS[kind].steps.map((s) => s.name));
+      expect(tasks.map((t: { template: string }) => t.template)).toEqual(["download", "running", "upload"]);
+      const containers = doc.spec.templates
+        .filter((t: { container?: unknown }) => t.container)
+        .map((t: { container: { env: Array<{ name: string; value?: string; valueFrom?: unknown }> } }) => t.container);
+      for (const container of containers) {
+        const token = container.env.find((e: { name: string }) => e.name === "TASK_TOKEN")!;
+        expect(token.valueFrom).toEqual({ secretKeyRef: { name: "{{workflow.parameters.credential_secret}}", key: "token" } });
+      }
+      const parameters = doc.spec.arguments.parameters.map((p: { name: string }) => p.name);
+      expect(parameters).not.toContain("access_key");
+      expect(parameters).not.toContain("secret_key");
+    },
+  );
 });
 
 describe("renderWorkflow", () => {
@@ -96,7 +130,10 @@ describe("renderWorkflow", () => {
     expect(workflow.metadata.name).toBe("ae-169920c2-0441-4f47-82b1-41b9c859bf06");
     expect(workflow.metadata.name!.length).toBeLessThanOrEqual(63);
     expect(workflow.metadata.name).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
-    const declared = templates.find((t) => t.doc.metadata.name === `argo-entrypoint-${kind}`)!.doc.spec.arguments.parameters.map((p: { name: string }) => p.name).sort();
+    const declared = templates
+      .find((t) => t.doc.metadata.name === `argo-entrypoint-${kind}`)!
+      .doc.spec.arguments.parameters.map((p: { name: string }) => p.name)
+      .sort();
     expect(workflow.spec.arguments!.parameters!.map((p) => p.name).sort()).toEqual(declared);
     const admitted = admit(crdSchema("workflows"), workflow);
     expect(admitted.problems).toEqual([]);
@@ -109,7 +146,9 @@ describe("renderWorkflow", () => {
     expect(value("download_image")).toBe("argo-entrypoint:1.0");
     expect(value("running_image")).toBe("registry.example/ml/running-0000-4000-8000-000000000000:latest");
     expect(JSON.parse(value("running_pod_spec_patch")!)).toEqual({
-      containers: [{ name: "main", resources: { requests: { cpu: "500m", memory: "4000Mi" }, limits: { memory: "4000Mi", "nvidia.com/gpu": "1" } } }],
+      containers: [
+        { name: "main", resources: { requests: { cpu: "500m", memory: "4000Mi" }, limits: { memory: "4000Mi", "nvidia.com/gpu": "1" } } },
+      ],
     });
     // No GPU asked for: no GPU limit at all (a zero one is refused where the device plugin is missing).
     expect(JSON.parse(value("download_pod_spec_patch")!).containers[0].resources.limits).toEqual({ memory: "4000Mi" });
@@ -134,23 +173,32 @@ describe("renderWorkflow", () => {
 
 describe("progressOf", () => {
   const fixture = (name: string) => JSON.parse(readFileSync(path.resolve("..", "shared", "argo", "fixtures", name), "utf8")) as Workflow;
-  const labelled = (wf: Workflow) => ({ ...wf, metadata: { ...wf.metadata, labels: { ...wf.metadata.labels, "argo-entrypoint.io/task-uid": "t1" } } });
+  const labelled = (wf: Workflow) => ({
+    ...wf,
+    metadata: { ...wf.metadata, labels: { ...wf.metadata.labels, "argo-entrypoint.io/task-uid": "t1" } },
+  });
 
   test("When Argo's failed-steps fixture is read, then the failing pod's exit code and message become the step's", () => {
     const progress = progressOf(labelled(fixture("failed-steps-second-step-exit-1.json")))!;
     expect(progress.phase).toBe("Failed");
     expect(progress.steps.map((s) => [s.name, s.phase, s.exitCode, s.message])).toEqual([
-      ["pass", "Succeeded", 0, ""], ["fail", "Failed", 1, "failed with exit code 1"],
+      ["pass", "Succeeded", 0, ""],
+      ["fail", "Failed", 1, "failed with exit code 1"],
     ]);
   });
 
   test("When the nodes are compressed, then they are read the same", () => {
     const wf = labelled(fixture("failed-steps-second-step-exit-1.json"));
-    const compressed = { ...wf, status: { ...wf.status, nodes: undefined, compressedNodes: gzipSync(JSON.stringify(wf.status!.nodes)).toString("base64") } };
+    const compressed = {
+      ...wf,
+      status: { ...wf.status, nodes: undefined, compressedNodes: gzipSync(JSON.stringify(wf.status!.nodes)).toString("base64") },
+    };
     expect(progressOf(compressed)!.steps).toEqual(progressOf(wf)!.steps);
   });
 
-  const fixtures = readdirSync(path.resolve("..", "shared", "argo", "fixtures")).filter((f) => f.endsWith(".json") && !f.startsWith("pod-names"));
+  const fixtures = readdirSync(path.resolve("..", "shared", "argo", "fixtures")).filter(
+    (f) => f.endsWith(".json") && !f.startsWith("pod-names"),
+  );
   test.each(fixtures)("When %s is stored through the full CRD, then everything the service reads of its status survives", (file) => {
     const workflow = labelled(fixture(file));
     const { object, problems } = admit(crdSchema("workflows"), workflow);

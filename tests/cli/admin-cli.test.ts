@@ -42,10 +42,20 @@ describe("Admin CLI", () => {
   test("When the deployment job bootstraps the first admin twice, then it is created once and no secret is printed", async () => {
     const environment = { ...env(), FIRST_ADMIN_SECRET: "bootstrap-secret-123" };
     const first: string[] = [];
-    expect(await runCli(["bootstrap-admin", "--org", "admins", "--access-key", "root", "--secret-from-env", "FIRST_ADMIN_SECRET"], environment, (l) => first.push(l))).toBe(0);
+    expect(
+      await runCli(
+        ["bootstrap-admin", "--org", "admins", "--access-key", "root", "--secret-from-env", "FIRST_ADMIN_SECRET"],
+        environment,
+        (l) => first.push(l),
+      ),
+    ).toBe(0);
     expect(JSON.parse(first.join("\n"))).toEqual({ organization: "admins", access_key: "root", created: true });
     const again: string[] = [];
-    await runCli(["bootstrap-admin", "--org", "admins", "--access-key", "root", "--secret-from-env", "FIRST_ADMIN_SECRET"], environment, (l) => again.push(l));
+    await runCli(
+      ["bootstrap-admin", "--org", "admins", "--access-key", "root", "--secret-from-env", "FIRST_ADMIN_SECRET"],
+      environment,
+      (l) => again.push(l),
+    );
     expect(JSON.parse(again.join("\n")).created).toBe(false);
     expect(first.join("") + again.join("")).not.toContain("bootstrap-secret-123");
     const users = JSON.parse((await run("user", "list")).output);

@@ -12,16 +12,28 @@ const TSX_LOADER = new URL("../../node_modules/tsx/dist/loader.mjs", import.meta
 /** Starts the real entry point (`src/main.ts`) and waits for it to exit. */
 function runMain(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ["--import", TSX_LOADER, path.resolve("src/main.ts")], { env: { PATH: process.env.PATH, ...env }, timeout: 60_000 }, (error, _stdout, stderr) => {
-      resolve({ code: error ? (error as { code?: number }).code ?? 1 : 0, stderr });
-    });
+    execFile(
+      process.execPath,
+      ["--import", TSX_LOADER, path.resolve("src/main.ts")],
+      { env: { PATH: process.env.PATH, ...env }, timeout: 60_000 },
+      (error, _stdout, stderr) => {
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stderr });
+      },
+    );
   });
 }
 
 describe("Starting the service", () => {
   let database: { url: string; drop(): Promise<void> };
   const dir = mkdtempSync(path.join(os.tmpdir(), "argo-entrypoint-startup-"));
-  const env = (extra: Record<string, string>) => ({ DATABASE_URL: database.url, FILES_DIR: path.join(dir, "files"), WORK_DIR: path.join(dir, "work"), HOST: "127.0.0.1", LOG_LEVEL: "silent", ...extra });
+  const env = (extra: Record<string, string>) => ({
+    DATABASE_URL: database.url,
+    FILES_DIR: path.join(dir, "files"),
+    WORK_DIR: path.join(dir, "work"),
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "silent",
+    ...extra,
+  });
 
   beforeAll(async () => (database = await createTestDatabase()));
   afterAll(async () => {

@@ -6,11 +6,17 @@ import { argoEnv, eventually, holdRunningStep, NAMESPACE, startFakeCluster, type
 import { upload } from "../support/registry-fixture.js";
 import { disallowed, unused } from "../support/chart-rbac.js";
 import {
-  example, preprocessingBody, registerPipeline, registerProject, startListeningService, trainingBody, waitForStatus, type PipelineFixture,
+  example,
+  preprocessingBody,
+  registerPipeline,
+  registerProject,
+  startListeningService,
+  trainingBody,
+  waitForStatus,
+  type PipelineFixture,
 } from "../support/task-fixture.js";
 import { createTestDatabase } from "../support/test-database.js";
 import { API, TIMESTAMP, type TestService, type TestUser } from "../support/test-service.js";
-
 
 describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real client-node)", () => {
   let cluster: FakeCluster;
@@ -27,7 +33,10 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
 
   const workflowCreates = () => cluster.server.count({ method: "POST", resource: "workflows" });
   const start = async (extra: Record<string, string> = {}) => {
-    return startListeningService(argoEnv(cluster, { DATABASE_URL: database.url, FILES_DIR: filesDir, ...extra }), (url) => (cluster.stepApi.url = url));
+    return startListeningService(
+      argoEnv(cluster, { DATABASE_URL: database.url, FILES_DIR: filesDir, ...extra }),
+      (url) => (cluster.stepApi.url = url),
+    );
   };
 
   beforeAll(async () => {
@@ -37,9 +46,25 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
     service = running.service;
     user = await service.user();
     project = await registerProject(service, user);
-    preprocessing = await registerPipeline(service, user, project.application, { type: "preprocessing", program: example("preprocess.py"), extension: "py", config: { target: "y" } });
-    training = await registerPipeline(service, user, project.application, { type: "training", program: example("train.py"), extension: "py", config: { target: "y", learning_rate: 0.5 } });
-    const dataset = await upload(service, "OFbaCJE62lcPVbZj", user, { name: "t", type: "training", f_project_uid: project.project, extension: "zip" }, { content: example("dataset.zip"), name: "d.zip" });
+    preprocessing = await registerPipeline(service, user, project.application, {
+      type: "preprocessing",
+      program: example("preprocess.py"),
+      extension: "py",
+      config: { target: "y" },
+    });
+    training = await registerPipeline(service, user, project.application, {
+      type: "training",
+      program: example("train.py"),
+      extension: "py",
+      config: { target: "y", learning_rate: 0.5 },
+    });
+    const dataset = await upload(
+      service,
+      "OFbaCJE62lcPVbZj",
+      user,
+      { name: "t", type: "training", f_project_uid: project.project, extension: "zip" },
+      { content: example("dataset.zip"), name: "d.zip" },
+    );
     trainingDataset = dataset.body.data.uid;
     await eventually(() => cluster.server.get("leases", NAMESPACE, "argo-entrypoint-leader") !== undefined);
   });
@@ -62,31 +87,61 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
 
   test("When the seed's preprocessing body is sent, then one valid Workflow runs it to success with the original's step names", async () => {
     const creates = workflowCreates();
-    const response = await service.http.post(`${API}/jPqyAFWh7hBKRRNK`).send(preprocessingBody(user, preprocessing, project.originalDataset));
+    const response = await service.http
+      .post(`${API}/jPqyAFWh7hBKRRNK`)
+      .send(preprocessingBody(user, preprocessing, project.originalDataset));
     expect(response.status).toBe(200);
     expect(response.body.detail).toBe("Excute task successfully");
     expect(response.body.data).toMatchObject({
-      training_dataset_uid: expect.any(String), uid: expect.any(String), created_time: expect.stringMatching(TIMESTAMP),
-      name: "test_preprocessing_task", description: "test preprocessing task",
-      status: expect.stringMatching(/^(pending|running)$/), execute_step: expect.stringMatching(/^(execute_pipeline|run_task)$/),
-      f_download_image_uid: preprocessing.images.download_uid, f_running_image_uid: preprocessing.images.running_uid,
-      f_upload_image_uid: preprocessing.images.upload_uid, f_pipeline_uid: preprocessing.pipeline,
-      workflow_name: `ae-${response.body.data.uid}`, engine: "argo",
+      training_dataset_uid: expect.any(String),
+      uid: expect.any(String),
+      created_time: expect.stringMatching(TIMESTAMP),
+      name: "test_preprocessing_task",
+      description: "test preprocessing task",
+      status: expect.stringMatching(/^(pending|running)$/),
+      execute_step: expect.stringMatching(/^(execute_pipeline|run_task)$/),
+      f_download_image_uid: preprocessing.images.download_uid,
+      f_running_image_uid: preprocessing.images.running_uid,
+      f_upload_image_uid: preprocessing.images.upload_uid,
+      f_pipeline_uid: preprocessing.pipeline,
+      workflow_name: `ae-${response.body.data.uid}`,
+      engine: "argo",
     });
     const done = await waitForStatus(service, user, response.body.data.uid, ["success", "fail"]);
-    expect({ status: done.status, step: done.execute_step, message: done.status_message }).toEqual({ status: "success", step: "run_task", message: "" });
-    expect(done.history.map((h: { status: string; execute_step: string }) => `${h.status}/${h.execute_step}`)).toEqual(expect.arrayContaining([
-      "init/prepare_file", "init/generate_file", "pending/execute_pipeline", "running/run_task", "success/run_task",
-    ]));
-    expect(done.steps.map((s: { name: string; phase: string; exit_code: number; node_id: string }) => [s.name, s.phase, s.exit_code, s.node_id.startsWith(`ae-${done.uid}-`)])).toEqual([
-      ["download_original_dataset", "Succeeded", 0, true], ["preprocessing", "Succeeded", 0, true], ["upload_training_dataset", "Succeeded", 0, true],
+    expect({ status: done.status, step: done.execute_step, message: done.status_message }).toEqual({
+      status: "success",
+      step: "run_task",
+      message: "",
+    });
+    expect(done.history.map((h: { status: string; execute_step: string }) => `${h.status}/${h.execute_step}`)).toEqual(
+      expect.arrayContaining([
+        "init/prepare_file",
+        "init/generate_file",
+        "pending/execute_pipeline",
+        "running/run_task",
+        "success/run_task",
+      ]),
+    );
+    expect(
+      done.steps.map((s: { name: string; phase: string; exit_code: number; node_id: string }) => [
+        s.name,
+        s.phase,
+        s.exit_code,
+        s.node_id.startsWith(`ae-${done.uid}-`),
+      ]),
+    ).toEqual([
+      ["download_original_dataset", "Succeeded", 0, true],
+      ["preprocessing", "Succeeded", 0, true],
+      ["upload_training_dataset", "Succeeded", 0, true],
     ]);
     expect(workflowCreates() - creates).toBe(1);
     // The credential's Secret is gone once the task ended; the Workflow stays for its logs.
     await eventually(() => cluster.server.get("secrets", NAMESPACE, `ae-${done.uid}-credential`) === undefined);
     expect(cluster.server.get("workflows", NAMESPACE, `ae-${done.uid}`)).toBeDefined();
     const datasets = await service.post("MyC2aIHtzkZJrEGi", user, { f_project_uid: project.project });
-    expect(datasets.body.data.find((d: { uid: string }) => d.uid === response.body.data.training_dataset_uid)).toMatchObject({ status: "available" });
+    expect(datasets.body.data.find((d: { uid: string }) => d.uid === response.body.data.training_dataset_uid)).toMatchObject({
+      status: "available",
+    });
   });
 
   test("When the Workflow is submitted, then it carries no user secret and the step credential only as a Secret's name", async () => {
@@ -96,7 +151,11 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
     const text = JSON.stringify(workflow);
     expect(text).not.toContain(user.secretKey);
     expect(text).not.toContain(user.accessKey);
-    expect((workflow.spec as { arguments: { parameters: Array<{ name: string; value: string }> } }).arguments.parameters.find((p) => p.name === "credential_secret")!.value).toBe(`ae-${uid}-credential`);
+    expect(
+      (workflow.spec as { arguments: { parameters: Array<{ name: string; value: string }> } }).arguments.parameters.find(
+        (p) => p.name === "credential_secret",
+      )!.value,
+    ).toBe(`ae-${uid}-credential`);
     await waitForStatus(service, user, uid, ["success"]);
   });
 
@@ -109,21 +168,27 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
     expect(done.steps.map((s: { phase: string }) => s.phase)).toEqual(["Succeeded", "Failed", "Pending"]);
   });
 
-  test.each([["CNNfUmDpcWXp7vdM", "Stop", "task_uid"], ["Xq7TnR2vKp9LmW4c", "Terminate", "uid"]])("When %s is called on a running task, then the Workflow gets spec.shutdown %s and the task fails as stopped", async (key, strategy, field) => {
-    const held = holdRunningStep(cluster);
-    const response = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset));
-    const uid = response.body.data.uid;
-    await waitForStatus(service, user, uid, ["running"]);
-    await eventually(() => held.waiting);
-    const patches = cluster.server.count({ method: "PATCH", resource: "workflows" });
-    expect((await service.post(key, user, { [field]: uid })).status).toBe(200);
-    expect(cluster.server.count({ method: "PATCH", resource: "workflows" }) - patches).toBe(1);
-    expect((cluster.server.get("workflows", NAMESPACE, `ae-${uid}`)!.spec as { shutdown: string }).shutdown).toBe(strategy);
-    const done = await waitForStatus(service, user, uid, ["fail"]);
-    expect(done.status_message).toBe(`Stopped with strategy '${strategy}'`);
-    expect(done.steps[1]).toMatchObject({ phase: "Failed", message: `workflow shutdown with strategy:  ${strategy}` });
-    expect((await service.post(key, user, { [field]: uid })).status).toBe(409);
-  });
+  test.each([
+    ["CNNfUmDpcWXp7vdM", "Stop", "task_uid"],
+    ["Xq7TnR2vKp9LmW4c", "Terminate", "uid"],
+  ])(
+    "When %s is called on a running task, then the Workflow gets spec.shutdown %s and the task fails as stopped",
+    async (key, strategy, field) => {
+      const held = holdRunningStep(cluster);
+      const response = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset));
+      const uid = response.body.data.uid;
+      await waitForStatus(service, user, uid, ["running"]);
+      await eventually(() => held.waiting);
+      const patches = cluster.server.count({ method: "PATCH", resource: "workflows" });
+      expect((await service.post(key, user, { [field]: uid })).status).toBe(200);
+      expect(cluster.server.count({ method: "PATCH", resource: "workflows" }) - patches).toBe(1);
+      expect((cluster.server.get("workflows", NAMESPACE, `ae-${uid}`)!.spec as { shutdown: string }).shutdown).toBe(strategy);
+      const done = await waitForStatus(service, user, uid, ["fail"]);
+      expect(done.status_message).toBe(`Stopped with strategy '${strategy}'`);
+      expect(done.steps[1]).toMatchObject({ phase: "Failed", message: `workflow shutdown with strategy:  ${strategy}` });
+      expect((await service.post(key, user, { [field]: uid })).status).toBe(409);
+    },
+  );
 
   test("When a failed task is retried, then the same Workflow re-runs only the failed step, with its old pod deleted first", async () => {
     cluster.behavior.running = async () => 1;
@@ -137,13 +202,21 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
     // The credential, deleted when the task failed, is back and owned by the Workflow again.
     const secret = cluster.server.get("secrets", NAMESPACE, `ae-${uid}-credential`)!;
     const owner = cluster.server.get("workflows", NAMESPACE, `ae-${uid}`)!;
-    expect(secret.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: "Workflow", name: `ae-${uid}`, uid: owner.metadata.uid })]);
+    expect(secret.metadata.ownerReferences).toEqual([
+      expect.objectContaining({ kind: "Workflow", name: `ae-${uid}`, uid: owner.metadata.uid }),
+    ]);
     expect(retried.status).toBe(200);
     const done = await waitForStatus(service, user, uid, ["success", "fail"]);
     expect(done.status).toBe("success");
     expect(cluster.runs.download_training_dataset).toBe(downloads);
     expect(cluster.server.count({ method: "DELETE", resource: "pods" }) - podDeletes).toBe(1);
-    expect(cluster.server.count({ method: "PUT", resource: "workflows", path: `/apis/argoproj.io/v1alpha1/namespaces/${NAMESPACE}/workflows/ae-${uid}` })).toBeGreaterThanOrEqual(1);
+    expect(
+      cluster.server.count({
+        method: "PUT",
+        resource: "workflows",
+        path: `/apis/argoproj.io/v1alpha1/namespaces/${NAMESPACE}/workflows/ae-${uid}`,
+      }),
+    ).toBeGreaterThanOrEqual(1);
     expect(done.workflow_name).toBe(`ae-${uid}`);
     const logs = await service.post("bJ7xLmgp4WSWK498", user, { task_uid: uid });
     expect(logs.body.data.training).toBe("");
@@ -168,7 +241,9 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
     expect((await service.post("AoTqlTmu8l47CbMU", user, { uid })).status).toBe(200);
     expect(cluster.server.get("workflows", NAMESPACE, `ae-${uid}`)).toBeUndefined();
     expect(cluster.server.get("secrets", NAMESPACE, `ae-${uid}-credential`)).toBeUndefined();
-    expect(cluster.server.list("pods", NAMESPACE, (p) => p.metadata.labels?.["workflows.argoproj.io/workflow"] === `ae-${uid}`)).toEqual([]);
+    expect(cluster.server.list("pods", NAMESPACE, (p) => p.metadata.labels?.["workflows.argoproj.io/workflow"] === `ae-${uid}`)).toEqual(
+      [],
+    );
     held.release();
   });
 
@@ -212,8 +287,15 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
     const uid = response.body.data.uid as string;
     expect((await waitForStatus(service, user, uid, ["success", "fail"])).status).toBe("success");
     const podOf = (step: string) => {
-      const pod = cluster.server.list("pods", NAMESPACE, (p) => p.metadata.labels?.["workflows.argoproj.io/workflow"] === `ae-${uid}` && p.metadata.annotations?.["workflows.argoproj.io/node-name"]?.endsWith(`.${step}`) === true)[0]!;
-      return (pod.spec as { containers: Array<{ name: string; resources?: unknown }> }).containers.find((c) => c.name === "main")!.resources;
+      const pod = cluster.server.list(
+        "pods",
+        NAMESPACE,
+        (p) =>
+          p.metadata.labels?.["workflows.argoproj.io/workflow"] === `ae-${uid}` &&
+          p.metadata.annotations?.["workflows.argoproj.io/node-name"]?.endsWith(`.${step}`) === true,
+      )[0]!;
+      return (pod.spec as { containers: Array<{ name: string; resources?: unknown }> }).containers.find((c) => c.name === "main")!
+        .resources;
     };
     expect(podOf("training")).toEqual({ requests: { cpu: "2", memory: "8Gi" }, limits: { memory: "8Gi", "nvidia.com/gpu": "1" } });
     expect(podOf("upload-model")).toEqual({ requests: { cpu: "250m", memory: "512Mi" }, limits: { memory: "512Mi" } });
@@ -223,15 +305,27 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
   test("When a Workflow's pod spec patch holds something that is not a quantity, then the controller fails it with Argo's message", async () => {
     const workflow = structuredClone(cluster.server.list("workflows", NAMESPACE)[0]!);
     const name = `ae-${"0".repeat(8)}-0000-4000-8000-000000000001`;
-    const parameters = (workflow.spec as { arguments: { parameters: Array<{ name: string; value: string }> } }).arguments.parameters
-      .map((p) => (p.name === "download_pod_spec_patch" ? { ...p, value: JSON.stringify({ containers: [{ name: "main", resources: { requests: { cpu: "lots" } } }] }) } : p));
+    const parameters = (workflow.spec as { arguments: { parameters: Array<{ name: string; value: string }> } }).arguments.parameters.map(
+      (p) =>
+        p.name === "download_pod_spec_patch"
+          ? { ...p, value: JSON.stringify({ containers: [{ name: "main", resources: { requests: { cpu: "lots" } } }] }) }
+          : p,
+    );
     cluster.server.create("workflows", NAMESPACE, {
-      apiVersion: "argoproj.io/v1alpha1", kind: "Workflow", metadata: { name, labels: { ...workflow.metadata.labels, "argo-entrypoint.io/task-uid": "00000000-0000-4000-8000-000000000001" } },
+      apiVersion: "argoproj.io/v1alpha1",
+      kind: "Workflow",
+      metadata: { name, labels: { ...workflow.metadata.labels, "argo-entrypoint.io/task-uid": "00000000-0000-4000-8000-000000000001" } },
       spec: { workflowTemplateRef: (workflow.spec as { workflowTemplateRef: unknown }).workflowTemplateRef, arguments: { parameters } },
     });
-    await eventually(() => (cluster.server.get("workflows", NAMESPACE, name)?.status as { phase?: string } | undefined)?.phase === "Failed");
-    const nodes = Object.values((cluster.server.get("workflows", NAMESPACE, name)!.status as { nodes: Record<string, { phase: string; message?: string }> }).nodes);
-    expect(nodes.find((n) => n.phase === "Error")?.message).toBe("quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'");
+    await eventually(
+      () => (cluster.server.get("workflows", NAMESPACE, name)?.status as { phase?: string } | undefined)?.phase === "Failed",
+    );
+    const nodes = Object.values(
+      (cluster.server.get("workflows", NAMESPACE, name)!.status as { nodes: Record<string, { phase: string; message?: string }> }).nodes,
+    );
+    expect(nodes.find((n) => n.phase === "Error")?.message).toBe(
+      "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'",
+    );
     cluster.server.delete("workflows", NAMESPACE, name);
   });
 
@@ -270,7 +364,9 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
     for (const uid of uids) expect((await service.post("KlnZtRyqy3rPAZWL", user, { uid })).status).toBe(200);
     await service.post("s8i1TNiTXwwv02mv", user, { f_pipeline_uid: training.pipeline });
     expect(cluster.server.requests.slice(before).filter((r) => r.resource === "workflows")).toEqual([]);
-    const gets = cluster.server.requests.filter((r) => r.resource === "workflows" && r.method === "GET" && !r.watch && r.path.split("/").length > 7);
+    const gets = cluster.server.requests.filter(
+      (r) => r.resource === "workflows" && r.method === "GET" && !r.watch && r.path.split("/").length > 7,
+    );
     // Single GETs happen only in shutdown (reading the phase first, as Argo's CLI does) and retry.
     expect(gets.length).toBeLessThanOrEqual(4);
   });
@@ -308,7 +404,8 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
 
   test("When two replicas run, then one holds the Lease and the other takes over when it stops", async () => {
     const second = await start({ POD_NAME: "replica-b" });
-    const holder = () => (cluster.server.get("leases", NAMESPACE, "argo-entrypoint-leader")!.spec as { holderIdentity: string }).holderIdentity;
+    const holder = () =>
+      (cluster.server.get("leases", NAMESPACE, "argo-entrypoint-leader")!.spec as { holderIdentity: string }).holderIdentity;
     expect(holder()).not.toBe("replica-b");
     await running.close();
     await eventually(() => holder() === "replica-b", 15_000);

@@ -6,13 +6,25 @@ import { argoEnv, eventually, holdRunningStep, NAMESPACE, startFakeCluster, type
 import { upload } from "../support/registry-fixture.js";
 import { startS3Server } from "../support/s3-server.js";
 import { disallowed } from "../support/chart-rbac.js";
-import { example, registerPipeline, registerProject, startListeningService, trainingBody, waitForStatus, type PipelineFixture } from "../support/task-fixture.js";
+import {
+  example,
+  registerPipeline,
+  registerProject,
+  startListeningService,
+  trainingBody,
+  waitForStatus,
+  type PipelineFixture,
+} from "../support/task-fixture.js";
 import { API, type TestService, type TestUser } from "../support/test-service.js";
 
 const ARCHIVE_BUCKET = "argo-artifacts";
 
 /** Reads an SSE stream into events until it ends (or `until` says stop). */
-async function sse(url: string, body: Record<string, unknown>, options: { until?: (events: Array<{ event: string; data: any }>) => boolean } = {}): Promise<Array<{ event: string; data: any }>> {
+async function sse(
+  url: string,
+  body: Record<string, unknown>,
+  options: { until?: (events: Array<{ event: string; data: any }>) => boolean } = {},
+): Promise<Array<{ event: string; data: any }>> {
   const response = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
   expect(response.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
   const events: Array<{ event: string; data: any }> = [];
@@ -45,7 +57,13 @@ describe("Task logs from Argo: live pods, the archive after pod GC, follow and f
 
   beforeAll(async () => {
     s3 = await startS3Server();
-    const client = new Minio.Client({ endPoint: "127.0.0.1", port: Number(s3.env.S3_PORT), useSSL: false, accessKey: "S3RVER", secretKey: "S3RVER" });
+    const client = new Minio.Client({
+      endPoint: "127.0.0.1",
+      port: Number(s3.env.S3_PORT),
+      useSSL: false,
+      accessKey: "S3RVER",
+      secretKey: "S3RVER",
+    });
     await client.makeBucket(ARCHIVE_BUCKET, "us-east-1");
     cluster = await startFakeCluster({
       archive: {
@@ -56,15 +74,35 @@ describe("Task logs from Argo: live pods, the archive after pod GC, follow and f
         },
       },
     });
-    running = await startListeningService(argoEnv(cluster, {
-      ARCHIVE_S3_ENDPOINT: "127.0.0.1", ARCHIVE_S3_PORT: s3.env.S3_PORT!, ARCHIVE_S3_ACCESS_KEY: "S3RVER", ARCHIVE_S3_SECRET_KEY: "S3RVER",
-      ARCHIVE_S3_BUCKET: ARCHIVE_BUCKET, LOG_FOLLOW_MAX_QUEUE_BYTES: "65536",
-    }), (url) => (cluster.stepApi.url = url));
+    running = await startListeningService(
+      argoEnv(cluster, {
+        ARCHIVE_S3_ENDPOINT: "127.0.0.1",
+        ARCHIVE_S3_PORT: s3.env.S3_PORT!,
+        ARCHIVE_S3_ACCESS_KEY: "S3RVER",
+        ARCHIVE_S3_SECRET_KEY: "S3RVER",
+        ARCHIVE_S3_BUCKET: ARCHIVE_BUCKET,
+        LOG_FOLLOW_MAX_QUEUE_BYTES: "65536",
+      }),
+      (url) => (cluster.stepApi.url = url),
+    );
     service = running.service;
     user = await service.user();
     const project = await registerProject(service, user);
-    training = await registerPipeline(service, user, project.application, { type: "training", program: example("train.py"), extension: "py", config: {} });
-    dataset = (await upload(service, "OFbaCJE62lcPVbZj", user, { name: "t", type: "training", f_project_uid: project.project, extension: "zip" }, { content: example("dataset.zip"), name: "d.zip" })).body.data.uid;
+    training = await registerPipeline(service, user, project.application, {
+      type: "training",
+      program: example("train.py"),
+      extension: "py",
+      config: {},
+    });
+    dataset = (
+      await upload(
+        service,
+        "OFbaCJE62lcPVbZj",
+        user,
+        { name: "t", type: "training", f_project_uid: project.project, extension: "zip" },
+        { content: example("dataset.zip"), name: "d.zip" },
+      )
+    ).body.data.uid;
     await eventually(() => cluster.server.get("leases", NAMESPACE, "argo-entrypoint-leader") !== undefined);
   });
   afterAll(async () => {
@@ -77,7 +115,10 @@ describe("Task logs from Argo: live pods, the archive after pod GC, follow and f
 
   /** Starts a training task whose running step logs `lines` lines then waits for release. */
   async function heldTask(lines = 3) {
-    const held = holdRunningStep(cluster, Array.from({ length: lines }, (_, i) => `epoch ${i + 1}`));
+    const held = holdRunningStep(
+      cluster,
+      Array.from({ length: lines }, (_, i) => `epoch ${i + 1}`),
+    );
     const response = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, dataset));
     const uid = response.body.data.uid as string;
     await waitForStatus(service, user, uid, ["running"]);
@@ -103,7 +144,11 @@ describe("Task logs from Argo: live pods, the archive after pod GC, follow and f
     const task = await heldTask();
     task.release();
     const done = await waitForStatus(service, user, task.uid, ["success"]);
-    for (const pod of cluster.server.list("pods", NAMESPACE, (p) => p.metadata.labels?.["workflows.argoproj.io/workflow"] === done.workflow_name)) {
+    for (const pod of cluster.server.list(
+      "pods",
+      NAMESPACE,
+      (p) => p.metadata.labels?.["workflows.argoproj.io/workflow"] === done.workflow_name,
+    )) {
       cluster.server.delete("pods", NAMESPACE, pod.metadata.name!);
     }
     const response = await service.post("bJ7xLmgp4WSWK498", user, { task_uid: task.uid });
@@ -117,11 +162,21 @@ describe("Task logs from Argo: live pods, the archive after pod GC, follow and f
     task.release();
     const done = await waitForStatus(service, user, task.uid, ["success"]);
     const running = done.steps.find((s: { name: string }) => s.name === "training");
-    for (const pod of cluster.server.list("pods", NAMESPACE, (p) => p.metadata.labels?.["workflows.argoproj.io/workflow"] === done.workflow_name)) {
+    for (const pod of cluster.server.list(
+      "pods",
+      NAMESPACE,
+      (p) => p.metadata.labels?.["workflows.argoproj.io/workflow"] === done.workflow_name,
+    )) {
       cluster.server.delete("pods", NAMESPACE, pod.metadata.name!);
     }
     // Lose the archive of the running step's pod, as a hard-killed pod would.
-    const client = new Minio.Client({ endPoint: "127.0.0.1", port: Number(s3.env.S3_PORT), useSSL: false, accessKey: "S3RVER", secretKey: "S3RVER" });
+    const client = new Minio.Client({
+      endPoint: "127.0.0.1",
+      port: Number(s3.env.S3_PORT),
+      useSSL: false,
+      accessKey: "S3RVER",
+      secretKey: "S3RVER",
+    });
     await client.removeObject(ARCHIVE_BUCKET, `${done.workflow_name}/${running.pod_name}/main.log`);
     const response = await service.post("bJ7xLmgp4WSWK498", user, { task_uid: task.uid });
     expect(response.body.data.training).toBe("");
@@ -140,25 +195,43 @@ describe("Task logs from Argo: live pods, the archive after pod GC, follow and f
 
   test("When a step is followed, then lines arrive as Server-Sent Events and the stream ends with the step", async () => {
     const task = await heldTask(2);
-    const followed = sse(`${running.url}${API}/Fw3lGz8Kc1VbN6mQ`, { access_key: user.accessKey, secret_key: user.secretKey, task_uid: task.uid, step: "training" });
+    const followed = sse(`${running.url}${API}/Fw3lGz8Kc1VbN6mQ`, {
+      access_key: user.accessKey,
+      secret_key: user.secretKey,
+      task_uid: task.uid,
+      step: "training",
+    });
     await eventually(() => cluster.server.requests.some((r) => r.resource === "pods/log" && r.query.follow === "true"));
     task.write("epoch 3 (live)");
     task.release();
     const events = await followed;
     expect(events.filter((e) => e.event === "log").map((e) => e.data)).toEqual([
-      { step: "training", line: "epoch 1" }, { step: "training", line: "epoch 2" }, { step: "training", line: "epoch 3 (live)" },
+      { step: "training", line: "epoch 1" },
+      { step: "training", line: "epoch 2" },
+      { step: "training", line: "epoch 3 (live)" },
     ]);
     expect(events.at(-1)).toEqual({ event: "end", data: expect.objectContaining({ status: expect.stringMatching(/running|success/) }) });
   });
 
   test("When the step's container restarts while it is followed, then the follower goes on with the new container's lines", async () => {
     const task = await heldTask(1);
-    const followed = sse(`${running.url}${API}/Fw3lGz8Kc1VbN6mQ`, { access_key: user.accessKey, secret_key: user.secretKey, task_uid: task.uid, step: "training" });
+    const followed = sse(`${running.url}${API}/Fw3lGz8Kc1VbN6mQ`, {
+      access_key: user.accessKey,
+      secret_key: user.secretKey,
+      task_uid: task.uid,
+      step: "training",
+    });
     await eventually(() => service.container.fanout.followers === 1);
     const info = await service.post("KlnZtRyqy3rPAZWL", user, { uid: task.uid });
-    const pod = cluster.server.list("pods", NAMESPACE, (p) => p.metadata.annotations?.["workflows.argoproj.io/node-id"] === info.body.data.steps[1].node_id)[0]!;
+    const pod = cluster.server.list(
+      "pods",
+      NAMESPACE,
+      (p) => p.metadata.annotations?.["workflows.argoproj.io/node-id"] === info.body.data.steps[1].node_id,
+    )[0]!;
     cluster.server.restartContainer(NAMESPACE, pod.metadata.name!);
-    const follows = () => cluster.server.requests.filter((r) => r.resource === "pods/log" && r.query.follow === "true" && r.path.includes(pod.metadata.name!)).length;
+    const follows = () =>
+      cluster.server.requests.filter((r) => r.resource === "pods/log" && r.query.follow === "true" && r.path.includes(pod.metadata.name!))
+        .length;
     await eventually(() => follows() === 2);
     task.write("after restart");
     task.release();
@@ -168,7 +241,13 @@ describe("Task logs from Argo: live pods, the archive after pod GC, follow and f
 
   test("When a follower asks for a tail, then it starts with only that many recent lines", async () => {
     const task = await heldTask(5);
-    const followed = sse(`${running.url}${API}/Fw3lGz8Kc1VbN6mQ`, { access_key: user.accessKey, secret_key: user.secretKey, task_uid: task.uid, step: "training", tail: 2 });
+    const followed = sse(`${running.url}${API}/Fw3lGz8Kc1VbN6mQ`, {
+      access_key: user.accessKey,
+      secret_key: user.secretKey,
+      task_uid: task.uid,
+      step: "training",
+      tail: 2,
+    });
     await eventually(() => service.container.fanout.followers === 1);
     task.write("epoch 6");
     task.release();
@@ -177,16 +256,28 @@ describe("Task logs from Argo: live pods, the archive after pod GC, follow and f
 
   test("When a follower asks for lines since a time, then the API server is asked for sinceSeconds", async () => {
     const task = await heldTask(1);
-    const followed = sse(`${running.url}${API}/Fw3lGz8Kc1VbN6mQ`, { access_key: user.accessKey, secret_key: user.secretKey, task_uid: task.uid, step: "training", since_seconds: 600 });
+    const followed = sse(`${running.url}${API}/Fw3lGz8Kc1VbN6mQ`, {
+      access_key: user.accessKey,
+      secret_key: user.secretKey,
+      task_uid: task.uid,
+      step: "training",
+      since_seconds: 600,
+    });
     await eventually(() => service.container.fanout.followers === 1);
     task.release();
     await followed;
-    expect(cluster.server.requests.filter((r) => r.resource === "pods/log" && r.query.follow === "true").at(-1)!.query.sinceSeconds).toBe("600");
+    expect(cluster.server.requests.filter((r) => r.resource === "pods/log" && r.query.follow === "true").at(-1)!.query.sinceSeconds).toBe(
+      "600",
+    );
   });
 
   test("When all steps are followed, then each line names its step and the stream ends with the task", async () => {
     const task = await heldTask(1);
-    const followed = sse(`${running.url}${API}/Fw3lGz8Kc1VbN6mQ`, { access_key: user.accessKey, secret_key: user.secretKey, task_uid: task.uid });
+    const followed = sse(`${running.url}${API}/Fw3lGz8Kc1VbN6mQ`, {
+      access_key: user.accessKey,
+      secret_key: user.secretKey,
+      task_uid: task.uid,
+    });
     task.release();
     const events = await followed;
     const steps = [...new Set(events.filter((e) => e.event === "log").map((e) => e.data.step))];
@@ -197,7 +288,14 @@ describe("Task logs from Argo: live pods, the archive after pod GC, follow and f
   test("When 50 clients follow one step, then one upstream log stream serves them all", async () => {
     const task = await heldTask(1);
     const before = cluster.server.requests.filter((r) => r.resource === "pods/log" && r.query.follow === "true").length;
-    const followers = Array.from({ length: 50 }, () => sse(`${running.url}${API}/Fw3lGz8Kc1VbN6mQ`, { access_key: user.accessKey, secret_key: user.secretKey, task_uid: task.uid, step: "training" }));
+    const followers = Array.from({ length: 50 }, () =>
+      sse(`${running.url}${API}/Fw3lGz8Kc1VbN6mQ`, {
+        access_key: user.accessKey,
+        secret_key: user.secretKey,
+        task_uid: task.uid,
+        step: "training",
+      }),
+    );
     await eventually(() => service.container.fanout.followers === 50);
     expect(service.container.fanout.upstreams).toBe(1);
     task.write("shared line");
@@ -211,13 +309,22 @@ describe("Task logs from Argo: live pods, the archive after pod GC, follow and f
     const task = await heldTask(0);
     // A follower that never reads: its socket stops accepting data.
     const stalled = await new Promise<http.ClientRequest>((resolve) => {
-      const request = http.request(`${running.url}${API}/Fw3lGz8Kc1VbN6mQ`, { method: "POST", headers: { "Content-Type": "application/json" } }, (response) => {
-        response.pause();
-        resolve(request);
-      });
+      const request = http.request(
+        `${running.url}${API}/Fw3lGz8Kc1VbN6mQ`,
+        { method: "POST", headers: { "Content-Type": "application/json" } },
+        (response) => {
+          response.pause();
+          resolve(request);
+        },
+      );
       request.end(JSON.stringify({ access_key: user.accessKey, secret_key: user.secretKey, task_uid: task.uid, step: "training" }));
     });
-    const healthy = sse(`${running.url}${API}/Fw3lGz8Kc1VbN6mQ`, { access_key: user.accessKey, secret_key: user.secretKey, task_uid: task.uid, step: "training" });
+    const healthy = sse(`${running.url}${API}/Fw3lGz8Kc1VbN6mQ`, {
+      access_key: user.accessKey,
+      secret_key: user.secretKey,
+      task_uid: task.uid,
+      step: "training",
+    });
     await eventually(() => service.container.fanout.upstreams === 1);
     const line = "x".repeat(1000);
     for (let i = 0; i < 2000; i += 1) task.write(`${i} ${line}`);
@@ -243,12 +350,17 @@ describe("Task logs from Argo: live pods, the archive after pod GC, follow and f
     task.release();
     await waitForStatus(service, user, task.uid, ["success"]);
     const text = await service.post("Lg7dWnQ2xR5tYp8k", user, { task_uid: task.uid, format: "txt" });
-    expect(text.text).toMatch(/^download_training_dataset Log:\n[\s\S]*\ntraining Log:\nepoch 1\nepoch 2\n\nupload_model Log:\nuploaded model\.zip/);
-    const archive = await service.post("Lg7dWnQ2xR5tYp8k", user, { task_uid: task.uid, format: "tar.gz" }).buffer(true).parse((res, done) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => done(null, Buffer.concat(chunks)));
-    });
+    expect(text.text).toMatch(
+      /^download_training_dataset Log:\n[\s\S]*\ntraining Log:\nepoch 1\nepoch 2\n\nupload_model Log:\nuploaded model\.zip/,
+    );
+    const archive = await service
+      .post("Lg7dWnQ2xR5tYp8k", user, { task_uid: task.uid, format: "tar.gz" })
+      .buffer(true)
+      .parse((res, done) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => done(null, Buffer.concat(chunks)));
+      });
     expect(gunzipSync(archive.body as Buffer).toString("latin1")).toContain("training.log");
   });
 

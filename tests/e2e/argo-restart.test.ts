@@ -6,7 +6,15 @@ import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { argoEnv, eventually, startFakeCluster, type FakeCluster } from "../support/fake-kube/fake-cluster.js";
 import type { StepContext } from "../support/fake-kube/fake-argo-controller.js";
 import { upload } from "../support/registry-fixture.js";
-import { example, registerPipeline, registerProject, startListeningService, trainingBody, waitForStatus, type PipelineFixture } from "../support/task-fixture.js";
+import {
+  example,
+  registerPipeline,
+  registerProject,
+  startListeningService,
+  trainingBody,
+  waitForStatus,
+  type PipelineFixture,
+} from "../support/task-fixture.js";
 import { startTcpFront } from "../support/tcp-front.js";
 import { createTestDatabase } from "../support/test-database.js";
 import { API, type TestService, type TestUser } from "../support/test-service.js";
@@ -19,8 +27,13 @@ function realUploadStep(context: StepContext, serviceUrl: string, inputs: string
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ["--import", TSX_LOADER, STEP_RUNNER, "upload"], {
       env: {
-        PATH: process.env.PATH, ARGO_ENTRYPOINT_URL: serviceUrl, TASK_UID: context.parameters.task_uid, TASK_TOKEN: context.token,
-        INPUTS_DIR: inputs, OUTPUT_FILE_NAME: context.parameters.output_file_name, STEP_API_RETRY_SECONDS: "60",
+        PATH: process.env.PATH,
+        ARGO_ENTRYPOINT_URL: serviceUrl,
+        TASK_UID: context.parameters.task_uid,
+        TASK_TOKEN: context.token,
+        INPUTS_DIR: inputs,
+        OUTPUT_FILE_NAME: context.parameters.output_file_name,
+        STEP_API_RETRY_SECONDS: "60",
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -43,7 +56,10 @@ describe("A service restart while a task's upload step runs (Argo)", () => {
   let trainingDataset: string;
 
   const start = async () => {
-    const started = await startListeningService(argoEnv(cluster, { DATABASE_URL: database.url, FILES_DIR: filesDir, STEP_API_URL: front.url }), (url) => (cluster.stepApi.url = url));
+    const started = await startListeningService(
+      argoEnv(cluster, { DATABASE_URL: database.url, FILES_DIR: filesDir, STEP_API_URL: front.url }),
+      (url) => (cluster.stepApi.url = url),
+    );
     front.route(Number(new URL(started.url).port));
     return started;
   };
@@ -56,8 +72,19 @@ describe("A service restart while a task's upload step runs (Argo)", () => {
     service = running.service;
     user = await service.user();
     const project = await registerProject(service, user);
-    training = await registerPipeline(service, user, project.application, { type: "training", program: example("train.py"), extension: "py", config: {} });
-    const dataset = await upload(service, "OFbaCJE62lcPVbZj", user, { name: "t", type: "training", f_project_uid: project.project, extension: "zip" }, { content: example("dataset.zip"), name: "d.zip" });
+    training = await registerPipeline(service, user, project.application, {
+      type: "training",
+      program: example("train.py"),
+      extension: "py",
+      config: {},
+    });
+    const dataset = await upload(
+      service,
+      "OFbaCJE62lcPVbZj",
+      user,
+      { name: "t", type: "training", f_project_uid: project.project, extension: "zip" },
+      { content: example("dataset.zip"), name: "d.zip" },
+    );
     trainingDataset = dataset.body.data.uid;
   });
   afterAll(async () => {
@@ -97,7 +124,11 @@ describe("A service restart while a task's upload step runs (Argo)", () => {
 
     const done = await waitForStatus(service, user, uid, ["success", "fail"], 60_000);
     const log = (await service.post("bJ7xLmgp4WSWK498", user, { task_uid: uid })).body.data.upload_model as string;
-    expect({ status: done.status, message: done.status_message, log: done.status === "success" ? "" : log }).toEqual({ status: "success", message: "", log: "" });
+    expect({ status: done.status, message: done.status_message, log: done.status === "success" ? "" : log }).toEqual({
+      status: "success",
+      message: "",
+      log: "",
+    });
     expect(log).toMatch(/retrying/);
     expect(log).toMatch(/uploaded model\.zip/);
     await eventually(async () => (await service.container.db.models.find(model))?.status === "unpublish");

@@ -2,10 +2,16 @@ import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { upload } from "../support/registry-fixture.js";
 import {
-  example, preprocessingBody, registerPipeline, registerProject, startListeningService, trainingBody, waitForStatus, type PipelineFixture,
+  example,
+  preprocessingBody,
+  registerPipeline,
+  registerProject,
+  startListeningService,
+  trainingBody,
+  waitForStatus,
+  type PipelineFixture,
 } from "../support/task-fixture.js";
 import { API, TIMESTAMP, type TestService, type TestUser } from "../support/test-service.js";
-
 
 describe("Tasks on the embedded local engine, end to end over HTTP", () => {
   let service: TestService;
@@ -20,24 +26,41 @@ describe("Tasks on the embedded local engine, end to end over HTTP", () => {
     service = running.service;
     user = await service.user();
     project = await registerProject(service, user);
-    preprocessing = await registerPipeline(service, user, project.application, { type: "preprocessing", program: example("preprocess.py"), extension: "py", config: { target: "y" } });
-    training = await registerPipeline(service, user, project.application, { type: "training", program: example("train.py"), extension: "py", config: { target: "y", learning_rate: 0.5, epochs: 200 } });
+    preprocessing = await registerPipeline(service, user, project.application, {
+      type: "preprocessing",
+      program: example("preprocess.py"),
+      extension: "py",
+      config: { target: "y" },
+    });
+    training = await registerPipeline(service, user, project.application, {
+      type: "training",
+      program: example("train.py"),
+      extension: "py",
+      config: { target: "y", learning_rate: 0.5, epochs: 200 },
+    });
   });
   afterAll(() => running.close());
 
   let trainingDataset: string;
 
   test("When the seed's preprocessing body is sent, then the seed's answer comes back and the task reaches success", async () => {
-    const response = await service.http.post(`${API}/jPqyAFWh7hBKRRNK`).send(preprocessingBody(user, preprocessing, project.originalDataset));
+    const response = await service.http
+      .post(`${API}/jPqyAFWh7hBKRRNK`)
+      .send(preprocessingBody(user, preprocessing, project.originalDataset));
     expect(response.status).toBe(200);
     expect(response.body.detail).toBe("Excute task successfully");
     expect(response.body.data).toMatchObject({
-      training_dataset_uid: expect.any(String), uid: expect.any(String), created_time: expect.stringMatching(TIMESTAMP),
-      name: "test_preprocessing_task", description: "test preprocessing task",
+      training_dataset_uid: expect.any(String),
+      uid: expect.any(String),
+      created_time: expect.stringMatching(TIMESTAMP),
+      name: "test_preprocessing_task",
+      description: "test preprocessing task",
       execute_step: expect.stringMatching(/^(prepare_file|generate_file|execute_pipeline|run_task)$/),
       status: expect.stringMatching(/^(init|pending|running)$/),
-      f_download_image_uid: preprocessing.images.download_uid, f_running_image_uid: preprocessing.images.running_uid,
-      f_upload_image_uid: preprocessing.images.upload_uid, f_pipeline_uid: preprocessing.pipeline,
+      f_download_image_uid: preprocessing.images.download_uid,
+      f_running_image_uid: preprocessing.images.running_uid,
+      f_upload_image_uid: preprocessing.images.upload_uid,
+      f_pipeline_uid: preprocessing.pipeline,
     });
     trainingDataset = response.body.data.training_dataset_uid;
 
@@ -45,14 +68,23 @@ describe("Tasks on the embedded local engine, end to end over HTTP", () => {
     expect({ status: done.status, message: done.status_message }).toEqual({ status: "success", message: "" });
     expect(done.execute_step).toBe("run_task");
     expect(done.steps.map((s: { name: string; phase: string; exit_code: number }) => [s.name, s.phase, s.exit_code])).toEqual([
-      ["download_original_dataset", "Succeeded", 0], ["preprocessing", "Succeeded", 0], ["upload_training_dataset", "Succeeded", 0],
+      ["download_original_dataset", "Succeeded", 0],
+      ["preprocessing", "Succeeded", 0],
+      ["upload_training_dataset", "Succeeded", 0],
     ]);
-    expect(done.history.map((h: { status: string }) => h.status)).toEqual(expect.arrayContaining(["init", "pending", "running", "success"]));
+    expect(done.history.map((h: { status: string }) => h.status)).toEqual(
+      expect.arrayContaining(["init", "pending", "running", "success"]),
+    );
     expect(done.f_output_dataset_uid).toBe(trainingDataset);
 
     const datasets = await service.post("MyC2aIHtzkZJrEGi", user, { f_project_uid: project.project });
     const output = datasets.body.data.find((d: { uid: string }) => d.uid === trainingDataset);
-    expect(output).toMatchObject({ name: "demo_training_dataset", type: "training", status: "available", f_file_uid: { extension: "zip" } });
+    expect(output).toMatchObject({
+      name: "demo_training_dataset",
+      type: "training",
+      status: "available",
+      f_file_uid: { extension: "zip" },
+    });
   });
 
   test("When the seed's training body uses that output, then a model is produced, with its accuracy, and downloads", async () => {
@@ -72,7 +104,12 @@ describe("Tasks on the embedded local engine, end to end over HTTP", () => {
   });
 
   test("When the running step fails, then the task fails with the step's message and exit code", async () => {
-    const failing = await registerPipeline(service, user, project.application, { type: "training", program: example("train.py"), extension: "py", config: { fail: true } });
+    const failing = await registerPipeline(service, user, project.application, {
+      type: "training",
+      program: example("train.py"),
+      extension: "py",
+      config: { fail: true },
+    });
     const response = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, failing, trainingDataset));
     const done = await waitForStatus(service, user, response.body.data.uid, ["success", "fail"]);
     expect(done.status).toBe("fail");
@@ -84,7 +121,12 @@ describe("Tasks on the embedded local engine, end to end over HTTP", () => {
   });
 
   test("When a failed task is retried, then only the failed steps run again and the succeeded download is kept", async () => {
-    const flaky = await registerPipeline(service, user, project.application, { type: "training", program: example("train.py"), extension: "py", config: { fail: true } });
+    const flaky = await registerPipeline(service, user, project.application, {
+      type: "training",
+      program: example("train.py"),
+      extension: "py",
+      config: { fail: true },
+    });
     const submitted = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, flaky, trainingDataset));
     const failed = await waitForStatus(service, user, submitted.body.data.uid, ["fail"]);
     const firstDownload = failed.steps[0].finished_time;
@@ -105,13 +147,22 @@ describe("Tasks on the embedded local engine, end to end over HTTP", () => {
     await waitForStatus(service, user, first.body.data.uid, ["success"]);
     const resubmitted = await service.post("Ms2kVf9LcX4nTj7e", user, { uid: first.body.data.uid });
     expect(resubmitted.status).toBe(200);
-    expect(resubmitted.body.data).toMatchObject({ resubmitted_from: first.body.data.uid, f_dataset_uid: trainingDataset, f_config_uid: training.config });
+    expect(resubmitted.body.data).toMatchObject({
+      resubmitted_from: first.body.data.uid,
+      f_dataset_uid: trainingDataset,
+      f_config_uid: training.config,
+    });
     expect(resubmitted.body.data.model_uid).not.toBe(first.body.data.model_uid);
     expect((await waitForStatus(service, user, resubmitted.body.data.uid, ["success", "fail"])).status).toBe("success");
   });
 
   test("When a long step is stopped, then its whole process group ends and the task fails as stopped", async () => {
-    const slow = await registerPipeline(service, user, project.application, { type: "training", program: example("slow.sh"), extension: "sh", config: {} });
+    const slow = await registerPipeline(service, user, project.application, {
+      type: "training",
+      program: example("slow.sh"),
+      extension: "sh",
+      config: {},
+    });
     const submitted = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, slow, trainingDataset));
     const uid = submitted.body.data.uid;
     await waitForStatus(service, user, uid, ["running"]);
@@ -125,18 +176,29 @@ describe("Tasks on the embedded local engine, end to end over HTTP", () => {
     const done = await waitForStatus(service, user, uid, ["fail"], 10_000);
     expect(done.status_message).toBe("Stopped with strategy 'Stop'");
     expect(done.steps[1]).toMatchObject({ phase: "Failed", message: "workflow shutdown with strategy: Stop" });
-    const survivors = execFileSync("ps", ["-eo", "args"]).toString().split("\n").filter((line) => line.includes(uid));
+    const survivors = execFileSync("ps", ["-eo", "args"])
+      .toString()
+      .split("\n")
+      .filter((line) => line.includes(uid));
     expect(survivors).toEqual([]);
     expect((await service.post("CNNfUmDpcWXp7vdM", user, { task_uid: uid })).status).toBe(409);
   });
 
   test("When more tasks are submitted than the concurrency limit, then they wait as pending and run in order", async () => {
-    const slow = await registerPipeline(service, user, project.application, { type: "training", program: example("slow.sh"), extension: "sh", config: {} });
+    const slow = await registerPipeline(service, user, project.application, {
+      type: "training",
+      program: example("slow.sh"),
+      extension: "sh",
+      config: {},
+    });
     const first = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, slow, trainingDataset));
     const second = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset));
     await waitForStatus(service, user, first.body.data.uid, ["running"]);
     const waiting = await service.post("KlnZtRyqy3rPAZWL", user, { uid: second.body.data.uid });
-    expect({ status: waiting.body.data.status, step: waiting.body.data.execute_step }).toEqual({ status: "pending", step: "execute_pipeline" });
+    expect({ status: waiting.body.data.status, step: waiting.body.data.execute_step }).toEqual({
+      status: "pending",
+      step: "execute_pipeline",
+    });
     expect(waiting.body.data.steps.every((s: { phase: string }) => s.phase === "Pending")).toBe(true);
     await service.post("Xq7TnR2vKp9LmW4c", user, { uid: first.body.data.uid });
     expect((await waitForStatus(service, user, first.body.data.uid, ["fail"])).status_message).toBe("Stopped with strategy 'Terminate'");
@@ -149,14 +211,22 @@ describe("Tasks on the embedded local engine, end to end over HTTP", () => {
     const second = await service.http.post(`${API}/q8uzMBcM5YJH6dPf`).set("Idempotency-Key", "ci-run-42").send(body);
     expect(second.body.data.uid).toBe(first.body.data.uid);
     expect(second.body.data.model_uid).toBe(first.body.data.model_uid);
-    const conflicting = await service.http.post(`${API}/q8uzMBcM5YJH6dPf`).set("Idempotency-Key", "ci-run-42").send({ ...body, task_name: "other" });
+    const conflicting = await service.http
+      .post(`${API}/q8uzMBcM5YJH6dPf`)
+      .set("Idempotency-Key", "ci-run-42")
+      .send({ ...body, task_name: "other" });
     expect(conflicting.status).toBe(409);
     expect(conflicting.body.errors).toEqual([{ field: "Idempotency-Key", message: "reused with a different body" }]);
     await waitForStatus(service, user, first.body.data.uid, ["success", "fail"]);
   });
 
   test("When tasks are listed, renamed and deleted, then the run's output that never appeared goes too", async () => {
-    const failing = await registerPipeline(service, user, project.application, { type: "training", program: example("train.py"), extension: "py", config: { fail: true } });
+    const failing = await registerPipeline(service, user, project.application, {
+      type: "training",
+      program: example("train.py"),
+      extension: "py",
+      config: { fail: true },
+    });
     const submitted = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, failing, trainingDataset));
     await waitForStatus(service, user, submitted.body.data.uid, ["fail"]);
     const listed = await service.post("s8i1TNiTXwwv02mv", user, { f_pipeline_uid: failing.pipeline });
@@ -169,7 +239,9 @@ describe("Tasks on the embedded local engine, end to end over HTTP", () => {
   });
 
   test("When a step credential is used for another task or after the task ended, then it is refused", async () => {
-    const response = await service.http.get(`/api/steps/v1/tasks/${project.originalDataset}/inputs/dataset`).set("Authorization", "Bearer nothing");
+    const response = await service.http
+      .get(`/api/steps/v1/tasks/${project.originalDataset}/inputs/dataset`)
+      .set("Authorization", "Bearer nothing");
     expect(response.status).toBe(401);
     const unauthenticated = await service.http.get(`/api/steps/v1/tasks/${project.originalDataset}/inputs/dataset`);
     expect(unauthenticated.status).toBe(401);
@@ -177,21 +249,36 @@ describe("Tasks on the embedded local engine, end to end over HTTP", () => {
 
   test("When the references do not fit the route, then 422 or 404 names the field and no task is created", async () => {
     const before = await service.container.db.tasks.count({});
-    const wrongPipeline = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, { ...training, pipeline: preprocessing.pipeline }, trainingDataset));
+    const wrongPipeline = await service.post(
+      "q8uzMBcM5YJH6dPf",
+      user,
+      trainingBody(user, { ...training, pipeline: preprocessing.pipeline }, trainingDataset),
+    );
     expect(wrongPipeline.status).toBe(422);
     expect(wrongPipeline.body.errors[0].field).toBe("pipeline_uid");
-    const swapped = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, { ...training, images: { ...training.images, download_uid: training.images.upload_uid } }, trainingDataset));
+    const swapped = await service.post(
+      "q8uzMBcM5YJH6dPf",
+      user,
+      trainingBody(user, { ...training, images: { ...training.images, download_uid: training.images.upload_uid } }, trainingDataset),
+    );
     expect(swapped.status).toBe(422);
     expect(swapped.body.errors).toEqual([{ field: "image_uid.download_uid", message: "must have sequence download" }]);
     const originalAsTraining = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, project.originalDataset));
     expect(originalAsTraining.status).toBe(422);
     expect(originalAsTraining.body.errors[0]).toEqual({ field: "dataset_uid", message: "must be a training dataset" });
-    const otherConfig = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, { ...training, config: preprocessing.config }, trainingDataset));
+    const otherConfig = await service.post(
+      "q8uzMBcM5YJH6dPf",
+      user,
+      trainingBody(user, { ...training, config: preprocessing.config }, trainingDataset),
+    );
     expect(otherConfig.status).toBe(422);
     const outsider = await service.user({ organization: "elsewhere" });
     const foreign = await service.post("q8uzMBcM5YJH6dPf", outsider, trainingBody(outsider, training, trainingDataset));
     expect(foreign.status).toBe(404);
-    const missing = await service.post("q8uzMBcM5YJH6dPf", user, { ...trainingBody(user, training, trainingDataset), image_uid: { download_uid: training.images.download_uid } });
+    const missing = await service.post("q8uzMBcM5YJH6dPf", user, {
+      ...trainingBody(user, training, trainingDataset),
+      image_uid: { download_uid: training.images.download_uid },
+    });
     expect(missing.status).toBe(400);
     expect(missing.body.errors.map((e: { field: string }) => e.field)).toEqual(["image_uid.running_uid", "image_uid.upload_uid"]);
     expect(await service.container.db.tasks.count({})).toBe(before);
@@ -199,11 +286,34 @@ describe("Tasks on the embedded local engine, end to end over HTTP", () => {
 
   test("When the evaluation route runs a model on a dataset, then the task succeeds with the metrics its steps reported", async () => {
     const evaluation = await registerPipeline(service, user, project.application, {
-      type: "evaluation", extension: "sh", config: {},
-      program: 'test -f "$INPUTS_DIR/pretrain_model.zip" && test -f "$INPUTS_DIR/dataset.zip" && echo \'{"accuracy": 0.87, "rmse": 1.2}\' > "$METRICS_FILE"\n',
+      type: "evaluation",
+      extension: "sh",
+      config: {},
+      program:
+        'test -f "$INPUTS_DIR/pretrain_model.zip" && test -f "$INPUTS_DIR/dataset.zip" && echo \'{"accuracy": 0.87, "rmse": 1.2}\' > "$METRICS_FILE"\n',
     });
-    const model = await upload(service, "OBF4f9guOmzitGvC", user, { name: "to-evaluate", type: "default", model_input_format: "f", model_output_format: "f", f_application_uid: project.application, extension: "zip" }, { content: example("base-model.zip"), name: "m.zip" });
-    const { model_name: _n, model_type: _t, model_input_format: _i, model_output_format: _o, model_file_extension: _e, ...body } = trainingBody(user, evaluation, trainingDataset);
+    const model = await upload(
+      service,
+      "OBF4f9guOmzitGvC",
+      user,
+      {
+        name: "to-evaluate",
+        type: "default",
+        model_input_format: "f",
+        model_output_format: "f",
+        f_application_uid: project.application,
+        extension: "zip",
+      },
+      { content: example("base-model.zip"), name: "m.zip" },
+    );
+    const {
+      model_name: _n,
+      model_type: _t,
+      model_input_format: _i,
+      model_output_format: _o,
+      model_file_extension: _e,
+      ...body
+    } = trainingBody(user, evaluation, trainingDataset);
     const response = await service.post("u8Wo0fVM6pFEthFH", user, { ...body, task_name: "eval", model_uid: model.body.data.uid });
     expect(response.status).toBe(200);
     expect(response.body.data.model_uid).toBeUndefined();
@@ -215,9 +325,31 @@ describe("Tasks on the embedded local engine, end to end over HTTP", () => {
   });
 
   test("When an optimization task starts from a model, then its output is the next version of that model", async () => {
-    const retrain = await registerPipeline(service, user, project.application, { type: "retrain", program: example("train.py"), extension: "py", config: { target: "y", epochs: 50 } });
-    const base = await upload(service, "OBF4f9guOmzitGvC", user, { name: "base", type: "default", model_input_format: "float32", model_output_format: "float32", f_application_uid: project.application, extension: "zip" }, { content: example("base-model.zip"), name: "m.zip" });
-    const response = await service.post("Oi6u8dkur8GTKPxS", user, { ...trainingBody(user, retrain, trainingDataset), model_uid: base.body.data.uid, task_name: "test_retrain_task" });
+    const retrain = await registerPipeline(service, user, project.application, {
+      type: "retrain",
+      program: example("train.py"),
+      extension: "py",
+      config: { target: "y", epochs: 50 },
+    });
+    const base = await upload(
+      service,
+      "OBF4f9guOmzitGvC",
+      user,
+      {
+        name: "base",
+        type: "default",
+        model_input_format: "float32",
+        model_output_format: "float32",
+        f_application_uid: project.application,
+        extension: "zip",
+      },
+      { content: example("base-model.zip"), name: "m.zip" },
+    );
+    const response = await service.post("Oi6u8dkur8GTKPxS", user, {
+      ...trainingBody(user, retrain, trainingDataset),
+      model_uid: base.body.data.uid,
+      task_name: "test_retrain_task",
+    });
     expect(response.status).toBe(200);
     const done = await waitForStatus(service, user, response.body.data.uid, ["success", "fail"]);
     expect(done.status).toBe("success");

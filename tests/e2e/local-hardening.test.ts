@@ -5,7 +5,15 @@ import { loadConfig } from "../../src/config/config.js";
 import { buildContainer } from "../../src/container.js";
 import { createLogger } from "../../src/logging/logger.js";
 import { upload } from "../support/registry-fixture.js";
-import { example, registerPipeline, registerProject, startListeningService, trainingBody, waitForStatus, type PipelineFixture } from "../support/task-fixture.js";
+import {
+  example,
+  registerPipeline,
+  registerProject,
+  startListeningService,
+  trainingBody,
+  waitForStatus,
+  type PipelineFixture,
+} from "../support/task-fixture.js";
 import { API, type TestService, type TestUser } from "../support/test-service.js";
 
 const MAX_UPLOAD = 1024 * 1024;
@@ -51,25 +59,37 @@ describe("Local steps are confined and their outputs checked", () => {
     expect(response.status).toBe(200);
     return response.body.data as { uid: string; model_uid: string };
   };
-  const logOf = async (taskUid: string, step: string) => (await service.post("bJ7xLmgp4WSWK498", user, { task_uid: taskUid })).body.data[step] as string;
+  const logOf = async (taskUid: string, step: string) =>
+    (await service.post("bJ7xLmgp4WSWK498", user, { task_uid: taskUid })).body.data[step] as string;
 
   beforeAll(async () => {
     running = await startListeningService({ LOCAL_CONCURRENCY: "2", MAX_UPLOAD_BYTES: String(MAX_UPLOAD), LOCAL_SANDBOX: "require" });
     service = running.service;
     user = await service.user();
     project = await registerProject(service, user);
-    const dataset = await upload(service, "OFbaCJE62lcPVbZj", user, { name: "train", type: "training", f_project_uid: project.project, extension: "zip" }, { content: example("dataset.zip"), name: "d.zip" });
+    const dataset = await upload(
+      service,
+      "OFbaCJE62lcPVbZj",
+      user,
+      { name: "train", type: "training", f_project_uid: project.project, extension: "zip" },
+      { content: example("dataset.zip"), name: "d.zip" },
+    );
     trainingDataset = dataset.body.data.uid;
   });
   afterAll(() => running.close());
 
   test("When a program looks for the database, the stored files, other tasks and their processes, then it finds none of them", async () => {
     expect((service.container.engine as { sandboxKind?: string }).sandboxKind).toBe("bubblewrap");
-    const sleeper = await run(await pipeline("sleep 6\necho '{}' > /dev/null\nprintf model > \"$OUTPUTS_DIR/$OUTPUT_FILE_NAME\"\n", {}, "sh"));
+    const sleeper = await run(
+      await pipeline("sleep 6\necho '{}' > /dev/null\nprintf model > \"$OUTPUTS_DIR/$OUTPUT_FILE_NAME\"\n", {}, "sh"),
+    );
     await waitForStatus(service, user, sleeper.uid, ["running"]);
     const workDir = service.config.local.workDir;
     const probe: Record<string, string> = {
-      files: service.filesDir, work: workDir, other_task: path.join(workDir, sleeper.uid), service_source: path.resolve("src"),
+      files: service.filesDir,
+      work: workDir,
+      other_task: path.join(workDir, sleeper.uid),
+      service_source: path.resolve("src"),
     };
     if (service.config.database.url.startsWith("file:")) probe.database = service.config.database.url.slice("file:".length);
     const prober = await run(await pipeline(PROBE, { probe }));
@@ -77,13 +97,20 @@ describe("Local steps are confined and their outputs checked", () => {
     expect(done.status).toBe("success");
     const line = (await logOf(prober.uid, "training")).split("\n").find((l) => l.startsWith("PROBE "))!;
     const found = JSON.parse(line.slice("PROBE ".length)) as Record<string, unknown>;
-    expect(found).toEqual({ ...Object.fromEntries(Object.keys(probe).map((k) => [k, "denied"])), other_tasks_environ: 0, service_environment: false });
+    expect(found).toEqual({
+      ...Object.fromEntries(Object.keys(probe).map((k) => [k, "denied"])),
+      other_tasks_environ: 0,
+      service_environment: false,
+    });
     await waitForStatus(service, user, sleeper.uid, ["success"]);
   });
 
   test("When a program writes its output as a symbolic link (to the database), then the upload refuses it and the task fails", async () => {
     const target = service.config.database.url.startsWith("file:") ? service.config.database.url.slice("file:".length) : "/etc/passwd";
-    const linker = await pipeline(`import json, os\nos.symlink(${JSON.stringify(target)}, os.path.join(os.environ["OUTPUTS_DIR"], os.environ["OUTPUT_FILE_NAME"]))\n`, {});
+    const linker = await pipeline(
+      `import json, os\nos.symlink(${JSON.stringify(target)}, os.path.join(os.environ["OUTPUTS_DIR"], os.environ["OUTPUT_FILE_NAME"]))\n`,
+      {},
+    );
     const task = await run(linker);
     const done = await waitForStatus(service, user, task.uid, ["success", "fail"]);
     expect(done.status).toBe("fail");
@@ -114,8 +141,16 @@ describe("Local steps are confined and their outputs checked", () => {
   });
 
   test("When a second service starts on the same work directory, then it refuses with a clear message and the first keeps working", async () => {
-    const config = loadConfig({ ...process.env, DATABASE_URL: service.config.database.url, FILES_DIR: service.filesDir, WORK_DIR: service.config.local.workDir, BCRYPT_COST: "4" });
-    await expect(buildContainer(config, { logger: createLogger("silent") })).rejects.toThrow(/is in use by another argo-entrypoint \(pid \d+\)/);
+    const config = loadConfig({
+      ...process.env,
+      DATABASE_URL: service.config.database.url,
+      FILES_DIR: service.filesDir,
+      WORK_DIR: service.config.local.workDir,
+      BCRYPT_COST: "4",
+    });
+    await expect(buildContainer(config, { logger: createLogger("silent") })).rejects.toThrow(
+      /is in use by another argo-entrypoint \(pid \d+\)/,
+    );
     expect((await service.post("mGlkFLqgBQgNRvU3", user, { uid: user.organizationUid })).status).toBe(200);
   });
 });

@@ -11,9 +11,18 @@ import type { TestService, TestUser } from "../support/test-service.js";
 function untar(archive: Buffer): Record<string, string> {
   const files: Record<string, string> = {};
   for (let offset = 0; offset + 512 <= archive.length;) {
-    const name = archive.subarray(offset, offset + 100).toString().replace(/\0.*$/s, "");
+    const name = archive
+      .subarray(offset, offset + 100)
+      .toString()
+      .replace(/\0.*$/s, "");
     if (!name) break;
-    const size = parseInt(archive.subarray(offset + 124, offset + 136).toString().replace(/\0.*$/s, ""), 8);
+    const size = parseInt(
+      archive
+        .subarray(offset + 124, offset + 136)
+        .toString()
+        .replace(/\0.*$/s, ""),
+      8,
+    );
     files[name] = archive.subarray(offset + 512, offset + 512 + size).toString();
     offset += 512 + Math.ceil(size / 512) * 512;
   }
@@ -33,8 +42,19 @@ describe("Task logs on the local engine", () => {
     const project = await registerProject(service, user);
     // A "training" run straight on the original dataset is refused, so train on a training dataset made by hand.
     const { upload } = await import("../support/registry-fixture.js");
-    const dataset = await upload(service, "OFbaCJE62lcPVbZj", user, { name: "t", type: "training", f_project_uid: project.project, extension: "zip" }, { content: example("dataset.zip"), name: "d.zip" });
-    const training = await registerPipeline(service, user, project.application, { type: "training", program: example("train.py"), extension: "py", config: { target: "y", epochs: 50 } });
+    const dataset = await upload(
+      service,
+      "OFbaCJE62lcPVbZj",
+      user,
+      { name: "t", type: "training", f_project_uid: project.project, extension: "zip" },
+      { content: example("dataset.zip"), name: "d.zip" },
+    );
+    const training = await registerPipeline(service, user, project.application, {
+      type: "training",
+      program: example("train.py"),
+      extension: "py",
+      config: { target: "y", epochs: 50 },
+    });
     const submitted = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, dataset.body.data.uid));
     taskUid = submitted.body.data.uid;
     await waitForStatus(service, user, taskUid, ["success"]);
@@ -75,11 +95,14 @@ describe("Task logs on the local engine", () => {
   });
 
   test("When the logs are downloaded as .tar.gz, then there is one file per step", async () => {
-    const response = await service.post("Lg7dWnQ2xR5tYp8k", user, { task_uid: taskUid, format: "tar.gz" }).buffer(true).parse((res, done) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => done(null, Buffer.concat(chunks)));
-    });
+    const response = await service
+      .post("Lg7dWnQ2xR5tYp8k", user, { task_uid: taskUid, format: "tar.gz" })
+      .buffer(true)
+      .parse((res, done) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => done(null, Buffer.concat(chunks)));
+      });
     expect(response.status).toBe(200);
     const files = untar(gunzipSync(response.body as Buffer));
     expect(Object.keys(files)).toEqual(["download_training_dataset.log", "training.log", "upload_model.log"]);
@@ -96,7 +119,10 @@ describe("Task logs on the local engine", () => {
     const response = await service.post("Fw3lGz8Kc1VbN6mQ", user, { task_uid: taskUid, step: "training", tail: 1 });
     expect(response.status).toBe(200);
     expect(response.headers["content-type"]).toBe("text/event-stream; charset=utf-8");
-    const events = response.text.split("\n\n").filter((b) => b.startsWith("event: log")).map((b) => JSON.parse(b.split("data: ")[1]!));
+    const events = response.text
+      .split("\n\n")
+      .filter((b) => b.startsWith("event: log"))
+      .map((b) => JSON.parse(b.split("data: ")[1]!));
     expect(events).toEqual([{ step: "training", line: expect.stringMatching(/^trained on 200 rows/) }]);
     expect(response.text).toMatch(/event: end\ndata: \{"status":"success"/);
   });
@@ -110,31 +136,45 @@ describe("Task logs on the local engine", () => {
   test("When 30 log downloads (.tar.gz and .txt) are abandoned after their first bytes, then no spool, descriptor or stream is left", async () => {
     const project = await registerProject(service, user);
     const noisy = await registerPipeline(service, user, project.application, {
-      type: "training", extension: "sh", config: {},
+      type: "training",
+      extension: "sh",
+      config: {},
       program: 'head -c 8000000 /dev/zero | tr "\\0" "x" | fold -w 100\nprintf m > "$OUTPUTS_DIR/$OUTPUT_FILE_NAME"\n',
     });
     const { upload } = await import("../support/registry-fixture.js");
-    const dataset = await upload(service, "OFbaCJE62lcPVbZj", user, { name: "t", type: "training", f_project_uid: project.project, extension: "zip" }, { content: "PK", name: "d.zip" });
+    const dataset = await upload(
+      service,
+      "OFbaCJE62lcPVbZj",
+      user,
+      { name: "t", type: "training", f_project_uid: project.project, extension: "zip" },
+      { content: "PK", name: "d.zip" },
+    );
     const uid = (await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, noisy, dataset.body.data.uid))).body.data.uid as string;
     await waitForStatus(service, user, uid, ["success"]);
     const spools = () => readdirSync(os.tmpdir()).filter((name) => name.startsWith("argo-entrypoint-tar-"));
     const logFiles = () => openDescriptors(`${uid}/logs/`);
     const spoolsBefore = spools().length;
-    const abandon = (format: string) => new Promise<void>((resolve, reject) => {
-      const body = JSON.stringify({ access_key: user.accessKey, secret_key: user.secretKey, task_uid: uid, format });
-      const request = http.request(`${running.url}/api/v1.2.4/entrypoint/Router/parse/Lg7dWnQ2xR5tYp8k`, { method: "POST", headers: { "Content-Type": "application/json" }, agent: false }, (response) => {
-        expect(response.statusCode).toBe(200);
-        response.once("data", () => {
-          request.destroy();
-          resolve();
-        });
+    const abandon = (format: string) =>
+      new Promise<void>((resolve, reject) => {
+        const body = JSON.stringify({ access_key: user.accessKey, secret_key: user.secretKey, task_uid: uid, format });
+        const request = http.request(
+          `${running.url}/api/v1.2.4/entrypoint/Router/parse/Lg7dWnQ2xR5tYp8k`,
+          { method: "POST", headers: { "Content-Type": "application/json" }, agent: false },
+          (response) => {
+            expect(response.statusCode).toBe(200);
+            response.once("data", () => {
+              request.destroy();
+              resolve();
+            });
+          },
+        );
+        request.on("error", (error: NodeJS.ErrnoException) => (error.code === "ECONNRESET" ? resolve() : reject(error)));
+        request.end(body);
       });
-      request.on("error", (error: NodeJS.ErrnoException) => (error.code === "ECONNRESET" ? resolve() : reject(error)));
-      request.end(body);
-    });
     await Promise.all(Array.from({ length: 30 }, (_, i) => abandon(i % 2 ? "txt" : "tar.gz")));
     const deadline = Date.now() + 10_000;
-    while ((spools().length > spoolsBefore || logFiles().length > 0) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    while ((spools().length > spoolsBefore || logFiles().length > 0) && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
     expect(spools().length).toBe(spoolsBefore);
     expect(logFiles()).toEqual([]);
     // A client leaving is not a server problem: nothing about it is logged as a warning or error.

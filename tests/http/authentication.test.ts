@@ -29,7 +29,10 @@ describe("Authentication on the entrypoint router", () => {
   test("When no credentials are sent, then 401 names both missing fields", async () => {
     const response = await list().send({ f_organization_uid: user.organizationUid });
     expect(response.status).toBe(401);
-    expect(response.body.errors).toEqual([{ field: "access_key", message: "is required" }, { field: "secret_key", message: "is required" }]);
+    expect(response.body.errors).toEqual([
+      { field: "access_key", message: "is required" },
+      { field: "secret_key", message: "is required" },
+    ]);
   });
 
   test("When the secret is wrong or the user unknown, then both get the same 401", async () => {
@@ -54,11 +57,19 @@ describe("Authentication on the entrypoint router", () => {
     for (let i = 0; i < 3; i += 1) {
       expect((await list().send({ access_key: victim.accessKey, secret_key: "wrong" })).status).toBe(401);
     }
-    const blocked = await list().send({ access_key: victim.accessKey, secret_key: victim.secretKey, f_organization_uid: victim.organizationUid });
+    const blocked = await list().send({
+      access_key: victim.accessKey,
+      secret_key: victim.secretKey,
+      f_organization_uid: victim.organizationUid,
+    });
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers["retry-after"])).toBeGreaterThan(0);
     expect(blocked.body.detail).toMatch(/Too many failed/);
-    const unaffected = await list().send({ access_key: other.accessKey, secret_key: other.secretKey, f_organization_uid: other.organizationUid });
+    const unaffected = await list().send({
+      access_key: other.accessKey,
+      secret_key: other.secretKey,
+      f_organization_uid: other.organizationUid,
+    });
     expect(unaffected.status).toBe(200);
   });
 

@@ -30,72 +30,124 @@ describe("Hardening: hostile and careless requests", () => {
   });
 
   describe("multipart bodies", () => {
-    const crash = "--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x\"\r\n\r\nabc";
+    const crash = '--B\r\nContent-Disposition: form-data; name="file"; filename="x"\r\n\r\nabc';
 
     test("When an anonymous multipart body ends inside its file part (69 bytes), then 401 and the service keeps serving", async () => {
       for (let i = 0; i < 20; i += 1) {
-        const response = await raw({ path: `${API}/${DATASET_CREATE}`, headers: { "Content-Type": "multipart/form-data; boundary=B" }, body: crash });
+        const response = await raw({
+          path: `${API}/${DATASET_CREATE}`,
+          headers: { "Content-Type": "multipart/form-data; boundary=B" },
+          body: crash,
+        });
         expect(response.status).toBe(401);
       }
       expect((await service.http.get("/healthz")).status).toBe(200);
     });
 
     test("When an authenticated multipart body ends inside its file part, then 400 says it is malformed and nothing is staged", async () => {
-      const response = await raw({ path: `${API}/${DATASET_CREATE}`, headers: { "Content-Type": "multipart/form-data; boundary=B", ...basic() }, body: crash });
+      const response = await raw({
+        path: `${API}/${DATASET_CREATE}`,
+        headers: { "Content-Type": "multipart/form-data; boundary=B", ...basic() },
+        body: crash,
+      });
       expect(response.status).toBe(400);
       expect(response.json.errors).toEqual([{ field: "body", message: "is not a well-formed multipart body" }]);
       expect(staged()).toEqual([]);
     });
 
     test("When an anonymous client sends a large upload, then 401 comes back and not one byte is staged", async () => {
-      const form = multipart([["name", "x"], ["type", "original"], ["f_project_uid", r.project], ["file", Buffer.alloc(200 * 1024, 7), "big.zip"]]);
+      const form = multipart([
+        ["name", "x"],
+        ["type", "original"],
+        ["f_project_uid", r.project],
+        ["file", Buffer.alloc(200 * 1024, 7), "big.zip"],
+      ]);
       const response = await raw({ path: `${API}/${DATASET_CREATE}`, headers: { "Content-Type": form.contentType }, body: form.body });
       expect(response.status).toBe(401);
       expect(staged()).toEqual([]);
     });
 
     test("When text parts come after the file, then they are read and the credential parts before the file authenticate", async () => {
-      const form = multipart([["access_key", user.accessKey], ["secret_key", user.secretKey], ["name", "late"], ["file", Buffer.from("PK"), "a.zip"], ["type", "original"], ["f_project_uid", r.project], ["extension", "zip"]]);
+      const form = multipart([
+        ["access_key", user.accessKey],
+        ["secret_key", user.secretKey],
+        ["name", "late"],
+        ["file", Buffer.from("PK"), "a.zip"],
+        ["type", "original"],
+        ["f_project_uid", r.project],
+        ["extension", "zip"],
+      ]);
       const response = await raw({ path: `${API}/${DATASET_CREATE}`, headers: { "Content-Type": form.contentType }, body: form.body });
       expect(response.status).toBe(201);
       expect(response.json.data).toMatchObject({ name: "late", type: "original", f_project_uid: r.project });
     });
 
     test("When credential parts come only after the file, then 401: the file is never read for an unknown caller", async () => {
-      const form = multipart([["name", "x"], ["file", Buffer.from("PK"), "a.zip"], ["access_key", user.accessKey], ["secret_key", user.secretKey]]);
+      const form = multipart([
+        ["name", "x"],
+        ["file", Buffer.from("PK"), "a.zip"],
+        ["access_key", user.accessKey],
+        ["secret_key", user.secretKey],
+      ]);
       const response = await raw({ path: `${API}/${DATASET_CREATE}`, headers: { "Content-Type": form.contentType }, body: form.body });
       expect(response.status).toBe(401);
       expect(staged()).toEqual([]);
     });
 
     test("When a file is exactly MAX_UPLOAD_BYTES, then it is stored; one byte more is 413 naming the file", async () => {
-      const exact = await upload(service, DATASET_CREATE, user, { name: "exact", type: "original", f_project_uid: r.project, extension: "zip" }, { content: Buffer.alloc(MAX_UPLOAD, 1), name: "e.zip" });
+      const exact = await upload(
+        service,
+        DATASET_CREATE,
+        user,
+        { name: "exact", type: "original", f_project_uid: r.project, extension: "zip" },
+        { content: Buffer.alloc(MAX_UPLOAD, 1), name: "e.zip" },
+      );
       expect(exact.status).toBe(201);
       expect(exact.body.data.f_file_uid.size).toBe(MAX_UPLOAD);
-      const over = await upload(service, DATASET_CREATE, user, { name: "over", type: "original", f_project_uid: r.project, extension: "zip" }, { content: Buffer.alloc(MAX_UPLOAD + 1, 1), name: "o.zip" });
+      const over = await upload(
+        service,
+        DATASET_CREATE,
+        user,
+        { name: "over", type: "original", f_project_uid: r.project, extension: "zip" },
+        { content: Buffer.alloc(MAX_UPLOAD + 1, 1), name: "o.zip" },
+      );
       expect(over.status).toBe(413);
       expect(over.body.errors).toEqual([{ field: "file", message: "is too large" }]);
       expect(staged()).toEqual([]);
     });
 
     test("When a text part holds U+0000, then 400 names it and nothing is stored", async () => {
-      const response = await upload(service, DATASET_CREATE, user, { name: "nul\u0000name", type: "original", f_project_uid: r.project }, { content: "x", name: "a.zip" });
+      const response = await upload(
+        service,
+        DATASET_CREATE,
+        user,
+        { name: "nul\u0000name", type: "original", f_project_uid: r.project },
+        { content: "x", name: "a.zip" },
+      );
       expect(response.status).toBe(400);
       expect(response.body.errors).toEqual([{ field: "name", message: "contains the character U+0000" }]);
     });
 
     test("When 200 clients send uploads that are refused early, then every one of them gets its answer", async () => {
-      const form = multipart([["name", "x"], ["file", Buffer.alloc(1024 * 1024, 3), "a.zip"]]);
+      const form = multipart([
+        ["name", "x"],
+        ["file", Buffer.alloc(1024 * 1024, 3), "a.zip"],
+      ]);
       const headers = { "Content-Type": form.contentType, "X-Access-Key": "nobody-here", "X-Secret-Key": "wrong-secret" };
-      const responses = await Promise.all(Array.from({ length: 200 }, () => rawRequest(server.port, { path: `${API}/${DATASET_CREATE}`, headers, body: form.body })));
+      const responses = await Promise.all(
+        Array.from({ length: 200 }, () => rawRequest(server.port, { path: `${API}/${DATASET_CREATE}`, headers, body: form.body })),
+      );
       expect(responses.filter((response) => response === "aborted")).toEqual([]);
-      expect(new Set(responses.map((response) => (response as RawResponse).status))).toEqual(new Set([401, 429].filter((status) => responses.some((x) => (x as RawResponse).status === status))));
+      expect(new Set(responses.map((response) => (response as RawResponse).status))).toEqual(
+        new Set([401, 429].filter((status) => responses.some((x) => (x as RawResponse).status === status))),
+      );
       expect(responses.every((response) => [401, 429].includes((response as RawResponse).status))).toBe(true);
     });
   });
 
   describe("JSON bodies", () => {
-    const json = (body: string, headers: Record<string, string> = {}) => raw({ path: `${API}/42XzWaxjE6dKA9mZ`, headers: { "Content-Type": "application/json", ...basic(), ...headers }, body });
+    const json = (body: string, headers: Record<string, string> = {}) =>
+      raw({ path: `${API}/42XzWaxjE6dKA9mZ`, headers: { "Content-Type": "application/json", ...basic(), ...headers }, body });
 
     test("When a JSON body declares another charset, then 415 names Content-Type", async () => {
       const response = await json("{}", { "Content-Type": "application/json; charset=latin1" });
@@ -103,14 +155,21 @@ describe("Hardening: hostile and careless requests", () => {
       expect(response.json.errors).toEqual([{ field: "Content-Type", message: "charset must be utf-8" }]);
     });
 
-    test.each(["gzip", "deflate", "br", "compress"])("When the body is sent with Content-Encoding %s, then 415 names Content-Encoding", async (encoding) => {
-      const response = await json("{}", { "Content-Encoding": encoding });
-      expect(response.status).toBe(415);
-      expect(response.json.errors).toEqual([{ field: "Content-Encoding", message: "must be identity" }]);
-    });
+    test.each(["gzip", "deflate", "br", "compress"])(
+      "When the body is sent with Content-Encoding %s, then 415 names Content-Encoding",
+      async (encoding) => {
+        const response = await json("{}", { "Content-Encoding": encoding });
+        expect(response.status).toBe(415);
+        expect(response.json.errors).toEqual([{ field: "Content-Encoding", message: "must be identity" }]);
+      },
+    );
 
     test("When the body is not valid UTF-8, then 400 says so", async () => {
-      const response = await raw({ path: `${API}/42XzWaxjE6dKA9mZ`, headers: { "Content-Type": "application/json", ...basic() }, body: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d]) });
+      const response = await raw({
+        path: `${API}/42XzWaxjE6dKA9mZ`,
+        headers: { "Content-Type": "application/json", ...basic() },
+        body: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d]),
+      });
       expect(response.status).toBe(400);
       expect(response.json.errors).toEqual([{ field: "body", message: "is not valid UTF-8" }]);
     });
@@ -122,7 +181,9 @@ describe("Hardening: hostile and careless requests", () => {
     });
 
     test("When a number is beyond a double (1e999), then 400 names the field", async () => {
-      const response = await service.http.post(`${API}/5aP8Kk9Okiv2WdsO`).set("Content-Type", "application/json")
+      const response = await service.http
+        .post(`${API}/5aP8Kk9Okiv2WdsO`)
+        .set("Content-Type", "application/json")
         .send(`{"access_key":"${user.accessKey}","secret_key":"${user.secretKey}","model_uid":"${r.model}","model_accuracy":1e999}`);
       expect(response.status).toBe(400);
       expect(response.body.errors).toEqual([{ field: "model_accuracy", message: "is a number too large to represent" }]);
@@ -133,7 +194,11 @@ describe("Hardening: hostile and careless requests", () => {
       const config = await json(`{"name":"deep","data":{"x":${deep}},"f_pipeline_uid":"${r.pipeline}"}`);
       expect(config.status).toBe(400);
       expect(config.json.errors).toEqual([{ field: "data", message: "nests deeper than 32 levels" }]);
-      const run = await raw({ path: `${API}/q8uzMBcM5YJH6dPf`, headers: { "Content-Type": "application/json", "Idempotency-Key": "deep-1", ...basic() }, body: `{"task_name":${deep}}` });
+      const run = await raw({
+        path: `${API}/q8uzMBcM5YJH6dPf`,
+        headers: { "Content-Type": "application/json", "Idempotency-Key": "deep-1", ...basic() },
+        body: `{"task_name":${deep}}`,
+      });
       expect(run.status).toBe(400);
       expect(run.json.errors).toEqual([{ field: "task_name", message: "nests deeper than 32 levels" }]);
     });
@@ -164,13 +229,19 @@ describe("Hardening: hostile and careless requests", () => {
 
   describe("errors name the field the caller sent", () => {
     test("When f_organization_uid does not exist, then 404 names f_organization_uid", async () => {
-      const response = await service.post("9Q1lCs56iud4oPcS", user, { name: "p", f_organization_uid: "00000000-0000-4000-8000-000000000000" });
+      const response = await service.post("9Q1lCs56iud4oPcS", user, {
+        name: "p",
+        f_organization_uid: "00000000-0000-4000-8000-000000000000",
+      });
       expect(response.status).toBe(404);
       expect(response.body.errors[0].field).toBe("f_organization_uid");
     });
 
     test("When application_uid does not exist, then 404 names application_uid", async () => {
-      const response = await service.post("OjlrjuAeA5HOkGqT", user, { application_uid: "00000000-0000-4000-8000-000000000000", application_name: "x" });
+      const response = await service.post("OjlrjuAeA5HOkGqT", user, {
+        application_uid: "00000000-0000-4000-8000-000000000000",
+        application_name: "x",
+      });
       expect(response.status).toBe(404);
       expect(response.body.errors[0].field).toBe("application_uid");
     });
@@ -179,8 +250,16 @@ describe("Hardening: hostile and careless requests", () => {
   describe("sign-in throttling", () => {
     test("When 101 different guesses for one key arrive at once with the right one last, then all are refused and at most 10 were checked", async () => {
       const victim = await service.user();
-      const attempt = (secret: string) => raw({ path: `${API}/mGlkFLqgBQgNRvU3`, headers: { "Content-Type": "application/json", "X-Access-Key": victim.accessKey, "X-Secret-Key": secret }, body: JSON.stringify({ uid: victim.organizationUid }) });
-      const responses = await Promise.all([...Array.from({ length: 100 }, (_, i) => attempt(`wrong-${i}-secret`)), attempt(victim.secretKey)]);
+      const attempt = (secret: string) =>
+        raw({
+          path: `${API}/mGlkFLqgBQgNRvU3`,
+          headers: { "Content-Type": "application/json", "X-Access-Key": victim.accessKey, "X-Secret-Key": secret },
+          body: JSON.stringify({ uid: victim.organizationUid }),
+        });
+      const responses = await Promise.all([
+        ...Array.from({ length: 100 }, (_, i) => attempt(`wrong-${i}-secret`)),
+        attempt(victim.secretKey),
+      ]);
       const statuses = responses.map((response) => response.status);
       expect(statuses.filter((status) => status === 200)).toEqual([]);
       expect(statuses.filter((status) => status === 401).length).toBeLessThanOrEqual(10);
@@ -196,16 +275,31 @@ describe("Hardening: hostile and careless requests", () => {
       const dbFile = service.config.database.url.slice("file:".length);
       const before = openDescriptors(dbFile).length;
       for (let i = 0; i < 30; i += 1) {
-        const created = await upload(service, DATASET_CREATE, user, { name: `t${i}`, type: "original", f_project_uid: r.project }, { content: "PK", name: "a.zip" });
+        const created = await upload(
+          service,
+          DATASET_CREATE,
+          user,
+          { name: `t${i}`, type: "original", f_project_uid: r.project },
+          { content: "PK", name: "a.zip" },
+        );
         expect(created.status).toBe(201); // each one commits an interactive transaction
       }
       expect(openDescriptors(dbFile).length).toBe(before);
     });
 
     test("When 30 uploads are abandoned midway, then no staged file or descriptor remains", async () => {
-      const form = multipart([["name", "x"], ["type", "original"], ["f_project_uid", r.project], ["file", Buffer.alloc(128 * 1024, 5), "a.zip"]]);
+      const form = multipart([
+        ["name", "x"],
+        ["type", "original"],
+        ["f_project_uid", r.project],
+        ["file", Buffer.alloc(128 * 1024, 5), "a.zip"],
+      ]);
       const headers = { "Content-Type": form.contentType, ...basic() };
-      const results = await Promise.all(Array.from({ length: 30 }, () => rawRequest(server.port, { path: `${API}/${DATASET_CREATE}`, headers, body: form.body, abortAfter: 64 * 1024 })));
+      const results = await Promise.all(
+        Array.from({ length: 30 }, () =>
+          rawRequest(server.port, { path: `${API}/${DATASET_CREATE}`, headers, body: form.body, abortAfter: 64 * 1024 }),
+        ),
+      );
       expect(results.every((result) => result === "aborted")).toBe(true);
       await waitFor(() => staged().length === 0 && openDescriptors(path.join(service.filesDir, ".staging")).length === 0);
     });
@@ -213,10 +307,13 @@ describe("Hardening: hostile and careless requests", () => {
     test("When Idempotency-Key records are older than their TTL, then the sweep removes them and keeps the fresh ones", async () => {
       const db = service.container.db;
       await db.idempotency.create({ userUid: user.userUid, key: "old", requestHash: "h", taskUid: "t" });
-      const sweeper = (hoursLater: number) => new Housekeeping({
-        db, logger: service.container.logger, clock: { now: () => new Date(Date.now() + hoursLater * 3600_000) },
-        settings: { idempotencyTtlSeconds: service.config.tasks.idempotencyTtlSeconds, intervalSeconds: 3600 },
-      });
+      const sweeper = (hoursLater: number) =>
+        new Housekeeping({
+          db,
+          logger: service.container.logger,
+          clock: { now: () => new Date(Date.now() + hoursLater * 3600_000) },
+          settings: { idempotencyTtlSeconds: service.config.tasks.idempotencyTtlSeconds, intervalSeconds: 3600 },
+        });
       await expect(sweeper(0).sweep()).resolves.toEqual({ idempotencyRecords: 0 });
       await expect(db.idempotency.find(user.userUid, "old")).resolves.not.toBeNull();
       await expect(sweeper(25).sweep()).resolves.toEqual({ idempotencyRecords: 1 });

@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { registerAll, upload, type Registered } from "../support/registry-fixture.js";
 import { startTestService, TIMESTAMP, UUID, type TestService, type TestUser } from "../support/test-service.js";
 
-
 describe("Registry routes", () => {
   let service: TestService;
   let user: TestUser;
@@ -31,11 +30,21 @@ describe("Registry routes", () => {
     });
 
     test("When a project is created, updated, listed and deleted, then each answer has the original shape", async () => {
-      const created = await service.post("9Q1lCs56iud4oPcS", user, { name: "p2", description: "second", f_organization_uid: user.organizationUid });
+      const created = await service.post("9Q1lCs56iud4oPcS", user, {
+        name: "p2",
+        description: "second",
+        f_organization_uid: user.organizationUid,
+      });
       expect(created.status).toBe(201);
       expect(created.body).toEqual({
         detail: "Metadata created successfully",
-        data: { uid: expect.stringMatching(UUID), created_time: expect.stringMatching(TIMESTAMP), name: "p2", description: "second", f_organization_uid: user.organizationUid },
+        data: {
+          uid: expect.stringMatching(UUID),
+          created_time: expect.stringMatching(TIMESTAMP),
+          name: "p2",
+          description: "second",
+          f_organization_uid: user.organizationUid,
+        },
       });
       const uid = created.body.data.uid;
       expect((await ok("KIW6ZqwTMbMF4bWl", { uid, name: "p2-renamed" }, "Metadata updated successfully")).name).toBe("p2-renamed");
@@ -54,18 +63,35 @@ describe("Registry routes", () => {
 
   describe("Applications", () => {
     test("When an application is created, updated both ways, listed and deleted, then the original shapes come back", async () => {
-      const created = await service.post("iGXyNAx4Kp3DrosK", user, { application_name: "a2", application_description: "d", f_project_uid: r.project, f_agent_uid: [] });
+      const created = await service.post("iGXyNAx4Kp3DrosK", user, {
+        application_name: "a2",
+        application_description: "d",
+        f_project_uid: r.project,
+        f_agent_uid: [],
+      });
       expect(created.status).toBe(201);
-      expect(created.body.data).toEqual({ uid: expect.stringMatching(UUID), created_time: expect.stringMatching(TIMESTAMP), name: "a2", description: "d", f_project_uid: r.project });
+      expect(created.body.data).toEqual({
+        uid: expect.stringMatching(UUID),
+        created_time: expect.stringMatching(TIMESTAMP),
+        name: "a2",
+        description: "d",
+        f_project_uid: r.project,
+      });
       const uid = created.body.data.uid;
-      expect((await ok("OjlrjuAeA5HOkGqT", { application_uid: uid, application_name: "a3" }, "Metadata updated successfully")).name).toBe("a3");
+      expect((await ok("OjlrjuAeA5HOkGqT", { application_uid: uid, application_name: "a3" }, "Metadata updated successfully")).name).toBe(
+        "a3",
+      );
       expect((await ok("I5saSl6jjFMJJqKr", { uid, description: "plain" }, "Metadata updated successfully")).description).toBe("plain");
       expect((await ok("A19MSnNoF8p36XHn", { f_project_uid: r.project }, "Metadatas retrieved successfully")).length).toBe(2);
       await ok("pWS6eH3ZKgYytsre", { application_uid: uid }, "Metadata deleted successfully");
     });
 
     test("When agents are named, then the request is refused because agents are not supported", async () => {
-      const response = await service.post("iGXyNAx4Kp3DrosK", user, { application_name: "a", f_project_uid: r.project, f_agent_uid: ["b956f74f-30ab-4b3a-9619-6af34afcf4da"] });
+      const response = await service.post("iGXyNAx4Kp3DrosK", user, {
+        application_name: "a",
+        f_project_uid: r.project,
+        f_agent_uid: ["b956f74f-30ab-4b3a-9619-6af34afcf4da"],
+      });
       expect(response.status).toBe(400);
       expect(response.body.errors[0].field).toBe("f_agent_uid");
     });
@@ -75,61 +101,121 @@ describe("Registry routes", () => {
     test.each([
       ["project", "OFbaCJE62lcPVbZj", "uqm5wN6pdrAWM89T", "6PiGXBbrIvQLqhrC", "MyC2aIHtzkZJrEGi", "f_project_uid", "original"],
       ["application", "5fk1gVLi8q0mcHf4", "lXqKKZYiy6XKJaVg", "9uKWKnG5ZTSew1HD", "1sphuopUuLnIqoPU", "f_application_uid", "original"],
-    ])("When a %s dataset is uploaded, replaced, downloaded, listed and deleted, then its file follows", async (_scope, create, update, remove, list, parentField, type) => {
-      const parent = parentField === "f_project_uid" ? r.project : r.application;
-      const created = await upload(service, create, user, { name: "raw", description: "raw data", type, [parentField]: parent, extension: "zip" }, { content: "first", name: "../../etc/passwd" });
-      expect(created.status).toBe(201);
-      expect(created.body.detail).toBe("Metadata created and File uploaded successfully");
-      const data = created.body.data;
-      expect(data).toMatchObject({ name: "raw", description: "raw data", type, [parentField]: parent, created_time: expect.stringMatching(TIMESTAMP) });
-      expect(data.f_file_uid).toEqual({ uid: expect.stringMatching(UUID), created_time: expect.stringMatching(TIMESTAMP), path: expect.stringContaining(user.organizationUid), extension: "zip", size: 5 });
-      expect(data.f_file_uid.path).not.toContain("..");
+    ])(
+      "When a %s dataset is uploaded, replaced, downloaded, listed and deleted, then its file follows",
+      async (_scope, create, update, remove, list, parentField, type) => {
+        const parent = parentField === "f_project_uid" ? r.project : r.application;
+        const created = await upload(
+          service,
+          create,
+          user,
+          { name: "raw", description: "raw data", type, [parentField]: parent, extension: "zip" },
+          { content: "first", name: "../../etc/passwd" },
+        );
+        expect(created.status).toBe(201);
+        expect(created.body.detail).toBe("Metadata created and File uploaded successfully");
+        const data = created.body.data;
+        expect(data).toMatchObject({
+          name: "raw",
+          description: "raw data",
+          type,
+          [parentField]: parent,
+          created_time: expect.stringMatching(TIMESTAMP),
+        });
+        expect(data.f_file_uid).toEqual({
+          uid: expect.stringMatching(UUID),
+          created_time: expect.stringMatching(TIMESTAMP),
+          path: expect.stringContaining(user.organizationUid),
+          extension: "zip",
+          size: 5,
+        });
+        expect(data.f_file_uid.path).not.toContain("..");
 
-      const replaced = await upload(service, update, user, { uid: data.uid, name: "raw-2" }, { content: "second!", name: "x.zip" });
-      expect(replaced.status).toBe(200);
-      expect(replaced.body.data).toMatchObject({ name: "raw-2", f_file_uid: { size: 7 } });
-      const renamedByJson = await service.post(update, user, { uid: data.uid, description: "json update" });
-      expect(renamedByJson.body.data.description).toBe("json update");
+        const replaced = await upload(service, update, user, { uid: data.uid, name: "raw-2" }, { content: "second!", name: "x.zip" });
+        expect(replaced.status).toBe(200);
+        expect(replaced.body.data).toMatchObject({ name: "raw-2", f_file_uid: { size: 7 } });
+        const renamedByJson = await service.post(update, user, { uid: data.uid, description: "json update" });
+        expect(renamedByJson.body.data.description).toBe("json update");
 
-      const download = await service.post("TTiue1sygXrsm0YS", user, { uid: data.uid }).buffer(true);
-      expect(download.status).toBe(200);
-      expect(download.headers["content-disposition"]).toBe(`attachment; filename="${data.uid}.zip"`);
-      expect(download.body.toString()).toBe("second!");
+        const download = await service.post("TTiue1sygXrsm0YS", user, { uid: data.uid }).buffer(true);
+        expect(download.status).toBe(200);
+        expect(download.headers["content-disposition"]).toBe(`attachment; filename="${data.uid}.zip"`);
+        expect(download.body.toString()).toBe("second!");
 
-      const listed = await ok(list, { [parentField]: parent }, "Metadatas retrieved successfully");
-      expect(listed.map((d: { uid: string }) => d.uid)).toContain(data.uid);
-      await ok(remove, { uid: data.uid }, "Metadata deleted successfully");
-      expect((await service.post("TTiue1sygXrsm0YS", user, { uid: data.uid })).status).toBe(404);
-    });
+        const listed = await ok(list, { [parentField]: parent }, "Metadatas retrieved successfully");
+        expect(listed.map((d: { uid: string }) => d.uid)).toContain(data.uid);
+        await ok(remove, { uid: data.uid }, "Metadata deleted successfully");
+        expect((await service.post("TTiue1sygXrsm0YS", user, { uid: data.uid })).status).toBe(404);
+      },
+    );
 
     test("When a dataset type does not fit its scope, then the field is named", async () => {
-      const response = await upload(service, "OFbaCJE62lcPVbZj", user, { name: "x", type: "optimization", f_project_uid: r.project, extension: "zip" }, { content: "x", name: "x.zip" });
+      const response = await upload(
+        service,
+        "OFbaCJE62lcPVbZj",
+        user,
+        { name: "x", type: "optimization", f_project_uid: r.project, extension: "zip" },
+        { content: "x", name: "x.zip" },
+      );
       expect(response.status).toBe(400);
       expect(response.body.errors).toEqual([{ field: "type", message: "must be one of original, training" }]);
     });
 
     test("When the file part is missing, then 400 names it and nothing is stored", async () => {
       const before = await service.container.db.datasets.count({});
-      const response = await upload(service, "OFbaCJE62lcPVbZj", user, { name: "x", type: "original", f_project_uid: r.project, extension: "zip" });
+      const response = await upload(service, "OFbaCJE62lcPVbZj", user, {
+        name: "x",
+        type: "original",
+        f_project_uid: r.project,
+        extension: "zip",
+      });
       expect(response.status).toBe(400);
       expect(response.body.errors).toEqual([{ field: "file", message: "is required" }]);
       expect(await service.container.db.datasets.count({})).toBe(before);
     });
 
     test("When the extension is not a plain word, then it is refused before it can reach a key", async () => {
-      const response = await upload(service, "OFbaCJE62lcPVbZj", user, { name: "x", type: "original", f_project_uid: r.project, extension: "zip/../../x" }, { content: "x", name: "x.zip" });
+      const response = await upload(
+        service,
+        "OFbaCJE62lcPVbZj",
+        user,
+        { name: "x", type: "original", f_project_uid: r.project, extension: "zip/../../x" },
+        { content: "x", name: "x.zip" },
+      );
       expect(response.status).toBe(400);
       expect(response.body.errors[0].field).toBe("extension");
     });
 
     test("When a dataset is used by a running task, then deleting or replacing it is refused with 409", async () => {
       await service.container.db.tasks.create({
-        uid: "0a7c2f3e-8d7b-4c8e-9f2a-1b2c3d4e5f60", name: "t", description: "", kind: "training", status: "running", executeStep: "run_task",
-        statusMessage: "", updatedAt: new Date(), finishedAt: null, organizationUid: user.organizationUid, createdByUid: user.userUid,
-        pipelineUid: r.pipeline, downloadImageUid: r.images.download, runningImageUid: r.images.running, uploadImageUid: r.images.upload,
-        configUid: r.config, datasetUid: r.projectDataset, baseModelUid: null, outputDatasetUid: null, outputModelUid: null,
-        resources: "{}", engine: "local", workflowName: null, workflowUid: null, resubmittedFrom: null,
-        stepTokenHash: null, stepTokenExpires: null, metrics: "{}",
+        uid: "0a7c2f3e-8d7b-4c8e-9f2a-1b2c3d4e5f60",
+        name: "t",
+        description: "",
+        kind: "training",
+        status: "running",
+        executeStep: "run_task",
+        statusMessage: "",
+        updatedAt: new Date(),
+        finishedAt: null,
+        organizationUid: user.organizationUid,
+        createdByUid: user.userUid,
+        pipelineUid: r.pipeline,
+        downloadImageUid: r.images.download,
+        runningImageUid: r.images.running,
+        uploadImageUid: r.images.upload,
+        configUid: r.config,
+        datasetUid: r.projectDataset,
+        baseModelUid: null,
+        outputDatasetUid: null,
+        outputModelUid: null,
+        resources: "{}",
+        engine: "local",
+        workflowName: null,
+        workflowUid: null,
+        resubmittedFrom: null,
+        stepTokenHash: null,
+        stepTokenExpires: null,
+        metrics: "{}",
       });
       const removal = await service.post("6PiGXBbrIvQLqhrC", user, { uid: r.projectDataset });
       expect(removal.status).toBe(409);
@@ -144,11 +230,22 @@ describe("Registry routes", () => {
 
   describe("Pipelines", () => {
     test("When a pipeline is uploaded, retrieved, updated, listed and deleted, then each has the original shape", async () => {
-      const created = await upload(service, "FgdSO4ryg2UA2APl", user, { name: "prep", description: "pp", type: "preprocessing", f_application_uid: r.application, extension: "py" }, { content: "print(1)", name: "p.py" });
+      const created = await upload(
+        service,
+        "FgdSO4ryg2UA2APl",
+        user,
+        { name: "prep", description: "pp", type: "preprocessing", f_application_uid: r.application, extension: "py" },
+        { content: "print(1)", name: "p.py" },
+      );
       expect(created.status).toBe(201);
       expect(created.body.data).toEqual({
-        uid: expect.stringMatching(UUID), created_time: expect.stringMatching(TIMESTAMP), name: "prep", description: "pp", type: "preprocessing",
-        f_file_uid: expect.objectContaining({ extension: "py", size: 8 }), f_application_uid: r.application,
+        uid: expect.stringMatching(UUID),
+        created_time: expect.stringMatching(TIMESTAMP),
+        name: "prep",
+        description: "pp",
+        type: "preprocessing",
+        f_file_uid: expect.objectContaining({ extension: "py", size: 8 }),
+        f_application_uid: r.application,
       });
       const uid = created.body.data.uid;
       expect((await ok("owbCDAJ9rJW2AEO5", { uid }, "Metadata retrieved successfully")).name).toBe("prep");
@@ -164,14 +261,25 @@ describe("Registry routes", () => {
 
   describe("Configs", () => {
     test("When a config is created, updated, listed and deleted, then its data object round-trips", async () => {
-      const created = await service.post("42XzWaxjE6dKA9mZ", user, { name: "c2", description: "", data: { batch_size: 8, nested: { a: [1, 2] } }, f_pipeline_uid: r.pipeline });
+      const created = await service.post("42XzWaxjE6dKA9mZ", user, {
+        name: "c2",
+        description: "",
+        data: { batch_size: 8, nested: { a: [1, 2] } },
+        f_pipeline_uid: r.pipeline,
+      });
       expect(created.status).toBe(201);
       expect(created.body.data).toEqual({
-        uid: expect.stringMatching(UUID), created_time: expect.stringMatching(TIMESTAMP), name: "c2", description: "",
-        data: { batch_size: 8, nested: { a: [1, 2] } }, f_pipeline_uid: r.pipeline,
+        uid: expect.stringMatching(UUID),
+        created_time: expect.stringMatching(TIMESTAMP),
+        name: "c2",
+        description: "",
+        data: { batch_size: 8, nested: { a: [1, 2] } },
+        f_pipeline_uid: r.pipeline,
       });
       const uid = created.body.data.uid;
-      expect((await ok("IIfzauWfQZ3RsHUZ", { uid, data: { batch_size: 16 } }, "Metadata updated successfully")).data).toEqual({ batch_size: 16 });
+      expect((await ok("IIfzauWfQZ3RsHUZ", { uid, data: { batch_size: 16 } }, "Metadata updated successfully")).data).toEqual({
+        batch_size: 16,
+      });
       expect((await ok("NVVJBLsdkIjTLB2P", { f_pipeline_uid: r.pipeline }, "Metadatas retrieved successfully")).length).toBe(2);
       await ok("DUj6JZvlwBE3WMbX", { uid }, "Metadata deleted successfully");
     });
@@ -185,9 +293,20 @@ describe("Registry routes", () => {
 
   describe("Build files (images)", () => {
     test("When a build file is uploaded, updated, listed and deleted, then its stored name has no extension", async () => {
-      const created = await upload(service, "lwO7afcqdKtKEAhb", user, { name: "img", sequence: "running", f_pipeline_uid: r.pipeline, extension: "null" }, { content: "FROM node:20", name: "Dockerfile" });
+      const created = await upload(
+        service,
+        "lwO7afcqdKtKEAhb",
+        user,
+        { name: "img", sequence: "running", f_pipeline_uid: r.pipeline, extension: "null" },
+        { content: "FROM node:20", name: "Dockerfile" },
+      );
       expect(created.status).toBe(201);
-      expect(created.body.data).toMatchObject({ name: "img", sequence: "running", f_pipeline_uid: r.pipeline, f_file_uid: { extension: "null" } });
+      expect(created.body.data).toMatchObject({
+        name: "img",
+        sequence: "running",
+        f_pipeline_uid: r.pipeline,
+        f_file_uid: { extension: "null" },
+      });
       const uid = created.body.data.uid;
       expect(created.body.data.f_file_uid.path).toMatch(/\/training\/image$/);
       expect((await ok("fQVBVFsISiNWCCzx", { uid, name: "img2" }, "Metadata updated successfully")).name).toBe("img2");
@@ -199,7 +318,13 @@ describe("Registry routes", () => {
     });
 
     test("When the sequence is unknown, then the field is named", async () => {
-      const response = await upload(service, "lwO7afcqdKtKEAhb", user, { name: "img", sequence: "train", f_pipeline_uid: r.pipeline }, { content: "x", name: "Dockerfile" });
+      const response = await upload(
+        service,
+        "lwO7afcqdKtKEAhb",
+        user,
+        { name: "img", sequence: "train", f_pipeline_uid: r.pipeline },
+        { content: "x", name: "Dockerfile" },
+      );
       expect(response.status).toBe(400);
       expect(response.body.errors).toEqual([{ field: "sequence", message: "must be one of download, running, upload" }]);
     });
@@ -209,15 +334,41 @@ describe("Registry routes", () => {
     test("When a model is uploaded, then it has the original's fields and a sha256-sized access token", async () => {
       const list = await ok("EU2X3oWVHQiEoYBi", { f_application_uid: r.application }, "Metadatas retrieved successfully");
       expect(list[0]).toEqual({
-        uid: r.model, created_time: expect.stringMatching(TIMESTAMP), name: "base", description: "m", type: "default",
-        model_input_format: "float32", model_output_format: "float32", status: "unpublish", version: 1, accuracy: null,
-        access_token: expect.stringMatching(/^[0-9a-f]{64}$/), source: null, file_extension: "zip",
-        f_file_uid: expect.objectContaining({ extension: "zip" }), f_application_uid: r.application, f_agent_uid: null,
+        uid: r.model,
+        created_time: expect.stringMatching(TIMESTAMP),
+        name: "base",
+        description: "m",
+        type: "default",
+        model_input_format: "float32",
+        model_output_format: "float32",
+        status: "unpublish",
+        version: 1,
+        accuracy: null,
+        access_token: expect.stringMatching(/^[0-9a-f]{64}$/),
+        source: null,
+        file_extension: "zip",
+        f_file_uid: expect.objectContaining({ extension: "zip" }),
+        f_application_uid: r.application,
+        f_agent_uid: null,
       });
     });
 
     test("When a retrained version is uploaded, then it groups under its source with the next version", async () => {
-      const derived = await upload(service, "OBF4f9guOmzitGvC", user, { name: "v2", type: "default", model_input_format: "f", model_output_format: "f", f_application_uid: r.application, source: r.model, extension: "zip" }, { content: "M2", name: "m.zip" });
+      const derived = await upload(
+        service,
+        "OBF4f9guOmzitGvC",
+        user,
+        {
+          name: "v2",
+          type: "default",
+          model_input_format: "f",
+          model_output_format: "f",
+          f_application_uid: r.application,
+          source: r.model,
+          extension: "zip",
+        },
+        { content: "M2", name: "m.zip" },
+      );
       expect(derived.status).toBe(201);
       expect(derived.body.data).toMatchObject({ version: 2, source: r.model });
       const groups = await ok("mvtJY0gtyhHguWtL", { f_application_uid: r.application }, "Metadatas retrieved successfully");
@@ -230,11 +381,33 @@ describe("Registry routes", () => {
     });
 
     test("When a model is updated, published, unpublished and given an accuracy, then each change shows", async () => {
-      const updated = await ok("siJLKf5He1wksCH2", { model_uid: r.model, model_name: "renamed", model_input_format: "int8" }, "Metadata updated successfully");
+      const updated = await ok(
+        "siJLKf5He1wksCH2",
+        { model_uid: r.model, model_name: "renamed", model_input_format: "int8" },
+        "Metadata updated successfully",
+      );
       expect(updated).toMatchObject({ name: "renamed", model_input_format: "int8" });
-      expect((await ok("LKloOsyvHb0NCDPG", { uid: r.model, status: "publish", f_application_uid: r.application }, "Metadata updated successfully")).status).toBe("publish");
-      expect((await ok("7uW8GfesIizOaShO", { uid: r.model, status: "unpublish", f_application_uid: r.application }, "Metadata updated successfully")).status).toBe("unpublish");
-      expect((await ok("5aP8Kk9Okiv2WdsO", { model_uid: r.model, model_accuracy: 0.93 }, "Metadata updated successfully")).accuracy).toBe(0.93);
+      expect(
+        (
+          await ok(
+            "LKloOsyvHb0NCDPG",
+            { uid: r.model, status: "publish", f_application_uid: r.application },
+            "Metadata updated successfully",
+          )
+        ).status,
+      ).toBe("publish");
+      expect(
+        (
+          await ok(
+            "7uW8GfesIizOaShO",
+            { uid: r.model, status: "unpublish", f_application_uid: r.application },
+            "Metadata updated successfully",
+          )
+        ).status,
+      ).toBe("unpublish");
+      expect((await ok("5aP8Kk9Okiv2WdsO", { model_uid: r.model, model_accuracy: 0.93 }, "Metadata updated successfully")).accuracy).toBe(
+        0.93,
+      );
     });
 
     test("When the model is downloaded with its access token, then the file streams as an attachment", async () => {
@@ -285,7 +458,9 @@ describe("Registry routes", () => {
 
   describe("Files", () => {
     test("When a client sends a storage path instead of a uid, then it is refused and the field is named", async () => {
-      const response = await service.post("TTiue1sygXrsm0YS", user, { file_path: `${user.organizationUid}/${r.project}/original/${r.projectDataset}.zip` });
+      const response = await service.post("TTiue1sygXrsm0YS", user, {
+        file_path: `${user.organizationUid}/${r.project}/original/${r.projectDataset}.zip`,
+      });
       expect(response.status).toBe(400);
       expect(response.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(["file_path", "uid"]);
     });
@@ -356,7 +531,16 @@ describe("Registry routes", () => {
       ["5fk1gVLi8q0mcHf4", (r: Registered) => ({ name: "x", type: "original", f_application_uid: r.application, extension: "zip" })],
       ["FgdSO4ryg2UA2APl", (r: Registered) => ({ name: "x", type: "training", f_application_uid: r.application, extension: "py" })],
       ["lwO7afcqdKtKEAhb", (r: Registered) => ({ name: "x", sequence: "running", f_pipeline_uid: r.pipeline })],
-      ["OBF4f9guOmzitGvC", (r: Registered) => ({ name: "x", type: "default", model_input_format: "a", model_output_format: "b", f_application_uid: r.application })],
+      [
+        "OBF4f9guOmzitGvC",
+        (r: Registered) => ({
+          name: "x",
+          type: "default",
+          model_input_format: "a",
+          model_output_format: "b",
+          f_application_uid: r.application,
+        }),
+      ],
     ])("When an outsider uploads into them on %s, then 404 and nothing is stored", async (key, fields) => {
       const files = await service.container.db.files.count({});
       const response = await upload(service, key, outsider, fields(r), { content: "intruder", name: "f" });

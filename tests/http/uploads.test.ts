@@ -37,19 +37,32 @@ function generated(size: number, chunk = MiB): { stream: Readable; sha256: Promi
 }
 
 /** Sends a multipart upload over a real socket with the file produced as a stream. */
-async function streamUpload(port: number, key: string, user: TestUser, fields: Record<string, string>, body: Readable): Promise<{ status: number; json: Record<string, unknown> }> {
+async function streamUpload(
+  port: number,
+  key: string,
+  user: TestUser,
+  fields: Record<string, string>,
+  body: Readable,
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const boundary = "----argo-entrypoint-test-boundary";
-  const head = Object.entries({ access_key: user.accessKey, secret_key: user.secretKey, ...fields })
-    .map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`).join("")
-    + `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.zip"\r\nContent-Type: application/zip\r\n\r\n`;
+  const head =
+    Object.entries({ access_key: user.accessKey, secret_key: user.secretKey, ...fields })
+      .map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`)
+      .join("") +
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.zip"\r\nContent-Type: application/zip\r\n\r\n`;
   const tail = `\r\n--${boundary}--\r\n`;
   return new Promise((resolve, reject) => {
-    const request = http.request({ port, method: "POST", path: `${API}/${key}`, headers: { "Content-Type": `multipart/form-data; boundary=${boundary}` } }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on("data", (c: Buffer) => chunks.push(c));
-      response.on("end", () => resolve({ status: response.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString() || "{}") }));
-    });
-    request.on("error", (error: NodeJS.ErrnoException) => (error.code === "EPIPE" || error.code === "ECONNRESET" ? undefined : reject(error)));
+    const request = http.request(
+      { port, method: "POST", path: `${API}/${key}`, headers: { "Content-Type": `multipart/form-data; boundary=${boundary}` } },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on("data", (c: Buffer) => chunks.push(c));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString() || "{}") }));
+      },
+    );
+    request.on("error", (error: NodeJS.ErrnoException) =>
+      error.code === "EPIPE" || error.code === "ECONNRESET" ? undefined : reject(error),
+    );
     request.write(head);
     body.on("end", () => request.end(tail));
     body.pipe(request, { end: false });
@@ -94,7 +107,13 @@ describe.each([
     const rssBefore = process.memoryUsage().rss;
     let rssPeak = rssBefore;
     const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 20);
-    const response = await streamUpload(port, "OFbaCJE62lcPVbZj", user, { name: "big", type: "original", f_project_uid: r.project, extension: "zip" }, source.stream);
+    const response = await streamUpload(
+      port,
+      "OFbaCJE62lcPVbZj",
+      user,
+      { name: "big", type: "original", f_project_uid: r.project, extension: "zip" },
+      source.stream,
+    );
     clearInterval(sampler);
     expect(response.status).toBe(201);
     const data = response.json.data as { uid: string; f_file_uid: { size: number } };
@@ -103,7 +122,10 @@ describe.each([
     expect(rssPeak - rssBefore).toBeLessThan(64 * MiB);
 
     const download = await new Promise<http.IncomingMessage>((resolve) => {
-      const request = http.request({ port, method: "POST", path: `${API}/TTiue1sygXrsm0YS`, headers: { "Content-Type": "application/json" } }, resolve);
+      const request = http.request(
+        { port, method: "POST", path: `${API}/TTiue1sygXrsm0YS`, headers: { "Content-Type": "application/json" } },
+        resolve,
+      );
       request.end(JSON.stringify({ access_key: user.accessKey, secret_key: user.secretKey, uid: data.uid }));
     });
     expect(download.statusCode).toBe(200);
@@ -113,7 +135,13 @@ describe.each([
 
   test("When an upload passes the size limit, then 413 names the file and neither object nor metadata remains", async () => {
     const datasets = await service.container.db.datasets.count({});
-    const response = await streamUpload(port, "OFbaCJE62lcPVbZj", user, { name: "too-big", type: "original", f_project_uid: r.project, extension: "zip" }, generated(100 * MiB).stream);
+    const response = await streamUpload(
+      port,
+      "OFbaCJE62lcPVbZj",
+      user,
+      { name: "too-big", type: "original", f_project_uid: r.project, extension: "zip" },
+      generated(100 * MiB).stream,
+    );
     expect(response.status).toBe(413);
     expect(response.json.errors).toEqual([{ field: "file", message: "is too large" }]);
     expect(await service.container.db.datasets.count({})).toBe(datasets);
@@ -130,7 +158,13 @@ describe.each([
   });
 
   test("When a dataset is deleted, then its object is gone from the store too", async () => {
-    const created = await upload(service, "OFbaCJE62lcPVbZj", user, { name: "gone", type: "original", f_project_uid: r.project, extension: "zip" }, { content: "bye", name: "x.zip" });
+    const created = await upload(
+      service,
+      "OFbaCJE62lcPVbZj",
+      user,
+      { name: "gone", type: "original", f_project_uid: r.project, extension: "zip" },
+      { content: "bye", name: "x.zip" },
+    );
     const dataset = await service.container.db.datasets.find(created.body.data.uid);
     const file = await service.container.db.files.find(dataset!.fileUid!);
     await expect(readObject(service, file!.storageKey)).resolves.toBe("bye");

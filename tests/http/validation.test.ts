@@ -51,9 +51,17 @@ const JSON_ROUTES: Array<[string, (r: Registered, orgUid: string) => Record<stri
 const UPLOAD_ROUTES: Array<[string, (r: Registered) => Record<string, string>, string[]]> = [
   ["OFbaCJE62lcPVbZj", (r) => ({ name: "d", type: "original", f_project_uid: r.project }), ["name", "type", "f_project_uid"]],
   ["5fk1gVLi8q0mcHf4", (r) => ({ name: "d", type: "original", f_application_uid: r.application }), ["name", "type", "f_application_uid"]],
-  ["FgdSO4ryg2UA2APl", (r) => ({ name: "p", type: "training", f_application_uid: r.application, extension: "py" }), ["name", "type", "f_application_uid", "extension"]],
+  [
+    "FgdSO4ryg2UA2APl",
+    (r) => ({ name: "p", type: "training", f_application_uid: r.application, extension: "py" }),
+    ["name", "type", "f_application_uid", "extension"],
+  ],
   ["lwO7afcqdKtKEAhb", (r) => ({ name: "i", sequence: "running", f_pipeline_uid: r.pipeline }), ["name", "sequence", "f_pipeline_uid"]],
-  ["OBF4f9guOmzitGvC", (r) => ({ name: "m", type: "default", model_input_format: "a", model_output_format: "b", f_application_uid: r.application }), ["name", "type", "model_input_format", "model_output_format", "f_application_uid"]],
+  [
+    "OBF4f9guOmzitGvC",
+    (r) => ({ name: "m", type: "default", model_input_format: "a", model_output_format: "b", f_application_uid: r.application }),
+    ["name", "type", "model_input_format", "model_output_format", "f_application_uid"],
+  ],
 ];
 
 describe("Request validation on every route key", () => {
@@ -86,15 +94,18 @@ describe("Request validation on every route key", () => {
 
   const uploadCases = UPLOAD_ROUTES.flatMap(([key, fields, required]) => required.map((field) => [key, field, fields] as const));
 
-  test.each(uploadCases)("When upload %s is sent without %s, then 400 names that field and nothing is stored", async (key, field, fields) => {
-    const sent = fields(r);
-    delete sent[field];
-    const files = await service.container.db.files.count({});
-    const response = await upload(service, key, user, sent, { content: "x", name: "f" });
-    expect(response.status).toBe(400);
-    expect(response.body.errors).toContainEqual({ field, message: "is required" });
-    expect(await service.container.db.files.count({})).toBe(files);
-  });
+  test.each(uploadCases)(
+    "When upload %s is sent without %s, then 400 names that field and nothing is stored",
+    async (key, field, fields) => {
+      const sent = fields(r);
+      delete sent[field];
+      const files = await service.container.db.files.count({});
+      const response = await upload(service, key, user, sent, { content: "x", name: "f" });
+      expect(response.status).toBe(400);
+      expect(response.body.errors).toContainEqual({ field, message: "is required" });
+      expect(await service.container.db.files.count({})).toBe(files);
+    },
+  );
 
   test("When a uid is not a UUID, then the message says which field and why", async () => {
     const response = await service.post("owbCDAJ9rJW2AEO5", user, { uid: "../etc/passwd" });
@@ -102,7 +113,8 @@ describe("Request validation on every route key", () => {
     expect(response.body).toEqual({
       detail: 'Invalid request: uid must match format "uuid"',
       errors: [{ field: "uid", message: 'must match format "uuid"' }],
-      code: "invalid_request", request_id: expect.any(String),
+      code: "invalid_request",
+      request_id: expect.any(String),
     });
   });
 });
@@ -120,28 +132,50 @@ describe("The entrypoint router", () => {
   test("When the route key is unknown, then 404 JSON says so", async () => {
     const response = await service.post("NoSuchRouteKey00", user, {});
     expect(response.status).toBe(404);
-    expect(response.body).toEqual({ detail: "Unknown route key NoSuchRouteKey00", errors: [], code: "not_found", request_id: response.headers["x-request-id"] });
+    expect(response.body).toEqual({
+      detail: "Unknown route key NoSuchRouteKey00",
+      errors: [],
+      code: "not_found",
+      request_id: response.headers["x-request-id"],
+    });
   });
 
-  test.each(["v1.1.1", "v1.1.5", "v1.2.4", "v0.1"])("When the original clients' version %s is used, then the route answers", async (version) => {
-    const response = await service.http.post(`/api/${version}/entrypoint/Router/parse/mGlkFLqgBQgNRvU3`).auth(user.accessKey, user.secretKey).send({ uid: user.organizationUid });
-    expect(response.status).toBe(200);
-  });
+  test.each(["v1.1.1", "v1.1.5", "v1.2.4", "v0.1"])(
+    "When the original clients' version %s is used, then the route answers",
+    async (version) => {
+      const response = await service.http
+        .post(`/api/${version}/entrypoint/Router/parse/mGlkFLqgBQgNRvU3`)
+        .auth(user.accessKey, user.secretKey)
+        .send({ uid: user.organizationUid });
+      expect(response.status).toBe(200);
+    },
+  );
 
   test("When the version is not one the service speaks, then 404 lists the supported ones", async () => {
-    const response = await service.http.post("/api/v9/entrypoint/Router/parse/mGlkFLqgBQgNRvU3").auth(user.accessKey, user.secretKey).send({ uid: user.organizationUid });
+    const response = await service.http
+      .post("/api/v9/entrypoint/Router/parse/mGlkFLqgBQgNRvU3")
+      .auth(user.accessKey, user.secretKey)
+      .send({ uid: user.organizationUid });
     expect(response.status).toBe(404);
     expect(response.body.detail).toMatch(/supported: v0\.1, v1\.1\.1/);
   });
 
   test("When the body is not valid JSON, then 400 says so", async () => {
-    const response = await service.http.post(`${API}/mGlkFLqgBQgNRvU3`).auth(user.accessKey, user.secretKey).set("Content-Type", "application/json").send("{not json");
+    const response = await service.http
+      .post(`${API}/mGlkFLqgBQgNRvU3`)
+      .auth(user.accessKey, user.secretKey)
+      .set("Content-Type", "application/json")
+      .send("{not json");
     expect(response.status).toBe(400);
     expect(response.body.errors).toEqual([{ field: "body", message: "is not valid JSON" }]);
   });
 
   test("When a JSON route gets another content type, then 415", async () => {
-    const response = await service.http.post(`${API}/mGlkFLqgBQgNRvU3`).auth(user.accessKey, user.secretKey).set("Content-Type", "text/plain").send("uid=1");
+    const response = await service.http
+      .post(`${API}/mGlkFLqgBQgNRvU3`)
+      .auth(user.accessKey, user.secretKey)
+      .set("Content-Type", "text/plain")
+      .send("uid=1");
     expect(response.status).toBe(415);
     expect(response.body.detail).toMatch(/application\/json/);
   });
@@ -187,7 +221,8 @@ describe("Pagination of lists", () => {
   });
   afterAll(() => service.close());
 
-  const list = (extra: Record<string, unknown> = {}) => service.post("a75vPQAyPqVGFwiZ", user, { f_organization_uid: user.organizationUid, ...extra });
+  const list = (extra: Record<string, unknown> = {}) =>
+    service.post("a75vPQAyPqVGFwiZ", user, { f_organization_uid: user.organizationUid, ...extra });
 
   test("When no limit is given, then the whole list comes back like the original", async () => {
     const response = await list();

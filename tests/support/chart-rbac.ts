@@ -12,7 +12,10 @@ interface Rule {
 /** The chart's Role rules (its rules are literal; the template lines around them are dropped). */
 export function chartRoleRules(): Rule[] {
   const text = readFileSync(path.resolve("charts/argo-entrypoint/templates/role.yaml"), "utf8");
-  const literal = text.split("\n").filter((line) => !line.includes("{{")).join("\n");
+  const literal = text
+    .split("\n")
+    .filter((line) => !line.includes("{{"))
+    .join("\n");
   return (parse(literal) as { rules: Rule[] }).rules;
 }
 
@@ -21,8 +24,9 @@ function permissionOf(request: RecordedRequest): { group: string; resource: stri
   const parts = request.path.split("/").filter(Boolean);
   const group = parts[0] === "api" ? "" : parts[1]!;
   const named = parts[0] === "api" ? parts.length >= 6 : parts.length >= 7;
-  const verb = ({ POST: "create", PUT: "update", PATCH: "patch", DELETE: "delete" } as Record<string, string>)[request.method]
-    ?? (request.watch ? "watch" : named ? "get" : "list");
+  const verb =
+    ({ POST: "create", PUT: "update", PATCH: "patch", DELETE: "delete" } as Record<string, string>)[request.method] ??
+    (request.watch ? "watch" : named ? "get" : "list");
   return { group, resource: request.resource, verb };
 }
 
@@ -31,11 +35,22 @@ const key = (p: { group: string; resource: string; verb: string }) => `${p.group
 /** Requests the Role does not allow. */
 export function disallowed(requests: RecordedRequest[]): string[] {
   const rules = chartRoleRules();
-  return [...new Set(requests.map(permissionOf).filter((p) => !rules.some((r) => r.apiGroups.includes(p.group) && r.resources.includes(p.resource) && r.verbs.includes(p.verb))).map(key))];
+  return [
+    ...new Set(
+      requests
+        .map(permissionOf)
+        .filter((p) => !rules.some((r) => r.apiGroups.includes(p.group) && r.resources.includes(p.resource) && r.verbs.includes(p.verb)))
+        .map(key),
+    ),
+  ];
 }
 
 /** Permissions the Role grants that no request used. */
 export function unused(requests: RecordedRequest[]): string[] {
   const used = new Set(requests.map((r) => key(permissionOf(r))));
-  return chartRoleRules().flatMap((r) => r.apiGroups.flatMap((group) => r.resources.flatMap((resource) => r.verbs.map((verb) => key({ group, resource, verb }))))).filter((k) => !used.has(k));
+  return chartRoleRules()
+    .flatMap((r) =>
+      r.apiGroups.flatMap((group) => r.resources.flatMap((resource) => r.verbs.map((verb) => key({ group, resource, verb })))),
+    )
+    .filter((k) => !used.has(k));
 }

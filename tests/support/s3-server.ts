@@ -10,8 +10,13 @@ export async function startS3Server(): Promise<{ env: Record<string, string>; cl
   const { port } = (await server.run()) as { port: number };
   return {
     env: {
-      OBJECT_STORE: "s3", S3_ENDPOINT: "127.0.0.1", S3_PORT: String(port), S3_USE_SSL: "false",
-      S3_ACCESS_KEY: "S3RVER", S3_SECRET_KEY: "S3RVER", S3_BUCKET: "argo-entrypoint-test",
+      OBJECT_STORE: "s3",
+      S3_ENDPOINT: "127.0.0.1",
+      S3_PORT: String(port),
+      S3_USE_SSL: "false",
+      S3_ACCESS_KEY: "S3RVER",
+      S3_SECRET_KEY: "S3RVER",
+      S3_BUCKET: "argo-entrypoint-test",
     },
     async close() {
       await server.close();

@@ -6,7 +6,10 @@ import type { AddressInfo } from "node:net";
 import { startTestService, type TestService, type TestUser } from "./test-service.js";
 
 /** The service listening on a loopback port, so steps can call back into it. */
-export async function startListeningService(env: Record<string, string> = {}, onListening: (url: string) => void = () => undefined): Promise<{ service: TestService; url: string; close(): Promise<void> }> {
+export async function startListeningService(
+  env: Record<string, string> = {},
+  onListening: (url: string) => void = () => undefined,
+): Promise<{ service: TestService; url: string; close(): Promise<void> }> {
   const service = await startTestService(env);
   const server = service.container.app.listen(0, "127.0.0.1");
   await new Promise((resolve) => server.once("listening", resolve));
@@ -14,7 +17,8 @@ export async function startListeningService(env: Record<string, string> = {}, on
   onListening(url);
   await service.container.start(url);
   return {
-    service, url,
+    service,
+    url,
     async close() {
       await service.container.close();
       await new Promise((resolve) => server.close(resolve));
@@ -40,48 +44,115 @@ async function created(request: PromiseLike<{ status: number; body: { data: { ui
 
 /** A pipeline with its program, one config and its three build files, registered through the API. */
 export async function registerPipeline(
-  service: TestService, user: TestUser, application: string,
+  service: TestService,
+  user: TestUser,
+  application: string,
   options: { type: string; program: Buffer | string; extension: string; config: Record<string, unknown> },
 ): Promise<PipelineFixture> {
-  const pipeline = await created(upload(service, "FgdSO4ryg2UA2APl", user, { name: `${options.type}-pipeline`, description: "", type: options.type, f_application_uid: application, extension: options.extension }, { content: options.program, name: `program.${options.extension}` }));
-  const config = await created(service.post("42XzWaxjE6dKA9mZ", user, { name: `${options.type}-config`, description: "", data: options.config, f_pipeline_uid: pipeline }));
+  const pipeline = await created(
+    upload(
+      service,
+      "FgdSO4ryg2UA2APl",
+      user,
+      {
+        name: `${options.type}-pipeline`,
+        description: "",
+        type: options.type,
+        f_application_uid: application,
+        extension: options.extension,
+      },
+      { content: options.program, name: `program.${options.extension}` },
+    ),
+  );
+  const config = await created(
+    service.post("42XzWaxjE6dKA9mZ", user, {
+      name: `${options.type}-config`,
+      description: "",
+      data: options.config,
+      f_pipeline_uid: pipeline,
+    }),
+  );
   const images: Record<string, string> = {};
   for (const sequence of ["download", "running", "upload"]) {
-    images[`${sequence}_uid`] = await created(upload(service, "lwO7afcqdKtKEAhb", user, { name: `${sequence}`, sequence, f_pipeline_uid: pipeline, extension: "null" }, { content: example("Dockerfile"), name: "Dockerfile" }));
+    images[`${sequence}_uid`] = await created(
+      upload(
+        service,
+        "lwO7afcqdKtKEAhb",
+        user,
+        { name: `${sequence}`, sequence, f_pipeline_uid: pipeline, extension: "null" },
+        { content: example("Dockerfile"), name: "Dockerfile" },
+      ),
+    );
   }
   return { pipeline, config, images: images as PipelineFixture["images"] };
 }
 
-export async function registerProject(service: TestService, user: TestUser): Promise<{ project: string; application: string; originalDataset: string }> {
+export async function registerProject(
+  service: TestService,
+  user: TestUser,
+): Promise<{ project: string; application: string; originalDataset: string }> {
   const project = await created(service.post("9Q1lCs56iud4oPcS", user, { name: "demo", description: "" }));
   const application = await created(service.post("iGXyNAx4Kp3DrosK", user, { application_name: "demo-app", f_project_uid: project }));
-  const originalDataset = await created(upload(service, "OFbaCJE62lcPVbZj", user, { name: "original", description: "", type: "original", f_project_uid: project, extension: "zip" }, { content: example("dataset.zip"), name: "dataset.zip" }));
+  const originalDataset = await created(
+    upload(
+      service,
+      "OFbaCJE62lcPVbZj",
+      user,
+      { name: "original", description: "", type: "original", f_project_uid: project, extension: "zip" },
+      { content: example("dataset.zip"), name: "dataset.zip" },
+    ),
+  );
   return { project, application, originalDataset };
 }
 
 /** The seed's "運行Preprocessing Task" body, with this test's uids. */
 export function preprocessingBody(user: TestUser, fixture: PipelineFixture, datasetUid: string): Record<string, unknown> {
   return {
-    access_key: user.accessKey, secret_key: user.secretKey,
-    task_name: "test_preprocessing_task", task_description: "test preprocessing task", pipeline_uid: fixture.pipeline,
-    dataset_uid: datasetUid, type: "project", config_uid: fixture.config, image_uid: fixture.images,
-    dataset_name: "demo_training_dataset", dataset_description: "demo_training_dataset_description", dataset_type: "training", dataset_file_extension: "zip",
+    access_key: user.accessKey,
+    secret_key: user.secretKey,
+    task_name: "test_preprocessing_task",
+    task_description: "test preprocessing task",
+    pipeline_uid: fixture.pipeline,
+    dataset_uid: datasetUid,
+    type: "project",
+    config_uid: fixture.config,
+    image_uid: fixture.images,
+    dataset_name: "demo_training_dataset",
+    dataset_description: "demo_training_dataset_description",
+    dataset_type: "training",
+    dataset_file_extension: "zip",
   };
 }
 
 /** The seed's "運行Training Task" body, with this test's uids. */
 export function trainingBody(user: TestUser, fixture: PipelineFixture, datasetUid: string): Record<string, unknown> {
   return {
-    access_key: user.accessKey, secret_key: user.secretKey,
-    task_name: "test_training_task", task_description: "test training task", pipeline_uid: fixture.pipeline,
-    dataset_uid: datasetUid, type: "project", config_uid: fixture.config, image_uid: fixture.images,
-    model_name: "demo_training_dataset", model_description: "demo_training_dataset_description", model_type: "default",
-    model_input_format: "float32", model_output_format: "float32", model_file_extension: "zip",
+    access_key: user.accessKey,
+    secret_key: user.secretKey,
+    task_name: "test_training_task",
+    task_description: "test training task",
+    pipeline_uid: fixture.pipeline,
+    dataset_uid: datasetUid,
+    type: "project",
+    config_uid: fixture.config,
+    image_uid: fixture.images,
+    model_name: "demo_training_dataset",
+    model_description: "demo_training_dataset_description",
+    model_type: "default",
+    model_input_format: "float32",
+    model_output_format: "float32",
+    model_file_extension: "zip",
   };
 }
 
 /** Task info until the task reaches one of `statuses` (tests wait; the service itself never polls). */
-export async function waitForStatus(service: TestService, user: TestUser, uid: string, statuses: string[], timeoutMs = 30_000): Promise<Record<string, any>> {
+export async function waitForStatus(
+  service: TestService,
+  user: TestUser,
+  uid: string,
+  statuses: string[],
+  timeoutMs = 30_000,
+): Promise<Record<string, any>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const response = await service.post("KlnZtRyqy3rPAZWL", user, { uid });

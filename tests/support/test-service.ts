@@ -40,19 +40,33 @@ export async function startTestService(env: Record<string, string> = {}): Promis
   // A DATABASE_URL given by the test is shared with another instance and outlives this one.
   const database = env.DATABASE_URL ? { url: env.DATABASE_URL, drop: async () => undefined } : await createTestDatabase();
   const filesDir = mkdtempSync(path.join(os.tmpdir(), "argo-entrypoint-files-"));
-  const config = loadConfig({ DATABASE_URL: database.url, FILES_DIR: filesDir, WORK_DIR: path.join(filesDir, "work"), BCRYPT_COST: "4", LOG_LEVEL: "debug", ...env });
+  const config = loadConfig({
+    DATABASE_URL: database.url,
+    FILES_DIR: filesDir,
+    WORK_DIR: path.join(filesDir, "work"),
+    BCRYPT_COST: "4",
+    LOG_LEVEL: "debug",
+    ...env,
+  });
   const logs: string[] = [];
   // TEST_LOGS=1 echoes the service's log lines, for diagnosing a failing test.
-  const sink = new Writable({ write: (chunk, _encoding, done) => (logs.push(String(chunk)), process.env.TEST_LOGS && process.stderr.write(chunk), done()) });
+  const sink = new Writable({
+    write: (chunk, _encoding, done) => (logs.push(String(chunk)), process.env.TEST_LOGS && process.stderr.write(chunk), done()),
+  });
   const container = await buildContainer(config, { logger: createLogger("debug", sink) });
   const http = supertest(container.app);
   const organizations = new Map<string, string>();
   let counter = Math.floor(Math.random() * 1e6);
 
   return {
-    container, config, http, logs, filesDir,
+    container,
+    config,
+    http,
+    logs,
+    filesDir,
     async user({ organization = "lab", role = "member" } = {}) {
-      if (!organizations.has(organization)) organizations.set(organization, (await container.accounts.createOrganization(organization)).uid);
+      if (!organizations.has(organization))
+        organizations.set(organization, (await container.accounts.createOrganization(organization)).uid);
       counter += 1;
       const { user, secretKey } = await container.accounts.createUser({ organization, accessKey: `user${counter}-${organization}`, role });
       return { accessKey: user.accessKey, secretKey, organizationUid: user.organizationUid, userUid: user.uid };

@@ -7,7 +7,9 @@ import { RequestAuthenticator } from "../../src/http/shared/authenticate.js";
 /** A verifier that records what it was asked and accepts everything. */
 function authenticator() {
   const seen: Array<{ credentials: Credentials; address: string }> = [];
-  const verifier = { verify: async (credentials: Credentials, address: string) => (seen.push({ credentials, address }), { userUid: credentials.accessKey }) } as unknown as CredentialVerifier;
+  const verifier = {
+    verify: async (credentials: Credentials, address: string) => (seen.push({ credentials, address }), { userUid: credentials.accessKey }),
+  } as unknown as CredentialVerifier;
   return { sut: new RequestAuthenticator(verifier), seen };
 }
 const request = (headers: Record<string, string>) => ({ headers, socket: { remoteAddress: "10.1.2.3" } }) as unknown as IncomingMessage;
@@ -34,8 +36,12 @@ describe("RequestAuthenticator: where credentials are taken from", () => {
 
   test("When only half of a header pair is sent, then 401 names what is missing", async () => {
     const { sut } = authenticator();
-    await expect(sut.fromHeaders(request({ "x-access-key": "alice" }))).rejects.toMatchObject({ problems: [{ field: "X-Secret-Key", message: "is required" }] });
-    await expect(sut.fromHeaders(request({ authorization: `Basic ${Buffer.from("nocolon").toString("base64")}` }))).rejects.toBeInstanceOf(AuthenticationError);
+    await expect(sut.fromHeaders(request({ "x-access-key": "alice" }))).rejects.toMatchObject({
+      problems: [{ field: "X-Secret-Key", message: "is required" }],
+    });
+    await expect(sut.fromHeaders(request({ authorization: `Basic ${Buffer.from("nocolon").toString("base64")}` }))).rejects.toBeInstanceOf(
+      AuthenticationError,
+    );
   });
 
   test("When body fields carry the credentials, then they are used and removed from the body", async () => {
@@ -52,6 +58,8 @@ describe("RequestAuthenticator: where credentials are taken from", () => {
     [{ access_key: 7, secret_key: "s" }, "access_key"],
   ])("When the body's credentials are %j, then 401 names %s", async (body, field) => {
     const { sut } = authenticator();
-    await expect(sut.fromFields({ ...body }, request({}))).rejects.toMatchObject({ problems: expect.arrayContaining([expect.objectContaining({ field })]) });
+    await expect(sut.fromFields({ ...body }, request({}))).rejects.toMatchObject({
+      problems: expect.arrayContaining([expect.objectContaining({ field })]),
+    });
   });
 });

@@ -38,7 +38,13 @@ describe("loadConfig", () => {
   });
 
   test("When the config is presented for logging, then no secret is in it", () => {
-    const config = loadConfig({ OBJECT_STORE: "s3", S3_ENDPOINT: "minio", S3_ACCESS_KEY: "AKIA-visible", S3_SECRET_KEY: "super-secret", DATABASE_URL: "postgresql://u:dbpass@db/x" });
+    const config = loadConfig({
+      OBJECT_STORE: "s3",
+      S3_ENDPOINT: "minio",
+      S3_ACCESS_KEY: "AKIA-visible",
+      S3_SECRET_KEY: "super-secret",
+      DATABASE_URL: "postgresql://u:dbpass@db/x",
+    });
     const shown = JSON.stringify(presentConfig(config));
     expect(shown).not.toContain("super-secret");
     expect(shown).not.toContain("AKIA-visible");

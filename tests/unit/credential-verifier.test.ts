@@ -21,14 +21,23 @@ function setUp(ttlSeconds: number) {
   let now = 1_000_000;
   const clock = { now: () => new Date(now) };
   const user: UserRecord = {
-    uid: "u1", accessKey: "alice", secretHash: "terces-ecila", secretVersion: 1, role: "member", revokedAt: null,
-    createdAt: new Date(0), organizationUid: "org",
+    uid: "u1",
+    accessKey: "alice",
+    secretHash: "terces-ecila",
+    secretVersion: 1,
+    role: "member",
+    revokedAt: null,
+    createdAt: new Date(0),
+    organizationUid: "org",
   };
   const users = { findByAccessKey: async (key: string) => (key === user.accessKey ? { ...user } : null) } as unknown as UserStore;
   const hasher = new CountingHasher();
   const throttle = (maxFailures: number) => new FailureThrottle({ maxFailures, windowSeconds: 60, maxTracked: 100 }, clock);
   const verifier = new CredentialVerifier({
-    users, hasher, clock, cache: { ttlSeconds, maxEntries: 10 },
+    users,
+    hasher,
+    clock,
+    cache: { ttlSeconds, maxEntries: 10 },
     throttles: { pair: throttle(3), key: throttle(5), unknownKeyAddress: throttle(4) },
   });
   return { verifier, hasher, user, advance: (ms: number) => (now += ms) };
@@ -70,14 +79,18 @@ describe("CredentialVerifier", () => {
 
   test("When a wrong secret is sent 3 times from one address, then that key is throttled from that address, not from others", async () => {
     const { verifier } = setUp(60);
-    for (let i = 0; i < 3; i += 1) await expect(verifier.verify({ accessKey: "alice", secretKey: "wrong" }, "10.0.0.9")).rejects.toBeInstanceOf(AuthenticationError);
+    for (let i = 0; i < 3; i += 1)
+      await expect(verifier.verify({ accessKey: "alice", secretKey: "wrong" }, "10.0.0.9")).rejects.toBeInstanceOf(AuthenticationError);
     await expect(verifier.verify(good, "10.0.0.9")).rejects.toBeInstanceOf(RateLimitedError);
     await expect(verifier.verify(good, "10.0.0.10")).resolves.toMatchObject({ userUid: "u1" });
   });
 
   test("When a key fails from many addresses, then it is throttled everywhere once the total limit is reached", async () => {
     const { verifier } = setUp(60);
-    for (let i = 0; i < 5; i += 1) await expect(verifier.verify({ accessKey: "alice", secretKey: `wrong${i}` }, `10.0.1.${i}`)).rejects.toBeInstanceOf(AuthenticationError);
+    for (let i = 0; i < 5; i += 1)
+      await expect(verifier.verify({ accessKey: "alice", secretKey: `wrong${i}` }, `10.0.1.${i}`)).rejects.toBeInstanceOf(
+        AuthenticationError,
+      );
     await expect(verifier.verify(good, "10.0.2.1")).rejects.toBeInstanceOf(RateLimitedError);
   });
 
@@ -92,7 +105,8 @@ describe("CredentialVerifier", () => {
 
   test("When one address tries many unknown keys, then it is slowed for unknown keys but its valid users still sign in", async () => {
     const { verifier } = setUp(60);
-    for (let i = 0; i < 4; i += 1) await expect(verifier.verify({ accessKey: `nobody${i}`, secretKey: "x" }, "10.0.0.7")).rejects.toBeInstanceOf(AuthenticationError);
+    for (let i = 0; i < 4; i += 1)
+      await expect(verifier.verify({ accessKey: `nobody${i}`, secretKey: "x" }, "10.0.0.7")).rejects.toBeInstanceOf(AuthenticationError);
     await expect(verifier.verify({ accessKey: "nobody9", secretKey: "x" }, "10.0.0.7")).rejects.toBeInstanceOf(RateLimitedError);
     await expect(verifier.verify(good, "10.0.0.7")).resolves.toMatchObject({ userUid: "u1" });
   });

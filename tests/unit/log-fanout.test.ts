@@ -105,17 +105,34 @@ describe("firstAvailable", () => {
   test("When the first source has no log, then the next one answers", async () => {
     const archive = new PassThrough();
     archive.end("archived");
-    const source = firstAvailable([from("pod", async () => { throw new NotFoundError("pod gone"); }), from("archive", async () => archive)]);
+    const source = firstAvailable([
+      from("pod", async () => {
+        throw new NotFoundError("pod gone");
+      }),
+      from("archive", async () => archive),
+    ]);
     expect(await readAll(await source.open(task, step, { follow: false }))).toBe("archived");
   });
 
   test("When a source fails for another reason, then that failure is reported, not hidden by a fallback", async () => {
-    const source = firstAvailable([from("pod", async () => { throw new UpstreamError("Kubernetes is unavailable"); }), from("archive", async () => new PassThrough())]);
+    const source = firstAvailable([
+      from("pod", async () => {
+        throw new UpstreamError("Kubernetes is unavailable");
+      }),
+      from("archive", async () => new PassThrough()),
+    ]);
     await expect(source.open(task, step, { follow: false })).rejects.toThrow("Kubernetes is unavailable");
   });
 
   test("When no source has the log, then the error gives each source's reason", async () => {
-    const source = firstAvailable([from("pod", async () => { throw new NotFoundError("pod gone"); }), from("archive", async () => { throw new NotFoundError("no key"); })]);
+    const source = firstAvailable([
+      from("pod", async () => {
+        throw new NotFoundError("pod gone");
+      }),
+      from("archive", async () => {
+        throw new NotFoundError("no key");
+      }),
+    ]);
     await expect(source.open(task, step, { follow: false })).rejects.toThrow("no log for step training (pod: pod gone; archive: no key)");
   });
 });

@@ -2,7 +2,14 @@ import { describe, expect, test } from "@jest/globals";
 import { bubblewrapArguments } from "../../src/adapters/local-engine/sandbox.js";
 
 const dirs = { inputs: "/data/work/t1/steps/1-download", outputs: "/data/work/t1/steps/2-training", runtime: "/data/work/.runtime" };
-const layout = { rootEntries: [{ name: "bin", link: "usr/bin" }, { name: "lib", link: "usr/lib" }], etcEntries: ["resolv.conf", "passwd"], extraReadOnly: ["/opt/node"] };
+const layout = {
+  rootEntries: [
+    { name: "bin", link: "usr/bin" },
+    { name: "lib", link: "usr/lib" },
+  ],
+  etcEntries: ["resolv.conf", "passwd"],
+  extraReadOnly: ["/opt/node"],
+};
 
 describe("bubblewrapArguments", () => {
   const args = bubblewrapArguments("/usr/bin/bwrap", ["python3", "/workspace/inputs/program.py"], dirs, layout);
@@ -16,8 +23,12 @@ describe("bubblewrapArguments", () => {
 
   test("When a step is confined, then it sees its own directories where the step contract puts them, and only those of the service", () => {
     expect(pairs("--ro-bind")).toEqual([
-      "/usr -> /usr", "/etc/resolv.conf -> /etc/resolv.conf", "/etc/passwd -> /etc/passwd", "/opt/node -> /opt/node",
-      `${dirs.inputs} -> /workspace/inputs`, `${dirs.runtime} -> /opt/argo-entrypoint`,
+      "/usr -> /usr",
+      "/etc/resolv.conf -> /etc/resolv.conf",
+      "/etc/passwd -> /etc/passwd",
+      "/opt/node -> /opt/node",
+      `${dirs.inputs} -> /workspace/inputs`,
+      `${dirs.runtime} -> /opt/argo-entrypoint`,
     ]);
     expect(pairs("--bind")).toEqual([`${dirs.outputs} -> /workspace/outputs`]);
     expect(pairs("--symlink")).toEqual(["usr/bin -> /bin", "usr/lib -> /lib"]);

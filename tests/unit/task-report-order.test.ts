@@ -10,7 +10,15 @@ import { createLogger } from "../../src/logging/logger.js";
 
 /** Just the part of the database a progress report touches; the first read of the task is the slowest. */
 function stores() {
-  const task = { uid: "t1", kind: "training", status: "running", executeStep: "run_task", workflowName: "run-t1", outputDatasetUid: null, outputModelUid: null } as TaskRecord;
+  const task = {
+    uid: "t1",
+    kind: "training",
+    status: "running",
+    executeStep: "run_task",
+    workflowName: "run-t1",
+    outputDatasetUid: null,
+    outputModelUid: null,
+  } as TaskRecord;
   const saved: string[] = [];
   let reads = 0;
   let inFlight = 0;
@@ -39,10 +47,23 @@ function stores() {
 describe("ProgressRecorder.report", () => {
   test("When reports of one task arrive back to back, then they are applied one at a time in arrival order", async () => {
     const { db, saved } = stores();
-    const lifecycle = new TaskLifecycle({ db, clock: systemClock, logger: createLogger("silent", new Writable({ write: (_c, _e, done) => done() })) });
+    const lifecycle = new TaskLifecycle({
+      db,
+      clock: systemClock,
+      logger: createLogger("silent", new Writable({ write: (_c, _e, done) => done() })),
+    });
     const recorder = new ProgressRecorder({ db, lifecycle });
-    const step = (message: string) => ({ name: "training", phase: "Running", startedAt: new Date(), finishedAt: null, exitCode: null, message, resources: {} });
-    const report = (message: string): Promise<unknown> => recorder.report({ taskUid: "t1", phase: "Running", message: "", finishedAt: null, steps: [step(message)] } as TaskProgress);
+    const step = (message: string) => ({
+      name: "training",
+      phase: "Running",
+      startedAt: new Date(),
+      finishedAt: null,
+      exitCode: null,
+      message,
+      resources: {},
+    });
+    const report = (message: string): Promise<unknown> =>
+      recorder.report({ taskUid: "t1", phase: "Running", message: "", finishedAt: null, steps: [step(message)] } as TaskProgress);
     await Promise.all([report("older"), report("newer"), report("newest")]);
     expect(saved).toEqual(["older", "newer", "newest"]);
   });

@@ -26,10 +26,12 @@ export class ArchivedLogSource implements LogSource {
     const { key, bucket } = await this.locate(task.workflowName, step);
     // The key came from the cluster: check it before it reaches the object store.
     if (key.includes("{") || !isSafeObjectKey(key)) throw new NotFoundError(`the archived log key ${JSON.stringify(key)} is not usable`);
-    const stream = await this.storeFor(bucket).get(key).catch((error: unknown) => {
-      if (error instanceof NotFoundError) throw new NotFoundError(`no archived log at ${key}`);
-      throw error;
-    });
+    const stream = await this.storeFor(bucket)
+      .get(key)
+      .catch((error: unknown) => {
+        if (error instanceof NotFoundError) throw new NotFoundError(`no archived log at ${key}`);
+        throw error;
+      });
     return options.tailLines === undefined ? stream : lastLinesOfStream(stream, options.tailLines);
   }
 

@@ -21,7 +21,10 @@ export interface ArgoEngineSettings extends Omit<RenderSettings, "stepApiUrl"> {
 export class ArgoEngine implements TaskEngine {
   readonly name = "argo";
 
-  constructor(private readonly gateway: ArgoWorkflowGateway, private readonly settings: ArgoEngineSettings) {}
+  constructor(
+    private readonly gateway: ArgoWorkflowGateway,
+    private readonly settings: ArgoEngineSettings,
+  ) {}
 
   async submit(plan: TaskPlan): Promise<{ runName: string; runUid: string | null }> {
     await this.gateway.writeCredential(plan.task.uid, plan.stepToken);
@@ -63,7 +66,9 @@ export class ArgoEngine implements TaskEngine {
       removed.add(id);
       for (const child of nodes[id]?.children ?? []) remove(child);
     };
-    Object.values(nodes).filter((n) => POD_TYPES.has(n.type) && RERUN_PHASES.has(n.phase ?? "")).forEach((n) => remove(n.id));
+    Object.values(nodes)
+      .filter((n) => POD_TYPES.has(n.type) && RERUN_PHASES.has(n.phase ?? ""))
+      .forEach((n) => remove(n.id));
     const now = new Date().toISOString();
     const kept: Record<string, NodeStatus> = {};
     for (const [id, node] of Object.entries(nodes)) {

@@ -66,12 +66,7 @@ export interface Workflow {
   apiVersion: string;
   kind: "Workflow";
   metadata: ObjectMeta;
-  spec: {
-    workflowTemplateRef?: { name: string };
-    arguments?: { parameters?: Parameter[] };
-    shutdown?: string;
-    [field: string]: unknown;
-  };
+  spec: { workflowTemplateRef?: { name: string }; arguments?: { parameters?: Parameter[] }; shutdown?: string; [field: string]: unknown };
   status?: {
     phase?: string;
     message?: string;

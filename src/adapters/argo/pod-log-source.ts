@@ -14,7 +14,10 @@ export class PodLogSource implements LogSource {
   readonly name = "pod";
   private readonly log: Log;
 
-  constructor(kubeConfig: KubeConfig, private readonly gateway: ArgoWorkflowGateway) {
+  constructor(
+    kubeConfig: KubeConfig,
+    private readonly gateway: ArgoWorkflowGateway,
+  ) {
     this.log = new Log(kubeConfig);
   }
 
@@ -26,7 +29,8 @@ export class PodLogSource implements LogSource {
     if (!pod?.metadata?.name) throw new NotFoundError("the step's pod no longer exists");
     const out = new PassThrough();
     const request = await this.log.log(this.gateway.namespace, pod.metadata.name, "main", out, {
-      follow: options.follow, timestamps: false,
+      follow: options.follow,
+      timestamps: false,
       ...(options.tailLines === undefined ? {} : { tailLines: options.tailLines }),
       ...(options.sinceSeconds === undefined ? {} : { sinceSeconds: options.sinceSeconds }),
     });

@@ -2,7 +2,17 @@ import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type Kube
 import { ConflictError, NotFoundError } from "../../domain/errors.js";
 import type { Logger } from "../../domain/ports.js";
 import { kubeCall, type RetrySettings } from "../kubernetes/kube-calls.js";
-import { ARGO_GROUP, ARGO_VERSION, MANAGED_BY, MANAGED_BY_LABEL, TASK_UID_LABEL, WORKFLOW_LABEL, WORKFLOWS, type Workflow, type WorkflowList } from "./argo-types.js";
+import {
+  ARGO_GROUP,
+  ARGO_VERSION,
+  MANAGED_BY,
+  MANAGED_BY_LABEL,
+  TASK_UID_LABEL,
+  WORKFLOW_LABEL,
+  WORKFLOWS,
+  type Workflow,
+  type WorkflowList,
+} from "./argo-types.js";
 import { credentialSecretName } from "./workflow-renderer.js";
 
 const MERGE_PATCH = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
@@ -17,7 +27,11 @@ export class ArgoWorkflowGateway {
   private readonly core: CoreV1Api;
   private readonly workflowsAt: { group: string; version: string; namespace: string; plural: string };
 
-  constructor(kubeConfig: KubeConfig, private readonly settings: { namespace: string; retry: RetrySettings }, private readonly logger: Logger) {
+  constructor(
+    kubeConfig: KubeConfig,
+    private readonly settings: { namespace: string; retry: RetrySettings },
+    private readonly logger: Logger,
+  ) {
     this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
     this.core = kubeConfig.makeApiClient(CoreV1Api);
     this.workflowsAt = { group: ARGO_GROUP, version: ARGO_VERSION, namespace: settings.namespace, plural: WORKFLOWS };
@@ -37,25 +51,35 @@ export class ArgoWorkflowGateway {
 
   /** The Workflows this service labelled (what the watcher's informer lists). */
   async listManagedWorkflows(): Promise<WorkflowList> {
-    return (await this.call("list workflows", () => this.custom.listNamespacedCustomObject({ ...this.workflowsAt, labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}` }))) as WorkflowList;
+    return (await this.call("list workflows", () =>
+      this.custom.listNamespacedCustomObject({ ...this.workflowsAt, labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}` }),
+    )) as WorkflowList;
   }
 
   async patchWorkflow(name: string, patch: object): Promise<void> {
-    await this.call("patch workflow", () => this.custom.patchNamespacedCustomObject({ ...this.workflowsAt, name, body: patch }, MERGE_PATCH));
+    await this.call("patch workflow", () =>
+      this.custom.patchNamespacedCustomObject({ ...this.workflowsAt, name, body: patch }, MERGE_PATCH),
+    );
   }
 
   async replaceWorkflow(workflow: Workflow): Promise<void> {
-    await this.call("replace workflow", () => this.custom.replaceNamespacedCustomObject({ ...this.workflowsAt, name: workflow.metadata.name!, body: workflow }));
+    await this.call("replace workflow", () =>
+      this.custom.replaceNamespacedCustomObject({ ...this.workflowsAt, name: workflow.metadata.name!, body: workflow }),
+    );
   }
 
   /** Deletes a Workflow and, through their owner references, its pods and Secret; absent is fine. */
   async deleteWorkflow(name: string): Promise<void> {
-    await this.call("delete workflow", () => this.custom.deleteNamespacedCustomObject({ ...this.workflowsAt, name, propagationPolicy: "Background" })).catch(ignoreNotFound);
+    await this.call("delete workflow", () =>
+      this.custom.deleteNamespacedCustomObject({ ...this.workflowsAt, name, propagationPolicy: "Background" }),
+    ).catch(ignoreNotFound);
   }
 
   /** The pods of a workflow, found by Argo's label (never by guessing names). */
   async podsOf(workflow: string): Promise<V1Pod[]> {
-    const list = await this.call("list pods", () => this.core.listNamespacedPod({ namespace: this.settings.namespace, labelSelector: `${WORKFLOW_LABEL}=${workflow}` }));
+    const list = await this.call("list pods", () =>
+      this.core.listNamespacedPod({ namespace: this.settings.namespace, labelSelector: `${WORKFLOW_LABEL}=${workflow}` }),
+    );
     return list.items;
   }
 
@@ -67,7 +91,9 @@ export class ArgoWorkflowGateway {
   async writeCredential(taskUid: string, token: string): Promise<void> {
     const name = credentialSecretName(taskUid);
     const body = {
-      apiVersion: "v1", kind: "Secret", type: "Opaque",
+      apiVersion: "v1",
+      kind: "Secret",
+      type: "Opaque",
       metadata: { name, namespace: this.settings.namespace, labels: { [MANAGED_BY_LABEL]: MANAGED_BY, [TASK_UID_LABEL]: taskUid } },
       stringData: { token },
     };
@@ -75,22 +101,35 @@ export class ArgoWorkflowGateway {
       await this.call("create secret", () => this.core.createNamespacedSecret({ namespace: this.settings.namespace, body }));
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;
-      await this.call("update secret", () => this.core.patchNamespacedSecret({ name, namespace: this.settings.namespace, body: { stringData: { token } } }, MERGE_PATCH));
+      await this.call("update secret", () =>
+        this.core.patchNamespacedSecret({ name, namespace: this.settings.namespace, body: { stringData: { token } } }, MERGE_PATCH),
+      );
     }
   }
 
   /** Makes the Workflow own the credential, so deleting the Workflow (or its TTL) deletes the Secret too. */
   async ownCredential(taskUid: string, workflow: Workflow): Promise<void> {
     if (!workflow.metadata.uid) return;
-    const owner = { apiVersion: `${ARGO_GROUP}/${ARGO_VERSION}`, kind: "Workflow", name: workflow.metadata.name!, uid: workflow.metadata.uid, blockOwnerDeletion: false };
+    const owner = {
+      apiVersion: `${ARGO_GROUP}/${ARGO_VERSION}`,
+      kind: "Workflow",
+      name: workflow.metadata.name!,
+      uid: workflow.metadata.uid,
+      blockOwnerDeletion: false,
+    };
     await this.call("own secret", () =>
-      this.core.patchNamespacedSecret({ name: credentialSecretName(taskUid), namespace: this.settings.namespace, body: { metadata: { ownerReferences: [owner] } } }, MERGE_PATCH),
+      this.core.patchNamespacedSecret(
+        { name: credentialSecretName(taskUid), namespace: this.settings.namespace, body: { metadata: { ownerReferences: [owner] } } },
+        MERGE_PATCH,
+      ),
     );
   }
 
   /** The task's credential is no use once it has ended: delete it (the Workflow may stay). */
   async dropCredential(taskUid: string): Promise<void> {
-    await this.call("delete secret", () => this.core.deleteNamespacedSecret({ name: credentialSecretName(taskUid), namespace: this.settings.namespace })).catch(ignoreNotFound);
+    await this.call("delete secret", () =>
+      this.core.deleteNamespacedSecret({ name: credentialSecretName(taskUid), namespace: this.settings.namespace }),
+    ).catch(ignoreNotFound);
   }
 
   private call<T>(what: string, call: () => Promise<T>): Promise<T> {

@@ -1,5 +1,14 @@
 import type { StepResources, TaskPlan } from "../../domain/tasks/task-engine.js";
-import { ARGO_GROUP, ARGO_VERSION, MANAGED_BY, MANAGED_BY_LABEL, TASK_KIND_LABEL, TASK_UID_LABEL, type Parameter, type Workflow } from "./argo-types.js";
+import {
+  ARGO_GROUP,
+  ARGO_VERSION,
+  MANAGED_BY,
+  MANAGED_BY_LABEL,
+  TASK_KIND_LABEL,
+  TASK_UID_LABEL,
+  type Parameter,
+  type Workflow,
+} from "./argo-types.js";
 
 export interface RenderSettings {
   namespace: string;
@@ -56,10 +65,7 @@ export function renderWorkflow(plan: TaskPlan, settings: RenderSettings): Workfl
       namespace: settings.namespace,
       labels: { [MANAGED_BY_LABEL]: MANAGED_BY, [TASK_UID_LABEL]: task.uid, [TASK_KIND_LABEL]: task.kind },
     },
-    spec: {
-      workflowTemplateRef: { name: `${settings.templatePrefix}${task.kind}` },
-      arguments: { parameters },
-    },
+    spec: { workflowTemplateRef: { name: `${settings.templatePrefix}${task.kind}` }, arguments: { parameters } },
   };
 }
 
@@ -72,7 +78,9 @@ export function renderWorkflow(plan: TaskPlan, settings: RenderSettings): Workfl
 function podSpecPatchOf(resources: StepResources): string {
   const limits: Record<string, string> = { memory: resources.memory };
   if (resources.gpu > 0) limits[GPU_RESOURCE] = String(resources.gpu);
-  return JSON.stringify({ containers: [{ name: "main", resources: { requests: { cpu: resources.cpu, memory: resources.memory }, limits } }] });
+  return JSON.stringify({
+    containers: [{ name: "main", resources: { requests: { cpu: resources.cpu, memory: resources.memory }, limits } }],
+  });
 }
 
 const GPU_RESOURCE = "nvidia.com/gpu";

@@ -30,7 +30,8 @@ function fnv1a32(text: string): number {
 export function nodesOf(workflow: Workflow): Record<string, NodeStatus> {
   const status = workflow.status;
   if (status?.nodes) return status.nodes;
-  if (status?.compressedNodes) return JSON.parse(gunzipSync(Buffer.from(status.compressedNodes, "base64")).toString("utf8")) as Record<string, NodeStatus>;
+  if (status?.compressedNodes)
+    return JSON.parse(gunzipSync(Buffer.from(status.compressedNodes, "base64")).toString("utf8")) as Record<string, NodeStatus>;
   return {};
 }
 
@@ -42,7 +43,9 @@ export function nodesOf(workflow: Workflow): Record<string, NodeStatus> {
 export function progressOf(workflow: Workflow): TaskProgress | undefined {
   const taskUid = workflow.metadata.labels?.[TASK_UID_LABEL];
   if (!taskUid) return undefined;
-  const phase = (PHASES as readonly string[]).includes(workflow.status?.phase ?? "") ? (workflow.status?.phase ?? "") as RunPhase : "Running";
+  const phase = (PHASES as readonly string[]).includes(workflow.status?.phase ?? "")
+    ? ((workflow.status?.phase ?? "") as RunPhase)
+    : "Running";
   const steps = new Map<string, StepProgress>();
   const pods = Object.values(nodesOf(workflow)).filter((node) => node.type === "Pod");
   pods.sort((a, b) => (a.startedAt ?? "").localeCompare(b.startedAt ?? ""));
@@ -64,8 +67,12 @@ export function progressOf(workflow: Workflow): TaskProgress | undefined {
   const finishedAt = workflow.status?.finishedAt ? new Date(workflow.status.finishedAt) : null;
   const offloaded = workflow.status?.offloadNodeStatusVersion && !workflow.status.nodes && !workflow.status.compressedNodes;
   return {
-    taskUid, phase, finishedAt, steps: [...steps.values()],
+    taskUid,
+    phase,
+    finishedAt,
+    steps: [...steps.values()],
     message: workflow.status?.message ?? (offloaded ? "node status is offloaded to Argo's database; step details are unavailable" : ""),
-    runName: workflow.metadata.name!, runUid: workflow.metadata.uid ?? null,
+    runName: workflow.metadata.name!,
+    runUid: workflow.metadata.uid ?? null,
   };
 }

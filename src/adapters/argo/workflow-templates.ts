@@ -14,9 +14,17 @@ import { stringify } from "yaml";
 import { MANAGED_BY, TASK_KIND_LABEL, type Parameter } from "./argo-types.js";
 
 const TEMPLATE_PARAMETERS = [
-  "task_uid", "step_api_url", "credential_secret", "config", "output_file_name",
-  "download_image", "running_image", "upload_image",
-  "download_pod_spec_patch", "running_pod_spec_patch", "upload_pod_spec_patch",
+  "task_uid",
+  "step_api_url",
+  "credential_secret",
+  "config",
+  "output_file_name",
+  "download_image",
+  "running_image",
+  "upload_image",
+  "download_pod_spec_patch",
+  "running_pod_spec_patch",
+  "upload_pod_spec_patch",
 ] as const;
 
 const WORKSPACE = { inputs: "/workspace/inputs", outputs: "/workspace/outputs" };
@@ -45,8 +53,18 @@ function workflowTemplate(kind: TaskKind, prefix = "argo-entrypoint-"): Record<s
           dag: {
             tasks: [
               { name: argoTaskName(download.name), template: "download" },
-              { name: argoTaskName(running.name), template: "running", dependencies: [argoTaskName(download.name)], arguments: { artifacts: [handOn(download)] } },
-              { name: argoTaskName(upload.name), template: "upload", dependencies: [argoTaskName(running.name)], arguments: { artifacts: [handOn(running)] } },
+              {
+                name: argoTaskName(running.name),
+                template: "running",
+                dependencies: [argoTaskName(download.name)],
+                arguments: { artifacts: [handOn(download)] },
+              },
+              {
+                name: argoTaskName(upload.name),
+                template: "upload",
+                dependencies: [argoTaskName(running.name)],
+                arguments: { artifacts: [handOn(running)] },
+              },
             ],
           },
         },
@@ -62,7 +80,11 @@ function handOn(from: StepDefinition) {
   return { name: "inputs", from: `{{tasks.${argoTaskName(from.name)}.outputs.artifacts.outputs}}` };
 }
 
-function stepTemplate(kind: TaskKind, step: StepDefinition, options: { command?: string[]; outputs: boolean; inputs: boolean }): Record<string, unknown> {
+function stepTemplate(
+  kind: TaskKind,
+  step: StepDefinition,
+  options: { command?: string[]; outputs: boolean; inputs: boolean },
+): Record<string, unknown> {
   const sequence: ImageSequence = step.sequence;
   const env = [
     { name: "ARGO_ENTRYPOINT_URL", value: "{{workflow.parameters.step_api_url}}" },

@@ -71,9 +71,19 @@ export class WorkflowWatcher {
     for (const task of await this.deps.activeTasks()) {
       const name = task.workflowName ?? workflowName(task.uid);
       if (known.has(name)) continue;
-      const confirmed = await this.deps.gateway.getWorkflow(name).then((wf) => wf, () => undefined);
+      const confirmed = await this.deps.gateway.getWorkflow(name).then(
+        (wf) => wf,
+        () => undefined,
+      );
       if (confirmed) await this.observe(confirmed);
-      else await this.deps.sink.report({ taskUid: task.uid, phase: "Error", message: `workflow ${name} no longer exists in the cluster`, finishedAt: new Date(), steps: [] });
+      else
+        await this.deps.sink.report({
+          taskUid: task.uid,
+          phase: "Error",
+          message: `workflow ${name} no longer exists in the cluster`,
+          finishedAt: new Date(),
+          steps: [],
+        });
     }
   }
 
@@ -101,7 +111,8 @@ export class WorkflowWatcher {
   private async vanished(workflow: Workflow): Promise<void> {
     const taskUid = workflow.metadata.labels?.[TASK_UID_LABEL];
     if (!taskUid) return;
-    await this.deps.sink.report({ taskUid, phase: "Error", message: `workflow ${workflow.metadata.name} was deleted`, finishedAt: new Date(), steps: [] })
+    await this.deps.sink
+      .report({ taskUid, phase: "Error", message: `workflow ${workflow.metadata.name} was deleted`, finishedAt: new Date(), steps: [] })
       .catch((error: unknown) => this.deps.logger.error({ err: error }, "action=workflow-deleted outcome=failed"));
   }
 }

@@ -17,7 +17,10 @@ const LEDGER = "_entrypoint_migrations";
 export async function applyMigrations({ url, provider }: DatabaseSettings): Promise<string[]> {
   if (provider === "sqlite") await mkdir(path.dirname(url.slice("file:".length)), { recursive: true });
   const dir = provider === "postgresql" ? path.join(PRISMA_DIR, "postgresql", "migrations") : path.join(PRISMA_DIR, "migrations");
-  const names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const names = (await readdir(dir, { withFileTypes: true }))
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   const runner = provider === "postgresql" ? await postgresRunner(url) : sqliteRunner(url);
   try {
     await runner.exec(`CREATE TABLE IF NOT EXISTS ${LEDGER} (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`);

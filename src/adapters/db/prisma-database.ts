@@ -4,11 +4,26 @@ import { PrismaClient as SqliteClient } from "../../../generated/sqlite/index.js
 import { PrismaClient as PostgresClient } from "../../../generated/postgresql/index.js";
 import { ConflictError, NotFoundError, UpstreamError } from "../../domain/errors.js";
 import type {
-  Database, EntityStore, Filter, IdempotencyRecord, IdempotencyStore, NewRecord, PageRequest, Stores, TaskEventStore, TaskStepStore,
-  TaskStore, UserStore,
+  Database,
+  EntityStore,
+  Filter,
+  IdempotencyRecord,
+  IdempotencyStore,
+  NewRecord,
+  PageRequest,
+  Stores,
+  TaskEventStore,
+  TaskStepStore,
+  TaskStore,
+  UserStore,
 } from "../../domain/ports.js";
 import {
-  ACTIVE_TASK_STATUSES, type StoredFileRecord, type TaskRecord, type TaskStatusEventRecord, type TaskStepRecord, type UserRecord,
+  ACTIVE_TASK_STATUSES,
+  type StoredFileRecord,
+  type TaskRecord,
+  type TaskStatusEventRecord,
+  type TaskStepRecord,
+  type UserRecord,
 } from "../../domain/records.js";
 
 /** Both generated clients share one API; the sqlite one's type stands for both. */
@@ -28,24 +43,47 @@ export function createPrismaClient({ url, provider }: DatabaseSettings): Client 
 /** The Database port on Prisma: one generic store per table plus the few special queries. */
 export class PrismaDatabase implements Database {
   private readonly stores: Stores;
-  readonly organizations; readonly users; readonly files; readonly projects; readonly applications;
-  readonly pipelines; readonly datasets; readonly configs; readonly images; readonly models; readonly tasks;
-  readonly taskSteps; readonly taskEvents; readonly idempotency;
+  readonly organizations;
+  readonly users;
+  readonly files;
+  readonly projects;
+  readonly applications;
+  readonly pipelines;
+  readonly datasets;
+  readonly configs;
+  readonly images;
+  readonly models;
+  readonly tasks;
+  readonly taskSteps;
+  readonly taskEvents;
+  readonly idempotency;
 
   constructor(private readonly client: Client) {
     this.stores = buildStores(client);
     ({
-      organizations: this.organizations, users: this.users, files: this.files, projects: this.projects,
-      applications: this.applications, pipelines: this.pipelines, datasets: this.datasets, configs: this.configs,
-      images: this.images, models: this.models, tasks: this.tasks, taskSteps: this.taskSteps, taskEvents: this.taskEvents,
+      organizations: this.organizations,
+      users: this.users,
+      files: this.files,
+      projects: this.projects,
+      applications: this.applications,
+      pipelines: this.pipelines,
+      datasets: this.datasets,
+      configs: this.configs,
+      images: this.images,
+      models: this.models,
+      tasks: this.tasks,
+      taskSteps: this.taskSteps,
+      taskEvents: this.taskEvents,
       idempotency: this.idempotency,
     } = this.stores);
   }
 
   transaction<T>(work: (stores: Stores) => Promise<T>): Promise<T> {
-    return this.client.$transaction((tx) => work(buildStores(tx)), { timeout: 30_000 }).catch((error: unknown) => {
-      throw translate(error);
-    });
+    return this.client
+      .$transaction((tx) => work(buildStores(tx)), { timeout: 30_000 })
+      .catch((error: unknown) => {
+        throw translate(error);
+      });
   }
 
   close(): Promise<void> {
@@ -75,7 +113,10 @@ const fileMapping: RowMapping<StoredFileRecord> = {
 };
 
 class PrismaEntityStore<R extends { uid: string; createdAt: Date }> implements EntityStore<R> {
-  constructor(protected readonly delegate: Delegate, private readonly mapping: RowMapping<R> = identity as unknown as RowMapping<R>) {}
+  constructor(
+    protected readonly delegate: Delegate,
+    private readonly mapping: RowMapping<R> = identity as unknown as RowMapping<R>,
+  ) {}
 
   async find(uid: string): Promise<R | null> {
     const row = await this.run(() => this.delegate.findUnique({ where: { uid } }));
@@ -103,7 +144,9 @@ class PrismaEntityStore<R extends { uid: string; createdAt: Date }> implements E
   }
 
   async update(uid: string, patch: Partial<Omit<R, "uid">>): Promise<R> {
-    return this.mapping.fromRow(await this.run(() => this.delegate.update({ where: { uid }, data: this.mapping.toRow(patch as Partial<R>) })));
+    return this.mapping.fromRow(
+      await this.run(() => this.delegate.update({ where: { uid }, data: this.mapping.toRow(patch as Partial<R>) })),
+    );
   }
 
   async delete(uid: string): Promise<void> {
@@ -123,7 +166,17 @@ class PrismaUserStore extends PrismaEntityStore<UserRecord> implements UserStore
 
 class PrismaTaskStore extends PrismaEntityStore<TaskRecord> implements TaskStore {
   countActiveUsing(uid: string): Promise<number> {
-    const uses = ["pipelineUid", "downloadImageUid", "runningImageUid", "uploadImageUid", "configUid", "datasetUid", "baseModelUid", "outputDatasetUid", "outputModelUid"];
+    const uses = [
+      "pipelineUid",
+      "downloadImageUid",
+      "runningImageUid",
+      "uploadImageUid",
+      "configUid",
+      "datasetUid",
+      "baseModelUid",
+      "outputDatasetUid",
+      "outputModelUid",
+    ];
     return this.run(() =>
       this.delegate.count({ where: { status: { in: [...ACTIVE_TASK_STATUSES] }, OR: uses.map((field) => ({ [field]: uid })) } }),
     );
@@ -151,7 +204,9 @@ class PrismaTaskEventStore implements TaskEventStore {
   }
 
   async listFor(taskUid: string): Promise<TaskStatusEventRecord[]> {
-    return guard(() => this.client.taskStatusEvent.findMany({ where: { taskUid }, orderBy: { id: "asc" } })) as Promise<TaskStatusEventRecord[]>;
+    return guard(() => this.client.taskStatusEvent.findMany({ where: { taskUid }, orderBy: { id: "asc" } })) as Promise<
+      TaskStatusEventRecord[]
+    >;
   }
 }
 

@@ -46,7 +46,11 @@ export async function kubeCall<T>(what: string, call: () => Promise<T>, settings
 function translate(what: string, error: unknown, logger: Logger): unknown {
   if (error instanceof DomainError) return error;
   const status = statusOf(error);
-  if (status !== 404 && status !== 409) logger.error({ err: error, what, status, body: String((error as { body?: unknown }).body ?? "").slice(0, 2000) }, "action=kube-call outcome=failed");
+  if (status !== 404 && status !== 409)
+    logger.error(
+      { err: error, what, status, body: String((error as { body?: unknown }).body ?? "").slice(0, 2000) },
+      "action=kube-call outcome=failed",
+    );
   switch (status) {
     case 404:
       return new NotFoundError(`${what}: not found`, { cause: error });
@@ -57,7 +61,10 @@ function translate(what: string, error: unknown, logger: Logger): unknown {
       return new UpstreamError(`${what}: Kubernetes refused the object as invalid (the service's log has the details)`, { cause: error });
     case 401:
     case 403:
-      return new UpstreamError(`${what}: the service's Kubernetes identity is not allowed to do this; check its Role (see the Helm chart)`, { cause: error });
+      return new UpstreamError(
+        `${what}: the service's Kubernetes identity is not allowed to do this; check its Role (see the Helm chart)`,
+        { cause: error },
+      );
     default:
       return new UpstreamError(`${what}: Kubernetes is unavailable`, { cause: error });
   }

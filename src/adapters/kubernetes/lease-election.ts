@@ -26,8 +26,12 @@ export class LeaseElection {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
-  constructor(kubeConfig: KubeConfig, private readonly settings: LeaseSettings, private readonly logger: Logger,
-    private readonly callbacks: { onStartedLeading(): Promise<void> | void; onStoppedLeading(): Promise<void> | void }) {
+  constructor(
+    kubeConfig: KubeConfig,
+    private readonly settings: LeaseSettings,
+    private readonly logger: Logger,
+    private readonly callbacks: { onStartedLeading(): Promise<void> | void; onStoppedLeading(): Promise<void> | void },
+  ) {
     this.api = kubeConfig.makeApiClient(CoordinationV1Api);
   }
 
@@ -45,7 +49,9 @@ export class LeaseElection {
     if (this.leading) {
       this.leading = false;
       await this.callbacks.onStoppedLeading();
-      await this.release().catch((error: unknown) => this.logger.warn({ err: error, lease: this.settings.name }, "action=lease-release outcome=failed"));
+      await this.release().catch((error: unknown) =>
+        this.logger.warn({ err: error, lease: this.settings.name }, "action=lease-release outcome=failed"),
+      );
     }
   }
 
@@ -55,7 +61,10 @@ export class LeaseElection {
     const lease = await kubeCall("get lease", () => this.api.readNamespacedLease({ name, namespace }), this.settings.retry, this.logger);
     if (lease.spec?.holderIdentity !== identity) return;
     const now = new V1MicroTime();
-    const body: V1Lease = { ...lease, spec: { ...lease.spec, holderIdentity: "", leaseDurationSeconds: 1, acquireTime: now, renewTime: now } };
+    const body: V1Lease = {
+      ...lease,
+      spec: { ...lease.spec, holderIdentity: "", leaseDurationSeconds: 1, acquireTime: now, renewTime: now },
+    };
     await kubeCall("release lease", () => this.api.replaceNamespacedLease({ name, namespace, body }), this.settings.retry, this.logger);
   }
 
@@ -90,8 +99,14 @@ export class LeaseElection {
       lease = await call("get lease", () => this.api.readNamespacedLease({ name, namespace }));
     } catch (error) {
       if (!(error instanceof NotFoundError)) throw error;
-      const body: V1Lease = { metadata: { name, namespace }, spec: { holderIdentity: identity, leaseDurationSeconds: leaseSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 } };
-      return call("create lease", () => this.api.createNamespacedLease({ namespace, body })).then(() => true, (e: unknown) => (e instanceof ConflictError ? false : Promise.reject(e)));
+      const body: V1Lease = {
+        metadata: { name, namespace },
+        spec: { holderIdentity: identity, leaseDurationSeconds: leaseSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 },
+      };
+      return call("create lease", () => this.api.createNamespacedLease({ namespace, body })).then(
+        () => true,
+        (e: unknown) => (e instanceof ConflictError ? false : Promise.reject(e)),
+      );
     }
     const spec = lease.spec ?? {};
     const holder = spec.holderIdentity;
@@ -101,12 +116,18 @@ export class LeaseElection {
     const body: V1Lease = {
       ...lease,
       spec: {
-        ...spec, holderIdentity: identity, leaseDurationSeconds: leaseSeconds, renewTime: now,
+        ...spec,
+        holderIdentity: identity,
+        leaseDurationSeconds: leaseSeconds,
+        renewTime: now,
         // A time read back is a string or a plain Date: written again, it must be a MicroTime too.
         acquireTime: holder === identity && spec.acquireTime ? new V1MicroTime(spec.acquireTime) : now,
         ...(holder === identity ? {} : { leaseTransitions: (spec.leaseTransitions ?? 0) + 1 }),
       },
     };
-    return call("renew lease", () => this.api.replaceNamespacedLease({ name, namespace, body })).then(() => true, (e: unknown) => (e instanceof ConflictError ? false : Promise.reject(e)));
+    return call("renew lease", () => this.api.replaceNamespacedLease({ name, namespace, body })).then(
+      () => true,
+      (e: unknown) => (e instanceof ConflictError ? false : Promise.reject(e)),
+    );
   }
 }

@@ -108,7 +108,10 @@ export class LocalEngine implements TaskEngine {
     const runName = `local-${plan.task.uid}`;
     if (this.isActive(plan.task.uid)) return { runName, runUid: this.host.instance };
     this.runs.set(plan.task.uid, {
-      plan, phase: "Pending", message: "", finishedAt: null,
+      plan,
+      phase: "Pending",
+      message: "",
+      finishedAt: null,
       steps: plan.steps.map((step) => pendingStep(step.name)),
     });
     this.enqueue(plan.task.uid);
@@ -120,7 +123,10 @@ export class LocalEngine implements TaskEngine {
     const steps = previous?.steps ?? plan.steps.map((step) => pendingStep(step.name));
     // Succeeded steps keep their outputs in the work directory; the rest run again.
     this.runs.set(plan.task.uid, {
-      plan, phase: "Pending", message: "", finishedAt: null,
+      plan,
+      phase: "Pending",
+      message: "",
+      finishedAt: null,
       steps: steps.map((step) => (step.phase === "Succeeded" ? step : pendingStep(step.name))),
     });
     this.enqueue(plan.task.uid);
@@ -130,7 +136,13 @@ export class LocalEngine implements TaskEngine {
     const run = this.runs.get(task.uid);
     if (!run || run.finishedAt) {
       // Not ours any more (the service restarted): there is nothing left to stop.
-      await this.deps.sink.report({ taskUid: task.uid, phase: "Failed", message: `Stopped with strategy '${strategy}'`, finishedAt: this.deps.clock.now(), steps: [] });
+      await this.deps.sink.report({
+        taskUid: task.uid,
+        phase: "Failed",
+        message: `Stopped with strategy '${strategy}'`,
+        finishedAt: this.deps.clock.now(),
+        steps: [],
+      });
       return;
     }
     run.stopping = strategy;
@@ -168,7 +180,13 @@ export class LocalEngine implements TaskEngine {
   async recover(active: TaskRecord[]): Promise<void> {
     for (const task of active) {
       if (this.runs.has(task.uid) || (task.workflowUid !== null && task.workflowUid !== this.host.instance)) continue;
-      await this.deps.sink.report({ taskUid: task.uid, phase: "Error", message: "the service restarted while the task was queued or running; retry it to run it again", finishedAt: this.deps.clock.now(), steps: [] });
+      await this.deps.sink.report({
+        taskUid: task.uid,
+        phase: "Error",
+        message: "the service restarted while the task was queued or running; retry it to run it again",
+        finishedAt: this.deps.clock.now(),
+        steps: [],
+      });
     }
   }
 
@@ -225,7 +243,8 @@ export class LocalEngine implements TaskEngine {
     const step = run.steps[index]!;
     const taskDir = this.taskDir(plan.task.uid);
     const outputs = path.join(taskDir, "steps", `${index + 1}-${definition.name}`);
-    const inputs = index === 0 ? path.join(taskDir, "steps", "0-none") : path.join(taskDir, "steps", `${index}-${plan.steps[index - 1]!.name}`);
+    const inputs =
+      index === 0 ? path.join(taskDir, "steps", "0-none") : path.join(taskDir, "steps", `${index}-${plan.steps[index - 1]!.name}`);
     await rm(outputs, { recursive: true, force: true });
     await mkdir(outputs, { recursive: true });
     await mkdir(inputs, { recursive: true });
@@ -251,7 +270,10 @@ export class LocalEngine implements TaskEngine {
       } else {
         const argv = this.host.sandbox.wrap(command, dirs);
         const child = spawn(argv[0]!, argv.slice(1), {
-          cwd: outputs, detached: true, stdio: ["ignore", log, log], env: this.stepEnvironment(plan, definition.name, definition.sequence, view),
+          cwd: outputs,
+          detached: true,
+          stdio: ["ignore", log, log],
+          env: this.stepEnvironment(plan, definition.name, definition.sequence, view),
         });
         run.child = child;
         exitCode = await new Promise<number>((resolve) => {
@@ -287,10 +309,19 @@ export class LocalEngine implements TaskEngine {
   /** Only what the step contract names: nothing of the service's own environment. */
   private stepEnvironment(plan: TaskPlan, stepName: string, sequence: string, view: StepDirectories): NodeJS.ProcessEnv {
     return {
-      PATH: this.host.sandbox.path, HOME: this.host.sandbox.kind === "none" ? process.env.HOME : "/tmp", LANG: "C.UTF-8",
-      ARGO_ENTRYPOINT_URL: this.settings.serviceUrl(), TASK_UID: plan.task.uid, TASK_KIND: plan.task.kind, TASK_TOKEN: plan.stepToken,
-      STEP_NAME: stepName, STEP_SEQUENCE: sequence, INPUTS_DIR: view.inputs, OUTPUTS_DIR: view.outputs,
-      TASK_CONFIG: JSON.stringify(plan.config), CONFIG_FILE: path.join(sequence === "download" ? view.outputs : view.inputs, "config.json"),
+      PATH: this.host.sandbox.path,
+      HOME: this.host.sandbox.kind === "none" ? process.env.HOME : "/tmp",
+      LANG: "C.UTF-8",
+      ARGO_ENTRYPOINT_URL: this.settings.serviceUrl(),
+      TASK_UID: plan.task.uid,
+      TASK_KIND: plan.task.kind,
+      TASK_TOKEN: plan.stepToken,
+      STEP_NAME: stepName,
+      STEP_SEQUENCE: sequence,
+      INPUTS_DIR: view.inputs,
+      OUTPUTS_DIR: view.outputs,
+      TASK_CONFIG: JSON.stringify(plan.config),
+      CONFIG_FILE: path.join(sequence === "download" ? view.outputs : view.inputs, "config.json"),
       METRICS_FILE: path.join(view.outputs, "metrics.json"),
       ...(plan.outputFileName ? { OUTPUT_FILE_NAME: plan.outputFileName } : {}),
     };
@@ -305,10 +336,17 @@ export class LocalEngine implements TaskEngine {
 
   private async report(run: Run): Promise<void> {
     const progress = {
-      taskUid: run.plan.task.uid, phase: run.phase, message: run.message, finishedAt: run.finishedAt,
-      steps: run.steps.map((s) => ({ ...s })), runName: `local-${run.plan.task.uid}`, runUid: null,
+      taskUid: run.plan.task.uid,
+      phase: run.phase,
+      message: run.message,
+      finishedAt: run.finishedAt,
+      steps: run.steps.map((s) => ({ ...s })),
+      runName: `local-${run.plan.task.uid}`,
+      runUid: null,
     };
-    await this.deps.sink.report(progress).catch((error: unknown) => this.deps.logger.error({ err: error, task: run.plan.task.uid }, "action=report outcome=failed"));
+    await this.deps.sink
+      .report(progress)
+      .catch((error: unknown) => this.deps.logger.error({ err: error, task: run.plan.task.uid }, "action=report outcome=failed"));
   }
 
   private killGroup(child: ChildProcess): void {

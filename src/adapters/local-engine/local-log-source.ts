@@ -16,13 +16,18 @@ export class LocalLogSource implements LogSource {
 
   /** Local log files carry no timestamps, so "since" cannot be honoured: say so rather than ignore it. */
   unsupported(task: TaskRecord, options: LogOptions): FieldProblem[] {
-    return task.engine === "local" && options.sinceSeconds !== undefined ? [{ field: "sinceSeconds", message: "is not available for tasks on the local engine; use tail" }] : [];
+    return task.engine === "local" && options.sinceSeconds !== undefined
+      ? [{ field: "sinceSeconds", message: "is not available for tasks on the local engine; use tail" }]
+      : [];
   }
 
   async open(task: TaskRecord, step: TaskStepRecord, options: LogOptions): Promise<Readable> {
     if (task.engine !== "local") throw new NotFoundError("the task did not run on the local engine");
     const file = this.engine.logFile(task.uid, step.name);
-    const size = await stat(file).then((s) => s.size, () => undefined);
+    const size = await stat(file).then(
+      (s) => s.size,
+      () => undefined,
+    );
     if (size === undefined) throw new NotFoundError("no local log file (the step never started here)");
     const start = options.tailLines === undefined ? 0 : await offsetOfLastLines(file, size, options.tailLines);
     if (!options.follow) return createReadStream(file, { start });

@@ -36,21 +36,44 @@ const SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin";
 const NOBODY = "65534";
 /** What programs need from /etc, and nothing else of it (no service configuration). */
 const ETC_ENTRIES = [
-  "resolv.conf", "hosts", "nsswitch.conf", "passwd", "group", "localtime", "ssl", "ca-certificates", "ca-certificates.conf",
-  "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "mime.types", "python3", "gai.conf",
+  "resolv.conf",
+  "hosts",
+  "nsswitch.conf",
+  "passwd",
+  "group",
+  "localtime",
+  "ssl",
+  "ca-certificates",
+  "ca-certificates.conf",
+  "ld.so.cache",
+  "ld.so.conf",
+  "ld.so.conf.d",
+  "alternatives",
+  "mime.types",
+  "python3",
+  "gai.conf",
 ];
 const ROOT_DIRECTORIES = ["bin", "sbin", "lib", "lib32", "lib64", "libx32"];
 
-const hostProcesses: Sandbox = {
-  kind: "none",
-  view: (dirs) => dirs,
-  wrap: (command) => command,
-  path: process.env.PATH ?? SYSTEM_PATH,
-};
+const hostProcesses: Sandbox = { kind: "none", view: (dirs) => dirs, wrap: (command) => command, path: process.env.PATH ?? SYSTEM_PATH };
 
 /** bubblewrap's command line for one step (a pure function of the host's layout). */
 export function bubblewrapArguments(bwrap: string, command: string[], dirs: StepDirectories, host = hostLayout()): string[] {
-  const args = [bwrap, "--unshare-all", "--share-net", "--die-with-parent", "--cap-drop", "ALL", "--uid", NOBODY, "--gid", NOBODY, "--ro-bind", "/usr", "/usr"];
+  const args = [
+    bwrap,
+    "--unshare-all",
+    "--share-net",
+    "--die-with-parent",
+    "--cap-drop",
+    "ALL",
+    "--uid",
+    NOBODY,
+    "--gid",
+    NOBODY,
+    "--ro-bind",
+    "/usr",
+    "/usr",
+  ];
   for (const entry of host.rootEntries) {
     if (entry.link) args.push("--symlink", entry.link, `/${entry.name}`);
     else args.push("--ro-bind", `/${entry.name}`, `/${entry.name}`);
@@ -59,9 +82,25 @@ export function bubblewrapArguments(bwrap: string, command: string[], dirs: Step
   // An interpreter installed outside /usr (a version manager's node) must be visible too.
   for (const prefix of host.extraReadOnly) args.push("--ro-bind", prefix, prefix);
   args.push(
-    "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-    "--ro-bind", dirs.inputs, STEP_VIEW.inputs, "--bind", dirs.outputs, STEP_VIEW.outputs, "--ro-bind", dirs.runtime, STEP_VIEW.runtime,
-    "--chdir", STEP_VIEW.outputs, "--", ...command,
+    "--proc",
+    "/proc",
+    "--dev",
+    "/dev",
+    "--tmpfs",
+    "/tmp",
+    "--ro-bind",
+    dirs.inputs,
+    STEP_VIEW.inputs,
+    "--bind",
+    dirs.outputs,
+    STEP_VIEW.outputs,
+    "--ro-bind",
+    dirs.runtime,
+    STEP_VIEW.runtime,
+    "--chdir",
+    STEP_VIEW.outputs,
+    "--",
+    ...command,
   );
   return args;
 }
@@ -87,7 +126,11 @@ function hostLayout(): HostLayout {
 
 /** The sandbox the settings ask for: bubblewrap if it works here; `require` refuses to go on without it. */
 export async function chooseSandbox(mode: SandboxMode): Promise<{ sandbox: Sandbox; warning?: string }> {
-  if (mode === "off") return { sandbox: hostProcesses, warning: "LOCAL_SANDBOX=off: local steps run as host processes and can read everything the service can" };
+  if (mode === "off")
+    return {
+      sandbox: hostProcesses,
+      warning: "LOCAL_SANDBOX=off: local steps run as host processes and can read everything the service can",
+    };
   const bwrap = findOnPath("bwrap");
   const problem = bwrap ? await tryBubblewrap(bwrap) : "bubblewrap (bwrap) is not installed";
   if (problem === undefined) {
@@ -101,7 +144,10 @@ export async function chooseSandbox(mode: SandboxMode): Promise<{ sandbox: Sandb
       },
     };
   }
-  if (mode === "require") throw new StartupRefusal(`LOCAL_SANDBOX=require, but local steps cannot be confined: ${problem}. Install bubblewrap (Debian: apt-get install bubblewrap) or set LOCAL_SANDBOX=auto`);
+  if (mode === "require")
+    throw new StartupRefusal(
+      `LOCAL_SANDBOX=require, but local steps cannot be confined: ${problem}. Install bubblewrap (Debian: apt-get install bubblewrap) or set LOCAL_SANDBOX=auto`,
+    );
   return {
     sandbox: hostProcesses,
     warning: `local steps are NOT confined (${problem}): a task's program can read the service's files, database and other tasks' data. Install bubblewrap (apt-get install bubblewrap), or set LOCAL_SANDBOX=require to refuse to start without it`,

@@ -14,7 +14,6 @@ interface LockRecord {
 
 import { StartupRefusal } from "../startup-refusal.js";
 
-
 /**
  * An exclusive lock on a directory for one running service: a file created with O_EXCL that
  * names its holder. A lock whose holder has died is taken over; a live holder makes this fail
@@ -41,7 +40,9 @@ export async function lockDirectory(file: string, what: string): Promise<{ insta
     }
     const holder = await readRecord(file);
     if (holder && isAlive(holder)) {
-      throw new StartupRefusal(`${what} is in use by another argo-entrypoint (pid ${holder.pid}); stop it first, or give this one its own directory`);
+      throw new StartupRefusal(
+        `${what} is in use by another argo-entrypoint (pid ${holder.pid}); stop it first, or give this one its own directory`,
+      );
     }
     await rm(file, { force: true }); // its holder is gone: take the lock over
   }

@@ -34,8 +34,13 @@ export class MinioObjectStore implements ObjectStore {
 
   constructor(private readonly settings: S3Settings) {
     this.client = new Minio.Client({
-      endPoint: settings.endpoint, port: settings.port, useSSL: settings.useSSL, accessKey: settings.accessKey,
-      secretKey: settings.secretKey, region: settings.region, pathStyle: settings.pathStyle,
+      endPoint: settings.endpoint,
+      port: settings.port,
+      useSSL: settings.useSSL,
+      accessKey: settings.accessKey,
+      secretKey: settings.secretKey,
+      region: settings.region,
+      pathStyle: settings.pathStyle,
     });
   }
 
@@ -99,7 +104,11 @@ function streamingPut(url: string, file: string, size: number): Promise<void> {
       const detail: Buffer[] = [];
       response.on("data", (chunk: Buffer) => detail.length < 16 && detail.push(chunk));
       response.on("error", reject);
-      response.on("end", () => (status >= 200 && status < 300 ? resolve() : reject(new Error(`S3 PUT answered ${status}: ${Buffer.concat(detail).toString().slice(0, 500)}`))));
+      response.on("end", () =>
+        status >= 200 && status < 300
+          ? resolve()
+          : reject(new Error(`S3 PUT answered ${status}: ${Buffer.concat(detail).toString().slice(0, 500)}`)),
+      );
     });
     // pipeline closes the file whichever side fails.
     pipeline(createReadStream(file), request).catch(reject);

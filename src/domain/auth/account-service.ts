@@ -15,9 +15,7 @@ const MIN_SECRET_LENGTH = 8;
 
 /** Organizations and users: what the admin CLI (and the Helm chart's first-admin job) drive. */
 export class AccountService {
-  constructor(
-    private readonly deps: { db: Database; hasher: SecretHasher; ids: IdGenerator; verifier?: CredentialVerifier },
-  ) {}
+  constructor(private readonly deps: { db: Database; hasher: SecretHasher; ids: IdGenerator; verifier?: CredentialVerifier }) {}
 
   async createOrganization(name: string): Promise<OrganizationRecord> {
     if (!name.trim()) throw ValidationError.field("name", "must not be empty");

@@ -59,7 +59,8 @@ export class CredentialVerifier {
 
   async verify(credentials: Credentials, clientAddress: string): Promise<Principal> {
     // No stored key or secret is this long; refusing at once keeps huge strings out of the throttles' memory.
-    if (credentials.accessKey.length > MAX_ACCESS_KEY_LENGTH || credentials.secretKey.length > MAX_SECRET_LENGTH) throw new AuthenticationError(INVALID);
+    if (credentials.accessKey.length > MAX_ACCESS_KEY_LENGTH || credentials.secretKey.length > MAX_SECRET_LENGTH)
+      throw new AuthenticationError(INVALID);
     const { pair, key, unknownKeyAddress } = this.deps.throttles;
     const pairSubject = `${credentials.accessKey}\0${clientAddress}`;
     pair.assertAllowed(pairSubject);
@@ -69,7 +70,14 @@ export class CredentialVerifier {
     const cacheKey = this.cacheKey(credentials);
     const now = this.deps.clock.now().getTime();
     const cached = this.cache.get(cacheKey);
-    if (user && !user.revokedAt && cached && cached.expiresAt > now && cached.userUid === user.uid && cached.secretVersion === user.secretVersion) {
+    if (
+      user &&
+      !user.revokedAt &&
+      cached &&
+      cached.expiresAt > now &&
+      cached.userUid === user.uid &&
+      cached.secretVersion === user.secretVersion
+    ) {
       return toPrincipal(user);
     }
 
@@ -110,7 +118,9 @@ export class CredentialVerifier {
   private checkOnce(cacheKey: string, check: () => Promise<boolean>): Promise<boolean> {
     let pending = this.inFlight.get(cacheKey);
     if (!pending) {
-      pending = Promise.resolve().then(check).finally(() => this.inFlight.delete(cacheKey));
+      pending = Promise.resolve()
+        .then(check)
+        .finally(() => this.inFlight.delete(cacheKey));
       this.inFlight.set(cacheKey, pending);
     }
     return pending;
@@ -135,7 +145,9 @@ export class CredentialVerifier {
 
   private cacheKey(credentials: Credentials): string {
     return createHmac("sha256", this.cacheKeySecret)
-      .update(credentials.accessKey).update("\0").update(credentials.secretKey)
+      .update(credentials.accessKey)
+      .update("\0")
+      .update(credentials.secretKey)
       .digest("base64url");
   }
 

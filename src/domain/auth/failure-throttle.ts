@@ -31,7 +31,10 @@ export interface Attempt {
 export class FailureThrottle {
   private readonly windows = new Map<string, Window>();
 
-  constructor(private readonly settings: ThrottleSettings, private readonly clock: Clock) {}
+  constructor(
+    private readonly settings: ThrottleSettings,
+    private readonly clock: Clock,
+  ) {}
 
   /** Throws RateLimitedError while the subject is blocked. */
   assertAllowed(subject: string): void {

@@ -51,20 +51,22 @@ export class LogFanout {
     if (!channel) {
       const created: Channel = { opened: Promise.resolve(), upstream: undefined, followers: new Set(), history: [], historySize: 0 };
       // The first follower's tail and since bound what the new upstream replays; later ones cut the history.
-      created.opened = this.source.open(task, step, {
-        follow: true,
-        ...(options.tailLines === undefined ? {} : { tailLines: options.tailLines }),
-        ...(options.sinceSeconds === undefined ? {} : { sinceSeconds: options.sinceSeconds }),
-      }).then(
-        (upstream) => {
-          created.upstream = upstream;
-          this.pump(key, created, task, step, 0);
-        },
-        (error: unknown) => {
-          this.channels.delete(key);
-          throw error;
-        },
-      );
+      created.opened = this.source
+        .open(task, step, {
+          follow: true,
+          ...(options.tailLines === undefined ? {} : { tailLines: options.tailLines }),
+          ...(options.sinceSeconds === undefined ? {} : { sinceSeconds: options.sinceSeconds }),
+        })
+        .then(
+          (upstream) => {
+            created.upstream = upstream;
+            this.pump(key, created, task, step, 0);
+          },
+          (error: unknown) => {
+            this.channels.delete(key);
+            throw error;
+          },
+        );
       this.channels.set(key, created);
       channel = created;
     }
@@ -101,7 +103,8 @@ export class LogFanout {
       const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
       channel.history.push({ at: Date.now(), chunk: buffer });
       channel.historySize += buffer.length;
-      while (channel.historySize > this.settings.historyBytes && channel.history.length > 1) channel.historySize -= channel.history.shift()!.chunk.length;
+      while (channel.historySize > this.settings.historyBytes && channel.history.length > 1)
+        channel.historySize -= channel.history.shift()!.chunk.length;
       for (const follower of channel.followers) {
         if (follower.writableLength + buffer.length > this.settings.maxQueueBytes) {
           follower.destroy(new Error(`this follower fell more than ${this.settings.maxQueueBytes} bytes behind and was disconnected`));
@@ -120,7 +123,10 @@ export class LogFanout {
     upstream.on("end", () => {
       if (channel.followers.size === 0) return;
       // A log that ends while its step still runs belongs to a pod that was restarted: follow the new one.
-      void this.reattach(key, channel, task, step, reattached).then((reopened) => reopened || finish(), (error: Error) => finish(error));
+      void this.reattach(key, channel, task, step, reattached).then(
+        (reopened) => reopened || finish(),
+        (error: Error) => finish(error),
+      );
     });
     upstream.on("error", (error) => finish(error));
   }

@@ -27,17 +27,38 @@ export class LogFollower {
   constructor(private readonly deps: { tasks: TaskService; lifecycle: TaskLifecycle; fanout: LogFanout; settings: FollowSettings }) {}
 
   /** Checks the request, then returns the events (checked first, so a bad request is an error, not an empty stream). */
-  async follow(principal: Principal, taskUid: string, stepName: string | undefined, options: { tailLines?: number; sinceSeconds?: number }, signal: AbortSignal): Promise<AsyncGenerator<LogEvent>> {
+  async follow(
+    principal: Principal,
+    taskUid: string,
+    stepName: string | undefined,
+    options: { tailLines?: number; sinceSeconds?: number },
+    signal: AbortSignal,
+  ): Promise<AsyncGenerator<LogEvent>> {
     const { task, steps } = await this.deps.tasks.get(principal, taskUid);
     const problems = this.deps.fanout.unsupported(task, options);
-    if (problems.length) throw new ValidationError(`Invalid request: ${problems.map((p) => `${p.field} ${p.message}`).join("; ")}`, { problems });
+    if (problems.length)
+      throw new ValidationError(`Invalid request: ${problems.map((p) => `${p.field} ${p.message}`).join("; ")}`, { problems });
     if (stepName !== undefined && !steps.some((s) => s.name === stepName)) {
       throw ValidationError.field("step", `must be one of ${steps.map((s) => s.name).join(", ")}`);
     }
-    return this.events(principal, taskUid, stepName === undefined ? steps.map((s) => s.name) : [stepName], stepName === undefined, options, signal);
+    return this.events(
+      principal,
+      taskUid,
+      stepName === undefined ? steps.map((s) => s.name) : [stepName],
+      stepName === undefined,
+      options,
+      signal,
+    );
   }
 
-  private async *events(principal: Principal, taskUid: string, chosen: string[], wholeTask: boolean, options: { tailLines?: number; sinceSeconds?: number }, signal: AbortSignal): AsyncGenerator<LogEvent> {
+  private async *events(
+    principal: Principal,
+    taskUid: string,
+    chosen: string[],
+    wholeTask: boolean,
+    options: { tailLines?: number; sinceSeconds?: number },
+    signal: AbortSignal,
+  ): AsyncGenerator<LogEvent> {
     for (const name of chosen) {
       const step = await this.started(principal, taskUid, name, signal);
       if (signal.aborted) return;

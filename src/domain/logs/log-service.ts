@@ -28,19 +28,26 @@ export class LogService {
   }
 
   /** Opens the chosen steps' logs for streaming (download, follow). */
-  async open(principal: Principal, taskUid: string, stepName: string | undefined, options: LogOptions): Promise<Array<{ step: string; stream: Readable | undefined; reason?: string }>> {
+  async open(
+    principal: Principal,
+    taskUid: string,
+    stepName: string | undefined,
+    options: LogOptions,
+  ): Promise<Array<{ step: string; stream: Readable | undefined; reason?: string }>> {
     const { task, steps } = await this.deps.tasks.get(principal, taskUid);
     const chosen = stepName === undefined ? steps : steps.filter((s) => s.name === stepName);
     if (chosen.length === 0) throw ValidationError.field("step", `must be one of ${steps.map((s) => s.name).join(", ")}`);
-    return Promise.all(chosen.map(async (step) => {
-      if (step.phase === "Pending" && !options.follow) return { step: step.name, stream: undefined, reason: "the step has not started" };
-      try {
-        return { step: step.name, stream: await this.deps.source.open(task, step, options) };
-      } catch (error) {
-        if (error instanceof NotFoundError) return { step: step.name, stream: undefined, reason: error.message };
-        throw error;
-      }
-    }));
+    return Promise.all(
+      chosen.map(async (step) => {
+        if (step.phase === "Pending" && !options.follow) return { step: step.name, stream: undefined, reason: "the step has not started" };
+        try {
+          return { step: step.name, stream: await this.deps.source.open(task, step, options) };
+        } catch (error) {
+          if (error instanceof NotFoundError) return { step: step.name, stream: undefined, reason: error.message };
+          throw error;
+        }
+      }),
+    );
   }
 
   private async capped(task: TaskRecord, step: TaskStepRecord): Promise<StepLogText> {

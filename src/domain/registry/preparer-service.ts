@@ -26,7 +26,11 @@ export class PreparerService {
       return Promise.all(rows.map((r) => this.deps.registry.withFile(r)));
     };
     const models = async (type?: string) => {
-      const rows = await this.deps.db.models.list({ applicationUid: application.uid, status: { in: ["unpublish", "publish"] }, ...(type ? { type } : {}) });
+      const rows = await this.deps.db.models.list({
+        applicationUid: application.uid,
+        status: { in: ["unpublish", "publish"] },
+        ...(type ? { type } : {}),
+      });
       return Promise.all(rows.map((r) => this.deps.registry.withFile(r)));
     };
     const images = await this.deps.db.images.list({ pipelineUid: pipeline.uid });
@@ -41,19 +45,35 @@ export class PreparerService {
     };
     switch (form) {
       case "preprocessing":
-        return { ...common, datasets: { key: "original_dataset", project: await datasets("project", "original"), application: await datasets("application", "original") }, models: {} };
+        return {
+          ...common,
+          datasets: {
+            key: "original_dataset",
+            project: await datasets("project", "original"),
+            application: await datasets("application", "original"),
+          },
+          models: {},
+        };
       case "training":
         return { ...common, datasets: { key: "training_dataset", project: await datasets("project", "training") }, models: {} };
       case "retrain":
         return {
           ...common,
-          datasets: { key: "training_dataset", project: await datasets("project", "training"), application: await datasets("application", "optimization") },
+          datasets: {
+            key: "training_dataset",
+            project: await datasets("project", "training"),
+            application: await datasets("application", "optimization"),
+          },
           models: { retrain_pretrain_model: await models("default"), tuning_pretrain_model: await models("agent") },
         };
       case "evaluation":
         return {
           ...common,
-          datasets: { key: "training_dataset", project: await datasets("project", "training"), application: await datasets("application", "optimization") },
+          datasets: {
+            key: "training_dataset",
+            project: await datasets("project", "training"),
+            application: await datasets("application", "optimization"),
+          },
           models: { pretrain_model: await models() },
         };
     }

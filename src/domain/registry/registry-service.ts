@@ -3,10 +3,21 @@ import { ConflictError, ForbiddenError, NotFoundError, UnprocessableError, Valid
 import type { Database, EntityStore, Filter, IdGenerator, ObjectStore, PageRequest, StagedObject, Stores } from "../ports.js";
 import { canAccess, type Principal } from "../principal.js";
 import {
-  IMAGE_SEQUENCES, MODEL_STATUSES, PIPELINE_TYPES,
-  type ApplicationRecord, type ConfigRecord, type DatasetRecord, type DatasetScope, type ImageRecord,
-  type ImageSequence, type ModelRecord, type ModelStatus, type OrganizationRecord, type PipelineRecord,
-  type ProjectRecord, type StoredFileRecord,
+  IMAGE_SEQUENCES,
+  MODEL_STATUSES,
+  PIPELINE_TYPES,
+  type ApplicationRecord,
+  type ConfigRecord,
+  type DatasetRecord,
+  type DatasetScope,
+  type ImageRecord,
+  type ImageSequence,
+  type ModelRecord,
+  type ModelStatus,
+  type OrganizationRecord,
+  type PipelineRecord,
+  type ProjectRecord,
+  type StoredFileRecord,
 } from "../records.js";
 import { secretsEqual } from "../../lib/text.js";
 import { checkExtension, objectKey } from "./storage-keys.js";
@@ -48,9 +59,17 @@ export class RegistryService {
     return organization;
   }
 
-  async createProject(principal: Principal, input: { name: string; description: string; organizationUid?: string }): Promise<ProjectRecord> {
+  async createProject(
+    principal: Principal,
+    input: { name: string; description: string; organizationUid?: string },
+  ): Promise<ProjectRecord> {
     const organization = await this.getOrganization(principal, input.organizationUid ?? principal.organizationUid, "organizationUid");
-    return this.deps.db.projects.create({ uid: this.deps.ids.uid(), name: input.name, description: input.description, organizationUid: organization.uid });
+    return this.deps.db.projects.create({
+      uid: this.deps.ids.uid(),
+      name: input.name,
+      description: input.description,
+      organizationUid: organization.uid,
+    });
   }
 
   updateProject(principal: Principal, uid: string, input: Described): Promise<ProjectRecord> {
@@ -69,11 +88,17 @@ export class RegistryService {
 
   // ---- applications ----
 
-  async createApplication(principal: Principal, input: { name: string; description: string; projectUid: string }): Promise<ApplicationRecord> {
+  async createApplication(
+    principal: Principal,
+    input: { name: string; description: string; projectUid: string },
+  ): Promise<ApplicationRecord> {
     const project = await this.owned(this.deps.db.projects, "project", "projectUid", principal, input.projectUid);
     return this.deps.db.applications.create({
-      uid: this.deps.ids.uid(), name: input.name, description: input.description,
-      organizationUid: project.organizationUid, projectUid: project.uid,
+      uid: this.deps.ids.uid(),
+      name: input.name,
+      description: input.description,
+      organizationUid: project.organizationUid,
+      projectUid: project.uid,
     });
   }
 
@@ -104,8 +129,13 @@ export class RegistryService {
     const key = objectKey([application.organizationUid, application.projectUid, application.uid, type], uid, extension);
     return this.storeThenRecord(key, extension, input.file, (stores, file) =>
       stores.pipelines.create({
-        uid, name: input.name, description: input.description, type, organizationUid: application.organizationUid,
-        applicationUid: application.uid, fileUid: file.uid,
+        uid,
+        name: input.name,
+        description: input.description,
+        type,
+        organizationUid: application.organizationUid,
+        applicationUid: application.uid,
+        fileUid: file.uid,
       }),
     );
   }
@@ -119,7 +149,14 @@ export class RegistryService {
   }
 
   deletePipeline(principal: Principal, uid: string): Promise<void> {
-    return this.deleteWithFile(this.deps.db.pipelines, "pipeline", principal, uid, (r) => r.fileUid, (s) => s.pipelines);
+    return this.deleteWithFile(
+      this.deps.db.pipelines,
+      "pipeline",
+      principal,
+      uid,
+      (r) => r.fileUid,
+      (s) => s.pipelines,
+    );
   }
 
   async listPipelines(principal: Principal, applicationUid: string, page?: PageRequest): Promise<Page<WithFile<PipelineRecord>>> {
@@ -131,7 +168,15 @@ export class RegistryService {
 
   async createDataset(
     principal: Principal,
-    input: { scope: DatasetScope; name: string; description: string; type: string; parentUid: string; extension: string; file: StagedObject },
+    input: {
+      scope: DatasetScope;
+      name: string;
+      description: string;
+      type: string;
+      parentUid: string;
+      extension: string;
+      file: StagedObject;
+    },
   ): Promise<WithFile<DatasetRecord>> {
     const type = oneOf("type", input.type, DATASET_TYPES[input.scope]);
     const extension = checkExtension("extension", input.extension);
@@ -140,9 +185,17 @@ export class RegistryService {
     const key = objectKey([...parent.segments, type], uid, extension);
     return this.storeThenRecord(key, extension, input.file, (stores, file) =>
       stores.datasets.create({
-        uid, name: input.name, description: input.description, scope: input.scope, type, status: "available",
-        organizationUid: parent.organizationUid, projectUid: parent.projectUid, applicationUid: parent.applicationUid,
-        fileUid: file.uid, extension,
+        uid,
+        name: input.name,
+        description: input.description,
+        scope: input.scope,
+        type,
+        status: "available",
+        organizationUid: parent.organizationUid,
+        projectUid: parent.projectUid,
+        applicationUid: parent.applicationUid,
+        fileUid: file.uid,
+        extension,
       }),
     );
   }
@@ -153,17 +206,34 @@ export class RegistryService {
     return dataset;
   }
 
-  async updateDataset(principal: Principal, scope: DatasetScope, uid: string, input: Described & { file?: StagedObject }): Promise<WithFile<DatasetRecord>> {
+  async updateDataset(
+    principal: Principal,
+    scope: DatasetScope,
+    uid: string,
+    input: Described & { file?: StagedObject },
+  ): Promise<WithFile<DatasetRecord>> {
     await this.getDataset(principal, scope, uid);
     return this.updateWithFile(this.deps.db.datasets, `${scope} dataset`, principal, uid, input, (r) => r.fileUid);
   }
 
   async deleteDataset(principal: Principal, scope: DatasetScope, uid: string): Promise<void> {
     await this.getDataset(principal, scope, uid);
-    return this.deleteWithFile(this.deps.db.datasets, `${scope} dataset`, principal, uid, (r) => r.fileUid, (s) => s.datasets);
+    return this.deleteWithFile(
+      this.deps.db.datasets,
+      `${scope} dataset`,
+      principal,
+      uid,
+      (r) => r.fileUid,
+      (s) => s.datasets,
+    );
   }
 
-  async listDatasets(principal: Principal, scope: DatasetScope, parentUid: string, page?: PageRequest): Promise<Page<WithFile<DatasetRecord>>> {
+  async listDatasets(
+    principal: Principal,
+    scope: DatasetScope,
+    parentUid: string,
+    page?: PageRequest,
+  ): Promise<Page<WithFile<DatasetRecord>>> {
     await this.datasetParent(principal, scope, parentUid);
     const filter: Filter<DatasetRecord> = scope === "project" ? { scope, projectUid: parentUid } : { scope, applicationUid: parentUid };
     return this.withFiles(await paged(this.deps.db.datasets, filter, page), (r) => r.fileUid);
@@ -171,11 +241,18 @@ export class RegistryService {
 
   // ---- configs ----
 
-  async createConfig(principal: Principal, input: { name: string; description: string; data: Record<string, unknown>; pipelineUid: string }): Promise<ConfigRecord> {
+  async createConfig(
+    principal: Principal,
+    input: { name: string; description: string; data: Record<string, unknown>; pipelineUid: string },
+  ): Promise<ConfigRecord> {
     const pipeline = await this.owned(this.deps.db.pipelines, "pipeline", "pipelineUid", principal, input.pipelineUid);
     return this.deps.db.configs.create({
-      uid: this.deps.ids.uid(), name: input.name, description: input.description, data: JSON.stringify(input.data),
-      organizationUid: pipeline.organizationUid, pipelineUid: pipeline.uid,
+      uid: this.deps.ids.uid(),
+      name: input.name,
+      description: input.description,
+      data: JSON.stringify(input.data),
+      organizationUid: pipeline.organizationUid,
+      pipelineUid: pipeline.uid,
     });
   }
 
@@ -200,18 +277,36 @@ export class RegistryService {
 
   async createImage(
     principal: Principal,
-    input: { name: string; description: string; sequence: string; pipelineUid: string; extension: string; reference?: string; file: StagedObject },
+    input: {
+      name: string;
+      description: string;
+      sequence: string;
+      pipelineUid: string;
+      extension: string;
+      reference?: string;
+      file: StagedObject;
+    },
   ): Promise<WithFile<ImageRecord>> {
     const sequence = oneOf("sequence", input.sequence, IMAGE_SEQUENCES) as ImageSequence;
     const extension = checkExtension("extension", input.extension);
     const pipeline = await this.owned(this.deps.db.pipelines, "pipeline", "pipelineUid", principal, input.pipelineUid);
     const application = await this.deps.db.applications.find(pipeline.applicationUid);
     const uid = this.deps.ids.uid();
-    const key = objectKey([pipeline.organizationUid, application?.projectUid ?? "-", pipeline.applicationUid, pipeline.type, "image"], uid, extension);
+    const key = objectKey(
+      [pipeline.organizationUid, application?.projectUid ?? "-", pipeline.applicationUid, pipeline.type, "image"],
+      uid,
+      extension,
+    );
     return this.storeThenRecord(key, extension, input.file, (stores, file) =>
       stores.images.create({
-        uid, name: input.name, description: input.description, sequence, organizationUid: pipeline.organizationUid,
-        pipelineUid: pipeline.uid, fileUid: file.uid, reference: input.reference ?? null,
+        uid,
+        name: input.name,
+        description: input.description,
+        sequence,
+        organizationUid: pipeline.organizationUid,
+        pipelineUid: pipeline.uid,
+        fileUid: file.uid,
+        reference: input.reference ?? null,
       }),
     );
   }
@@ -221,7 +316,14 @@ export class RegistryService {
   }
 
   deleteImage(principal: Principal, uid: string): Promise<void> {
-    return this.deleteWithFile(this.deps.db.images, "image", principal, uid, (r) => r.fileUid, (s) => s.images);
+    return this.deleteWithFile(
+      this.deps.db.images,
+      "image",
+      principal,
+      uid,
+      (r) => r.fileUid,
+      (s) => s.images,
+    );
   }
 
   async listImages(principal: Principal, pipelineUid: string, page?: PageRequest): Promise<Page<WithFile<ImageRecord>>> {
@@ -234,8 +336,17 @@ export class RegistryService {
   async createModel(
     principal: Principal,
     input: {
-      name: string; description: string; type: string; inputFormat: string; outputFormat: string; status?: string;
-      applicationUid: string; agentUid?: string; source?: string; extension: string; file: StagedObject;
+      name: string;
+      description: string;
+      type: string;
+      inputFormat: string;
+      outputFormat: string;
+      status?: string;
+      applicationUid: string;
+      agentUid?: string;
+      source?: string;
+      extension: string;
+      file: StagedObject;
     },
   ): Promise<WithFile<ModelRecord>> {
     const status = oneOf("status", input.status ?? "unpublish", MODEL_STATUSES) as ModelStatus;
@@ -246,10 +357,22 @@ export class RegistryService {
     const key = objectKey([application.organizationUid, application.projectUid, application.uid, "model"], uid, extension);
     return this.storeThenRecord(key, extension, input.file, (stores, file) =>
       stores.models.create({
-        uid, name: input.name, description: input.description, type: input.type, inputFormat: input.inputFormat,
-        outputFormat: input.outputFormat, status, version, accuracy: null, accessToken: this.deps.ids.token(32),
-        source: input.source ?? null, organizationUid: application.organizationUid, applicationUid: application.uid,
-        agentUid: input.agentUid ?? null, fileUid: file.uid, extension,
+        uid,
+        name: input.name,
+        description: input.description,
+        type: input.type,
+        inputFormat: input.inputFormat,
+        outputFormat: input.outputFormat,
+        status,
+        version,
+        accuracy: null,
+        accessToken: this.deps.ids.token(32),
+        source: input.source ?? null,
+        organizationUid: application.organizationUid,
+        applicationUid: application.uid,
+        agentUid: input.agentUid ?? null,
+        fileUid: file.uid,
+        extension,
       }),
     );
   }
@@ -267,7 +390,8 @@ export class RegistryService {
     const patch: Partial<ModelRecord> = { ...pick(input) };
     if (input.inputFormat !== undefined) patch.inputFormat = input.inputFormat;
     if (input.outputFormat !== undefined) patch.outputFormat = input.outputFormat;
-    if (input.status !== undefined) patch.status = this.nextModelStatus(model, oneOf("status", input.status, MODEL_STATUSES) as ModelStatus);
+    if (input.status !== undefined)
+      patch.status = this.nextModelStatus(model, oneOf("status", input.status, MODEL_STATUSES) as ModelStatus);
     return this.withFile(await this.deps.db.models.update(uid, patch));
   }
 
@@ -282,7 +406,14 @@ export class RegistryService {
   }
 
   deleteModel(principal: Principal, uid: string): Promise<void> {
-    return this.deleteWithFile(this.deps.db.models, "model", principal, uid, (r) => r.fileUid, (s) => s.models);
+    return this.deleteWithFile(
+      this.deps.db.models,
+      "model",
+      principal,
+      uid,
+      (r) => r.fileUid,
+      (s) => s.models,
+    );
   }
 
   async listModels(principal: Principal, applicationUid: string, page?: PageRequest): Promise<Page<WithFile<ModelRecord>>> {
@@ -291,7 +422,10 @@ export class RegistryService {
   }
 
   /** Base models of an application, each with the versions retrained from it. */
-  async listModelGroups(principal: Principal, applicationUid: string): Promise<Array<WithFile<ModelRecord> & { derived: WithFile<ModelRecord>[] }>> {
+  async listModelGroups(
+    principal: Principal,
+    applicationUid: string,
+  ): Promise<Array<WithFile<ModelRecord> & { derived: WithFile<ModelRecord>[] }>> {
     const { items } = await this.listModels(principal, applicationUid);
     const bySource = new Map<string, WithFile<ModelRecord>[]>();
     for (const item of items) {
@@ -317,7 +451,10 @@ export class RegistryService {
   async openFile(principal: Principal, uid: string): Promise<{ stream: Readable; size: number; filename: string }> {
     const db = this.deps.db;
     const owners: Array<EntityStore<{ uid: string; createdAt: Date; organizationUid: string; fileUid: string | null }>> = [
-      db.datasets, db.pipelines, db.images, db.models,
+      db.datasets,
+      db.pipelines,
+      db.images,
+      db.models,
     ];
     for (const store of owners) {
       const owner = (await store.find(uid)) ?? (await store.list({ fileUid: uid }))[0];
@@ -327,10 +464,16 @@ export class RegistryService {
     throw NotFoundError.entity("file", "uid", uid);
   }
 
-  async openModelFile(principal: Principal, uid: string, accessToken: string): Promise<{ stream: Readable; size: number; filename: string }> {
+  async openModelFile(
+    principal: Principal,
+    uid: string,
+    accessToken: string,
+  ): Promise<{ stream: Readable; size: number; filename: string }> {
     const model = await this.getModel(principal, uid);
     if (!secretsEqual(accessToken, model.accessToken)) {
-      throw new ForbiddenError("the access token does not match this model", { problems: [{ field: "accessToken", message: "does not match" }] });
+      throw new ForbiddenError("the access token does not match this model", {
+        problems: [{ field: "accessToken", message: "does not match" }],
+      });
     }
     if (!model.fileUid || model.status === "unavailable") throw new ConflictError(`model ${uid} has no file yet`);
     return this.openStored(model.fileUid, model.uid);
@@ -340,7 +483,11 @@ export class RegistryService {
 
   /** Loads a record and checks the caller's organization owns it; errors name it as `subject`. */
   async owned<R extends { uid: string; createdAt: Date; organizationUid: string }>(
-    store: EntityStore<R>, entity: string, subject: string, principal: Principal, uid: string,
+    store: EntityStore<R>,
+    entity: string,
+    subject: string,
+    principal: Principal,
+    uid: string,
   ): Promise<R> {
     const record = await store.find(uid);
     if (!record || !canAccess(principal, record.organizationUid)) throw NotFoundError.entity(entity, subject, uid);
@@ -360,14 +507,23 @@ export class RegistryService {
   }
 
   private async updateDescribed<R extends { uid: string; createdAt: Date; organizationUid: string }>(
-    store: EntityStore<R>, entity: string, principal: Principal, uid: string, input: Described,
+    store: EntityStore<R>,
+    entity: string,
+    principal: Principal,
+    uid: string,
+    input: Described,
   ): Promise<R> {
     await this.owned(store, entity, "uid", principal, uid);
     return store.update(uid, pick(input) as Partial<R>);
   }
 
   /** Commits the object first, then the metadata; a failed metadata write removes the object. */
-  private async storeThenRecord<R>(key: string, extension: string, upload: StagedObject, record: (stores: Stores, file: StoredFileRecord) => Promise<R>): Promise<WithFile<R>> {
+  private async storeThenRecord<R>(
+    key: string,
+    extension: string,
+    upload: StagedObject,
+    record: (stores: Stores, file: StoredFileRecord) => Promise<R>,
+  ): Promise<WithFile<R>> {
     await upload.commit(key);
     try {
       return await this.deps.db.transaction(async (stores) => {
@@ -381,7 +537,12 @@ export class RegistryService {
   }
 
   private async updateWithFile<R extends { uid: string; createdAt: Date; organizationUid: string; name: string; description: string }>(
-    store: EntityStore<R>, entity: string, principal: Principal, uid: string, input: Described & { file?: StagedObject }, fileOf: (r: R) => string | null,
+    store: EntityStore<R>,
+    entity: string,
+    principal: Principal,
+    uid: string,
+    input: Described & { file?: StagedObject },
+    fileOf: (r: R) => string | null,
   ): Promise<WithFile<R>> {
     const record = await this.owned(store, entity, "uid", principal, uid);
     const fileUid = fileOf(record);
@@ -399,7 +560,12 @@ export class RegistryService {
   }
 
   private async deleteWithFile<R extends { uid: string; createdAt: Date; organizationUid: string }>(
-    store: EntityStore<R>, entity: string, principal: Principal, uid: string, fileOf: (r: R) => string | null, storeIn: (s: Stores) => EntityStore<R>,
+    store: EntityStore<R>,
+    entity: string,
+    principal: Principal,
+    uid: string,
+    fileOf: (r: R) => string | null,
+    storeIn: (s: Stores) => EntityStore<R>,
   ): Promise<void> {
     const record = await this.owned(store, entity, "uid", principal, uid);
     await this.refuseWhileInUse(uid, entity);
@@ -421,11 +587,18 @@ export class RegistryService {
   private async datasetParent(principal: Principal, scope: DatasetScope, parentUid: string) {
     if (scope === "project") {
       const project = await this.owned(this.deps.db.projects, "project", "projectUid", principal, parentUid);
-      return { organizationUid: project.organizationUid, projectUid: project.uid, applicationUid: null, segments: [project.organizationUid, project.uid] };
+      return {
+        organizationUid: project.organizationUid,
+        projectUid: project.uid,
+        applicationUid: null,
+        segments: [project.organizationUid, project.uid],
+      };
     }
     const application = await this.owned(this.deps.db.applications, "application", "applicationUid", principal, parentUid);
     return {
-      organizationUid: application.organizationUid, projectUid: null, applicationUid: application.uid,
+      organizationUid: application.organizationUid,
+      projectUid: null,
+      applicationUid: application.uid,
       segments: [application.organizationUid, application.projectUid, application.uid],
     };
   }
@@ -451,7 +624,11 @@ export class RegistryService {
   }
 }
 
-export async function paged<R extends { uid: string; createdAt: Date }>(store: EntityStore<R>, filter: Filter<R>, page?: PageRequest): Promise<Page<R>> {
+export async function paged<R extends { uid: string; createdAt: Date }>(
+  store: EntityStore<R>,
+  filter: Filter<R>,
+  page?: PageRequest,
+): Promise<Page<R>> {
   if (!page) return { items: await store.list(filter) };
   const items = await store.list(filter, { ...page, limit: page.limit + 1 });
   if (items.length <= page.limit) return { items };

@@ -47,12 +47,22 @@ export class ProgressRecorder implements ProgressSink {
     for (const step of progress.steps) {
       const sequence = TASK_KINDS[task.kind].steps.find((s) => s.name === step.name)?.sequence ?? "running";
       await db.taskSteps.save({
-        taskUid: task.uid, name: step.name, sequence, phase: step.phase, startedAt: step.startedAt, finishedAt: step.finishedAt,
-        exitCode: step.exitCode, message: step.message, resources: JSON.stringify(step.resources), nodeId: step.nodeId ?? null, podName: step.podName ?? null,
+        taskUid: task.uid,
+        name: step.name,
+        sequence,
+        phase: step.phase,
+        startedAt: step.startedAt,
+        finishedAt: step.finishedAt,
+        exitCode: step.exitCode,
+        message: step.message,
+        resources: JSON.stringify(step.resources),
+        nodeId: step.nodeId ?? null,
+        podName: step.podName ?? null,
       });
     }
     lifecycle.changed(task.uid);
-    if (progress.runName && !task.workflowName) await db.tasks.update(task.uid, { workflowName: progress.runName, workflowUid: progress.runUid ?? null });
+    if (progress.runName && !task.workflowName)
+      await db.tasks.update(task.uid, { workflowName: progress.runName, workflowUid: progress.runUid ?? null });
     // A report without steps (the run vanished) is judged on the steps already recorded.
     const steps = progress.steps.length ? progress.steps : (await db.taskSteps.listFor(task.uid)).map((s) => ({ ...s, resources: {} }));
     let derived = deriveStatus(progress.phase, progress.message, steps);

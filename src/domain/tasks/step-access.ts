@@ -20,7 +20,13 @@ export class StepAccess {
     const given = createHash("sha256").update(token).digest();
     const expected = task?.stepTokenHash ? Buffer.from(task.stepTokenHash, "hex") : Buffer.alloc(32);
     const valid = timingSafeEqual(given, expected) && task?.stepTokenHash;
-    if (!task || !valid || !task.stepTokenExpires || task.stepTokenExpires <= this.deps.clock.now() || FINAL_TASK_STATUSES.includes(task.status)) {
+    if (
+      !task ||
+      !valid ||
+      !task.stepTokenExpires ||
+      task.stepTokenExpires <= this.deps.clock.now() ||
+      FINAL_TASK_STATUSES.includes(task.status)
+    ) {
       throw new AuthenticationError("invalid or expired task credential");
     }
     return task;
@@ -61,7 +67,12 @@ export class StepAccess {
           await stores.files.update(existing.uid, { size: staged.size });
           return;
         }
-        const file = await stores.files.create({ uid: this.deps.ids.uid(), storageKey: key, extension: target.extension, size: staged.size });
+        const file = await stores.files.create({
+          uid: this.deps.ids.uid(),
+          storageKey: key,
+          extension: target.extension,
+          size: staged.size,
+        });
         if (target.kind === "dataset") await stores.datasets.update(target.uid, { fileUid: file.uid });
         else await stores.models.update(target.uid, { fileUid: file.uid });
       });
@@ -75,12 +86,14 @@ export class StepAccess {
   async recordMetrics(task: TaskRecord, metrics: Record<string, unknown>): Promise<void> {
     const merged = { ...(JSON.parse(task.metrics) as Record<string, unknown>), ...metrics };
     await this.deps.db.tasks.update(task.uid, { metrics: JSON.stringify(merged) });
-    if (typeof metrics.accuracy === "number" && task.outputModelUid) await this.deps.db.models.update(task.outputModelUid, { accuracy: metrics.accuracy });
+    if (typeof metrics.accuracy === "number" && task.outputModelUid)
+      await this.deps.db.models.update(task.outputModelUid, { accuracy: metrics.accuracy });
   }
 
   private async assertStillRunning(taskUid: string, stores: Stores = this.deps.db): Promise<void> {
     const current = await stores.tasks.find(taskUid);
-    if (!current || FINAL_TASK_STATUSES.includes(current.status)) throw new ConflictError(`task ${taskUid} has ended; its steps can no longer store an output`);
+    if (!current || FINAL_TASK_STATUSES.includes(current.status))
+      throw new ConflictError(`task ${taskUid} has ended; its steps can no longer store an output`);
   }
 
   private async outputTarget(task: TaskRecord) {
@@ -89,14 +102,29 @@ export class StepAccess {
       const dataset = await db.datasets.find(task.outputDatasetUid);
       if (!dataset) throw new NotFoundError(`output dataset ${task.outputDatasetUid} no longer exists`);
       const application = dataset.applicationUid ? await db.applications.find(dataset.applicationUid) : null;
-      const segments = dataset.scope === "project" ? [dataset.organizationUid, dataset.projectUid!, dataset.type] : [dataset.organizationUid, application!.projectUid, dataset.applicationUid!, dataset.type];
-      return { kind: "dataset" as const, uid: dataset.uid, fileUid: dataset.fileUid, extension: dataset.extension, key: objectKey(segments, dataset.uid, dataset.extension) };
+      const segments =
+        dataset.scope === "project"
+          ? [dataset.organizationUid, dataset.projectUid!, dataset.type]
+          : [dataset.organizationUid, application!.projectUid, dataset.applicationUid!, dataset.type];
+      return {
+        kind: "dataset" as const,
+        uid: dataset.uid,
+        fileUid: dataset.fileUid,
+        extension: dataset.extension,
+        key: objectKey(segments, dataset.uid, dataset.extension),
+      };
     }
     if (task.outputModelUid) {
       const model = await db.models.find(task.outputModelUid);
       if (!model) throw new NotFoundError(`output model ${task.outputModelUid} no longer exists`);
       const application = (await db.applications.find(model.applicationUid))!;
-      return { kind: "model" as const, uid: model.uid, fileUid: model.fileUid, extension: model.extension, key: objectKey([model.organizationUid, application.projectUid, model.applicationUid, "model"], model.uid, model.extension) };
+      return {
+        kind: "model" as const,
+        uid: model.uid,
+        fileUid: model.fileUid,
+        extension: model.extension,
+        key: objectKey([model.organizationUid, application.projectUid, model.applicationUid, "model"], model.uid, model.extension),
+      };
     }
     throw new ValidationError(`task ${task.uid} produces no file; report metrics instead`);
   }
@@ -105,6 +133,10 @@ export class StepAccess {
     if (!owner?.fileUid) throw new NotFoundError(`${entity} ${uid} has no file`);
     const file = await this.deps.db.files.find(owner.fileUid);
     if (!file) throw new NotFoundError(`${entity} ${uid} has no file`);
-    return { stream: await this.deps.objects.get(file.storageKey), size: file.size, filename: file.extension === "null" ? uid : `${uid}.${file.extension}` };
+    return {
+      stream: await this.deps.objects.get(file.storageKey),
+      size: file.size,
+      filename: file.extension === "null" ? uid : `${uid}.${file.extension}`,
+    };
   }
 }

@@ -15,7 +15,13 @@ export class TaskLifecycle {
 
   constructor(private readonly deps: { db: Database; clock: Clock; logger: Logger }) {}
 
-  async transition(task: TaskRecord, status: TaskStatus, executeStep: ExecuteStep, message: string, options: { reopen?: boolean } = {}): Promise<TaskRecord> {
+  async transition(
+    task: TaskRecord,
+    status: TaskStatus,
+    executeStep: ExecuteStep,
+    message: string,
+    options: { reopen?: boolean } = {},
+  ): Promise<TaskRecord> {
     if (!options.reopen && FINAL_TASK_STATUSES.includes(task.status) && task.status !== status) {
       const latest = await this.deps.db.tasks.find(task.uid);
       if (latest && FINAL_TASK_STATUSES.includes(latest.status)) return latest;
@@ -23,7 +29,10 @@ export class TaskLifecycle {
     const now = this.deps.clock.now();
     const ended = FINAL_TASK_STATUSES.includes(status);
     const updated = await this.deps.db.tasks.update(task.uid, {
-      status, executeStep, statusMessage: message, updatedAt: now,
+      status,
+      executeStep,
+      statusMessage: message,
+      updatedAt: now,
       // A finished task's credential is worthless from now on: forget it.
       ...(ended ? { finishedAt: now, stepTokenHash: null, stepTokenExpires: null } : {}),
     });
@@ -41,7 +50,19 @@ export class TaskLifecycle {
 
 /** A step that has not run (yet, or again after a retry). */
 export function pendingStep(taskUid: string, name: string, sequence: string): TaskStepRecord {
-  return { taskUid, name, sequence, phase: "Pending", startedAt: null, finishedAt: null, exitCode: null, message: "", resources: "{}", nodeId: null, podName: null };
+  return {
+    taskUid,
+    name,
+    sequence,
+    phase: "Pending",
+    startedAt: null,
+    finishedAt: null,
+    exitCode: null,
+    message: "",
+    resources: "{}",
+    nodeId: null,
+    podName: null,
+  };
 }
 
 /** Steps in the order the task's kind runs them. */

@@ -13,16 +13,24 @@ export class TaskPlanner {
   async plan(task: TaskRecord): Promise<TaskPlan> {
     const { db } = this.deps;
     const [config, pipeline, download, running, upload] = await Promise.all([
-      db.configs.find(task.configUid), db.pipelines.find(task.pipelineUid),
-      db.images.find(task.downloadImageUid), db.images.find(task.runningImageUid), db.images.find(task.uploadImageUid),
+      db.configs.find(task.configUid),
+      db.pipelines.find(task.pipelineUid),
+      db.images.find(task.downloadImageUid),
+      db.images.find(task.runningImageUid),
+      db.images.find(task.uploadImageUid),
     ]);
-    if (!config || !pipeline || !download || !running || !upload) throw new UnprocessableError(`an input of task ${task.uid} no longer exists`);
+    if (!config || !pipeline || !download || !running || !upload)
+      throw new UnprocessableError(`an input of task ${task.uid} no longer exists`);
     const [programFile, outputDataset, outputModel] = await Promise.all([
       db.files.find(pipeline.fileUid),
       task.outputDatasetUid ? db.datasets.find(task.outputDatasetUid) : null,
       task.outputModelUid ? db.models.find(task.outputModelUid) : null,
     ]);
-    const outputFileName = outputDataset ? `training_dataset.${outputDataset.extension}` : outputModel ? `model.${outputModel.extension}` : null;
+    const outputFileName = outputDataset
+      ? `training_dataset.${outputDataset.extension}`
+      : outputModel
+        ? `model.${outputModel.extension}`
+        : null;
     const resources = JSON.parse(task.resources) as Record<ImageSequence, StepResources>;
     const images: Record<ImageSequence, ImageRecord> = { download, running, upload };
     const stepToken = this.deps.ids.token(32);

@@ -4,8 +4,15 @@ import { ConflictError, NotFoundError, UnprocessableError } from "../errors.js";
 import type { Database, IdGenerator, Logger, ObjectStore, PageRequest, Stores } from "../ports.js";
 import { canAccess, type Principal } from "../principal.js";
 import {
-  ACTIVE_TASK_STATUSES, IMAGE_SEQUENCES, type DatasetRecord, type ImageSequence, type ModelRecord, type TaskKind, type TaskRecord,
-  type TaskStatusEventRecord, type TaskStepRecord,
+  ACTIVE_TASK_STATUSES,
+  IMAGE_SEQUENCES,
+  type DatasetRecord,
+  type ImageSequence,
+  type ModelRecord,
+  type TaskKind,
+  type TaskRecord,
+  type TaskStatusEventRecord,
+  type TaskStepRecord,
 } from "../records.js";
 import { paged, type Page, type RegistryService } from "../registry/registry-service.js";
 import { stableJson } from "../../lib/text.js";
@@ -35,15 +42,32 @@ export interface TaskView {
 export class TaskService {
   constructor(
     private readonly deps: {
-      db: Database; registry: RegistryService; objects: ObjectStore; engine: TaskEngine; planner: TaskPlanner; lifecycle: TaskLifecycle;
-      ids: IdGenerator; clock: Clock; logger: Logger; defaultResources: StepResources;
+      db: Database;
+      registry: RegistryService;
+      objects: ObjectStore;
+      engine: TaskEngine;
+      planner: TaskPlanner;
+      lifecycle: TaskLifecycle;
+      ids: IdGenerator;
+      clock: Clock;
+      logger: Logger;
+      defaultResources: StepResources;
     },
   ) {}
 
   // ---- submission ----
 
-  async submit(principal: Principal, kind: TaskKind, input: SubmitInput, idempotency?: { key: string; body: unknown }): Promise<SubmittedTask> {
-    const requestHash = idempotency ? createHash("sha256").update(stableJson({ kind, body: idempotency.body })).digest("hex") : "";
+  async submit(
+    principal: Principal,
+    kind: TaskKind,
+    input: SubmitInput,
+    idempotency?: { key: string; body: unknown },
+  ): Promise<SubmittedTask> {
+    const requestHash = idempotency
+      ? createHash("sha256")
+          .update(stableJson({ kind, body: idempotency.body }))
+          .digest("hex")
+      : "";
     if (idempotency) {
       const replay = await this.replay(principal, idempotency.key, requestHash);
       if (replay) return replay;
@@ -56,20 +80,49 @@ export class TaskService {
     let created: SubmittedTask;
     try {
       created = await this.deps.db.transaction(async (stores) => {
-        const outputDatasetUid = definition.output === "dataset" ? await createOutputDataset(stores, ids, refs, input.outputDataset!) : null;
+        const outputDatasetUid =
+          definition.output === "dataset" ? await createOutputDataset(stores, ids, refs, input.outputDataset!) : null;
         const outputModelUid = definition.output === "model" ? await createOutputModel(stores, ids, refs, input.outputModel!) : null;
         const task = await stores.tasks.create({
-          uid: ids.uid(), name: input.name, description: input.description, kind, status: "init", executeStep: "prepare_file",
-          statusMessage: "", updatedAt: clock.now(), finishedAt: null, organizationUid: refs.pipeline.organizationUid,
-          createdByUid: principal.userUid, pipelineUid: refs.pipeline.uid, downloadImageUid: refs.images.download.uid,
-          runningImageUid: refs.images.running.uid, uploadImageUid: refs.images.upload.uid, configUid: input.configUid,
-          datasetUid: refs.dataset.uid, baseModelUid: refs.baseModel?.uid ?? null, outputDatasetUid, outputModelUid,
-          resources: JSON.stringify(resources), engine: this.deps.engine.name, workflowName: null, workflowUid: null,
-          resubmittedFrom: null, stepTokenHash: null, stepTokenExpires: null, metrics: "{}",
+          uid: ids.uid(),
+          name: input.name,
+          description: input.description,
+          kind,
+          status: "init",
+          executeStep: "prepare_file",
+          statusMessage: "",
+          updatedAt: clock.now(),
+          finishedAt: null,
+          organizationUid: refs.pipeline.organizationUid,
+          createdByUid: principal.userUid,
+          pipelineUid: refs.pipeline.uid,
+          downloadImageUid: refs.images.download.uid,
+          runningImageUid: refs.images.running.uid,
+          uploadImageUid: refs.images.upload.uid,
+          configUid: input.configUid,
+          datasetUid: refs.dataset.uid,
+          baseModelUid: refs.baseModel?.uid ?? null,
+          outputDatasetUid,
+          outputModelUid,
+          resources: JSON.stringify(resources),
+          engine: this.deps.engine.name,
+          workflowName: null,
+          workflowUid: null,
+          resubmittedFrom: null,
+          stepTokenHash: null,
+          stepTokenExpires: null,
+          metrics: "{}",
         });
         for (const step of definition.steps) await stores.taskSteps.save(pendingStep(task.uid, step.name, step.sequence));
-        await stores.taskEvents.append({ taskUid: task.uid, status: "init", executeStep: "prepare_file", message: "task created", at: clock.now() });
-        if (idempotency) await stores.idempotency.create({ userUid: principal.userUid, key: idempotency.key, requestHash, taskUid: task.uid });
+        await stores.taskEvents.append({
+          taskUid: task.uid,
+          status: "init",
+          executeStep: "prepare_file",
+          message: "task created",
+          at: clock.now(),
+        });
+        if (idempotency)
+          await stores.idempotency.create({ userUid: principal.userUid, key: idempotency.key, requestHash, taskUid: task.uid });
         return { task, outputDatasetUid, outputModelUid };
       });
     } catch (error) {
@@ -98,7 +151,9 @@ export class TaskService {
       return current.status === "init" ? lifecycle.transition(submitted, "pending", "execute_pipeline", "submitted") : current;
     } catch (error) {
       this.deps.logger.error({ err: error, task: task.uid }, "action=dispatch outcome=failed");
-      await lifecycle.transition(task, "init error", "execute_pipeline", `could not start the run: ${(error as Error).message}`, { reopen: true });
+      await lifecycle.transition(task, "init error", "execute_pipeline", `could not start the run: ${(error as Error).message}`, {
+        reopen: true,
+      });
       throw error;
     }
   }
@@ -148,9 +203,16 @@ export class TaskService {
 
   async shutdown(principal: Principal, uid: string, strategy: ShutdownStrategy): Promise<TaskRecord> {
     const task = await this.owned(principal, uid);
-    if (!ACTIVE_TASK_STATUSES.includes(task.status)) throw new ConflictError(`task ${uid} is ${task.status}; only a task that has not finished can be stopped`);
+    if (!ACTIVE_TASK_STATUSES.includes(task.status))
+      throw new ConflictError(`task ${uid} is ${task.status}; only a task that has not finished can be stopped`);
     await this.deps.engine.shutdown(task, strategy);
-    await this.deps.db.taskEvents.append({ taskUid: uid, status: task.status, executeStep: task.executeStep, message: `${strategy.toLowerCase()} requested`, at: this.deps.clock.now() });
+    await this.deps.db.taskEvents.append({
+      taskUid: uid,
+      status: task.status,
+      executeStep: task.executeStep,
+      message: `${strategy.toLowerCase()} requested`,
+      at: this.deps.clock.now(),
+    });
     return task;
   }
 
@@ -158,8 +220,10 @@ export class TaskService {
   async retry(principal: Principal, uid: string): Promise<TaskRecord> {
     const { db, lifecycle } = this.deps;
     const task = await this.owned(principal, uid);
-    if (task.status !== "fail" && task.status !== "init error") throw new ConflictError(`task ${uid} is ${task.status}; only a failed task can be retried`);
-    if (!task.workflowName) return this.dispatch(await lifecycle.transition(task, "init", "prepare_file", "retrying submission", { reopen: true }));
+    if (task.status !== "fail" && task.status !== "init error")
+      throw new ConflictError(`task ${uid} is ${task.status}; only a failed task can be retried`);
+    if (!task.workflowName)
+      return this.dispatch(await lifecycle.transition(task, "init", "prepare_file", "retrying submission", { reopen: true }));
     for (const step of await db.taskSteps.listFor(uid)) {
       if (step.phase === "Failed" || step.phase === "Error") await db.taskSteps.save(pendingStep(uid, step.name, step.sequence));
     }
@@ -172,7 +236,8 @@ export class TaskService {
   async resubmit(principal: Principal, uid: string): Promise<SubmittedTask> {
     const { db } = this.deps;
     const old = await this.owned(principal, uid);
-    if (ACTIVE_TASK_STATUSES.includes(old.status)) throw new ConflictError(`task ${uid} is still ${old.status}; stop it or wait before resubmitting`);
+    if (ACTIVE_TASK_STATUSES.includes(old.status))
+      throw new ConflictError(`task ${uid} is still ${old.status}; stop it or wait before resubmitting`);
     const dataset = await db.datasets.find(old.datasetUid);
     if (!dataset) throw new UnprocessableError(`the input dataset ${old.datasetUid} no longer exists`);
     const [outputDataset, outputModel] = await Promise.all([
@@ -180,16 +245,35 @@ export class TaskService {
       old.outputModelUid ? db.models.find(old.outputModelUid) : null,
     ]);
     const input: SubmitInput = {
-      name: old.name, description: old.description, pipelineUid: old.pipelineUid, datasetUid: old.datasetUid, datasetScope: dataset.scope,
-      configUid: old.configUid, imageUids: { download: old.downloadImageUid, running: old.runningImageUid, upload: old.uploadImageUid },
+      name: old.name,
+      description: old.description,
+      pipelineUid: old.pipelineUid,
+      datasetUid: old.datasetUid,
+      datasetScope: dataset.scope,
+      configUid: old.configUid,
+      imageUids: { download: old.downloadImageUid, running: old.runningImageUid, upload: old.uploadImageUid },
       ...(old.baseModelUid ? { baseModelUid: old.baseModelUid } : {}),
-      ...(old.outputDatasetUid ? { outputDataset: { name: outputDataset?.name ?? old.name, description: outputDataset?.description ?? "", extension: outputDataset?.extension ?? "zip" } } : {}),
-      ...(old.outputModelUid ? {
-        outputModel: {
-          name: outputModel?.name ?? old.name, description: outputModel?.description ?? "", type: outputModel?.type ?? "default",
-          inputFormat: outputModel?.inputFormat ?? "", outputFormat: outputModel?.outputFormat ?? "", extension: outputModel?.extension ?? "zip",
-        },
-      } : {}),
+      ...(old.outputDatasetUid
+        ? {
+            outputDataset: {
+              name: outputDataset?.name ?? old.name,
+              description: outputDataset?.description ?? "",
+              extension: outputDataset?.extension ?? "zip",
+            },
+          }
+        : {}),
+      ...(old.outputModelUid
+        ? {
+            outputModel: {
+              name: outputModel?.name ?? old.name,
+              description: outputModel?.description ?? "",
+              type: outputModel?.type ?? "default",
+              inputFormat: outputModel?.inputFormat ?? "",
+              outputFormat: outputModel?.outputFormat ?? "",
+              extension: outputModel?.extension ?? "zip",
+            },
+          }
+        : {}),
       resources: JSON.parse(old.resources) as SubmitInput["resources"],
     };
     const submitted = await this.submit(principal, old.kind, input);
@@ -208,7 +292,9 @@ export class TaskService {
     const record = await this.deps.db.idempotency.find(principal.userUid, key);
     if (!record) return undefined;
     if (record.requestHash !== requestHash) {
-      throw new ConflictError("this Idempotency-Key was used with a different request", { problems: [{ field: "Idempotency-Key", message: "reused with a different body" }] });
+      throw new ConflictError("this Idempotency-Key was used with a different request", {
+        problems: [{ field: "Idempotency-Key", message: "reused with a different body" }],
+      });
     }
     const task = (await this.deps.db.tasks.find(record.taskUid))!;
     return { task, outputDatasetUid: task.outputDatasetUid, outputModelUid: task.outputModelUid };

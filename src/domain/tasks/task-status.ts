@@ -25,7 +25,9 @@ export function deriveStatus(phase: RunPhase, message: string, steps: StepProgre
       return { status: "fail", executeStep: started ? "run_task" : "execute_pipeline", message: reason };
     }
     case "Running":
-      return started ? { status: "running", executeStep: "run_task", message } : { status: "pending", executeStep: "execute_pipeline", message };
+      return started
+        ? { status: "running", executeStep: "run_task", message }
+        : { status: "pending", executeStep: "execute_pipeline", message };
     default:
       return { status: "pending", executeStep: "execute_pipeline", message };
   }

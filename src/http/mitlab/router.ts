@@ -15,7 +15,13 @@ import { credentialsRequired, stripCredentialFields, type RequestAuthenticator }
 import { decodeCursor } from "../shared/cursor.js";
 import { useFieldNames } from "../shared/errors.js";
 import { DEFAULT_JSON_LIMITS, checkJsonValues, readJsonBody } from "../shared/json-body.js";
-import { AUTHENTICATED_FIELDS_BYTES, DEFAULT_FIELD_LIMITS, UNAUTHENTICATED_FIELDS_BYTES, checkFormValues, readMultipart } from "../shared/multipart-body.js";
+import {
+  AUTHENTICATED_FIELDS_BYTES,
+  DEFAULT_FIELD_LIMITS,
+  UNAUTHENTICATED_FIELDS_BYTES,
+  checkFormValues,
+  readMultipart,
+} from "../shared/multipart-body.js";
 import { respond } from "../shared/respond.js";
 import { settleUnreadBody } from "../shared/unread-body.js";
 
@@ -48,7 +54,8 @@ export function mitlabRouter(options: MitlabRouterOptions): express.Router {
   const router = express.Router();
   router.post("/api/:version/entrypoint/Router/parse/:routeKey", async (request: Request, response: Response) => {
     const { version, routeKey } = request.params as { version: string; routeKey: string };
-    if (!versions.has(version)) throw new NotFoundError(`Unknown API version ${version.slice(0, 40)}; supported: ${[...versions].join(", ")}`);
+    if (!versions.has(version))
+      throw new NotFoundError(`Unknown API version ${version.slice(0, 40)}; supported: ${[...versions].join(", ")}`);
     const operation = table.get(routeKey);
     if (!operation) throw new NotFoundError(`Unknown route key ${routeKey.slice(0, 40)}`);
 
@@ -61,11 +68,15 @@ export function mitlabRouter(options: MitlabRouterOptions): express.Router {
       if (kind === "multipart") {
         const wrongType = new UnsupportedMediaTypeError(`route ${routeKey} takes application/json`, contentTypeProblem("application/json"));
         const maxFieldsTotalBytes = principal ? AUTHENTICATED_FIELDS_BYTES : UNAUTHENTICATED_FIELDS_BYTES;
-        const read = await readMultipart(request, { maxFileBytes: options.maxUploadBytes, maxFieldsTotalBytes, ...DEFAULT_FIELD_LIMITS }, {
-          beforeFile: async (fields) => void (principal ??= await authenticator.fromFields(fields, request)),
-          // A JSON route reads a form's text parts only to learn who is calling, then refuses the form.
-          stage: (stream) => (operation.form ? options.objects.stage(stream) : Promise.reject(wrongType)),
-        });
+        const read = await readMultipart(
+          request,
+          { maxFileBytes: options.maxUploadBytes, maxFieldsTotalBytes, ...DEFAULT_FIELD_LIMITS },
+          {
+            beforeFile: async (fields) => void (principal ??= await authenticator.fromFields(fields, request)),
+            // A JSON route reads a form's text parts only to learn who is calling, then refuses the form.
+            stage: (stream) => (operation.form ? options.objects.stage(stream) : Promise.reject(wrongType)),
+          },
+        );
         if (!operation.form) throw wrongType;
         file = read.file;
         body = read.fields;
@@ -77,7 +88,11 @@ export function mitlabRouter(options: MitlabRouterOptions): express.Router {
         principal ??= await authenticator.fromFields(body, request);
         if (!isObject(parsed)) throw ValidationError.field("body", "must be a JSON object");
         checkJsonValues(body);
-        if (operation.form?.file === "required") throw new UnsupportedMediaTypeError(`route ${routeKey} takes multipart/form-data with a file part`, contentTypeProblem("multipart/form-data"));
+        if (operation.form?.file === "required")
+          throw new UnsupportedMediaTypeError(
+            `route ${routeKey} takes multipart/form-data with a file part`,
+            contentTypeProblem("multipart/form-data"),
+          );
       } else {
         if (!principal) throw credentialsRequired();
         const expected = operation.form ? "multipart/form-data" : "application/json";
@@ -94,7 +109,14 @@ export function mitlabRouter(options: MitlabRouterOptions): express.Router {
       response.on("close", () => aborted.abort());
       useFieldNames(response, operation.fields);
       options.logger.info({ route: routeKey, operation: operation.id, user: principal.userUid }, "action=route");
-      const result = await operation.handle({ principal, body, headers: request.headers, signal: aborted.signal, ...(file ? { file } : {}), ...(page ? { page } : {}) });
+      const result = await operation.handle({
+        principal,
+        body,
+        headers: request.headers,
+        signal: aborted.signal,
+        ...(file ? { file } : {}),
+        ...(page ? { page } : {}),
+      });
       await respond(response, result, respondOptions);
     } catch (error) {
       settleUnreadBody(request, response);
@@ -116,7 +138,8 @@ function contentTypeProblem(expected: string) {
 }
 
 function kindOf(request: IncomingMessage & { is(types: string | string[]): string | false | null }): BodyKind {
-  if (!request.headers["content-type"]) return Number(request.headers["content-length"] ?? 0) > 0 || request.headers["transfer-encoding"] ? "other" : "empty";
+  if (!request.headers["content-type"])
+    return Number(request.headers["content-length"] ?? 0) > 0 || request.headers["transfer-encoding"] ? "other" : "empty";
   if (request.is("multipart/form-data")) return "multipart";
   if (request.is(["application/json", "application/*+json"])) return "json";
   return "other";
@@ -130,12 +153,14 @@ function takePage(body: Record<string, unknown>): PageRequest | undefined {
   if (limit === undefined && cursor === undefined) return undefined;
   const problems = [];
   const size = typeof limit === "string" && /^\d{1,4}$/.test(limit) ? Number(limit) : limit;
-  if (size !== undefined && (!Number.isInteger(size) || (size as number) < 1 || (size as number) > 1000)) problems.push({ field: "limit", message: "must be an integer from 1 to 1000" });
+  if (size !== undefined && (!Number.isInteger(size) || (size as number) < 1 || (size as number) > 1000))
+    problems.push({ field: "limit", message: "must be an integer from 1 to 1000" });
   let after: PageRequest["after"];
   if (cursor !== undefined) {
     after = typeof cursor === "string" ? decodeCursor(cursor) : undefined;
     if (!after) problems.push({ field: "cursor", message: "is not a cursor this service issued" });
   }
-  if (problems.length) throw new ValidationError(`Invalid pagination: ${problems.map((p) => `${p.field} ${p.message}`).join("; ")}`, { problems });
+  if (problems.length)
+    throw new ValidationError(`Invalid pagination: ${problems.map((p) => `${p.field} ${p.message}`).join("; ")}`, { problems });
   return after ? { limit: (size as number | undefined) ?? 100, after } : { limit: (size as number | undefined) ?? 100 };
 }

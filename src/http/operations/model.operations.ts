@@ -11,77 +11,152 @@ import { Name, Optional, Text, Uid, oneOf } from "./schemas.js";
 const Token = Type.String({ minLength: 1, maxLength: 256 });
 
 export function modelOperations({ registry, present }: { registry: RegistryService; present: Presenter }) {
-  const download = async (principal: Parameters<RegistryService["openModelFile"]>[0], uid: string, token: string): Promise<OperationResult> =>
-    ({ kind: "download", ...(await registry.openModelFile(principal, uid, token)) });
-  const publication = (status: "publish" | "unpublish", key: string, summary: string) => operation({
-    id: `models.${status}`, summary, mitlabKey: key, body: Type.Object({ uid: Uid, status: Optional(oneOf([status])), f_application_uid: Optional(Uid) }),
-    handle: async ({ principal, body }) => record(UPDATED, present.model(await registry.withFile(await registry.setModelPublication(principal, body.uid, status)))),
-  });
+  const download = async (
+    principal: Parameters<RegistryService["openModelFile"]>[0],
+    uid: string,
+    token: string,
+  ): Promise<OperationResult> => ({ kind: "download", ...(await registry.openModelFile(principal, uid, token)) });
+  const publication = (status: "publish" | "unpublish", key: string, summary: string) =>
+    operation({
+      id: `models.${status}`,
+      summary,
+      mitlabKey: key,
+      body: Type.Object({ uid: Uid, status: Optional(oneOf([status])), f_application_uid: Optional(Uid) }),
+      handle: async ({ principal, body }) =>
+        record(UPDATED, present.model(await registry.withFile(await registry.setModelPublication(principal, body.uid, status)))),
+    });
 
   return {
     createModel: operation({
-      id: "models.create", summary: "ModelMetadataWriter/create", mitlabKey: "OBF4f9guOmzitGvC", form: { file: "required" },
+      id: "models.create",
+      summary: "ModelMetadataWriter/create",
+      mitlabKey: "OBF4f9guOmzitGvC",
+      form: { file: "required" },
       body: Type.Object({
-        name: Name, type: Name, model_input_format: Name, model_output_format: Name, f_application_uid: Uid, description: Optional(Text),
-        status: Optional(oneOf(MODEL_STATUSES)), f_agent_uid: Optional(Uid), extension: Optional(Name), source: Optional(Uid),
+        name: Name,
+        type: Name,
+        model_input_format: Name,
+        model_output_format: Name,
+        f_application_uid: Uid,
+        description: Optional(Text),
+        status: Optional(oneOf(MODEL_STATUSES)),
+        f_agent_uid: Optional(Uid),
+        extension: Optional(Name),
+        source: Optional(Uid),
       }),
       fields: { applicationUid: "f_application_uid" },
-      handle: async ({ principal, body, file }) => record(CREATED_WITH_FILE, present.model(await registry.createModel(principal, {
-        name: body.name, description: body.description ?? "", type: body.type, inputFormat: body.model_input_format, outputFormat: body.model_output_format,
-        ...(body.status ? { status: body.status } : {}), applicationUid: body.f_application_uid, ...(body.f_agent_uid ? { agentUid: body.f_agent_uid } : {}),
-        ...(body.source ? { source: body.source } : {}), extension: body.extension ?? "zip", file: file!,
-      })), { created: true }),
+      handle: async ({ principal, body, file }) =>
+        record(
+          CREATED_WITH_FILE,
+          present.model(
+            await registry.createModel(principal, {
+              name: body.name,
+              description: body.description ?? "",
+              type: body.type,
+              inputFormat: body.model_input_format,
+              outputFormat: body.model_output_format,
+              ...(body.status ? { status: body.status } : {}),
+              applicationUid: body.f_application_uid,
+              ...(body.f_agent_uid ? { agentUid: body.f_agent_uid } : {}),
+              ...(body.source ? { source: body.source } : {}),
+              extension: body.extension ?? "zip",
+              file: file!,
+            }),
+          ),
+          { created: true },
+        ),
     }),
     updateModel: operation({
-      id: "models.update", summary: "ModelMessenger/update", mitlabKey: "siJLKf5He1wksCH2",
+      id: "models.update",
+      summary: "ModelMessenger/update",
+      mitlabKey: "siJLKf5He1wksCH2",
       body: Type.Object({
-        model_uid: Uid, model_name: Optional(Name), model_description: Optional(Text), model_input_format: Optional(Name),
-        model_output_format: Optional(Name), model_status: Optional(oneOf(MODEL_STATUSES)),
+        model_uid: Uid,
+        model_name: Optional(Name),
+        model_description: Optional(Text),
+        model_input_format: Optional(Name),
+        model_output_format: Optional(Name),
+        model_status: Optional(oneOf(MODEL_STATUSES)),
       }),
       fields: { uid: "model_uid", status: "model_status" },
-      handle: async ({ principal, body }) => record(UPDATED, present.model(await registry.updateModel(principal, body.model_uid, {
-        ...described(body.model_name, body.model_description),
-        ...(body.model_input_format === undefined ? {} : { inputFormat: body.model_input_format }),
-        ...(body.model_output_format === undefined ? {} : { outputFormat: body.model_output_format }),
-        ...(body.model_status === undefined ? {} : { status: body.model_status }),
-      }))),
+      handle: async ({ principal, body }) =>
+        record(
+          UPDATED,
+          present.model(
+            await registry.updateModel(principal, body.model_uid, {
+              ...described(body.model_name, body.model_description),
+              ...(body.model_input_format === undefined ? {} : { inputFormat: body.model_input_format }),
+              ...(body.model_output_format === undefined ? {} : { outputFormat: body.model_output_format }),
+              ...(body.model_status === undefined ? {} : { status: body.model_status }),
+            }),
+          ),
+        ),
     }),
     deleteModel: operation({
-      id: "models.delete", summary: "ModelMetadataWriter/delete", mitlabKey: "8qFsmTELrN0lag20", body: Type.Object({ uid: Uid }),
+      id: "models.delete",
+      summary: "ModelMetadataWriter/delete",
+      mitlabKey: "8qFsmTELrN0lag20",
+      body: Type.Object({ uid: Uid }),
       handle: async ({ principal, body }) => (await registry.deleteModel(principal, body.uid), record(DELETED, {})),
     }),
     listModels: operation({
-      id: "models.list", summary: "ModelMetadataWriter/filter_by_application", mitlabKey: "EU2X3oWVHQiEoYBi", paginated: true,
-      body: Type.Object({ f_application_uid: Uid }), fields: { applicationUid: "f_application_uid" },
-      handle: async ({ principal, body, page }) => listed(LISTED, await registry.listModels(principal, body.f_application_uid, page), (m) => present.model(m)),
+      id: "models.list",
+      summary: "ModelMetadataWriter/filter_by_application",
+      mitlabKey: "EU2X3oWVHQiEoYBi",
+      paginated: true,
+      body: Type.Object({ f_application_uid: Uid }),
+      fields: { applicationUid: "f_application_uid" },
+      handle: async ({ principal, body, page }) =>
+        listed(LISTED, await registry.listModels(principal, body.f_application_uid, page), (m) => present.model(m)),
     }),
     listModelGroups: operation({
-      id: "models.list-grouped", summary: "ModelMetadataWriter/filter_by_application (grouped)", mitlabKey: "mvtJY0gtyhHguWtL",
-      body: Type.Object({ f_application_uid: Uid }), fields: { applicationUid: "f_application_uid" },
-      handle: async ({ principal, body }) => listed(LISTED, { items: await registry.listModelGroups(principal, body.f_application_uid) }, (group) => ({
-        ...present.model(group), retrain_model: group.derived.map((m) => present.model(m)),
-      })),
+      id: "models.list-grouped",
+      summary: "ModelMetadataWriter/filter_by_application (grouped)",
+      mitlabKey: "mvtJY0gtyhHguWtL",
+      body: Type.Object({ f_application_uid: Uid }),
+      fields: { applicationUid: "f_application_uid" },
+      handle: async ({ principal, body }) =>
+        listed(LISTED, { items: await registry.listModelGroups(principal, body.f_application_uid) }, (group) => ({
+          ...present.model(group),
+          retrain_model: group.derived.map((m) => present.model(m)),
+        })),
     }),
     listModelLineage: operation({
-      id: "models.lineage", summary: "ModelMetadataWriter/get_tuning_model_group", mitlabKey: "ZEUjsfvXK9eNjom7",
+      id: "models.lineage",
+      summary: "ModelMetadataWriter/get_tuning_model_group",
+      mitlabKey: "ZEUjsfvXK9eNjom7",
       body: Type.Object({ source: Uid, version: Optional(Type.Number()) }),
-      handle: async ({ principal, body }) => listed(LISTED, { items: await registry.listModelLineage(principal, body.source, body.version) }, (m) => present.model(m)),
+      handle: async ({ principal, body }) =>
+        listed(LISTED, { items: await registry.listModelLineage(principal, body.source, body.version) }, (m) => present.model(m)),
     }),
     publishModel: publication("publish", "LKloOsyvHb0NCDPG", "ModelPermissionManager/create"),
     unpublishModel: publication("unpublish", "7uW8GfesIizOaShO", "ModelPermissionManager/delete"),
     setModelAccuracy: operation({
-      id: "models.accuracy", summary: "ModelAccuracyManager/create", mitlabKey: "5aP8Kk9Okiv2WdsO",
-      body: Type.Object({ model_uid: Uid, model_accuracy: Type.Number() }), fields: { uid: "model_uid" },
-      handle: async ({ principal, body }) => record(UPDATED, present.model(await registry.withFile(await registry.setModelAccuracy(principal, body.model_uid, body.model_accuracy)))),
+      id: "models.accuracy",
+      summary: "ModelAccuracyManager/create",
+      mitlabKey: "5aP8Kk9Okiv2WdsO",
+      body: Type.Object({ model_uid: Uid, model_accuracy: Type.Number() }),
+      fields: { uid: "model_uid" },
+      handle: async ({ principal, body }) =>
+        record(
+          UPDATED,
+          present.model(await registry.withFile(await registry.setModelAccuracy(principal, body.model_uid, body.model_accuracy))),
+        ),
     }),
     downloadModel: operation({
-      id: "models.download", summary: "Model download", mitlabKey: "4AJSfvc4mn8xzy2U", body: Type.Object({ uid: Uid, access_token: Token }),
+      id: "models.download",
+      summary: "Model download",
+      mitlabKey: "4AJSfvc4mn8xzy2U",
+      body: Type.Object({ uid: Uid, access_token: Token }),
       fields: { accessToken: "access_token" },
       handle: ({ principal, body }) => download(principal, body.uid, body.access_token),
     }),
     downloadModelWithToken: operation({
-      id: "models.download-with-token", summary: "AuthFileManager/download", mitlabKey: "gTJsFsf5JIjeAmNb",
-      body: Type.Object({ model_uid: Uid, model_access_token: Token }), fields: { uid: "model_uid", accessToken: "model_access_token" },
+      id: "models.download-with-token",
+      summary: "AuthFileManager/download",
+      mitlabKey: "gTJsFsf5JIjeAmNb",
+      body: Type.Object({ model_uid: Uid, model_access_token: Token }),
+      fields: { uid: "model_uid", accessToken: "model_access_token" },
       handle: ({ principal, body }) => download(principal, body.model_uid, body.model_access_token),
     }),
   };

@@ -58,6 +58,10 @@ export function record(detail: string, data: unknown, options: { created?: boole
   return { kind: "record", detail, data, ...options };
 }
 
-export function listed<T>(detail: string, page: { items: T[]; next?: { createdAt: Date; uid: string } }, present: (item: T) => unknown): OperationResult {
+export function listed<T>(
+  detail: string,
+  page: { items: T[]; next?: { createdAt: Date; uid: string } },
+  present: (item: T) => unknown,
+): OperationResult {
   return { kind: "list", detail, items: page.items.map(present), ...(page.next ? { next: page.next } : {}) };
 }

@@ -21,138 +21,304 @@ export function described(name: string | undefined, description: string | undefi
 export function registryOperations({ registry, present }: { registry: RegistryService; present: Presenter }) {
   return {
     getOrganization: operation({
-      id: "organizations.get", summary: "OrganizationMetadataWriter/retrieve", mitlabKey: "mGlkFLqgBQgNRvU3", body: UidBody,
+      id: "organizations.get",
+      summary: "OrganizationMetadataWriter/retrieve",
+      mitlabKey: "mGlkFLqgBQgNRvU3",
+      body: UidBody,
       handle: async ({ principal, body }) => record(RETRIEVED, present.organization(await registry.getOrganization(principal, body.uid))),
     }),
     createProject: operation({
-      id: "projects.create", summary: "ProjectMetadataWriter/create", mitlabKey: "9Q1lCs56iud4oPcS",
+      id: "projects.create",
+      summary: "ProjectMetadataWriter/create",
+      mitlabKey: "9Q1lCs56iud4oPcS",
       body: Type.Object({ name: Name, description: Optional(Text), f_organization_uid: Optional(Uid) }),
       fields: { organizationUid: "f_organization_uid" },
-      handle: async ({ principal, body }) => record(CREATED, present.project(await registry.createProject(principal, {
-        name: body.name, description: body.description ?? "", ...(body.f_organization_uid ? { organizationUid: body.f_organization_uid } : {}),
-      })), { created: true }),
+      handle: async ({ principal, body }) =>
+        record(
+          CREATED,
+          present.project(
+            await registry.createProject(principal, {
+              name: body.name,
+              description: body.description ?? "",
+              ...(body.f_organization_uid ? { organizationUid: body.f_organization_uid } : {}),
+            }),
+          ),
+          { created: true },
+        ),
     }),
     updateProject: operation({
-      id: "projects.update", summary: "ProjectMetadataWriter/update", mitlabKey: "KIW6ZqwTMbMF4bWl", body: DescribedUpdate,
-      handle: async ({ principal, body }) => record(UPDATED, present.project(await registry.updateProject(principal, body.uid, described(body.name, body.description)))),
+      id: "projects.update",
+      summary: "ProjectMetadataWriter/update",
+      mitlabKey: "KIW6ZqwTMbMF4bWl",
+      body: DescribedUpdate,
+      handle: async ({ principal, body }) =>
+        record(UPDATED, present.project(await registry.updateProject(principal, body.uid, described(body.name, body.description)))),
     }),
     deleteProject: operation({
-      id: "projects.delete", summary: "ProjectMetadataWriter/delete", mitlabKey: "ThQHZcLlnq6GQ3zW", body: UidBody,
+      id: "projects.delete",
+      summary: "ProjectMetadataWriter/delete",
+      mitlabKey: "ThQHZcLlnq6GQ3zW",
+      body: UidBody,
       handle: async ({ principal, body }) => (await registry.deleteProject(principal, body.uid), record(DELETED, {})),
     }),
     listProjects: operation({
-      id: "projects.list", summary: "ProjectMetadataWriter/filter_by_organization", mitlabKey: "a75vPQAyPqVGFwiZ", paginated: true,
-      body: Type.Object({ f_organization_uid: Uid }), fields: { organizationUid: "f_organization_uid" },
-      handle: async ({ principal, body, page }) => listed(LISTED, await registry.listProjects(principal, body.f_organization_uid, page), (p) => present.project(p)),
+      id: "projects.list",
+      summary: "ProjectMetadataWriter/filter_by_organization",
+      mitlabKey: "a75vPQAyPqVGFwiZ",
+      paginated: true,
+      body: Type.Object({ f_organization_uid: Uid }),
+      fields: { organizationUid: "f_organization_uid" },
+      handle: async ({ principal, body, page }) =>
+        listed(LISTED, await registry.listProjects(principal, body.f_organization_uid, page), (p) => present.project(p)),
     }),
 
     createApplication: operation({
-      id: "applications.create", summary: "ApplicationTopicManager/create", mitlabKey: "iGXyNAx4Kp3DrosK",
+      id: "applications.create",
+      summary: "ApplicationTopicManager/create",
+      mitlabKey: "iGXyNAx4Kp3DrosK",
       body: Type.Object({
-        application_name: Name, f_project_uid: Uid, application_description: Optional(Text), f_organization_uid: Optional(Uid),
+        application_name: Name,
+        f_project_uid: Uid,
+        application_description: Optional(Text),
+        f_organization_uid: Optional(Uid),
         f_agent_uid: Optional(Type.Array(Uid, { maxItems: 0 })),
       }),
       fields: { projectUid: "f_project_uid", name: "application_name", description: "application_description" },
-      handle: async ({ principal, body }) => record(CREATED, present.application(await registry.createApplication(principal, {
-        name: body.application_name, description: body.application_description ?? "", projectUid: body.f_project_uid,
-      })), { created: true }),
+      handle: async ({ principal, body }) =>
+        record(
+          CREATED,
+          present.application(
+            await registry.createApplication(principal, {
+              name: body.application_name,
+              description: body.application_description ?? "",
+              projectUid: body.f_project_uid,
+            }),
+          ),
+          { created: true },
+        ),
     }),
     updateApplicationAndNotify: operation({
-      id: "applications.update-and-notify", summary: "ApplicationMessenger/update", mitlabKey: "OjlrjuAeA5HOkGqT",
+      id: "applications.update-and-notify",
+      summary: "ApplicationMessenger/update",
+      mitlabKey: "OjlrjuAeA5HOkGqT",
       body: Type.Object({ application_uid: Uid, application_name: Optional(Name), application_description: Optional(Text) }),
       fields: { uid: "application_uid", name: "application_name", description: "application_description" },
-      handle: async ({ principal, body }) => record(UPDATED, present.application(
-        await registry.updateApplication(principal, body.application_uid, described(body.application_name, body.application_description)),
-      )),
+      handle: async ({ principal, body }) =>
+        record(
+          UPDATED,
+          present.application(
+            await registry.updateApplication(
+              principal,
+              body.application_uid,
+              described(body.application_name, body.application_description),
+            ),
+          ),
+        ),
     }),
     updateApplication: operation({
-      id: "applications.update", summary: "ApplicationMetadataWriter/update", mitlabKey: "I5saSl6jjFMJJqKr", body: DescribedUpdate,
-      handle: async ({ principal, body }) => record(UPDATED, present.application(await registry.updateApplication(principal, body.uid, described(body.name, body.description)))),
+      id: "applications.update",
+      summary: "ApplicationMetadataWriter/update",
+      mitlabKey: "I5saSl6jjFMJJqKr",
+      body: DescribedUpdate,
+      handle: async ({ principal, body }) =>
+        record(UPDATED, present.application(await registry.updateApplication(principal, body.uid, described(body.name, body.description)))),
     }),
     deleteApplication: operation({
-      id: "applications.delete", summary: "ApplicationTopicManager/delete", mitlabKey: "pWS6eH3ZKgYytsre",
-      body: Type.Object({ application_uid: Uid }), fields: { uid: "application_uid" },
+      id: "applications.delete",
+      summary: "ApplicationTopicManager/delete",
+      mitlabKey: "pWS6eH3ZKgYytsre",
+      body: Type.Object({ application_uid: Uid }),
+      fields: { uid: "application_uid" },
       handle: async ({ principal, body }) => (await registry.deleteApplication(principal, body.application_uid), record(DELETED, {})),
     }),
     listApplications: operation({
-      id: "applications.list", summary: "ApplicationMetadataWriter/filter_by_project", mitlabKey: "A19MSnNoF8p36XHn", paginated: true,
-      body: Type.Object({ f_project_uid: Uid }), fields: { projectUid: "f_project_uid" },
-      handle: async ({ principal, body, page }) => listed(LISTED, await registry.listApplications(principal, body.f_project_uid, page), (a) => present.application(a)),
+      id: "applications.list",
+      summary: "ApplicationMetadataWriter/filter_by_project",
+      mitlabKey: "A19MSnNoF8p36XHn",
+      paginated: true,
+      body: Type.Object({ f_project_uid: Uid }),
+      fields: { projectUid: "f_project_uid" },
+      handle: async ({ principal, body, page }) =>
+        listed(LISTED, await registry.listApplications(principal, body.f_project_uid, page), (a) => present.application(a)),
     }),
 
     createPipeline: operation({
-      id: "pipelines.create", summary: "PipelineMetadataWriter/create", mitlabKey: "FgdSO4ryg2UA2APl", form: { file: "required" },
+      id: "pipelines.create",
+      summary: "PipelineMetadataWriter/create",
+      mitlabKey: "FgdSO4ryg2UA2APl",
+      form: { file: "required" },
       body: Type.Object({ name: Name, type: oneOf(PIPELINE_TYPES), f_application_uid: Uid, extension: Name, description: Optional(Text) }),
       fields: { applicationUid: "f_application_uid" },
-      handle: async ({ principal, body, file }) => record(CREATED_WITH_FILE, present.pipeline(await registry.createPipeline(principal, {
-        name: body.name, description: body.description ?? "", type: body.type, applicationUid: body.f_application_uid, extension: body.extension, file: file!,
-      })), { created: true }),
+      handle: async ({ principal, body, file }) =>
+        record(
+          CREATED_WITH_FILE,
+          present.pipeline(
+            await registry.createPipeline(principal, {
+              name: body.name,
+              description: body.description ?? "",
+              type: body.type,
+              applicationUid: body.f_application_uid,
+              extension: body.extension,
+              file: file!,
+            }),
+          ),
+          { created: true },
+        ),
     }),
     updatePipeline: operation({
-      id: "pipelines.update", summary: "PipelineMetadataWriter/update", mitlabKey: "28a9H19Khaw4KIbV", form: { file: "optional" }, body: DescribedUpdate,
-      handle: async ({ principal, body, file }) => record(UPDATED, present.pipeline(await registry.updatePipeline(principal, body.uid, { ...described(body.name, body.description), ...(file ? { file } : {}) }))),
+      id: "pipelines.update",
+      summary: "PipelineMetadataWriter/update",
+      mitlabKey: "28a9H19Khaw4KIbV",
+      form: { file: "optional" },
+      body: DescribedUpdate,
+      handle: async ({ principal, body, file }) =>
+        record(
+          UPDATED,
+          present.pipeline(
+            await registry.updatePipeline(principal, body.uid, { ...described(body.name, body.description), ...(file ? { file } : {}) }),
+          ),
+        ),
     }),
     deletePipeline: operation({
-      id: "pipelines.delete", summary: "PipelineMetadataWriter/delete", mitlabKey: "8PSWYHbJF2ZHuXVP", body: UidBody,
+      id: "pipelines.delete",
+      summary: "PipelineMetadataWriter/delete",
+      mitlabKey: "8PSWYHbJF2ZHuXVP",
+      body: UidBody,
       handle: async ({ principal, body }) => (await registry.deletePipeline(principal, body.uid), record(DELETED, {})),
     }),
     getPipeline: operation({
-      id: "pipelines.get", summary: "PipelineMetadataWriter/retrieve", mitlabKey: "owbCDAJ9rJW2AEO5", body: UidBody,
+      id: "pipelines.get",
+      summary: "PipelineMetadataWriter/retrieve",
+      mitlabKey: "owbCDAJ9rJW2AEO5",
+      body: UidBody,
       handle: async ({ principal, body }) => record(RETRIEVED, present.pipeline(await registry.getPipeline(principal, body.uid))),
     }),
     listPipelines: operation({
-      id: "pipelines.list", summary: "PipelineMetadataWriter/filter_by_application", mitlabKey: "VytZbpzyI9fFWkM6", paginated: true,
-      body: Type.Object({ f_application_uid: Uid }), fields: { applicationUid: "f_application_uid" },
-      handle: async ({ principal, body, page }) => listed(LISTED, await registry.listPipelines(principal, body.f_application_uid, page), (p) => present.pipeline(p)),
+      id: "pipelines.list",
+      summary: "PipelineMetadataWriter/filter_by_application",
+      mitlabKey: "VytZbpzyI9fFWkM6",
+      paginated: true,
+      body: Type.Object({ f_application_uid: Uid }),
+      fields: { applicationUid: "f_application_uid" },
+      handle: async ({ principal, body, page }) =>
+        listed(LISTED, await registry.listPipelines(principal, body.f_application_uid, page), (p) => present.pipeline(p)),
     }),
 
     createConfig: operation({
-      id: "configs.create", summary: "ConfigMetadataWriter/create", mitlabKey: "42XzWaxjE6dKA9mZ",
-      body: Type.Object({ name: Name, data: JsonObject, f_pipeline_uid: Uid, description: Optional(Text) }), fields: { pipelineUid: "f_pipeline_uid" },
-      handle: async ({ principal, body }) => record(CREATED, present.config(await registry.createConfig(principal, {
-        name: body.name, description: body.description ?? "", data: body.data, pipelineUid: body.f_pipeline_uid,
-      })), { created: true }),
+      id: "configs.create",
+      summary: "ConfigMetadataWriter/create",
+      mitlabKey: "42XzWaxjE6dKA9mZ",
+      body: Type.Object({ name: Name, data: JsonObject, f_pipeline_uid: Uid, description: Optional(Text) }),
+      fields: { pipelineUid: "f_pipeline_uid" },
+      handle: async ({ principal, body }) =>
+        record(
+          CREATED,
+          present.config(
+            await registry.createConfig(principal, {
+              name: body.name,
+              description: body.description ?? "",
+              data: body.data,
+              pipelineUid: body.f_pipeline_uid,
+            }),
+          ),
+          { created: true },
+        ),
     }),
     updateConfig: operation({
-      id: "configs.update", summary: "ConfigMetadataWriter/update", mitlabKey: "IIfzauWfQZ3RsHUZ",
+      id: "configs.update",
+      summary: "ConfigMetadataWriter/update",
+      mitlabKey: "IIfzauWfQZ3RsHUZ",
       body: Type.Object({ uid: Uid, name: Optional(Name), description: Optional(Text), data: Optional(JsonObject) }),
-      handle: async ({ principal, body }) => record(UPDATED, present.config(await registry.updateConfig(principal, body.uid, {
-        ...described(body.name, body.description), ...(body.data === undefined ? {} : { data: body.data }),
-      }))),
+      handle: async ({ principal, body }) =>
+        record(
+          UPDATED,
+          present.config(
+            await registry.updateConfig(principal, body.uid, {
+              ...described(body.name, body.description),
+              ...(body.data === undefined ? {} : { data: body.data }),
+            }),
+          ),
+        ),
     }),
     deleteConfig: operation({
-      id: "configs.delete", summary: "ConfigMetadataWriter/delete", mitlabKey: "DUj6JZvlwBE3WMbX", body: UidBody,
+      id: "configs.delete",
+      summary: "ConfigMetadataWriter/delete",
+      mitlabKey: "DUj6JZvlwBE3WMbX",
+      body: UidBody,
       handle: async ({ principal, body }) => (await registry.deleteConfig(principal, body.uid), record(DELETED, {})),
     }),
     listConfigs: operation({
-      id: "configs.list", summary: "ConfigMetadataWriter/filter_by_pipeline", mitlabKey: "NVVJBLsdkIjTLB2P", paginated: true,
-      body: Type.Object({ f_pipeline_uid: Uid }), fields: { pipelineUid: "f_pipeline_uid" },
-      handle: async ({ principal, body, page }) => listed(LISTED, await registry.listConfigs(principal, body.f_pipeline_uid, page), (c) => present.config(c)),
+      id: "configs.list",
+      summary: "ConfigMetadataWriter/filter_by_pipeline",
+      mitlabKey: "NVVJBLsdkIjTLB2P",
+      paginated: true,
+      body: Type.Object({ f_pipeline_uid: Uid }),
+      fields: { pipelineUid: "f_pipeline_uid" },
+      handle: async ({ principal, body, page }) =>
+        listed(LISTED, await registry.listConfigs(principal, body.f_pipeline_uid, page), (c) => present.config(c)),
     }),
 
     createImage: operation({
-      id: "build-files.create", summary: "ImageMetadataWriter/create", mitlabKey: "lwO7afcqdKtKEAhb", form: { file: "required" },
+      id: "build-files.create",
+      summary: "ImageMetadataWriter/create",
+      mitlabKey: "lwO7afcqdKtKEAhb",
+      form: { file: "required" },
       body: Type.Object({
-        name: Name, sequence: oneOf(IMAGE_SEQUENCES), f_pipeline_uid: Uid, description: Optional(Text), extension: Optional(Name), image_reference: Optional(ImageReference),
+        name: Name,
+        sequence: oneOf(IMAGE_SEQUENCES),
+        f_pipeline_uid: Uid,
+        description: Optional(Text),
+        extension: Optional(Name),
+        image_reference: Optional(ImageReference),
       }),
       fields: { pipelineUid: "f_pipeline_uid" },
-      handle: async ({ principal, body, file }) => record(CREATED_WITH_FILE, present.image(await registry.createImage(principal, {
-        name: body.name, description: body.description ?? "", sequence: body.sequence, pipelineUid: body.f_pipeline_uid,
-        extension: body.extension ?? "null", ...(body.image_reference ? { reference: body.image_reference } : {}), file: file!,
-      })), { created: true }),
+      handle: async ({ principal, body, file }) =>
+        record(
+          CREATED_WITH_FILE,
+          present.image(
+            await registry.createImage(principal, {
+              name: body.name,
+              description: body.description ?? "",
+              sequence: body.sequence,
+              pipelineUid: body.f_pipeline_uid,
+              extension: body.extension ?? "null",
+              ...(body.image_reference ? { reference: body.image_reference } : {}),
+              file: file!,
+            }),
+          ),
+          { created: true },
+        ),
     }),
     updateImage: operation({
-      id: "build-files.update", summary: "ImageMetadataWriter/update", mitlabKey: "fQVBVFsISiNWCCzx", form: { file: "optional" }, body: DescribedUpdate,
-      handle: async ({ principal, body, file }) => record(UPDATED, present.image(await registry.updateImage(principal, body.uid, { ...described(body.name, body.description), ...(file ? { file } : {}) }))),
+      id: "build-files.update",
+      summary: "ImageMetadataWriter/update",
+      mitlabKey: "fQVBVFsISiNWCCzx",
+      form: { file: "optional" },
+      body: DescribedUpdate,
+      handle: async ({ principal, body, file }) =>
+        record(
+          UPDATED,
+          present.image(
+            await registry.updateImage(principal, body.uid, { ...described(body.name, body.description), ...(file ? { file } : {}) }),
+          ),
+        ),
     }),
     deleteImage: operation({
-      id: "build-files.delete", summary: "ImageMetadataWriter/delete", mitlabKey: "Ho7YDcRfgifigJvn", body: UidBody,
+      id: "build-files.delete",
+      summary: "ImageMetadataWriter/delete",
+      mitlabKey: "Ho7YDcRfgifigJvn",
+      body: UidBody,
       handle: async ({ principal, body }) => (await registry.deleteImage(principal, body.uid), record(DELETED, {})),
     }),
     listImages: operation({
-      id: "build-files.list", summary: "ImageMetadataWriter/filter_by_pipeline", mitlabKey: "eu4oNOb8E0KVaOdo", paginated: true,
-      body: Type.Object({ f_pipeline_uid: Uid }), fields: { pipelineUid: "f_pipeline_uid" },
-      handle: async ({ principal, body, page }) => listed(LISTED, await registry.listImages(principal, body.f_pipeline_uid, page), (i) => present.image(i)),
+      id: "build-files.list",
+      summary: "ImageMetadataWriter/filter_by_pipeline",
+      mitlabKey: "eu4oNOb8E0KVaOdo",
+      paginated: true,
+      body: Type.Object({ f_pipeline_uid: Uid }),
+      fields: { pipelineUid: "f_pipeline_uid" },
+      handle: async ({ principal, body, page }) =>
+        listed(LISTED, await registry.listImages(principal, body.f_pipeline_uid, page), (i) => present.image(i)),
     }),
   };
 }

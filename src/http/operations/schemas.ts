@@ -9,7 +9,10 @@ export const Text = Type.String({ maxLength: 10_000 });
 export const Retired = Type.Never();
 export const Quantity = Type.String({ pattern: QUANTITY_PATTERN, maxLength: 20 });
 /** A container image reference: registry/path:tag or @digest, no spaces or quotes. */
-export const ImageReference = Type.String({ pattern: "^[a-z0-9][a-z0-9._:/-]*(:[A-Za-z0-9._-]+)?(@sha256:[a-f0-9]{64})?$", maxLength: 300 });
+export const ImageReference = Type.String({
+  pattern: "^[a-z0-9][a-z0-9._:/-]*(:[A-Za-z0-9._-]+)?(@sha256:[a-f0-9]{64})?$",
+  maxLength: 300,
+});
 /** A free JSON object (a config's data). */
 export const JsonObject = Type.Record(Type.String(), Type.Unknown());
 

@@ -11,30 +11,56 @@ import { EXECUTED, LISTED, RETRIEVED, UPDATED } from "./messages.js";
 import { listed, operation, record, type OperationResult } from "./operation.js";
 import { Name, Optional, Quantity, Text, Uid, oneOf } from "./schemas.js";
 
-const StepResources = Type.Object({ cpu: Optional(Quantity), memory: Optional(Quantity), gpu: Optional(Type.Integer({ minimum: 0, maximum: 16 })) }, { additionalProperties: false });
-const Resources = Type.Object({ download: Optional(StepResources), running: Optional(StepResources), upload: Optional(StepResources) }, { additionalProperties: false });
+const StepResources = Type.Object(
+  { cpu: Optional(Quantity), memory: Optional(Quantity), gpu: Optional(Type.Integer({ minimum: 0, maximum: 16 })) },
+  { additionalProperties: false },
+);
+const Resources = Type.Object(
+  { download: Optional(StepResources), running: Optional(StepResources), upload: Optional(StepResources) },
+  { additionalProperties: false },
+);
 const Common = {
-  task_name: Name, pipeline_uid: Uid, dataset_uid: Uid, config_uid: Uid,
+  task_name: Name,
+  pipeline_uid: Uid,
+  dataset_uid: Uid,
+  config_uid: Uid,
   image_uid: Type.Object({ download_uid: Uid, running_uid: Uid, upload_uid: Uid }),
-  task_description: Optional(Text), resources: Optional(Resources),
+  task_description: Optional(Text),
+  resources: Optional(Resources),
 };
 const ModelOutput = {
-  model_name: Name, model_type: Name, model_input_format: Name, model_output_format: Name, model_file_extension: Name, model_description: Optional(Text),
+  model_name: Name,
+  model_type: Name,
+  model_input_format: Name,
+  model_output_format: Name,
+  model_file_extension: Name,
+  model_description: Optional(Text),
 };
 
 /** Where each submission subject came from in the original's run bodies. */
 const RUN_FIELDS = {
-  pipelineUid: "pipeline_uid", datasetUid: "dataset_uid", configUid: "config_uid", baseModelUid: "model_uid",
-  "imageUids.download": "image_uid.download_uid", "imageUids.running": "image_uid.running_uid", "imageUids.upload": "image_uid.upload_uid",
-  "outputDataset.type": "dataset_type", "outputDataset.extension": "dataset_file_extension", "outputModel.extension": "model_file_extension",
+  pipelineUid: "pipeline_uid",
+  datasetUid: "dataset_uid",
+  configUid: "config_uid",
+  baseModelUid: "model_uid",
+  "imageUids.download": "image_uid.download_uid",
+  "imageUids.running": "image_uid.running_uid",
+  "imageUids.upload": "image_uid.upload_uid",
+  "outputDataset.type": "dataset_type",
+  "outputDataset.extension": "dataset_file_extension",
+  "outputModel.extension": "model_file_extension",
 };
 
 type CommonBody = Static<TObject<typeof Common>> & { type: "project" | "application" };
 
 function commonInput(body: CommonBody): SubmitInput {
   return {
-    name: body.task_name, description: body.task_description ?? "", pipelineUid: body.pipeline_uid, datasetUid: body.dataset_uid,
-    datasetScope: body.type, configUid: body.config_uid,
+    name: body.task_name,
+    description: body.task_description ?? "",
+    pipelineUid: body.pipeline_uid,
+    datasetUid: body.dataset_uid,
+    datasetScope: body.type,
+    configUid: body.config_uid,
     imageUids: { download: body.image_uid.download_uid, running: body.image_uid.running_uid, upload: body.image_uid.upload_uid },
     ...(body.resources ? { resources: body.resources } : {}),
   };
@@ -42,82 +68,161 @@ function commonInput(body: CommonBody): SubmitInput {
 
 function modelOutput(body: Static<TObject<typeof ModelOutput>>): SubmitInput["outputModel"] {
   return {
-    name: body.model_name, description: body.model_description ?? "", type: body.model_type,
-    inputFormat: body.model_input_format, outputFormat: body.model_output_format, extension: body.model_file_extension,
+    name: body.model_name,
+    description: body.model_description ?? "",
+    type: body.model_type,
+    inputFormat: body.model_input_format,
+    outputFormat: body.model_output_format,
+    extension: body.model_file_extension,
   };
 }
 
 /** The original's run answer: the task, with the uid of the output it will produce. */
 function executed(submitted: SubmittedTask, present: Presenter): OperationResult {
-  const output = submitted.outputDatasetUid ? { training_dataset_uid: submitted.outputDatasetUid } : submitted.outputModelUid ? { model_uid: submitted.outputModelUid } : {};
+  const output = submitted.outputDatasetUid
+    ? { training_dataset_uid: submitted.outputDatasetUid }
+    : submitted.outputModelUid
+      ? { model_uid: submitted.outputModelUid }
+      : {};
   return record(EXECUTED, { ...output, ...present.task(submitted.task) });
 }
 
 export function taskOperations({ tasks, present }: { tasks: TaskService; present: Presenter }) {
-  const submit = async (kind: TaskKind, principal: Parameters<TaskService["submit"]>[0], input: SubmitInput, body: unknown, headers: Record<string, string | string[] | undefined>) => {
+  const submit = async (
+    kind: TaskKind,
+    principal: Parameters<TaskService["submit"]>[0],
+    input: SubmitInput,
+    body: unknown,
+    headers: Record<string, string | string[] | undefined>,
+  ) => {
     const header = headers["idempotency-key"];
     const key = Array.isArray(header) ? header[0] : header;
     return executed(await tasks.submit(principal, kind, input, key ? { key, body } : undefined), present);
   };
-  const run = <B extends TObject>(kind: TaskKind, mitlabKey: string, summary: string, body: B, build: (body: Static<B>) => SubmitInput) => operation({
-    id: `tasks.run-${kind}`, summary, mitlabKey, body, fields: RUN_FIELDS,
-    handle: ({ principal, body: sent, headers }) => submit(kind, principal, build(sent), sent, headers),
-  });
+  const run = <B extends TObject>(kind: TaskKind, mitlabKey: string, summary: string, body: B, build: (body: Static<B>) => SubmitInput) =>
+    operation({
+      id: `tasks.run-${kind}`,
+      summary,
+      mitlabKey,
+      body,
+      fields: RUN_FIELDS,
+      handle: ({ principal, body: sent, headers }) => submit(kind, principal, build(sent), sent, headers),
+    });
 
   return {
-    runPreprocessing: run("preprocessing", "jPqyAFWh7hBKRRNK", "TaskWorker/preprocessing", Type.Object({
-      ...Common, type: oneOf(["project", "application"]), dataset_name: Name, dataset_file_extension: Name,
-      dataset_description: Optional(Text), dataset_type: Optional(oneOf(["training", "optimization"])),
-    }), (body) => ({
-      ...commonInput(body),
-      outputDataset: {
-        name: body.dataset_name, description: body.dataset_description ?? "", extension: body.dataset_file_extension,
-        ...(body.dataset_type ? { type: body.dataset_type } : {}),
-      },
-    })),
-    runTraining: run("training", "q8uzMBcM5YJH6dPf", "TaskWorker/training", Type.Object({ ...Common, ...ModelOutput, type: oneOf(["project"]) }),
-      (body) => ({ ...commonInput(body), outputModel: modelOutput(body) })),
-    runOptimization: run("optimization", "Oi6u8dkur8GTKPxS", "TaskWorker/retrain", Type.Object({
-      ...Common, ...ModelOutput, type: oneOf(["project", "application"]), model_uid: Uid, f_agent_uid: Optional(Uid),
-    }), (body) => ({ ...commonInput(body), baseModelUid: body.model_uid, outputModel: modelOutput(body) })),
-    runEvaluation: run("evaluation", "u8Wo0fVM6pFEthFH", "TaskWorker/evaluation", Type.Object({ ...Common, type: oneOf(["project", "application"]), model_uid: Uid }),
-      (body) => ({ ...commonInput(body), baseModelUid: body.model_uid })),
+    runPreprocessing: run(
+      "preprocessing",
+      "jPqyAFWh7hBKRRNK",
+      "TaskWorker/preprocessing",
+      Type.Object({
+        ...Common,
+        type: oneOf(["project", "application"]),
+        dataset_name: Name,
+        dataset_file_extension: Name,
+        dataset_description: Optional(Text),
+        dataset_type: Optional(oneOf(["training", "optimization"])),
+      }),
+      (body) => ({
+        ...commonInput(body),
+        outputDataset: {
+          name: body.dataset_name,
+          description: body.dataset_description ?? "",
+          extension: body.dataset_file_extension,
+          ...(body.dataset_type ? { type: body.dataset_type } : {}),
+        },
+      }),
+    ),
+    runTraining: run(
+      "training",
+      "q8uzMBcM5YJH6dPf",
+      "TaskWorker/training",
+      Type.Object({ ...Common, ...ModelOutput, type: oneOf(["project"]) }),
+      (body) => ({ ...commonInput(body), outputModel: modelOutput(body) }),
+    ),
+    runOptimization: run(
+      "optimization",
+      "Oi6u8dkur8GTKPxS",
+      "TaskWorker/retrain",
+      Type.Object({ ...Common, ...ModelOutput, type: oneOf(["project", "application"]), model_uid: Uid, f_agent_uid: Optional(Uid) }),
+      (body) => ({ ...commonInput(body), baseModelUid: body.model_uid, outputModel: modelOutput(body) }),
+    ),
+    runEvaluation: run(
+      "evaluation",
+      "u8Wo0fVM6pFEthFH",
+      "TaskWorker/evaluation",
+      Type.Object({ ...Common, type: oneOf(["project", "application"]), model_uid: Uid }),
+      (body) => ({ ...commonInput(body), baseModelUid: body.model_uid }),
+    ),
 
     getTask: operation({
-      id: "tasks.get", summary: "TaskMetadataWriter/retrieve", mitlabKey: "KlnZtRyqy3rPAZWL", body: Type.Object({ uid: Uid }),
+      id: "tasks.get",
+      summary: "TaskMetadataWriter/retrieve",
+      mitlabKey: "KlnZtRyqy3rPAZWL",
+      body: Type.Object({ uid: Uid }),
       handle: async ({ principal, body }) => record(RETRIEVED, present.taskView(await tasks.get(principal, body.uid))),
     }),
     listTasks: operation({
-      id: "tasks.list-by-pipeline", summary: "TaskMetadataWriter/filter_by_pipeline", mitlabKey: "s8i1TNiTXwwv02mv", paginated: true,
-      body: Type.Object({ f_pipeline_uid: Uid }), fields: { pipelineUid: "f_pipeline_uid" },
-      handle: async ({ principal, body, page }) => listed(LISTED, await tasks.list(principal, body.f_pipeline_uid, page), (t) => present.task(t)),
+      id: "tasks.list-by-pipeline",
+      summary: "TaskMetadataWriter/filter_by_pipeline",
+      mitlabKey: "s8i1TNiTXwwv02mv",
+      paginated: true,
+      body: Type.Object({ f_pipeline_uid: Uid }),
+      fields: { pipelineUid: "f_pipeline_uid" },
+      handle: async ({ principal, body, page }) =>
+        listed(LISTED, await tasks.list(principal, body.f_pipeline_uid, page), (t) => present.task(t)),
     }),
     renameTask: operation({
-      id: "tasks.update", summary: "TaskMetadataWriter/update", mitlabKey: "05wVeQQBhvFRTq54",
+      id: "tasks.update",
+      summary: "TaskMetadataWriter/update",
+      mitlabKey: "05wVeQQBhvFRTq54",
       body: Type.Object({ uid: Uid, name: Optional(Name), description: Optional(Text) }),
-      handle: async ({ principal, body }) => record(UPDATED, present.task(await tasks.rename(principal, body.uid, {
-        ...(body.name === undefined ? {} : { name: body.name }), ...(body.description === undefined ? {} : { description: body.description }),
-      }))),
+      handle: async ({ principal, body }) =>
+        record(
+          UPDATED,
+          present.task(
+            await tasks.rename(principal, body.uid, {
+              ...(body.name === undefined ? {} : { name: body.name }),
+              ...(body.description === undefined ? {} : { description: body.description }),
+            }),
+          ),
+        ),
     }),
     deleteTask: operation({
-      id: "tasks.delete", summary: "TaskMetadataWriter/delete (also deletes the run)", mitlabKey: "AoTqlTmu8l47CbMU", body: Type.Object({ uid: Uid }),
+      id: "tasks.delete",
+      summary: "TaskMetadataWriter/delete (also deletes the run)",
+      mitlabKey: "AoTqlTmu8l47CbMU",
+      body: Type.Object({ uid: Uid }),
       handle: async ({ principal, body }) => (await tasks.remove(principal, body.uid), record("Metadata deleted successfully", {})),
     }),
     stopTask: operation({
-      id: "tasks.stop", summary: "TaskWorker/delete (stop the run)", mitlabKey: "CNNfUmDpcWXp7vdM",
-      body: Type.Object({ task_uid: Uid, type: Optional(Text) }), fields: { uid: "task_uid" },
-      handle: async ({ principal, body }) => record("Task stopped successfully", present.task(await tasks.shutdown(principal, body.task_uid, "Stop"))),
+      id: "tasks.stop",
+      summary: "TaskWorker/delete (stop the run)",
+      mitlabKey: "CNNfUmDpcWXp7vdM",
+      body: Type.Object({ task_uid: Uid, type: Optional(Text) }),
+      fields: { uid: "task_uid" },
+      handle: async ({ principal, body }) =>
+        record("Task stopped successfully", present.task(await tasks.shutdown(principal, body.task_uid, "Stop"))),
     }),
     terminateTask: operation({
-      id: "tasks.terminate", summary: "TaskWorker/terminate", mitlabKey: "Xq7TnR2vKp9LmW4c", body: Type.Object({ uid: Uid }),
-      handle: async ({ principal, body }) => record("Task terminated successfully", present.task(await tasks.shutdown(principal, body.uid, "Terminate"))),
+      id: "tasks.terminate",
+      summary: "TaskWorker/terminate",
+      mitlabKey: "Xq7TnR2vKp9LmW4c",
+      body: Type.Object({ uid: Uid }),
+      handle: async ({ principal, body }) =>
+        record("Task terminated successfully", present.task(await tasks.shutdown(principal, body.uid, "Terminate"))),
     }),
     retryTask: operation({
-      id: "tasks.retry", summary: "TaskWorker/retry (failed steps, same run)", mitlabKey: "Rt5yHb8NqZ3wPd6s", body: Type.Object({ uid: Uid }),
+      id: "tasks.retry",
+      summary: "TaskWorker/retry (failed steps, same run)",
+      mitlabKey: "Rt5yHb8NqZ3wPd6s",
+      body: Type.Object({ uid: Uid }),
       handle: async ({ principal, body }) => record("Task retried successfully", present.task(await tasks.retry(principal, body.uid))),
     }),
     resubmitTask: operation({
-      id: "tasks.resubmit", summary: "TaskWorker/resubmit (new task, same inputs)", mitlabKey: "Ms2kVf9LcX4nTj7e", body: Type.Object({ uid: Uid }),
+      id: "tasks.resubmit",
+      summary: "TaskWorker/resubmit (new task, same inputs)",
+      mitlabKey: "Ms2kVf9LcX4nTj7e",
+      body: Type.Object({ uid: Uid }),
       handle: async ({ principal, body }) => executed(await tasks.resubmit(principal, body.uid), present),
     }),
   };

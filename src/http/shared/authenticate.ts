@@ -27,10 +27,15 @@ export class RequestAuthenticator {
     stripCredentialFields(body);
     if (accessKey === undefined && secretKey === undefined) throw credentialsRequired();
     const problems = [
-      ...(typeof accessKey === "string" && accessKey ? [] : [{ field: BODY_KEY, message: accessKey === undefined ? "is required" : "must be a non-empty string" }]),
-      ...(typeof secretKey === "string" && secretKey ? [] : [{ field: BODY_SECRET, message: secretKey === undefined ? "is required" : "must be a non-empty string" }]),
+      ...(typeof accessKey === "string" && accessKey
+        ? []
+        : [{ field: BODY_KEY, message: accessKey === undefined ? "is required" : "must be a non-empty string" }]),
+      ...(typeof secretKey === "string" && secretKey
+        ? []
+        : [{ field: BODY_SECRET, message: secretKey === undefined ? "is required" : "must be a non-empty string" }]),
     ];
-    if (problems.length) throw new AuthenticationError("Authentication required: both access_key and secret_key must be sent", { problems });
+    if (problems.length)
+      throw new AuthenticationError("Authentication required: both access_key and secret_key must be sent", { problems });
     return this.verifier.verify({ accessKey: accessKey as string, secretKey: secretKey as string }, clientAddress(request));
   }
 }
@@ -43,7 +48,10 @@ export function stripCredentialFields(body: Record<string, unknown>): void {
 
 export function credentialsRequired(): AuthenticationError {
   return new AuthenticationError("Authentication required: send access_key and secret_key", {
-    problems: [{ field: BODY_KEY, message: "is required" }, { field: BODY_SECRET, message: "is required" }],
+    problems: [
+      { field: BODY_KEY, message: "is required" },
+      { field: BODY_SECRET, message: "is required" },
+    ],
   });
 }
 
@@ -60,7 +68,10 @@ function headerCredentials(request: IncomingMessage): Credentials | undefined {
   if (/^basic /i.test(authorization)) {
     const decoded = Buffer.from(authorization.slice(6).trim(), "base64").toString("utf8");
     const colon = decoded.indexOf(":");
-    if (colon < 0) throw new AuthenticationError("Malformed Basic authorization header", { problems: [{ field: "Authorization", message: "must be Basic base64(access_key:secret_key)" }] });
+    if (colon < 0)
+      throw new AuthenticationError("Malformed Basic authorization header", {
+        problems: [{ field: "Authorization", message: "must be Basic base64(access_key:secret_key)" }],
+      });
     return complete(decoded.slice(0, colon), decoded.slice(colon + 1), "Authorization", "Authorization");
   }
   return undefined;

@@ -5,15 +5,32 @@ import type { Logger } from "../../domain/ports.js";
 import { logContext } from "../../logging/logger.js";
 
 const STATUS: Record<ErrorKind, number> = {
-  invalid: 400, unauthenticated: 401, forbidden: 403, not_found: 404, conflict: 409, too_large: 413,
-  unsupported_media_type: 415, unprocessable: 422, rate_limited: 429, upstream: 503, internal: 500,
+  invalid: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  unsupported_media_type: 415,
+  unprocessable: 422,
+  rate_limited: 429,
+  upstream: 503,
+  internal: 500,
 };
 
 /** Stable, machine-readable codes (clients branch on these, never on the text of `detail`). */
 const CODE: Record<ErrorKind, string> = {
-  invalid: "invalid_request", unauthenticated: "unauthenticated", forbidden: "forbidden", not_found: "not_found", conflict: "conflict",
-  too_large: "payload_too_large", unsupported_media_type: "unsupported_media_type", unprocessable: "unprocessable",
-  rate_limited: "rate_limited", upstream: "unavailable", internal: "internal_error",
+  invalid: "invalid_request",
+  unauthenticated: "unauthenticated",
+  forbidden: "forbidden",
+  not_found: "not_found",
+  conflict: "conflict",
+  too_large: "payload_too_large",
+  unsupported_media_type: "unsupported_media_type",
+  unprocessable: "unprocessable",
+  rate_limited: "rate_limited",
+  upstream: "unavailable",
+  internal: "internal_error",
 };
 
 export interface ErrorBody {
@@ -28,23 +45,30 @@ export interface ErrorBody {
  * (an operation's map); anything that is not a domain error is an internal error, whose
  * details stay in the log.
  */
-export function describeError(error: unknown, fields: Record<string, string> = {}): { status: number; body: ErrorBody; retryAfterSeconds?: number } {
+export function describeError(
+  error: unknown,
+  fields: Record<string, string> = {},
+): { status: number; body: ErrorBody; retryAfterSeconds?: number } {
   const known = error instanceof DomainError ? error : fromExpress(error);
   const requestId = logContext.getStore()?.requestId as string | undefined;
   if (!known || known.kind === "internal") {
     return { status: 500, body: { detail: "Internal server error", errors: [], code: CODE.internal, request_id: requestId } };
   }
   const problems = known.problems.map((problem) => ({ field: fields[problem.field] ?? problem.field, message: problem.message }));
-  const detail = known.describedByProblems ? `Invalid request: ${problems.map((p) => `${p.field} ${p.message}`).join("; ")}` : known.message;
+  const detail = known.describedByProblems
+    ? `Invalid request: ${problems.map((p) => `${p.field} ${p.message}`).join("; ")}`
+    : known.message;
   return {
-    status: STATUS[known.kind], body: { detail, errors: problems, code: CODE[known.kind], request_id: requestId },
+    status: STATUS[known.kind],
+    body: { detail, errors: problems, code: CODE[known.kind], request_id: requestId },
     ...(known instanceof RateLimitedError ? { retryAfterSeconds: known.retryAfterSeconds } : {}),
   };
 }
 
 /** Client errors Express's router raises: a path segment that is not valid percent-encoding. */
 function fromExpress(error: unknown): DomainError | undefined {
-  if (error instanceof URIError && (error as URIError & { status?: unknown }).status === 400) return ValidationError.field("path", "is not valid percent-encoding");
+  if (error instanceof URIError && (error as URIError & { status?: unknown }).status === 400)
+    return ValidationError.field("path", "is not valid percent-encoding");
   return undefined;
 }
 

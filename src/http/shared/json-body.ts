@@ -20,7 +20,9 @@ export async function readJsonBody(request: IncomingMessage, limits: JsonBodyLim
   assertIdentityEncoding(request);
   const charset = /charset\s*=\s*"?([^";\s]+)/i.exec(request.headers["content-type"] ?? "")?.[1]?.toLowerCase();
   if (charset && charset !== "utf-8" && charset !== "utf8") {
-    throw new UnsupportedMediaTypeError(`JSON bodies must be UTF-8 (got charset ${charset.slice(0, 40)})`, { problems: [{ field: "Content-Type", message: "charset must be utf-8" }] });
+    throw new UnsupportedMediaTypeError(`JSON bodies must be UTF-8 (got charset ${charset.slice(0, 40)})`, {
+      problems: [{ field: "Content-Type", message: "charset must be utf-8" }],
+    });
   }
   const declared = Number(request.headers["content-length"] ?? 0);
   if (declared > limits.maxBytes) throw tooLarge(limits.maxBytes);
@@ -52,7 +54,9 @@ function parseBoundedJson(text: string, maxDepth: number): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new ValidationError(`Invalid request: body is not valid JSON (${(error as Error).message.slice(0, 120)})`, { problems: [{ field: "body", message: "is not valid JSON" }] });
+    throw new ValidationError(`Invalid request: body is not valid JSON (${(error as Error).message.slice(0, 120)})`, {
+      problems: [{ field: "body", message: "is not valid JSON" }],
+    });
   }
 }
 
@@ -72,7 +76,8 @@ function firstTooDeep(text: string, maxDepth: number): string | undefined {
   for (let i = 0; i < text.length; i += 1) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i += 1; // a backslash escapes the next character
+      if (c === 0x5c)
+        i += 1; // a backslash escapes the next character
       else if (c === 0x22) {
         inString = false;
         if (keyStart >= 0) topLevelKey = text.slice(keyStart, i);
@@ -110,7 +115,8 @@ function firstUnsafeValue(root: unknown): { field: string; message: string } | u
     } else if (value && typeof value === "object") {
       for (const [key, item] of Object.entries(value)) {
         const message = unsafeStringReason(key);
-        if (message) return { field: `${path}${path ? "." : ""}${key.replace(/[\ud800-\udfff\0]/g, "?")}`, message: `is a key that ${message}` };
+        if (message)
+          return { field: `${path}${path ? "." : ""}${key.replace(/[\ud800-\udfff\0]/g, "?")}`, message: `is a key that ${message}` };
         stack.push({ value: item, path: `${path}${path ? "." : ""}${key}` });
       }
     }
@@ -137,5 +143,7 @@ async function readAll(request: IncomingMessage, maxBytes: number): Promise<Buff
 }
 
 function tooLarge(maxBytes: number): PayloadTooLargeError {
-  return new PayloadTooLargeError(`request body is larger than ${maxBytes} bytes`, { problems: [{ field: "body", message: `must be at most ${maxBytes} bytes` }] });
+  return new PayloadTooLargeError(`request body is larger than ${maxBytes} bytes`, {
+    problems: [{ field: "body", message: `must be at most ${maxBytes} bytes` }],
+  });
 }

@@ -45,7 +45,14 @@ export function readMultipart(request: IncomingMessage, limits: MultipartLimits,
   try {
     parser = busboy({
       headers: request.headers,
-      limits: { fileSize: limits.maxFileBytes + 1, files: 1, fields: limits.maxFields, parts: limits.maxFields + 1, fieldSize: limits.maxFieldBytes, fieldNameSize: 200 },
+      limits: {
+        fileSize: limits.maxFileBytes + 1,
+        files: 1,
+        fields: limits.maxFields,
+        parts: limits.maxFields + 1,
+        fieldSize: limits.maxFieldBytes,
+        fieldNameSize: 200,
+      },
     });
   } catch (error) {
     return Promise.reject(malformed(error));
@@ -65,7 +72,12 @@ export function readMultipart(request: IncomingMessage, limits: MultipartLimits,
       request.unpipe(parser);
       fileStream?.destroy(error as Error); // stops the staging, which then removes what it wrote
       // Answer only once nothing staged is left.
-      const cleaned = staging ? staging.then((staged) => staged.discard(), () => undefined) : Promise.resolve();
+      const cleaned = staging
+        ? staging.then(
+            (staged) => staged.discard(),
+            () => undefined,
+          )
+        : Promise.resolve();
       void cleaned.finally(() => reject(error));
     };
     const finish = () => {
@@ -83,7 +95,11 @@ export function readMultipart(request: IncomingMessage, limits: MultipartLimits,
       if (info.valueTruncated) return fail(ValidationError.field(name, `is longer than ${limits.maxFieldBytes} bytes`));
       fieldBytes += name.length + value.length;
       if (fieldBytes > limits.maxFieldsTotalBytes) {
-        return fail(new PayloadTooLargeError(`the text parts total more than ${limits.maxFieldsTotalBytes} bytes`, { problems: [{ field: name, message: "is past the size limit of the form's text parts" }] }));
+        return fail(
+          new PayloadTooLargeError(`the text parts total more than ${limits.maxFieldsTotalBytes} bytes`, {
+            problems: [{ field: name, message: "is past the size limit of the form's text parts" }],
+          }),
+        );
       }
       fields[name] = value;
     });
@@ -107,8 +123,20 @@ export function readMultipart(request: IncomingMessage, limits: MultipartLimits,
       });
       staging.catch(fail);
     });
-    parser.on("partsLimit", () => fail(new PayloadTooLargeError(`a form may have at most ${limits.maxFields} parts`, { problems: [{ field: "body", message: "has too many parts" }] })));
-    parser.on("fieldsLimit", () => fail(new PayloadTooLargeError(`a form may have at most ${limits.maxFields} text parts`, { problems: [{ field: "body", message: "has too many text parts" }] })));
+    parser.on("partsLimit", () =>
+      fail(
+        new PayloadTooLargeError(`a form may have at most ${limits.maxFields} parts`, {
+          problems: [{ field: "body", message: "has too many parts" }],
+        }),
+      ),
+    );
+    parser.on("fieldsLimit", () =>
+      fail(
+        new PayloadTooLargeError(`a form may have at most ${limits.maxFields} text parts`, {
+          problems: [{ field: "body", message: "has too many text parts" }],
+        }),
+      ),
+    );
     parser.on("filesLimit", () => fail(ValidationError.field(FILE_FIELD, "may be sent once")));
     parser.on("error", (error: unknown) => fail(malformed(error)));
     parser.on("close", () => {
@@ -160,9 +188,14 @@ function byteLimit(maxBytes: number, field = FILE_FIELD): Transform {
 }
 
 function tooLarge(field: string, maxBytes: number): PayloadTooLargeError {
-  return new PayloadTooLargeError(`${field} is larger than the limit of ${maxBytes} bytes`, { problems: [{ field, message: "is too large" }] });
+  return new PayloadTooLargeError(`${field} is larger than the limit of ${maxBytes} bytes`, {
+    problems: [{ field, message: "is too large" }],
+  });
 }
 
 function malformed(error: unknown): ValidationError {
-  return new ValidationError(`Malformed multipart body: ${(error as Error).message}`, { problems: [{ field: "body", message: "is not a well-formed multipart body" }], cause: error });
+  return new ValidationError(`Malformed multipart body: ${(error as Error).message}`, {
+    problems: [{ field: "body", message: "is not a well-formed multipart body" }],
+    cause: error,
+  });
 }

@@ -1,8 +1,15 @@
 /** Records as the original API showed them: snake_case, `f_` foreign keys, offset timestamps. */
 import { formatTimestamp } from "../../domain/clock.js";
 import type {
-  ApplicationRecord, ConfigRecord, DatasetRecord, ImageRecord, ModelRecord, OrganizationRecord, PipelineRecord,
-  ProjectRecord, StoredFileRecord,
+  ApplicationRecord,
+  ConfigRecord,
+  DatasetRecord,
+  ImageRecord,
+  ModelRecord,
+  OrganizationRecord,
+  PipelineRecord,
+  ProjectRecord,
+  StoredFileRecord,
 } from "../../domain/records.js";
 import type { WithFile } from "../../domain/registry/registry-service.js";
 import type { TaskView } from "../../domain/tasks/task-service.js";
@@ -21,7 +28,13 @@ export class Presenter {
   }
 
   project(p: ProjectRecord) {
-    return { uid: p.uid, created_time: this.time(p.createdAt), name: p.name, description: p.description, f_organization_uid: p.organizationUid };
+    return {
+      uid: p.uid,
+      created_time: this.time(p.createdAt),
+      name: p.name,
+      description: p.description,
+      f_organization_uid: p.organizationUid,
+    };
   }
 
   application(a: ApplicationRecord) {
@@ -29,19 +42,31 @@ export class Presenter {
   }
 
   file(f: StoredFileRecord | null) {
-    return f ? { uid: f.uid, created_time: this.time(f.createdAt), path: keyDirectory(f.storageKey), extension: f.extension, size: f.size } : null;
+    return f
+      ? { uid: f.uid, created_time: this.time(f.createdAt), path: keyDirectory(f.storageKey), extension: f.extension, size: f.size }
+      : null;
   }
 
   pipeline({ record: p, file }: WithFile<PipelineRecord>) {
     return {
-      uid: p.uid, created_time: this.time(p.createdAt), name: p.name, description: p.description, type: p.type,
-      f_file_uid: this.file(file), f_application_uid: p.applicationUid,
+      uid: p.uid,
+      created_time: this.time(p.createdAt),
+      name: p.name,
+      description: p.description,
+      type: p.type,
+      f_file_uid: this.file(file),
+      f_application_uid: p.applicationUid,
     };
   }
 
   dataset({ record: d, file }: WithFile<DatasetRecord>) {
     return {
-      uid: d.uid, created_time: this.time(d.createdAt), name: d.name, description: d.description, type: d.type, status: d.status,
+      uid: d.uid,
+      created_time: this.time(d.createdAt),
+      name: d.name,
+      description: d.description,
+      type: d.type,
+      status: d.status,
       f_file_uid: this.file(file),
       ...(d.scope === "project" ? { f_project_uid: d.projectUid } : { f_application_uid: d.applicationUid }),
     };
@@ -49,36 +74,75 @@ export class Presenter {
 
   config(c: ConfigRecord) {
     return {
-      uid: c.uid, created_time: this.time(c.createdAt), name: c.name, description: c.description,
-      data: JSON.parse(c.data) as unknown, f_pipeline_uid: c.pipelineUid,
+      uid: c.uid,
+      created_time: this.time(c.createdAt),
+      name: c.name,
+      description: c.description,
+      data: JSON.parse(c.data) as unknown,
+      f_pipeline_uid: c.pipelineUid,
     };
   }
 
   image({ record: i, file }: WithFile<ImageRecord>) {
     return {
-      uid: i.uid, created_time: this.time(i.createdAt), name: i.name, description: i.description, sequence: i.sequence,
-      image_reference: i.reference, f_file_uid: this.file(file), f_pipeline_uid: i.pipelineUid,
+      uid: i.uid,
+      created_time: this.time(i.createdAt),
+      name: i.name,
+      description: i.description,
+      sequence: i.sequence,
+      image_reference: i.reference,
+      f_file_uid: this.file(file),
+      f_pipeline_uid: i.pipelineUid,
     };
   }
 
   model({ record: m, file }: WithFile<ModelRecord>) {
     return {
-      uid: m.uid, created_time: this.time(m.createdAt), name: m.name, description: m.description, type: m.type,
-      model_input_format: m.inputFormat, model_output_format: m.outputFormat, status: m.status, version: m.version,
-      accuracy: m.accuracy, access_token: m.accessToken, source: m.source, file_extension: m.extension,
-      f_file_uid: this.file(file), f_application_uid: m.applicationUid, f_agent_uid: m.agentUid,
+      uid: m.uid,
+      created_time: this.time(m.createdAt),
+      name: m.name,
+      description: m.description,
+      type: m.type,
+      model_input_format: m.inputFormat,
+      model_output_format: m.outputFormat,
+      status: m.status,
+      version: m.version,
+      accuracy: m.accuracy,
+      access_token: m.accessToken,
+      source: m.source,
+      file_extension: m.extension,
+      f_file_uid: this.file(file),
+      f_application_uid: m.applicationUid,
+      f_agent_uid: m.agentUid,
     };
   }
 
   /** The original's task fields, then what this service adds: lineage, run and step state. */
   task(t: TaskRecord) {
     return {
-      uid: t.uid, created_time: this.time(t.createdAt), name: t.name, description: t.description, execute_step: t.executeStep,
-      status: t.status, f_download_image_uid: t.downloadImageUid, f_running_image_uid: t.runningImageUid, f_upload_image_uid: t.uploadImageUid,
-      f_pipeline_uid: t.pipelineUid, type: t.kind, status_message: t.statusMessage, finished_time: this.time(t.finishedAt),
-      f_dataset_uid: t.datasetUid, f_config_uid: t.configUid, f_base_model_uid: t.baseModelUid, f_output_dataset_uid: t.outputDatasetUid,
-      f_output_model_uid: t.outputModelUid, engine: t.engine, workflow_name: t.workflowName, resubmitted_from: t.resubmittedFrom,
-      resources: JSON.parse(t.resources) as unknown, metrics: JSON.parse(t.metrics) as unknown,
+      uid: t.uid,
+      created_time: this.time(t.createdAt),
+      name: t.name,
+      description: t.description,
+      execute_step: t.executeStep,
+      status: t.status,
+      f_download_image_uid: t.downloadImageUid,
+      f_running_image_uid: t.runningImageUid,
+      f_upload_image_uid: t.uploadImageUid,
+      f_pipeline_uid: t.pipelineUid,
+      type: t.kind,
+      status_message: t.statusMessage,
+      finished_time: this.time(t.finishedAt),
+      f_dataset_uid: t.datasetUid,
+      f_config_uid: t.configUid,
+      f_base_model_uid: t.baseModelUid,
+      f_output_dataset_uid: t.outputDatasetUid,
+      f_output_model_uid: t.outputModelUid,
+      engine: t.engine,
+      workflow_name: t.workflowName,
+      resubmitted_from: t.resubmittedFrom,
+      resources: JSON.parse(t.resources) as unknown,
+      metrics: JSON.parse(t.metrics) as unknown,
     };
   }
 
@@ -86,8 +150,16 @@ export class Presenter {
     return {
       ...this.task(view.task),
       steps: view.steps.map((s) => ({
-        name: s.name, sequence: s.sequence, phase: s.phase, started_time: this.time(s.startedAt), finished_time: this.time(s.finishedAt),
-        exit_code: s.exitCode, message: s.message, resources: JSON.parse(s.resources) as unknown, node_id: s.nodeId, pod_name: s.podName,
+        name: s.name,
+        sequence: s.sequence,
+        phase: s.phase,
+        started_time: this.time(s.startedAt),
+        finished_time: this.time(s.finishedAt),
+        exit_code: s.exitCode,
+        message: s.message,
+        resources: JSON.parse(s.resources) as unknown,
+        node_id: s.nodeId,
+        pod_name: s.podName,
       })),
       history: view.history.map((e) => ({ status: e.status, execute_step: e.executeStep, message: e.message, time: this.time(e.at) })),
     };

@@ -18,7 +18,11 @@ export function sseStream(events: AsyncIterator<SseEvent>, keepAliveMs: number, 
 
 const TICK = Symbol("keep-alive");
 
-async function* frames(events: AsyncIterator<SseEvent>, keepAliveMs: number, describe: (error: unknown) => unknown): AsyncGenerator<string> {
+async function* frames(
+  events: AsyncIterator<SseEvent>,
+  keepAliveMs: number,
+  describe: (error: unknown) => unknown,
+): AsyncGenerator<string> {
   yield ": following\n\n";
   let timer: NodeJS.Timeout | undefined;
   const tick = () => new Promise<typeof TICK>((resolve) => (timer = setTimeout(() => resolve(TICK), keepAliveMs)));

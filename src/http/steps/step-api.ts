@@ -19,11 +19,22 @@ const METRICS_LIMITS = { maxBytes: 256 * 1024, maxDepth: 8 };
  *   PUT  /api/steps/v1/tasks/:taskUid/output          the output file as the request body
  *   POST /api/steps/v1/tasks/:taskUid/metrics         a JSON object, e.g. {"accuracy": 0.93}
  */
-export function stepApi({ steps, objects, maxUploadBytes }: { steps: StepAccess; objects: ObjectStore; maxUploadBytes: number }): express.Router {
+export function stepApi({
+  steps,
+  objects,
+  maxUploadBytes,
+}: {
+  steps: StepAccess;
+  objects: ObjectStore;
+  maxUploadBytes: number;
+}): express.Router {
   const router = express.Router();
   const authorize = (request: Request) => {
     const header = request.headers.authorization ?? "";
-    if (!/^bearer /i.test(header)) throw new AuthenticationError("a task credential is required (Authorization: Bearer <token>)", { problems: [{ field: "Authorization", message: "must be Bearer <task token>" }] });
+    if (!/^bearer /i.test(header))
+      throw new AuthenticationError("a task credential is required (Authorization: Bearer <token>)", {
+        problems: [{ field: "Authorization", message: "must be Bearer <task token>" }],
+      });
     return steps.authorize(String(request.params.taskUid), header.slice(7).trim());
   };
   /** Answers early refusals without losing them to a client still sending its body. */
@@ -36,41 +47,50 @@ export function stepApi({ steps, objects, maxUploadBytes }: { steps: StepAccess;
     }
   };
 
-  router.get("/api/steps/v1/tasks/:taskUid/inputs/:input", guarded(async (request, response) => {
-    const task = await authorize(request);
-    const input = String(request.params.input) as StepInput;
-    if (!INPUTS.includes(input)) throw ValidationError.field("input", `must be one of ${INPUTS.join(", ")}`);
-    const opened = await steps.openInput(task, input);
-    if ("json" in opened) {
-      response.json(opened.json);
-      return;
-    }
-    response.setHeader("Content-Type", "application/octet-stream");
-    response.setHeader("Content-Length", String(opened.size));
-    response.setHeader("Content-Disposition", `attachment; filename="${opened.filename}"`);
-    response.on("close", () => opened.stream.destroy());
-    await pipeline(opened.stream, response).catch(() => undefined); // a step that leaves retries on its own
-  }));
+  router.get(
+    "/api/steps/v1/tasks/:taskUid/inputs/:input",
+    guarded(async (request, response) => {
+      const task = await authorize(request);
+      const input = String(request.params.input) as StepInput;
+      if (!INPUTS.includes(input)) throw ValidationError.field("input", `must be one of ${INPUTS.join(", ")}`);
+      const opened = await steps.openInput(task, input);
+      if ("json" in opened) {
+        response.json(opened.json);
+        return;
+      }
+      response.setHeader("Content-Type", "application/octet-stream");
+      response.setHeader("Content-Length", String(opened.size));
+      response.setHeader("Content-Disposition", `attachment; filename="${opened.filename}"`);
+      response.on("close", () => opened.stream.destroy());
+      await pipeline(opened.stream, response).catch(() => undefined); // a step that leaves retries on its own
+    }),
+  );
 
-  router.put("/api/steps/v1/tasks/:taskUid/output", guarded(async (request, response) => {
-    const task = await authorize(request);
-    assertIdentityEncoding(request);
-    const staged: StagedObject = await objects.stage(boundedBody(request, maxUploadBytes, "body"));
-    try {
-      const { size } = await steps.storeOutput(task, staged);
-      response.status(201).json({ detail: "File uploaded successfully", data: { size } });
-    } finally {
-      await staged.discard();
-    }
-  }));
+  router.put(
+    "/api/steps/v1/tasks/:taskUid/output",
+    guarded(async (request, response) => {
+      const task = await authorize(request);
+      assertIdentityEncoding(request);
+      const staged: StagedObject = await objects.stage(boundedBody(request, maxUploadBytes, "body"));
+      try {
+        const { size } = await steps.storeOutput(task, staged);
+        response.status(201).json({ detail: "File uploaded successfully", data: { size } });
+      } finally {
+        await staged.discard();
+      }
+    }),
+  );
 
-  router.post("/api/steps/v1/tasks/:taskUid/metrics", guarded(async (request, response) => {
-    const task = await authorize(request);
-    const body = await readJsonBody(request, METRICS_LIMITS);
-    if (!body || typeof body !== "object" || Array.isArray(body)) throw ValidationError.field("body", "must be a JSON object");
-    checkJsonValues(body);
-    await steps.recordMetrics(task, body as Record<string, unknown>);
-    response.json({ detail: "Metrics recorded successfully", data: body });
-  }));
+  router.post(
+    "/api/steps/v1/tasks/:taskUid/metrics",
+    guarded(async (request, response) => {
+      const task = await authorize(request);
+      const body = await readJsonBody(request, METRICS_LIMITS);
+      if (!body || typeof body !== "object" || Array.isArray(body)) throw ValidationError.field("body", "must be a JSON object");
+      checkJsonValues(body);
+      await steps.recordMetrics(task, body as Record<string, unknown>);
+      response.json({ detail: "Metrics recorded successfully", data: body });
+    }),
+  );
   return router;
 }

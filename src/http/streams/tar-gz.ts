@@ -36,7 +36,8 @@ async function* tarBlocks(entries: Array<{ name: string; stream: Readable }>): A
 function header(name: string, size: number): Buffer {
   const block = Buffer.alloc(512);
   const field = (value: string, offset: number, length: number) => block.write(value, offset, length, "utf8");
-  const octal = (value: number, offset: number, length: number) => field(value.toString(8).padStart(length - 1, "0") + "\0", offset, length);
+  const octal = (value: number, offset: number, length: number) =>
+    field(value.toString(8).padStart(length - 1, "0") + "\0", offset, length);
   field(name.slice(0, 100), 0, 100);
   octal(0o644, 100, 8);
   octal(0, 108, 8);

@@ -42,7 +42,9 @@ const schemas = new Map<string, StructuralSchema>();
 export function crdSchema(plural: "workflows" | "workflowtemplates"): StructuralSchema {
   let schema = schemas.get(plural);
   if (!schema) {
-    const crd = parse(readFileSync(path.join(CRDS, `argoproj.io_${plural}.full.yaml`), "utf8")) as { spec: { versions: Array<{ schema: { openAPIV3Schema: StructuralSchema } }> } };
+    const crd = parse(readFileSync(path.join(CRDS, `argoproj.io_${plural}.full.yaml`), "utf8")) as {
+      spec: { versions: Array<{ schema: { openAPIV3Schema: StructuralSchema } }> };
+    };
     schema = crd.spec.versions[0]!.schema.openAPIV3Schema;
     schemas.set(plural, schema);
   }
@@ -63,39 +65,91 @@ function visit(schema: StructuralSchema, value: unknown, at: string, problems: s
   if (value === null) return schema.nullable ? null : PRUNE;
   if (schema["x-kubernetes-int-or-string"]) {
     if (typeof value === "number" && Number.isInteger(value)) return value;
-    if (typeof value !== "string") return problem(problems, at, `Invalid value: ${render(value)}: ${at} in body must be of type integer,string: ${render(typeName(value))}`, value);
+    if (typeof value !== "string")
+      return problem(
+        problems,
+        at,
+        `Invalid value: ${render(value)}: ${at} in body must be of type integer,string: ${render(typeName(value))}`,
+        value,
+      );
     return checkString(schema, value, at, problems);
   }
   switch (schema.type) {
     case "object":
-      if (typeof value !== "object" || Array.isArray(value)) return problem(problems, at, `Invalid value: ${render(typeName(value))}: ${at} in body must be of type object: ${render(typeName(value))}`, value);
+      if (typeof value !== "object" || Array.isArray(value))
+        return problem(
+          problems,
+          at,
+          `Invalid value: ${render(typeName(value))}: ${at} in body must be of type object: ${render(typeName(value))}`,
+          value,
+        );
       return visitObject(schema, value as Record<string, unknown>, at, problems, root);
     case "array": {
-      if (!Array.isArray(value)) return problem(problems, at, `Invalid value: ${render(typeName(value))}: ${at} in body must be of type array: ${render(typeName(value))}`, value);
-      const items = value.map((item, i) => (schema.items ? visit(schema.items, item, `${at}[${i}]`, problems) : item)).filter((item) => item !== PRUNE);
-      if (schema.maxItems !== undefined && items.length > schema.maxItems) problems.push(`${at}: Too many: ${items.length}: must have at most ${schema.maxItems} items`);
-      if (schema.minItems !== undefined && items.length < schema.minItems) problems.push(`${at}: Invalid value: ${items.length}: ${at} in body should have at least ${schema.minItems} items`);
+      if (!Array.isArray(value))
+        return problem(
+          problems,
+          at,
+          `Invalid value: ${render(typeName(value))}: ${at} in body must be of type array: ${render(typeName(value))}`,
+          value,
+        );
+      const items = value
+        .map((item, i) => (schema.items ? visit(schema.items, item, `${at}[${i}]`, problems) : item))
+        .filter((item) => item !== PRUNE);
+      if (schema.maxItems !== undefined && items.length > schema.maxItems)
+        problems.push(`${at}: Too many: ${items.length}: must have at most ${schema.maxItems} items`);
+      if (schema.minItems !== undefined && items.length < schema.minItems)
+        problems.push(`${at}: Invalid value: ${items.length}: ${at} in body should have at least ${schema.minItems} items`);
       checkListType(schema, items, at, problems);
       return items;
     }
     case "string":
-      if (typeof value !== "string") return problem(problems, at, `Invalid value: ${render(typeName(value))}: ${at} in body must be of type string: ${render(typeName(value))}`, value);
+      if (typeof value !== "string")
+        return problem(
+          problems,
+          at,
+          `Invalid value: ${render(typeName(value))}: ${at} in body must be of type string: ${render(typeName(value))}`,
+          value,
+        );
       return checkString(schema, value, at, problems);
     case "integer":
-      if (typeof value !== "number" || !Number.isInteger(value)) return problem(problems, at, `Invalid value: ${render(typeName(value))}: ${at} in body must be of type integer: ${render(typeName(value))}`, value);
+      if (typeof value !== "number" || !Number.isInteger(value))
+        return problem(
+          problems,
+          at,
+          `Invalid value: ${render(typeName(value))}: ${at} in body must be of type integer: ${render(typeName(value))}`,
+          value,
+        );
       return checkNumber(schema, value, at, problems);
     case "number":
-      if (typeof value !== "number") return problem(problems, at, `Invalid value: ${render(typeName(value))}: ${at} in body must be of type number: ${render(typeName(value))}`, value);
+      if (typeof value !== "number")
+        return problem(
+          problems,
+          at,
+          `Invalid value: ${render(typeName(value))}: ${at} in body must be of type number: ${render(typeName(value))}`,
+          value,
+        );
       return checkNumber(schema, value, at, problems);
     case "boolean":
-      if (typeof value !== "boolean") return problem(problems, at, `Invalid value: ${render(typeName(value))}: ${at} in body must be of type boolean: ${render(typeName(value))}`, value);
+      if (typeof value !== "boolean")
+        return problem(
+          problems,
+          at,
+          `Invalid value: ${render(typeName(value))}: ${at} in body must be of type boolean: ${render(typeName(value))}`,
+          value,
+        );
       return value;
     default:
       return value; // a schema without a type (preserve-unknown-fields leaves): anything goes
   }
 }
 
-function visitObject(schema: StructuralSchema, value: Record<string, unknown>, at: string, problems: string[], root: boolean): Record<string, unknown> {
+function visitObject(
+  schema: StructuralSchema,
+  value: Record<string, unknown>,
+  at: string,
+  problems: string[],
+  root: boolean,
+): Record<string, unknown> {
   const preserve = schema["x-kubernetes-preserve-unknown-fields"] === true;
   const out: Record<string, unknown> = {};
   for (const [key, child] of Object.entries(value)) {
@@ -127,22 +181,31 @@ function visitObject(schema: StructuralSchema, value: Record<string, unknown>, a
 }
 
 function checkString(schema: StructuralSchema, value: string, at: string, problems: string[]): unknown {
-  if (schema.enum && !schema.enum.includes(value)) problems.push(`${at}: Unsupported value: ${render(value)}: supported values: ${schema.enum.map(render).join(", ")}`);
-  if (schema.pattern && !new RegExp(schema.pattern, "u").test(value)) problems.push(`${at}: Invalid value: ${render(value)}: ${at} in body should match '${schema.pattern}'`);
-  if (schema.maxLength !== undefined && [...value].length > schema.maxLength) problems.push(`${at}: Too long: may not be more than ${schema.maxLength} bytes`);
-  if (schema.minLength !== undefined && [...value].length < schema.minLength) problems.push(`${at}: Invalid value: ${render(value)}: ${at} in body should be at least ${schema.minLength} chars long`);
+  if (schema.enum && !schema.enum.includes(value))
+    problems.push(`${at}: Unsupported value: ${render(value)}: supported values: ${schema.enum.map(render).join(", ")}`);
+  if (schema.pattern && !new RegExp(schema.pattern, "u").test(value))
+    problems.push(`${at}: Invalid value: ${render(value)}: ${at} in body should match '${schema.pattern}'`);
+  if (schema.maxLength !== undefined && [...value].length > schema.maxLength)
+    problems.push(`${at}: Too long: may not be more than ${schema.maxLength} bytes`);
+  if (schema.minLength !== undefined && [...value].length < schema.minLength)
+    problems.push(`${at}: Invalid value: ${render(value)}: ${at} in body should be at least ${schema.minLength} chars long`);
   if (schema.format === "date-time" && !/^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/.test(value)) {
     problems.push(`${at}: Invalid value: ${render(value)}: ${at} in body must be of type date-time: ${render(value)}`);
   }
-  if (schema.format === "byte" && !/^[A-Za-z0-9+/]*={0,2}$/.test(value)) problems.push(`${at}: Invalid value: ${render(value)}: ${at} in body must be of type byte: ${render(value)}`);
+  if (schema.format === "byte" && !/^[A-Za-z0-9+/]*={0,2}$/.test(value))
+    problems.push(`${at}: Invalid value: ${render(value)}: ${at} in body must be of type byte: ${render(value)}`);
   return value;
 }
 
 function checkNumber(schema: StructuralSchema, value: number, at: string, problems: string[]): unknown {
-  if (schema.minimum !== undefined && value < schema.minimum) problems.push(`${at}: Invalid value: ${value}: ${at} in body should be greater than or equal to ${schema.minimum}`);
-  if (schema.maximum !== undefined && value > schema.maximum) problems.push(`${at}: Invalid value: ${value}: ${at} in body should be less than or equal to ${schema.maximum}`);
-  if (schema.format === "int32" && (value < -(2 ** 31) || value > 2 ** 31 - 1)) problems.push(`${at}: Invalid value: ${value}: ${at} in body should be a 32-bit integer`);
-  if (schema.enum && !schema.enum.includes(value)) problems.push(`${at}: Unsupported value: ${value}: supported values: ${schema.enum.join(", ")}`);
+  if (schema.minimum !== undefined && value < schema.minimum)
+    problems.push(`${at}: Invalid value: ${value}: ${at} in body should be greater than or equal to ${schema.minimum}`);
+  if (schema.maximum !== undefined && value > schema.maximum)
+    problems.push(`${at}: Invalid value: ${value}: ${at} in body should be less than or equal to ${schema.maximum}`);
+  if (schema.format === "int32" && (value < -(2 ** 31) || value > 2 ** 31 - 1))
+    problems.push(`${at}: Invalid value: ${value}: ${at} in body should be a 32-bit integer`);
+  if (schema.enum && !schema.enum.includes(value))
+    problems.push(`${at}: Unsupported value: ${value}: supported values: ${schema.enum.join(", ")}`);
   return value;
 }
 
@@ -160,7 +223,10 @@ function checkListType(schema: StructuralSchema, items: unknown[], at: string, p
     const seen = new Set<string>();
     items.forEach((item, i) => {
       const key = JSON.stringify(keys.map((k) => (item as Record<string, unknown>)[k]));
-      if (seen.has(key)) problems.push(`${at}[${i}]: Duplicate value: ${JSON.stringify(Object.fromEntries(keys.map((k) => [k, (item as Record<string, unknown>)[k]])))}`);
+      if (seen.has(key))
+        problems.push(
+          `${at}[${i}]: Duplicate value: ${JSON.stringify(Object.fromEntries(keys.map((k) => [k, (item as Record<string, unknown>)[k]])))}`,
+        );
       seen.add(key);
     });
   }

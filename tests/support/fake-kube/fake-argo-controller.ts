@@ -71,7 +71,10 @@ export class FakeArgoController {
     if (!status.phase && !this.busy.has(name)) this.run(name).catch((error: unknown) => this.errors.push(error as Error));
   };
 
-  constructor(private readonly server: FakeKubeApiServer, private readonly options: ControllerOptions) {}
+  constructor(
+    private readonly server: FakeKubeApiServer,
+    private readonly options: ControllerOptions,
+  ) {}
 
   start(): void {
     this.server.on("change", this.onChange);
@@ -99,7 +102,11 @@ export class FakeArgoController {
       }
       const templates = (template.spec as { templates: StepTemplate[] }).templates;
       const tasks = templates.find((t) => t.name === "main")?.dag?.tasks ?? [];
-      const parameters = Object.fromEntries(((workflow.spec as { arguments?: { parameters?: Array<{ name: string; value?: string }> } }).arguments?.parameters ?? []).map((p) => [p.name, p.value ?? ""]));
+      const parameters = Object.fromEntries(
+        ((workflow.spec as { arguments?: { parameters?: Array<{ name: string; value?: string }> } }).arguments?.parameters ?? []).map(
+          (p) => [p.name, p.value ?? ""],
+        ),
+      );
       const invalid = templates.flatMap((t) => quantityProblems(t.container?.resources));
       if (invalid.length) {
         await this.update(name, (wf) => complete(wf, "Error", `invalid spec: ${QUANTITY_MESSAGE}`));
@@ -108,12 +115,33 @@ export class FakeArgoController {
 
       await this.update(name, (wf) => {
         wf.metadata.annotations = { ...wf.metadata.annotations, "workflows.argoproj.io/pod-name-format": "v2" };
-        wf.metadata.labels = { ...wf.metadata.labels, "workflows.argoproj.io/completed": "false", "workflows.argoproj.io/phase": "Running", "workflows.argoproj.io/workflow-template": ref! };
+        wf.metadata.labels = {
+          ...wf.metadata.labels,
+          "workflows.argoproj.io/completed": "false",
+          "workflows.argoproj.io/phase": "Running",
+          "workflows.argoproj.io/workflow-template": ref!,
+        };
         const status = (wf.status ?? {}) as Record<string, unknown>;
         const nodes = (status.nodes ?? {}) as Record<string, Node>;
-        nodes[name] ??= { id: name, name, displayName: name, type: "DAG", templateName: "main", phase: "Running", startedAt: now(), children: [] };
+        nodes[name] ??= {
+          id: name,
+          name,
+          displayName: name,
+          type: "DAG",
+          templateName: "main",
+          phase: "Running",
+          startedAt: now(),
+          children: [],
+        };
         nodes[name]!.phase = "Running";
-        wf.status = { ...status, phase: "Running", startedAt: status.startedAt ?? now(), finishedAt: null, nodes, conditions: [{ type: "PodRunning", status: "True" }] };
+        wf.status = {
+          ...status,
+          phase: "Running",
+          startedAt: status.startedAt ?? now(),
+          finishedAt: null,
+          nodes,
+          conditions: [{ type: "PodRunning", status: "True" }],
+        };
       });
 
       for (const task of tasks) {
@@ -134,7 +162,9 @@ export class FakeArgoController {
         }
       }
       const shutdown = (this.server.get("workflows", ns, name)?.spec as { shutdown?: string } | undefined)?.shutdown;
-      await this.update(name, (wf) => complete(wf, shutdown ? "Failed" : "Succeeded", shutdown ? `Stopped with strategy '${shutdown}'` : ""));
+      await this.update(name, (wf) =>
+        complete(wf, shutdown ? "Failed" : "Succeeded", shutdown ? `Stopped with strategy '${shutdown}'` : ""),
+      );
       await this.collectPods(name);
     } catch (error) {
       if (!(error instanceof Error && /not found/.test(error.message))) throw error;
@@ -144,7 +174,15 @@ export class FakeArgoController {
     }
   }
 
-  private async runPod(workflow: string, task: DagTask, nodeName: string, nodeId: string, parameters: Record<string, string>, signal: AbortSignal, template?: StepTemplate): Promise<{ code: number; shutdown?: string }> {
+  private async runPod(
+    workflow: string,
+    task: DagTask,
+    nodeName: string,
+    nodeId: string,
+    parameters: Record<string, string>,
+    signal: AbortSignal,
+    template?: StepTemplate,
+  ): Promise<{ code: number; shutdown?: string }> {
     const ns = this.options.namespace;
     let main: Record<string, unknown>;
     try {
@@ -153,14 +191,36 @@ export class FakeArgoController {
       // Argo cannot build the pod: the node errors with the reason, and the run fails.
       await this.update(workflow, (wf) => {
         const nodes = (wf.status as { nodes: Record<string, Node> }).nodes;
-        nodes[nodeId] = { id: nodeId, name: nodeName, displayName: task.name, type: "Pod", templateName: task.template, phase: "Error", message: (error as Error).message, boundaryID: workflow, startedAt: now(), finishedAt: now() };
+        nodes[nodeId] = {
+          id: nodeId,
+          name: nodeName,
+          displayName: task.name,
+          type: "Pod",
+          templateName: task.template,
+          phase: "Error",
+          message: (error as Error).message,
+          boundaryID: workflow,
+          startedAt: now(),
+          finishedAt: now(),
+        };
       });
       return { code: 1 };
     }
     const podName = `${workflow}-${task.template}-${nodeId.slice(workflow.length + 1)}`;
     await this.update(workflow, (wf) => {
       const nodes = (wf.status as { nodes: Record<string, Node> }).nodes;
-      nodes[nodeId] = { id: nodeId, name: nodeName, displayName: task.name, type: "Pod", templateName: task.template, templateScope: `local/${workflow}`, phase: "Pending", boundaryID: workflow, startedAt: now(), finishedAt: null };
+      nodes[nodeId] = {
+        id: nodeId,
+        name: nodeName,
+        displayName: task.name,
+        type: "Pod",
+        templateName: task.template,
+        templateScope: `local/${workflow}`,
+        phase: "Pending",
+        boundaryID: workflow,
+        startedAt: now(),
+        finishedAt: null,
+      };
       const root = nodes[workflow]!;
       root.children = [...new Set([...(root.children ?? []), nodeId])];
     });
@@ -175,7 +235,11 @@ export class FakeArgoController {
       metadata: {
         name: podName,
         labels: { "workflows.argoproj.io/workflow": workflow, "workflows.argoproj.io/completed": "false" },
-        annotations: { "workflows.argoproj.io/node-id": nodeId, "workflows.argoproj.io/node-name": nodeName, "kubectl.kubernetes.io/default-container": "main" },
+        annotations: {
+          "workflows.argoproj.io/node-id": nodeId,
+          "workflows.argoproj.io/node-name": nodeName,
+          "kubectl.kubernetes.io/default-container": "main",
+        },
         ownerReferences: [{ apiVersion: "argoproj.io/v1alpha1", kind: "Workflow", name: workflow, uid: owner.metadata.uid! }],
       },
       spec: { initContainers: [{ name: "init" }], containers: [{ name: "wait" }, main], restartPolicy: "Never" },
@@ -190,13 +254,20 @@ export class FakeArgoController {
     let code: number;
     try {
       code = await this.options.script({
-        workflow, step: task.name.replace(/-/g, "_"), template: task.template, parameters, token, signal,
+        workflow,
+        step: task.name.replace(/-/g, "_"),
+        template: task.template,
+        parameters,
+        token,
+        signal,
         log: (line) => this.server.appendLog(ns, podName, line),
       });
     } catch {
       code = signal.aborted ? 143 : 1;
     }
-    const shutdown = signal.aborted ? (this.server.get("workflows", ns, workflow)?.spec as { shutdown?: string } | undefined)?.shutdown : undefined;
+    const shutdown = signal.aborted
+      ? (this.server.get("workflows", ns, workflow)?.spec as { shutdown?: string } | undefined)?.shutdown
+      : undefined;
     this.server.endLog(ns, podName);
     const logKey = `${workflow}/${podName}/main.log`;
     if (this.options.archive) await this.options.archive.put(logKey, this.server.logText(ns, podName));
@@ -204,16 +275,18 @@ export class FakeArgoController {
     await this.update(workflow, (wf) => {
       const node = (wf.status as { nodes: Record<string, Node> }).nodes[nodeId]!;
       Object.assign(node, {
-        phase, finishedAt: now(), resourcesDuration: { cpu: 1, memory: 2 },
+        phase,
+        finishedAt: now(),
+        resourcesDuration: { cpu: 1, memory: 2 },
         message: shutdown ? `workflow shutdown with strategy:  ${shutdown}` : code === 0 ? "" : `main: Error (exit code ${code})`,
-        outputs: {
-          exitCode: String(code),
-          artifacts: this.options.archive ? [{ name: "main-logs", s3: { key: logKey } }] : [],
-        },
+        outputs: { exitCode: String(code), artifacts: this.options.archive ? [{ name: "main-logs", s3: { key: logKey } }] : [] },
       });
     });
     try {
-      this.server.mergePatch("pods", ns, podName, { metadata: { labels: { "workflows.argoproj.io/completed": "true" } }, status: { phase: phase === "Succeeded" ? "Succeeded" : "Failed" } });
+      this.server.mergePatch("pods", ns, podName, {
+        metadata: { labels: { "workflows.argoproj.io/completed": "true" } },
+        status: { phase: phase === "Succeeded" ? "Succeeded" : "Failed" },
+      });
     } catch {
       // the pod is already gone
     }
@@ -222,7 +295,11 @@ export class FakeArgoController {
 
   private async collectPods(workflow: string): Promise<void> {
     if (!this.options.podGC) return;
-    for (const pod of this.server.list("pods", this.options.namespace, (o) => o.metadata.labels?.["workflows.argoproj.io/workflow"] === workflow)) {
+    for (const pod of this.server.list(
+      "pods",
+      this.options.namespace,
+      (o) => o.metadata.labels?.["workflows.argoproj.io/workflow"] === workflow,
+    )) {
       this.server.delete("pods", this.options.namespace, pod.metadata.name!);
     }
   }
@@ -259,7 +336,8 @@ const QUANTITY_MESSAGE = "quantities must match the regular expression '^([+-]?[
 const QUANTITY = /^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$/;
 
 function quantityProblems(resources: Resources | undefined): string[] {
-  return [resources?.requests, resources?.limits].flatMap((list) => Object.entries(list ?? {}))
+  return [resources?.requests, resources?.limits]
+    .flatMap((list) => Object.entries(list ?? {}))
     .filter(([, value]) => !(typeof value === "number" || (typeof value === "string" && QUANTITY.test(value))))
     .map(([name, value]) => `${name}: ${JSON.stringify(value)}`);
 }
@@ -267,7 +345,8 @@ function quantityProblems(resources: Resources | undefined): string[] {
 /** The step's main container as its pod gets it: the template resolved, then its podSpecPatch merged by container name. */
 function mainContainer(template: StepTemplate | undefined, parameters: Record<string, string>): Record<string, unknown> {
   const resolve = (value: unknown): unknown => {
-    if (typeof value === "string") return value.replace(/\{\{workflow\.parameters\.([a-z0-9_-]+)\}\}/gi, (_, name: string) => parameters[name] ?? "");
+    if (typeof value === "string")
+      return value.replace(/\{\{workflow\.parameters\.([a-z0-9_-]+)\}\}/gi, (_, name: string) => parameters[name] ?? "");
     if (Array.isArray(value)) return value.map(resolve);
     if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolve(v)]));
     return value;
@@ -290,7 +369,8 @@ function mainContainer(template: StepTemplate | undefined, parameters: Record<st
 
 function deepMerge(target: unknown, patch: unknown): unknown {
   if (!patch || typeof patch !== "object" || Array.isArray(patch)) return patch;
-  const out: Record<string, unknown> = target && typeof target === "object" && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  const out: Record<string, unknown> =
+    target && typeof target === "object" && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
   for (const [key, value] of Object.entries(patch)) out[key] = deepMerge(out[key], value);
   return out;
 }
@@ -300,7 +380,16 @@ function complete(wf: KubeObject, phase: string, message: string): void {
   const status = (wf.status ?? {}) as Record<string, unknown> & { nodes?: Record<string, Node> };
   const root = status.nodes?.[wf.metadata.name!];
   if (root) Object.assign(root, { phase, finishedAt: now(), message });
-  wf.status = { ...status, phase, message, finishedAt: now(), conditions: [{ type: "PodRunning", status: "False" }, { type: "Completed", status: "True" }] };
+  wf.status = {
+    ...status,
+    phase,
+    message,
+    finishedAt: now(),
+    conditions: [
+      { type: "PodRunning", status: "False" },
+      { type: "Completed", status: "True" },
+    ],
+  };
 }
 
 function now(): string {

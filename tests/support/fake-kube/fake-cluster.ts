@@ -64,7 +64,12 @@ export async function startFakeCluster(options: Partial<Pick<ControllerOptions, 
   controller.start();
   const kubeconfig = server.writeKubeconfig();
   return {
-    server, controller, kubeconfig, behavior, runs, stepApi,
+    server,
+    controller,
+    kubeconfig,
+    behavior,
+    runs,
+    stepApi,
     async close() {
       controller.stop();
       await server.stop();
@@ -89,12 +94,13 @@ export interface HeldStep {
 export function holdRunningStep(cluster: FakeCluster, lines: string[] = []): HeldStep {
   let release: (() => void) | undefined;
   let log: ((line: string) => void) | undefined;
-  cluster.behavior.running = (context) => new Promise((resolve) => {
-    for (const line of lines) context.log(line);
-    log = context.log;
-    release = () => resolve(0);
-    context.signal.addEventListener("abort", () => resolve(143));
-  });
+  cluster.behavior.running = (context) =>
+    new Promise((resolve) => {
+      for (const line of lines) context.log(line);
+      log = context.log;
+      release = () => resolve(0);
+      context.signal.addEventListener("abort", () => resolve(143));
+    });
   return {
     get waiting() {
       return release !== undefined;
@@ -107,8 +113,14 @@ export function holdRunningStep(cluster: FakeCluster, lines: string[] = []): Hel
 /** Environment for a service instance on the fake cluster. */
 export function argoEnv(cluster: FakeCluster, extra: Record<string, string> = {}): Record<string, string> {
   return {
-    ENGINE: "argo", KUBECONFIG: cluster.kubeconfig, ARGO_NAMESPACE: NAMESPACE, STEP_API_URL: "http://argo-entrypoint.argo.svc:8080",
-    LEADER_LEASE_SECONDS: "2", LEADER_LEASE_RENEW_SECONDS: "1", KUBE_REQUEST_TIMEOUT_SECONDS: "5", ...extra,
+    ENGINE: "argo",
+    KUBECONFIG: cluster.kubeconfig,
+    ARGO_NAMESPACE: NAMESPACE,
+    STEP_API_URL: "http://argo-entrypoint.argo.svc:8080",
+    LEADER_LEASE_SECONDS: "2",
+    LEADER_LEASE_RENEW_SECONDS: "1",
+    KUBE_REQUEST_TIMEOUT_SECONDS: "5",
+    ...extra,
   };
 }
 

@@ -21,7 +21,18 @@ import { admit, crdSchema } from "./crd-admission.js";
 export type KubeObject = {
   apiVersion?: string;
   kind?: string;
-  metadata: { name?: string; generateName?: string; namespace?: string; uid?: string; resourceVersion?: string; generation?: number; creationTimestamp?: string; labels?: Record<string, string>; annotations?: Record<string, string>; [k: string]: unknown };
+  metadata: {
+    name?: string;
+    generateName?: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    generation?: number;
+    creationTimestamp?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    [k: string]: unknown;
+  };
   [field: string]: unknown;
 };
 
@@ -85,12 +96,27 @@ export class FakeKubeApiServer extends EventEmitter {
   /** A kubeconfig file for this server (token user, no TLS material: see style.md §4). */
   writeKubeconfig(): string {
     const file = path.join(os.tmpdir(), `fake-kubeconfig-${randomUUID()}.yaml`);
-    writeFileSync(file, [
-      "apiVersion: v1", "kind: Config", "current-context: fake",
-      "clusters:", "- name: fake", "  cluster:", `    server: ${this.url}`, "    insecure-skip-tls-verify: true",
-      "users:", "- name: fake", "  user:", `    token: ${this.token}`,
-      "contexts:", "- name: fake", "  context: {cluster: fake, user: fake, namespace: argo}", "",
-    ].join("\n"));
+    writeFileSync(
+      file,
+      [
+        "apiVersion: v1",
+        "kind: Config",
+        "current-context: fake",
+        "clusters:",
+        "- name: fake",
+        "  cluster:",
+        `    server: ${this.url}`,
+        "    insecure-skip-tls-verify: true",
+        "users:",
+        "- name: fake",
+        "  user:",
+        `    token: ${this.token}`,
+        "contexts:",
+        "- name: fake",
+        "  context: {cluster: fake, user: fake, namespace: argo}",
+        "",
+      ].join("\n"),
+    );
     return file;
   }
 
@@ -124,7 +150,10 @@ export class FakeKubeApiServer extends EventEmitter {
   }
 
   list(resource: string, namespace: string, selector: (o: KubeObject) => boolean = () => true): KubeObject[] {
-    return [...this.objects.entries()].filter(([k]) => k.startsWith(`${resource}/${namespace}/`)).map(([, o]) => structuredClone(o)).filter(selector);
+    return [...this.objects.entries()]
+      .filter(([k]) => k.startsWith(`${resource}/${namespace}/`))
+      .map(([, o]) => structuredClone(o))
+      .filter(selector);
   }
 
   create(resource: string, namespace: string, body: KubeObject): KubeObject {
@@ -132,14 +161,17 @@ export class FakeKubeApiServer extends EventEmitter {
     const meta = object.metadata;
     if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomSuffix()}`;
     if (!meta.name) throw new StatusError(422, "Invalid", "metadata.name or generateName is required");
-    if (this.objects.has(key(resource, namespace, meta.name))) throw new StatusError(409, "AlreadyExists", `${resource} "${meta.name}" already exists`);
+    if (this.objects.has(key(resource, namespace, meta.name)))
+      throw new StatusError(409, "AlreadyExists", `${resource} "${meta.name}" already exists`);
     Object.assign(object, { ...KINDS[resource], ...object });
     meta.namespace = namespace;
     meta.uid = randomUUID();
     meta.creationTimestamp = new Date().toISOString();
     meta.generation = 1;
     if (resource === "secrets" && object.stringData) {
-      object.data = Object.fromEntries(Object.entries(object.stringData as Record<string, string>).map(([k, v]) => [k, Buffer.from(v).toString("base64")]));
+      object.data = Object.fromEntries(
+        Object.entries(object.stringData as Record<string, string>).map(([k, v]) => [k, Buffer.from(v).toString("base64")]),
+      );
       delete object.stringData;
     }
     if (resource === "pods") this.logs.delete(`${namespace}/${meta.name}`); // a new pod starts a new log
@@ -152,12 +184,24 @@ export class FakeKubeApiServer extends EventEmitter {
     const current = this.objects.get(key(resource, namespace, name));
     if (!current) throw new StatusError(404, "NotFound", `${resource} "${name}" not found`);
     if (body.metadata.resourceVersion && body.metadata.resourceVersion !== current.metadata.resourceVersion) {
-      throw new StatusError(409, "Conflict", `Operation cannot be fulfilled on ${resource} "${name}": the object has been modified; please apply your changes to the latest version and try again`);
+      throw new StatusError(
+        409,
+        "Conflict",
+        `Operation cannot be fulfilled on ${resource} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+      );
     }
     const object = admitted(resource, body, name);
-    object.metadata = { ...object.metadata, uid: current.metadata.uid, creationTimestamp: current.metadata.creationTimestamp, namespace, name };
+    object.metadata = {
+      ...object.metadata,
+      uid: current.metadata.uid,
+      creationTimestamp: current.metadata.creationTimestamp,
+      namespace,
+      name,
+    };
     if (resource === "secrets" && object.stringData) {
-      object.data = Object.fromEntries(Object.entries(object.stringData as Record<string, string>).map(([k, v]) => [k, Buffer.from(v).toString("base64")]));
+      object.data = Object.fromEntries(
+        Object.entries(object.stringData as Record<string, string>).map(([k, v]) => [k, Buffer.from(v).toString("base64")]),
+      );
       delete object.stringData;
     }
     // No status subresource on Argo's CRDs: any change but metadata bumps the generation.
@@ -255,7 +299,13 @@ export class FakeKubeApiServer extends EventEmitter {
     const url = new URL(req.url ?? "/", "http://fake");
     const query = Object.fromEntries(url.searchParams);
     const route = parseRoute(url.pathname);
-    const recorded: RecordedRequest = { method: req.method ?? "GET", path: url.pathname, query, resource: route ? `${route.resource}${route.subresource ? `/${route.subresource}` : ""}` : url.pathname, watch: query.watch === "true" || query.watch === "1" };
+    const recorded: RecordedRequest = {
+      method: req.method ?? "GET",
+      path: url.pathname,
+      query,
+      resource: route ? `${route.resource}${route.subresource ? `/${route.subresource}` : ""}` : url.pathname,
+      watch: query.watch === "true" || query.watch === "1",
+    };
     this.requests.push(recorded);
     try {
       if (req.headers.authorization !== `Bearer ${this.token}`) throw new StatusError(401, "Unauthorized", "Unauthorized");
@@ -264,7 +314,8 @@ export class FakeKubeApiServer extends EventEmitter {
         fault.remaining -= 1;
         throw new StatusError(fault.status, fault.status === 429 ? "TooManyRequests" : "InternalError", `injected ${fault.status}`);
       }
-      if (!route || !KINDS[route.resource]) throw new StatusError(404, "NotFound", `the server could not find the requested resource ${url.pathname}`);
+      if (!route || !KINDS[route.resource])
+        throw new StatusError(404, "NotFound", `the server could not find the requested resource ${url.pathname}`);
       const body = ["POST", "PUT", "PATCH"].includes(recorded.method) ? await readJson(req) : undefined;
       await this.serve(route, recorded, query, body, req, res);
     } catch (error) {
@@ -274,11 +325,27 @@ export class FakeKubeApiServer extends EventEmitter {
         return;
       }
       res.writeHead(status.code, { "Content-Type": "application/json" });
-      res.end(JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", message: status.message, reason: status.reason, code: status.code }));
+      res.end(
+        JSON.stringify({
+          kind: "Status",
+          apiVersion: "v1",
+          status: "Failure",
+          message: status.message,
+          reason: status.reason,
+          code: status.code,
+        }),
+      );
     }
   }
 
-  private async serve(route: Route, request: RecordedRequest, query: Record<string, string>, body: KubeObject | undefined, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async serve(
+    route: Route,
+    request: RecordedRequest,
+    query: Record<string, string>,
+    body: KubeObject | undefined,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<void> {
     const { resource, namespace, name } = route;
     const json = (status: number, payload: unknown) => {
       res.writeHead(status, { "Content-Type": "application/json" });
@@ -294,14 +361,20 @@ export class FakeKubeApiServer extends EventEmitter {
         }
         const selector = selectorOf(query.labelSelector, query.fieldSelector);
         if (request.watch) return this.serveWatch(resource, namespace, selector, query.resourceVersion, req, res);
-        return json(200, { apiVersion: "v1", kind: "List", metadata: { resourceVersion: String(this.resourceVersion) }, items: this.list(resource, namespace, selector) });
+        return json(200, {
+          apiVersion: "v1",
+          kind: "List",
+          metadata: { resourceVersion: String(this.resourceVersion) },
+          items: this.list(resource, namespace, selector),
+        });
       }
       case "POST":
         return json(201, this.create(resource, namespace, body!));
       case "PUT":
         return json(200, this.replace(resource, namespace, name!, body!));
       case "PATCH":
-        if (!String(req.headers["content-type"]).includes("merge-patch")) throw new StatusError(415, "UnsupportedMediaType", "only application/merge-patch+json is served");
+        if (!String(req.headers["content-type"]).includes("merge-patch"))
+          throw new StatusError(415, "UnsupportedMediaType", "only application/merge-patch+json is served");
         return json(200, this.mergePatch(resource, namespace, name!, body));
       case "DELETE":
         return json(200, this.delete(resource, namespace, name!));
@@ -310,13 +383,22 @@ export class FakeKubeApiServer extends EventEmitter {
     }
   }
 
-  private serveWatch(resource: string, namespace: string, selector: (o: KubeObject) => boolean, from: string | undefined, req: IncomingMessage, res: ServerResponse): void {
+  private serveWatch(
+    resource: string,
+    namespace: string,
+    selector: (o: KubeObject) => boolean,
+    from: string | undefined,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): void {
     res.writeHead(200, { "Content-Type": "application/json", "Transfer-Encoding": "chunked" });
     res.flushHeaders();
     const since = from ? Number(from) : this.resourceVersion;
     const oldest = this.events[0]?.rv ?? this.resourceVersion + 1;
     if (from && since < oldest - 1 && since < this.resourceVersion) {
-      res.end(`${JSON.stringify({ type: "ERROR", object: { kind: "Status", apiVersion: "v1", status: "Failure", message: `too old resource version: ${since} (${oldest})`, reason: "Expired", code: 410 } })}\n`);
+      res.end(
+        `${JSON.stringify({ type: "ERROR", object: { kind: "Status", apiVersion: "v1", status: "Failure", message: `too old resource version: ${since} (${oldest})`, reason: "Expired", code: 410 } })}\n`,
+      );
       return;
     }
     for (const event of this.events) {
@@ -334,15 +416,23 @@ export class FakeKubeApiServer extends EventEmitter {
     if (!object) throw new StatusError(404, "NotFound", `pods "${pod}" not found`);
     const containers = ((object.spec as { containers?: Array<{ name: string }> })?.containers ?? []).map((c) => c.name);
     if (containers.length > 1 && !query.container) {
-      throw new StatusError(400, "BadRequest", `a container name must be specified for pod ${pod}, choose one of: [${containers.join(" ")}]`);
+      throw new StatusError(
+        400,
+        "BadRequest",
+        `a container name must be specified for pod ${pod}, choose one of: [${containers.join(" ")}]`,
+      );
     }
-    if (query.container && !containers.includes(query.container)) throw new StatusError(400, "BadRequest", `container ${query.container} is not valid for pod ${pod}`);
+    if (query.container && !containers.includes(query.container))
+      throw new StatusError(400, "BadRequest", `container ${query.container} is not valid for pod ${pod}`);
     const log = this.logOf(namespace, pod);
     const render = (text: string) => (query.timestamps === "true" ? text : text.replace(/^\S+ /gm, ""));
     let text = log.text;
     if (query.tailLines !== undefined) {
       const lines = text.split("\n").filter(Boolean);
-      text = lines.slice(Math.max(0, lines.length - Number(query.tailLines))).map((l) => `${l}\n`).join("");
+      text = lines
+        .slice(Math.max(0, lines.length - Number(query.tailLines)))
+        .map((l) => `${l}\n`)
+        .join("");
     }
     res.writeHead(200, { "Content-Type": "text/plain", "Transfer-Encoding": "chunked" });
     res.flushHeaders();
@@ -370,7 +460,11 @@ export class FakeKubeApiServer extends EventEmitter {
 }
 
 class StatusError extends Error {
-  constructor(readonly code: number, readonly reason: string, message: string) {
+  constructor(
+    readonly code: number,
+    readonly reason: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -403,8 +497,14 @@ function decodeLease(body: KubeObject): void {
     if (typeof value !== "string" || !MICRO_TIME.test(value)) {
       const text = String(value);
       const fraction = /\.(\d*)(.*)$/.exec(text);
-      const cause = fraction ? `cannot parse ".${fraction[1]}${fraction[2]}" as ".000000"` : `cannot parse "${text.slice(19)}" as ".000000"`;
-      throw new StatusError(400, "BadRequest", `Lease in version "v1" cannot be handled as a Lease: parsing time "${text}" as "2006-01-02T15:04:05.000000Z07:00": ${cause}`);
+      const cause = fraction
+        ? `cannot parse ".${fraction[1]}${fraction[2]}" as ".000000"`
+        : `cannot parse "${text.slice(19)}" as ".000000"`;
+      throw new StatusError(
+        400,
+        "BadRequest",
+        `Lease in version "v1" cannot be handled as a Lease: parsing time "${text}" as "2006-01-02T15:04:05.000000Z07:00": ${cause}`,
+      );
     }
   }
 }
@@ -415,7 +515,14 @@ function key(resource: string, namespace: string, name: string): string {
 
 function parseRoute(pathname: string): Route | undefined {
   const core = /^\/api\/v1\/namespaces\/([^/]+)\/([^/]+)(?:\/([^/]+))?(?:\/([^/]+))?$/.exec(pathname);
-  if (core) return { group: "", namespace: core[1]!, resource: core[2]!, ...(core[3] ? { name: core[3] } : {}), ...(core[4] ? { subresource: core[4] } : {}) };
+  if (core)
+    return {
+      group: "",
+      namespace: core[1]!,
+      resource: core[2]!,
+      ...(core[3] ? { name: core[3] } : {}),
+      ...(core[4] ? { subresource: core[4] } : {}),
+    };
   const grouped = /^\/apis\/([^/]+)\/([^/]+)\/namespaces\/([^/]+)\/([^/]+)(?:\/([^/]+))?$/.exec(pathname);
   if (grouped) return { group: grouped[1]!, namespace: grouped[3]!, resource: grouped[4]!, ...(grouped[5] ? { name: grouped[5] } : {}) };
   return undefined;
@@ -424,7 +531,10 @@ function parseRoute(pathname: string): Route | undefined {
 /** Label selectors with `=`, `==`, `!=`, `key` (exists) and `!key`; field selector metadata.name. */
 function selectorOf(labelSelector?: string, fieldSelector?: string): (o: KubeObject) => boolean {
   const checks: Array<(o: KubeObject) => boolean> = [];
-  for (const term of (labelSelector ?? "").split(",").map((t) => t.trim()).filter(Boolean)) {
+  for (const term of (labelSelector ?? "")
+    .split(",")
+    .map((t) => t.trim())
+    .filter(Boolean)) {
     const labels = (o: KubeObject) => o.metadata.labels ?? {};
     let m: RegExpExecArray | null;
     if ((m = /^([^!=]+)!=(.*)$/.exec(term))) {
@@ -446,7 +556,8 @@ function selectorOf(labelSelector?: string, fieldSelector?: string): (o: KubeObj
 
 function mergePatch(target: unknown, patch: unknown): unknown {
   if (patch === null || typeof patch !== "object" || Array.isArray(patch)) return patch;
-  const out: Record<string, unknown> = target && typeof target === "object" && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  const out: Record<string, unknown> =
+    target && typeof target === "object" && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
     else out[k] = mergePatch(out[k], v);
