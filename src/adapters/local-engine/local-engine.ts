@@ -1,14 +1,17 @@
-import { spawn, type ChildProcess } from "node:child_process";
+// Over 300 lines on purpose: the whole life of a local run (queue, steps, stop, retry, recovery
+// after a restart) stays in one class; launching and process handling live beside it.
+import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { openSync, closeSync } from "node:fs";
-import { mkdir, open, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Clock } from "../../domain/clock.js";
 import type { Logger } from "../../domain/ports.js";
 import type { TaskRecord } from "../../domain/records.js";
 import type { ProgressSink, RunPhase, ShutdownStrategy, StepProgress, TaskEngine, TaskPlan } from "../../domain/tasks/task-engine.js";
 import { chooseSandbox, type Sandbox, type SandboxMode, type StepDirectories } from "./sandbox.js";
-import { STEP_RUNNER_FILE, installStepRuntime } from "./step-runtime.js";
+import { lastLogLine, runStepProcess, stopProcessGroup } from "./step-process.js";
+import { stepCommand, stepEnvironment } from "./step-launch.js";
+import { installStepRuntime } from "./step-runtime.js";
 import { lockDirectory } from "./work-dir-lock.js";
 
 export interface LocalEngineSettings {
@@ -35,15 +38,6 @@ interface Run {
   child?: ChildProcess;
   stopping?: ShutdownStrategy;
 }
-
-/** The running step's interpreter, from the pipeline program's extension. */
-const INTERPRETERS: Record<string, string[]> = {
-  py: ["python3"],
-  js: [process.execPath],
-  mjs: [process.execPath],
-  cjs: [process.execPath],
-  sh: ["bash"],
-};
 
 /**
  * Runs tasks on this machine: each step is a process in its own process group (so stop reaches
@@ -152,7 +146,7 @@ export class LocalEngine implements TaskEngine {
       await this.finish(run, "Failed", `Stopped with strategy '${strategy}'`);
       return;
     }
-    if (run.child?.pid) this.killGroup(run.child);
+    if (run.child?.pid) stopProcessGroup(run.child, this.settings.stopGraceSeconds);
   }
 
   async remove(task: TaskRecord): Promise<void> {
@@ -193,7 +187,8 @@ export class LocalEngine implements TaskEngine {
   /** Stops everything (service shutdown) and gives the work directory up. */
   async close(): Promise<void> {
     this.queue.length = 0;
-    for (const run of this.runs.values()) if (run.child?.pid && !run.finishedAt) this.killGroup(run.child);
+    for (const run of this.runs.values())
+      if (run.child?.pid && !run.finishedAt) stopProcessGroup(run.child, this.settings.stopGraceSeconds);
     await this.host.unlock();
   }
 
@@ -251,7 +246,10 @@ export class LocalEngine implements TaskEngine {
 
     const dirs: StepDirectories = { inputs, outputs, runtime: this.host.runtimeDir };
     const view = this.host.sandbox.view(dirs);
-    const command = this.commandFor(definition.sequence, view, plan);
+    const command = stepCommand(definition.sequence, view, plan, {
+      download: this.settings.downloadCommand,
+      upload: this.settings.uploadCommand,
+    });
     step.phase = "Running";
     step.startedAt = this.deps.clock.now();
     step.finishedAt = null;
@@ -260,71 +258,31 @@ export class LocalEngine implements TaskEngine {
     await this.report(run);
 
     const logPath = this.logFile(plan.task.uid, definition.name);
-    const log = openSync(logPath, "a");
-    const started = performance.now();
-    let exitCode: number;
-    try {
-      if (!command) {
-        exitCode = 127;
-        step.message = `no interpreter for .${plan.programExtension} programs (use .py, .js, .mjs or .sh)`;
-      } else {
-        const argv = this.host.sandbox.wrap(command, dirs);
-        const child = spawn(argv[0]!, argv.slice(1), {
+    const outcome = command
+      ? await runStepProcess({
+          argv: this.host.sandbox.wrap(command, dirs),
           cwd: outputs,
-          detached: true,
-          stdio: ["ignore", log, log],
-          env: this.stepEnvironment(plan, definition.name, definition.sequence, view),
-        });
-        run.child = child;
-        exitCode = await new Promise<number>((resolve) => {
-          child.on("error", (error) => {
-            step.message = `could not start ${command[0]}: ${error.message}`;
-            resolve(127);
-          });
-          child.on("exit", (code, signal) => resolve(code ?? (signal ? 128 + signalNumber(signal) : 1)));
-        });
-        run.child = undefined;
-      }
-    } finally {
-      closeSync(log);
-    }
+          env: stepEnvironment({
+            plan,
+            stepName: definition.name,
+            sequence: definition.sequence,
+            view,
+            sandbox: this.host.sandbox,
+            serviceUrl: this.settings.serviceUrl(),
+          }),
+          logPath,
+          started: (child) => (run.child = child),
+        })
+      : { exitCode: 127, failure: `no interpreter for .${plan.programExtension} programs (use .py, .js, .mjs or .sh)`, durationSeconds: 0 };
+    run.child = undefined;
+    const { exitCode } = outcome;
     step.finishedAt = this.deps.clock.now();
     step.exitCode = exitCode;
-    step.resources = { durationSeconds: Math.round((performance.now() - started) / 10) / 100 };
+    step.resources = { durationSeconds: outcome.durationSeconds };
     step.phase = exitCode === 0 ? "Succeeded" : "Failed";
-    if (exitCode !== 0 && !step.message) step.message = `main: Error (exit code ${exitCode})${await lastLine(logPath)}`;
+    if (exitCode !== 0) step.message = outcome.failure ?? `main: Error (exit code ${exitCode})${await lastLogLine(logPath)}`;
     await this.report(run);
     return exitCode;
-  }
-
-  /** The step's command line, with paths as the step sees them. */
-  private commandFor(sequence: string, view: StepDirectories, plan: TaskPlan): string[] | undefined {
-    const builtIn = (name: string) => [process.execPath, path.join(view.runtime, STEP_RUNNER_FILE), name];
-    if (sequence === "download") return this.settings.downloadCommand ?? builtIn("download");
-    if (sequence === "upload") return this.settings.uploadCommand ?? builtIn("upload");
-    const interpreter = INTERPRETERS[plan.programExtension];
-    return interpreter ? [...interpreter, path.join(view.inputs, `program.${plan.programExtension}`)] : undefined;
-  }
-
-  /** Only what the step contract names: nothing of the service's own environment. */
-  private stepEnvironment(plan: TaskPlan, stepName: string, sequence: string, view: StepDirectories): NodeJS.ProcessEnv {
-    return {
-      PATH: this.host.sandbox.path,
-      HOME: this.host.sandbox.kind === "none" ? process.env.HOME : "/tmp",
-      LANG: "C.UTF-8",
-      ARGO_ENTRYPOINT_URL: this.settings.serviceUrl(),
-      TASK_UID: plan.task.uid,
-      TASK_KIND: plan.task.kind,
-      TASK_TOKEN: plan.stepToken,
-      STEP_NAME: stepName,
-      STEP_SEQUENCE: sequence,
-      INPUTS_DIR: view.inputs,
-      OUTPUTS_DIR: view.outputs,
-      TASK_CONFIG: JSON.stringify(plan.config),
-      CONFIG_FILE: path.join(sequence === "download" ? view.outputs : view.inputs, "config.json"),
-      METRICS_FILE: path.join(view.outputs, "metrics.json"),
-      ...(plan.outputFileName ? { OUTPUT_FILE_NAME: plan.outputFileName } : {}),
-    };
   }
 
   private async finish(run: Run, phase: RunPhase, message: string): Promise<void> {
@@ -349,22 +307,6 @@ export class LocalEngine implements TaskEngine {
       .catch((error: unknown) => this.deps.logger.error({ err: error, task: run.plan.task.uid }, "action=report outcome=failed"));
   }
 
-  private killGroup(child: ChildProcess): void {
-    const pid = child.pid!;
-    try {
-      process.kill(-pid, "SIGTERM");
-    } catch {
-      return; // already gone
-    }
-    setTimeout(() => {
-      try {
-        process.kill(-pid, "SIGKILL");
-      } catch {
-        // exited within the grace period
-      }
-    }, this.settings.stopGraceSeconds * 1000).unref();
-  }
-
   private taskDir(taskUid: string): string {
     if (!/^[0-9a-f-]{36}$/.test(taskUid)) throw new Error(`not a task uid: ${taskUid}`);
     return path.join(this.settings.workRoot, taskUid);
@@ -383,23 +325,4 @@ async function workDirIdentity(workRoot: string): Promise<string> {
 
 function pendingStep(name: string): StepProgress {
   return { name, phase: "Pending", startedAt: null, finishedAt: null, exitCode: null, message: "", resources: {} };
-}
-
-function signalNumber(signal: NodeJS.Signals): number {
-  return ({ SIGTERM: 15, SIGKILL: 9, SIGINT: 2 } as Record<string, number>)[signal] ?? 1;
-}
-
-/** The log's last non-empty line, as the failed step's message (what a user wants to see first). */
-async function lastLine(file: string): Promise<string> {
-  const handle = await open(file, "r");
-  try {
-    const { size } = await handle.stat();
-    const length = Math.min(size, 4096);
-    const buffer = Buffer.alloc(length);
-    await handle.read(buffer, 0, length, size - length);
-    const line = buffer.toString("utf8").trimEnd().split("\n").pop()?.trim();
-    return line ? `: ${line.slice(0, 500)}` : "";
-  } finally {
-    await handle.close();
-  }
 }

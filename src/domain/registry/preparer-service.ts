@@ -1,7 +1,8 @@
 import type { Database } from "../ports.js";
 import type { Principal } from "../principal.js";
 import type { ConfigRecord, DatasetRecord, ImageRecord, ModelRecord } from "../records.js";
-import type { RegistryService, WithFile } from "./registry-service.js";
+import type { WithFile } from "./registry-records.js";
+import type { RegistryService } from "./registry-service.js";
 
 export type RunForm = "preprocessing" | "training" | "retrain" | "evaluation";
 

@@ -11,7 +11,10 @@ import {
   type ModelRecord,
   type PipelineRecord,
   type TaskKind,
+  type TaskRecord,
 } from "../records.js";
+import type { DatasetRegistry } from "../registry/dataset-registry.js";
+import type { ModelRegistry } from "../registry/model-registry.js";
 import type { RegistryService } from "../registry/registry-service.js";
 import { checkExtension } from "../registry/storage-keys.js";
 import type { StepResources } from "./task-engine.js";
@@ -49,12 +52,12 @@ const mismatch = (subject: string, detail: string, requirement: string) =>
 
 /** Checks every uid a submission names: owned by the caller's organization and consistent with the pipeline and the task kind. */
 export async function checkReferences(
-  deps: { db: Database; registry: RegistryService },
+  deps: { db: Database; registry: RegistryService; datasets: DatasetRegistry; models: ModelRegistry },
   principal: Principal,
   kind: TaskKind,
   input: SubmitInput,
 ): Promise<References> {
-  const { db, registry } = deps;
+  const { db, registry, datasets, models } = deps;
   const definition = TASK_KINDS[kind];
   const { record: pipeline } = await registry.getPipeline(principal, input.pipelineUid, "pipelineUid");
   if (!definition.pipelineTypes.includes(pipeline.type)) {
@@ -80,7 +83,7 @@ export async function checkReferences(
   if (config.pipelineUid !== pipeline.uid)
     throw mismatch("configUid", `config ${config.uid} belongs to another pipeline`, "must belong to the pipeline");
 
-  const dataset = await registry.getDataset(principal, input.datasetScope, input.datasetUid, "datasetUid").catch((error: unknown) => {
+  const dataset = await datasets.getDataset(principal, input.datasetScope, input.datasetUid, "datasetUid").catch((error: unknown) => {
     if (error instanceof NotFoundError) throw NotFoundError.entity(`${input.datasetScope} dataset`, "datasetUid", input.datasetUid);
     throw error;
   });
@@ -100,7 +103,7 @@ export async function checkReferences(
 
   let baseModel: ModelRecord | undefined;
   if (kind === "optimization" || kind === "evaluation") {
-    baseModel = await registry.getModel(principal, input.baseModelUid ?? "", "baseModelUid");
+    baseModel = await models.getModel(principal, input.baseModelUid ?? "", "baseModelUid");
     if (baseModel.applicationUid !== application.uid)
       throw mismatch("baseModelUid", `model ${baseModel.uid} belongs to another application`, "must belong to the pipeline's application");
     if (baseModel.status === "unavailable" || !baseModel.fileUid)
@@ -169,4 +172,45 @@ export async function createOutputModel(
     extension: checkExtension("outputModel.extension", output.extension),
   });
   return uid;
+}
+
+/** What resubmitting a task submits: its inputs again, and an output like the one it had. */
+export function resubmission(
+  old: TaskRecord,
+  datasetScope: DatasetScope,
+  outputDataset: DatasetRecord | null,
+  outputModel: ModelRecord | null,
+): SubmitInput {
+  return {
+    name: old.name,
+    description: old.description,
+    pipelineUid: old.pipelineUid,
+    datasetUid: old.datasetUid,
+    datasetScope,
+    configUid: old.configUid,
+    imageUids: { download: old.downloadImageUid, running: old.runningImageUid, upload: old.uploadImageUid },
+    ...(old.baseModelUid ? { baseModelUid: old.baseModelUid } : {}),
+    ...(old.outputDatasetUid
+      ? {
+          outputDataset: {
+            name: outputDataset?.name ?? old.name,
+            description: outputDataset?.description ?? "",
+            extension: outputDataset?.extension ?? "zip",
+          },
+        }
+      : {}),
+    ...(old.outputModelUid
+      ? {
+          outputModel: {
+            name: outputModel?.name ?? old.name,
+            description: outputModel?.description ?? "",
+            type: outputModel?.type ?? "default",
+            inputFormat: outputModel?.inputFormat ?? "",
+            outputFormat: outputModel?.outputFormat ?? "",
+            extension: outputModel?.extension ?? "zip",
+          },
+        }
+      : {}),
+    resources: JSON.parse(old.resources) as SubmitInput["resources"],
+  };
 }

@@ -14,13 +14,16 @@ import {
   type TaskStatusEventRecord,
   type TaskStepRecord,
 } from "../records.js";
-import { paged, type Page, type RegistryService } from "../registry/registry-service.js";
+import { paged, type Page } from "../registry/registry-records.js";
+import type { DatasetRegistry } from "../registry/dataset-registry.js";
+import type { ModelRegistry } from "../registry/model-registry.js";
+import type { RegistryService } from "../registry/registry-service.js";
 import { stableJson } from "../../lib/text.js";
 import type { ShutdownStrategy, StepResources, TaskEngine } from "./task-engine.js";
 import { TASK_KINDS } from "./task-kinds.js";
 import { orderSteps, pendingStep, type TaskLifecycle } from "./task-lifecycle.js";
 import type { TaskPlanner } from "./task-planner.js";
-import { checkReferences, createOutputDataset, createOutputModel, type SubmitInput } from "./task-references.js";
+import { checkReferences, createOutputDataset, createOutputModel, resubmission, type SubmitInput } from "./task-references.js";
 
 export interface SubmittedTask {
   task: TaskRecord;
@@ -44,6 +47,8 @@ export class TaskService {
     private readonly deps: {
       db: Database;
       registry: RegistryService;
+      datasets: DatasetRegistry;
+      models: ModelRegistry;
       objects: ObjectStore;
       engine: TaskEngine;
       planner: TaskPlanner;
@@ -244,38 +249,7 @@ export class TaskService {
       old.outputDatasetUid ? db.datasets.find(old.outputDatasetUid) : null,
       old.outputModelUid ? db.models.find(old.outputModelUid) : null,
     ]);
-    const input: SubmitInput = {
-      name: old.name,
-      description: old.description,
-      pipelineUid: old.pipelineUid,
-      datasetUid: old.datasetUid,
-      datasetScope: dataset.scope,
-      configUid: old.configUid,
-      imageUids: { download: old.downloadImageUid, running: old.runningImageUid, upload: old.uploadImageUid },
-      ...(old.baseModelUid ? { baseModelUid: old.baseModelUid } : {}),
-      ...(old.outputDatasetUid
-        ? {
-            outputDataset: {
-              name: outputDataset?.name ?? old.name,
-              description: outputDataset?.description ?? "",
-              extension: outputDataset?.extension ?? "zip",
-            },
-          }
-        : {}),
-      ...(old.outputModelUid
-        ? {
-            outputModel: {
-              name: outputModel?.name ?? old.name,
-              description: outputModel?.description ?? "",
-              type: outputModel?.type ?? "default",
-              inputFormat: outputModel?.inputFormat ?? "",
-              outputFormat: outputModel?.outputFormat ?? "",
-              extension: outputModel?.extension ?? "zip",
-            },
-          }
-        : {}),
-      resources: JSON.parse(old.resources) as SubmitInput["resources"],
-    };
+    const input = resubmission(old, dataset.scope, outputDataset, outputModel);
     const submitted = await this.submit(principal, old.kind, input);
     return { ...submitted, task: await db.tasks.update(submitted.task.uid, { resubmittedFrom: old.uid }) };
   }

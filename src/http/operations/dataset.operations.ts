@@ -1,7 +1,8 @@
 /** Project and application datasets, file downloads and the run forms' choices (original-system.md §3.2). */
 import { Type } from "@sinclair/typebox";
 import type { PreparerService, RunForm } from "../../domain/registry/preparer-service.js";
-import { DATASET_TYPES, type RegistryService } from "../../domain/registry/registry-service.js";
+import { DATASET_TYPES, type DatasetRegistry } from "../../domain/registry/dataset-registry.js";
+import type { RegistryService } from "../../domain/registry/registry-service.js";
 import type { DatasetScope } from "../../domain/records.js";
 import type { Presenter } from "../shared/presenters.js";
 import { CREATED_WITH_FILE, DELETED, LISTED, RETRIEVED, UPDATED } from "./messages.js";
@@ -14,10 +15,12 @@ const Update = Type.Object({ uid: Uid, name: Optional(Name), description: Option
 
 export function datasetOperations({
   registry,
+  datasets,
   preparer,
   present,
 }: {
   registry: RegistryService;
+  datasets: DatasetRegistry;
   preparer: PreparerService;
   present: Presenter;
 }) {
@@ -29,7 +32,7 @@ export function datasetOperations({
     record(
       CREATED_WITH_FILE,
       present.dataset(
-        await registry.createDataset(request.principal, {
+        await datasets.createDataset(request.principal, {
           scope,
           name: request.body.name,
           description: request.body.description ?? "",
@@ -52,7 +55,7 @@ export function datasetOperations({
         record(
           UPDATED,
           present.dataset(
-            await registry.updateDataset(principal, scope, body.uid, {
+            await datasets.updateDataset(principal, scope, body.uid, {
               ...described(body.name, body.description),
               ...(file ? { file } : {}),
             }),
@@ -65,7 +68,7 @@ export function datasetOperations({
       summary: `${actor}/delete`,
       mitlabKey: key,
       body: Type.Object({ uid: Uid }),
-      handle: async ({ principal, body }) => (await registry.deleteDataset(principal, scope, body.uid), record(DELETED, {})),
+      handle: async ({ principal, body }) => (await datasets.deleteDataset(principal, scope, body.uid), record(DELETED, {})),
     });
   const PROJECT = "ProjectDatasetMetadataWriter";
   const APPLICATION = "ApplicationDatasetMetadataWriter";
@@ -111,7 +114,7 @@ export function datasetOperations({
       body: Type.Object({ f_project_uid: Uid }),
       fields: { projectUid: "f_project_uid" },
       handle: async ({ principal, body, page }) =>
-        listed(LISTED, await registry.listDatasets(principal, "project", body.f_project_uid, page), (d) => present.dataset(d)),
+        listed(LISTED, await datasets.listDatasets(principal, "project", body.f_project_uid, page), (d) => present.dataset(d)),
     }),
     createApplicationDataset: operation({
       id: "application-datasets.create",
@@ -132,7 +135,7 @@ export function datasetOperations({
       body: Type.Object({ f_application_uid: Uid }),
       fields: { applicationUid: "f_application_uid" },
       handle: async ({ principal, body, page }) =>
-        listed(LISTED, await registry.listDatasets(principal, "application", body.f_application_uid, page), (d) => present.dataset(d)),
+        listed(LISTED, await datasets.listDatasets(principal, "application", body.f_application_uid, page), (d) => present.dataset(d)),
     }),
     downloadFile: operation({
       id: "files.download",

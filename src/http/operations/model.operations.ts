@@ -1,6 +1,6 @@
 /** Models: upload, update, lineage, publication, accuracy and downloads (original-system.md §3.2). */
 import { Type } from "@sinclair/typebox";
-import type { RegistryService } from "../../domain/registry/registry-service.js";
+import type { ModelRegistry } from "../../domain/registry/model-registry.js";
 import { MODEL_STATUSES } from "../../domain/records.js";
 import type { Presenter } from "../shared/presenters.js";
 import { CREATED_WITH_FILE, DELETED, LISTED, UPDATED } from "./messages.js";
@@ -10,12 +10,12 @@ import { Name, Optional, Text, Uid, oneOf } from "./schemas.js";
 
 const Token = Type.String({ minLength: 1, maxLength: 256 });
 
-export function modelOperations({ registry, present }: { registry: RegistryService; present: Presenter }) {
+export function modelOperations({ models, present }: { models: ModelRegistry; present: Presenter }) {
   const download = async (
-    principal: Parameters<RegistryService["openModelFile"]>[0],
+    principal: Parameters<ModelRegistry["openModelFile"]>[0],
     uid: string,
     token: string,
-  ): Promise<OperationResult> => ({ kind: "download", ...(await registry.openModelFile(principal, uid, token)) });
+  ): Promise<OperationResult> => ({ kind: "download", ...(await models.openModelFile(principal, uid, token)) });
   const publication = (status: "publish" | "unpublish", key: string, summary: string) =>
     operation({
       id: `models.${status}`,
@@ -23,7 +23,7 @@ export function modelOperations({ registry, present }: { registry: RegistryServi
       mitlabKey: key,
       body: Type.Object({ uid: Uid, status: Optional(oneOf([status])), f_application_uid: Optional(Uid) }),
       handle: async ({ principal, body }) =>
-        record(UPDATED, present.model(await registry.withFile(await registry.setModelPublication(principal, body.uid, status)))),
+        record(UPDATED, present.model(await models.withFile(await models.setModelPublication(principal, body.uid, status)))),
     });
 
   return {
@@ -49,7 +49,7 @@ export function modelOperations({ registry, present }: { registry: RegistryServi
         record(
           CREATED_WITH_FILE,
           present.model(
-            await registry.createModel(principal, {
+            await models.createModel(principal, {
               name: body.name,
               description: body.description ?? "",
               type: body.type,
@@ -83,7 +83,7 @@ export function modelOperations({ registry, present }: { registry: RegistryServi
         record(
           UPDATED,
           present.model(
-            await registry.updateModel(principal, body.model_uid, {
+            await models.updateModel(principal, body.model_uid, {
               ...described(body.model_name, body.model_description),
               ...(body.model_input_format === undefined ? {} : { inputFormat: body.model_input_format }),
               ...(body.model_output_format === undefined ? {} : { outputFormat: body.model_output_format }),
@@ -97,7 +97,7 @@ export function modelOperations({ registry, present }: { registry: RegistryServi
       summary: "ModelMetadataWriter/delete",
       mitlabKey: "8qFsmTELrN0lag20",
       body: Type.Object({ uid: Uid }),
-      handle: async ({ principal, body }) => (await registry.deleteModel(principal, body.uid), record(DELETED, {})),
+      handle: async ({ principal, body }) => (await models.deleteModel(principal, body.uid), record(DELETED, {})),
     }),
     listModels: operation({
       id: "models.list",
@@ -107,7 +107,7 @@ export function modelOperations({ registry, present }: { registry: RegistryServi
       body: Type.Object({ f_application_uid: Uid }),
       fields: { applicationUid: "f_application_uid" },
       handle: async ({ principal, body, page }) =>
-        listed(LISTED, await registry.listModels(principal, body.f_application_uid, page), (m) => present.model(m)),
+        listed(LISTED, await models.listModels(principal, body.f_application_uid, page), (m) => present.model(m)),
     }),
     listModelGroups: operation({
       id: "models.list-grouped",
@@ -116,7 +116,7 @@ export function modelOperations({ registry, present }: { registry: RegistryServi
       body: Type.Object({ f_application_uid: Uid }),
       fields: { applicationUid: "f_application_uid" },
       handle: async ({ principal, body }) =>
-        listed(LISTED, { items: await registry.listModelGroups(principal, body.f_application_uid) }, (group) => ({
+        listed(LISTED, { items: await models.listModelGroups(principal, body.f_application_uid) }, (group) => ({
           ...present.model(group),
           retrain_model: group.derived.map((m) => present.model(m)),
         })),
@@ -127,7 +127,7 @@ export function modelOperations({ registry, present }: { registry: RegistryServi
       mitlabKey: "ZEUjsfvXK9eNjom7",
       body: Type.Object({ source: Uid, version: Optional(Type.Number()) }),
       handle: async ({ principal, body }) =>
-        listed(LISTED, { items: await registry.listModelLineage(principal, body.source, body.version) }, (m) => present.model(m)),
+        listed(LISTED, { items: await models.listModelLineage(principal, body.source, body.version) }, (m) => present.model(m)),
     }),
     publishModel: publication("publish", "LKloOsyvHb0NCDPG", "ModelPermissionManager/create"),
     unpublishModel: publication("unpublish", "7uW8GfesIizOaShO", "ModelPermissionManager/delete"),
@@ -140,7 +140,7 @@ export function modelOperations({ registry, present }: { registry: RegistryServi
       handle: async ({ principal, body }) =>
         record(
           UPDATED,
-          present.model(await registry.withFile(await registry.setModelAccuracy(principal, body.model_uid, body.model_accuracy))),
+          present.model(await models.withFile(await models.setModelAccuracy(principal, body.model_uid, body.model_accuracy))),
         ),
     }),
     downloadModel: operation({

@@ -1,17 +1,16 @@
 /**
- * Organizations, projects, applications, pipelines, configs and build files (original-system.md
- * §3.2): each operation is its body, its use case and its presentation.
+ * Organizations, projects and applications (original-system.md §3.2): each operation is its
+ * body, its use case and its presentation.
  */
 import { Type } from "@sinclair/typebox";
 import type { RegistryService } from "../../domain/registry/registry-service.js";
-import { IMAGE_SEQUENCES, PIPELINE_TYPES } from "../../domain/records.js";
 import type { Presenter } from "../shared/presenters.js";
-import { CREATED, CREATED_WITH_FILE, DELETED, LISTED, RETRIEVED, UPDATED } from "./messages.js";
+import { CREATED, DELETED, LISTED, RETRIEVED, UPDATED } from "./messages.js";
 import { listed, operation, record } from "./operation.js";
-import { ImageReference, JsonObject, Name, Optional, Text, Uid, oneOf } from "./schemas.js";
+import { Name, Optional, Text, Uid } from "./schemas.js";
 
-const UidBody = Type.Object({ uid: Uid });
-const DescribedUpdate = Type.Object({ uid: Uid, name: Optional(Name), description: Optional(Text) });
+export const UidBody = Type.Object({ uid: Uid });
+export const DescribedUpdate = Type.Object({ uid: Uid, name: Optional(Name), description: Optional(Text) });
 
 /** Only the fields that were sent, so an update changes nothing else. */
 export function described(name: string | undefined, description: string | undefined): { name?: string; description?: string } {
@@ -140,185 +139,6 @@ export function registryOperations({ registry, present }: { registry: RegistrySe
       fields: { projectUid: "f_project_uid" },
       handle: async ({ principal, body, page }) =>
         listed(LISTED, await registry.listApplications(principal, body.f_project_uid, page), (a) => present.application(a)),
-    }),
-
-    createPipeline: operation({
-      id: "pipelines.create",
-      summary: "PipelineMetadataWriter/create",
-      mitlabKey: "FgdSO4ryg2UA2APl",
-      form: { file: "required" },
-      body: Type.Object({ name: Name, type: oneOf(PIPELINE_TYPES), f_application_uid: Uid, extension: Name, description: Optional(Text) }),
-      fields: { applicationUid: "f_application_uid" },
-      handle: async ({ principal, body, file }) =>
-        record(
-          CREATED_WITH_FILE,
-          present.pipeline(
-            await registry.createPipeline(principal, {
-              name: body.name,
-              description: body.description ?? "",
-              type: body.type,
-              applicationUid: body.f_application_uid,
-              extension: body.extension,
-              file: file!,
-            }),
-          ),
-          { created: true },
-        ),
-    }),
-    updatePipeline: operation({
-      id: "pipelines.update",
-      summary: "PipelineMetadataWriter/update",
-      mitlabKey: "28a9H19Khaw4KIbV",
-      form: { file: "optional" },
-      body: DescribedUpdate,
-      handle: async ({ principal, body, file }) =>
-        record(
-          UPDATED,
-          present.pipeline(
-            await registry.updatePipeline(principal, body.uid, { ...described(body.name, body.description), ...(file ? { file } : {}) }),
-          ),
-        ),
-    }),
-    deletePipeline: operation({
-      id: "pipelines.delete",
-      summary: "PipelineMetadataWriter/delete",
-      mitlabKey: "8PSWYHbJF2ZHuXVP",
-      body: UidBody,
-      handle: async ({ principal, body }) => (await registry.deletePipeline(principal, body.uid), record(DELETED, {})),
-    }),
-    getPipeline: operation({
-      id: "pipelines.get",
-      summary: "PipelineMetadataWriter/retrieve",
-      mitlabKey: "owbCDAJ9rJW2AEO5",
-      body: UidBody,
-      handle: async ({ principal, body }) => record(RETRIEVED, present.pipeline(await registry.getPipeline(principal, body.uid))),
-    }),
-    listPipelines: operation({
-      id: "pipelines.list",
-      summary: "PipelineMetadataWriter/filter_by_application",
-      mitlabKey: "VytZbpzyI9fFWkM6",
-      paginated: true,
-      body: Type.Object({ f_application_uid: Uid }),
-      fields: { applicationUid: "f_application_uid" },
-      handle: async ({ principal, body, page }) =>
-        listed(LISTED, await registry.listPipelines(principal, body.f_application_uid, page), (p) => present.pipeline(p)),
-    }),
-
-    createConfig: operation({
-      id: "configs.create",
-      summary: "ConfigMetadataWriter/create",
-      mitlabKey: "42XzWaxjE6dKA9mZ",
-      body: Type.Object({ name: Name, data: JsonObject, f_pipeline_uid: Uid, description: Optional(Text) }),
-      fields: { pipelineUid: "f_pipeline_uid" },
-      handle: async ({ principal, body }) =>
-        record(
-          CREATED,
-          present.config(
-            await registry.createConfig(principal, {
-              name: body.name,
-              description: body.description ?? "",
-              data: body.data,
-              pipelineUid: body.f_pipeline_uid,
-            }),
-          ),
-          { created: true },
-        ),
-    }),
-    updateConfig: operation({
-      id: "configs.update",
-      summary: "ConfigMetadataWriter/update",
-      mitlabKey: "IIfzauWfQZ3RsHUZ",
-      body: Type.Object({ uid: Uid, name: Optional(Name), description: Optional(Text), data: Optional(JsonObject) }),
-      handle: async ({ principal, body }) =>
-        record(
-          UPDATED,
-          present.config(
-            await registry.updateConfig(principal, body.uid, {
-              ...described(body.name, body.description),
-              ...(body.data === undefined ? {} : { data: body.data }),
-            }),
-          ),
-        ),
-    }),
-    deleteConfig: operation({
-      id: "configs.delete",
-      summary: "ConfigMetadataWriter/delete",
-      mitlabKey: "DUj6JZvlwBE3WMbX",
-      body: UidBody,
-      handle: async ({ principal, body }) => (await registry.deleteConfig(principal, body.uid), record(DELETED, {})),
-    }),
-    listConfigs: operation({
-      id: "configs.list",
-      summary: "ConfigMetadataWriter/filter_by_pipeline",
-      mitlabKey: "NVVJBLsdkIjTLB2P",
-      paginated: true,
-      body: Type.Object({ f_pipeline_uid: Uid }),
-      fields: { pipelineUid: "f_pipeline_uid" },
-      handle: async ({ principal, body, page }) =>
-        listed(LISTED, await registry.listConfigs(principal, body.f_pipeline_uid, page), (c) => present.config(c)),
-    }),
-
-    createImage: operation({
-      id: "build-files.create",
-      summary: "ImageMetadataWriter/create",
-      mitlabKey: "lwO7afcqdKtKEAhb",
-      form: { file: "required" },
-      body: Type.Object({
-        name: Name,
-        sequence: oneOf(IMAGE_SEQUENCES),
-        f_pipeline_uid: Uid,
-        description: Optional(Text),
-        extension: Optional(Name),
-        image_reference: Optional(ImageReference),
-      }),
-      fields: { pipelineUid: "f_pipeline_uid" },
-      handle: async ({ principal, body, file }) =>
-        record(
-          CREATED_WITH_FILE,
-          present.image(
-            await registry.createImage(principal, {
-              name: body.name,
-              description: body.description ?? "",
-              sequence: body.sequence,
-              pipelineUid: body.f_pipeline_uid,
-              extension: body.extension ?? "null",
-              ...(body.image_reference ? { reference: body.image_reference } : {}),
-              file: file!,
-            }),
-          ),
-          { created: true },
-        ),
-    }),
-    updateImage: operation({
-      id: "build-files.update",
-      summary: "ImageMetadataWriter/update",
-      mitlabKey: "fQVBVFsISiNWCCzx",
-      form: { file: "optional" },
-      body: DescribedUpdate,
-      handle: async ({ principal, body, file }) =>
-        record(
-          UPDATED,
-          present.image(
-            await registry.updateImage(principal, body.uid, { ...described(body.name, body.description), ...(file ? { file } : {}) }),
-          ),
-        ),
-    }),
-    deleteImage: operation({
-      id: "build-files.delete",
-      summary: "ImageMetadataWriter/delete",
-      mitlabKey: "Ho7YDcRfgifigJvn",
-      body: UidBody,
-      handle: async ({ principal, body }) => (await registry.deleteImage(principal, body.uid), record(DELETED, {})),
-    }),
-    listImages: operation({
-      id: "build-files.list",
-      summary: "ImageMetadataWriter/filter_by_pipeline",
-      mitlabKey: "eu4oNOb8E0KVaOdo",
-      paginated: true,
-      body: Type.Object({ f_pipeline_uid: Uid }),
-      fields: { pipelineUid: "f_pipeline_uid" },
-      handle: async ({ principal, body, page }) =>
-        listed(LISTED, await registry.listImages(principal, body.f_pipeline_uid, page), (i) => present.image(i)),
     }),
   };
 }

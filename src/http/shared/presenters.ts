@@ -11,7 +11,7 @@ import type {
   ProjectRecord,
   StoredFileRecord,
 } from "../../domain/records.js";
-import type { WithFile } from "../../domain/registry/registry-service.js";
+import type { WithFile } from "../../domain/registry/registry-records.js";
 import type { TaskView } from "../../domain/tasks/task-service.js";
 import type { TaskRecord } from "../../domain/records.js";
 import { keyDirectory } from "../../domain/registry/storage-keys.js";
