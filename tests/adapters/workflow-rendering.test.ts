@@ -34,7 +34,7 @@ function plan(kind: TaskKind, config: Record<string, unknown> = { learning_rate:
     task: { uid: "169920c2-0441-4f47-82b1-41b9c859bf06", kind } as TaskPlan["task"],
     steps: TASK_KINDS[kind].steps.map((step) => ({
       ...step,
-      image: image(`${step.sequence}-0000-4000-8000-000000000000`, step.sequence, step.sequence === "running" ? null : null),
+      image: image(`${step.sequence}-0000-4000-8000-000000000000`, step.sequence),
       resources: { cpu: "500m", memory: "4000Mi", gpu: step.sequence === "running" ? 1 : 0 },
     })),
     config,

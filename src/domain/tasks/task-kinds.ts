@@ -7,7 +7,6 @@ export interface StepDefinition {
 }
 
 export interface TaskKindDefinition {
-  kind: TaskKind;
   pipelineTypes: readonly PipelineType[];
   steps: readonly [StepDefinition, StepDefinition, StepDefinition];
   output: "dataset" | "model" | "metrics";
@@ -18,25 +17,21 @@ const step = (name: string, sequence: ImageSequence): StepDefinition => ({ name,
 /** Step names as the original's KFP templates named them (original-system.md §4.2). */
 export const TASK_KINDS: Record<TaskKind, TaskKindDefinition> = {
   preprocessing: {
-    kind: "preprocessing",
     pipelineTypes: ["preprocessing"],
     output: "dataset",
     steps: [step("download_original_dataset", "download"), step("preprocessing", "running"), step("upload_training_dataset", "upload")],
   },
   training: {
-    kind: "training",
     pipelineTypes: ["training"],
     output: "model",
     steps: [step("download_training_dataset", "download"), step("training", "running"), step("upload_model", "upload")],
   },
   optimization: {
-    kind: "optimization",
     pipelineTypes: ["retrain", "tuning"],
     output: "model",
     steps: [step("download_training_dataset", "download"), step("retrain", "running"), step("upload_model", "upload")],
   },
   evaluation: {
-    kind: "evaluation",
     pipelineTypes: ["evaluation"],
     output: "metrics",
     steps: [step("download_evaluation_files", "download"), step("evaluation", "running"), step("upload_metrics", "upload")],
