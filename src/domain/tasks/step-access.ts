@@ -5,6 +5,9 @@ import { AuthenticationError, ConflictError, NotFoundError, ValidationError } fr
 import type { Database, IdGenerator, ObjectStore, StagedObject, Stores } from "../ports.js";
 import { FINAL_TASK_STATUSES, type TaskRecord } from "../records.js";
 import { objectKey } from "../registry/storage-keys.js";
+import { UID_PATTERN } from "../../lib/patterns.js";
+
+const UID = new RegExp(UID_PATTERN);
 
 export type StepInput = "dataset" | "base_model" | "config" | "program";
 
@@ -16,7 +19,8 @@ export class StepAccess {
   constructor(private readonly deps: { db: Database; objects: ObjectStore; ids: IdGenerator; clock: Clock }) {}
 
   async authorize(taskUid: string, token: string): Promise<TaskRecord> {
-    const task = await this.deps.db.tasks.find(taskUid);
+    // Not a uid this service issued: no database is asked about it (PostgreSQL refuses a NUL in text).
+    const task = UID.test(taskUid) ? await this.deps.db.tasks.find(taskUid) : null;
     const given = createHash("sha256").update(token).digest();
     const expected = task?.stepTokenHash ? Buffer.from(task.stepTokenHash, "hex") : Buffer.alloc(32);
     const valid = timingSafeEqual(given, expected) && task?.stepTokenHash;
