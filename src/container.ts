@@ -141,7 +141,7 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
   const operations: Operation[] = [
     registryOperations({ registry, present }),
     pipelineOperations({ registry, present }),
-    datasetOperations({ registry, datasets, preparer: new PreparerService({ db, registry }), present }),
+    datasetOperations({ registry, datasets, preparer: new PreparerService({ db, registry, models }), present }),
     modelOperations({ models, present }),
     taskOperations({ tasks, present }),
     logOperations({ logs, follower }),

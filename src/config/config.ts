@@ -83,7 +83,22 @@ export class ConfigError extends Error {
 }
 
 /** The versions the original clients sent (v0.1 in 2024, v1.1.x in the GitBook and SDK, v1.2.x in 2025). */
-const DEFAULT_API_VERSIONS = ["v0.1", "v1.1.1", "v1.1.2", "v1.1.3", "v1.1.4", "v1.1.5", "v1.2.0", "v1.2.1", "v1.2.2", "v1.2.3", "v1.2.4"];
+const DEFAULT_API_VERSIONS = [
+  "v0.1",
+  "v1.1.1",
+  "v1.1.2",
+  "v1.1.3",
+  "v1.1.4",
+  "v1.1.5",
+  "v1.1.6",
+  "v1.1.7",
+  "v1.1.8",
+  "v1.2.0",
+  "v1.2.1",
+  "v1.2.2",
+  "v1.2.3",
+  "v1.2.4",
+];
 
 /** S3's limit for one PUT. */
 const S3_SINGLE_PUT_LIMIT = 5 * 1024 ** 3;

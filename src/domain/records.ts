@@ -84,7 +84,8 @@ export interface ModelRecord extends Described {
   extension: string;
 }
 
-export type TaskStatus = "init" | "pending" | "running" | "success" | "fail" | "init error";
+export const TASK_STATUSES = ["init", "pending", "running", "success", "fail", "init error"] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
 export const ACTIVE_TASK_STATUSES: readonly TaskStatus[] = ["init", "pending", "running"];
 export const FINAL_TASK_STATUSES: readonly TaskStatus[] = ["success", "fail", "init error"];
 export type ExecuteStep = "prepare_file" | "generate_file" | "execute_pipeline" | "run_task";

@@ -35,7 +35,7 @@ describe("Registry routes", () => {
         description: "second",
         f_organization_uid: user.organizationUid,
       });
-      expect(created.status).toBe(201);
+      expect(created.status).toBe(200);
       expect(created.body).toEqual({
         detail: "Metadata created successfully",
         data: {
@@ -69,7 +69,7 @@ describe("Registry routes", () => {
         f_project_uid: r.project,
         f_agent_uid: [],
       });
-      expect(created.status).toBe(201);
+      expect(created.status).toBe(200);
       expect(created.body.data).toEqual({
         uid: expect.stringMatching(UUID),
         created_time: expect.stringMatching(TIMESTAMP),
@@ -112,7 +112,7 @@ describe("Registry routes", () => {
           { name: "raw", description: "raw data", type, [parentField]: parent, extension: "zip" },
           { content: "first", name: "../../etc/passwd" },
         );
-        expect(created.status).toBe(201);
+        expect(created.status).toBe(200);
         expect(created.body.detail).toBe("Metadata created and File uploaded successfully");
         const data = created.body.data;
         expect(data).toMatchObject({
@@ -237,7 +237,7 @@ describe("Registry routes", () => {
         { name: "prep", description: "pp", type: "preprocessing", f_application_uid: r.application, extension: "py" },
         { content: "print(1)", name: "p.py" },
       );
-      expect(created.status).toBe(201);
+      expect(created.status).toBe(200);
       expect(created.body.data).toEqual({
         uid: expect.stringMatching(UUID),
         created_time: expect.stringMatching(TIMESTAMP),
@@ -267,7 +267,7 @@ describe("Registry routes", () => {
         data: { batch_size: 8, nested: { a: [1, 2] } },
         f_pipeline_uid: r.pipeline,
       });
-      expect(created.status).toBe(201);
+      expect(created.status).toBe(200);
       expect(created.body.data).toEqual({
         uid: expect.stringMatching(UUID),
         created_time: expect.stringMatching(TIMESTAMP),
@@ -300,7 +300,7 @@ describe("Registry routes", () => {
         { name: "img", sequence: "running", f_pipeline_uid: r.pipeline, extension: "null" },
         { content: "FROM node:20", name: "Dockerfile" },
       );
-      expect(created.status).toBe(201);
+      expect(created.status).toBe(200);
       expect(created.body.data).toMatchObject({
         name: "img",
         sequence: "running",
@@ -369,7 +369,7 @@ describe("Registry routes", () => {
         },
         { content: "M2", name: "m.zip" },
       );
-      expect(derived.status).toBe(201);
+      expect(derived.status).toBe(200);
       expect(derived.body.data).toMatchObject({ version: 2, source: r.model });
       const groups = await ok("mvtJY0gtyhHguWtL", { f_application_uid: r.application }, "Metadatas retrieved successfully");
       expect(groups).toHaveLength(1);

@@ -31,7 +31,7 @@ async function created(
   request: PromiseLike<{ status: number; body: { data: { uid: string } } }>,
 ): Promise<{ uid: string } & Record<string, unknown>> {
   const response = await request;
-  expect(response.status).toBe(201);
+  expect(response.status).toBe(200);
   return response.body.data;
 }
 

@@ -2,7 +2,7 @@ import type { Readable } from "node:stream";
 import { ConflictError, ForbiddenError, UnprocessableError } from "../errors.js";
 import type { Filter, PageRequest, StagedObject } from "../ports.js";
 import type { Principal } from "../principal.js";
-import { MODEL_STATUSES, type ModelRecord, type ModelStatus } from "../records.js";
+import { MODEL_STATUSES, TASK_STATUSES, type ModelRecord, type ModelStatus } from "../records.js";
 import { secretsEqual } from "../../lib/text.js";
 import { RegistryRecords, oneOf, paged, pick, type Described, type Page, type WithFile } from "./registry-records.js";
 import { checkExtension, objectKey } from "./storage-keys.js";
@@ -129,8 +129,24 @@ export class ModelRegistry extends RegistryRecords {
         problems: [{ field: "accessToken", message: "does not match" }],
       });
     }
-    if (!model.fileUid || model.status === "unavailable") throw new ConflictError(`model ${uid} has no file yet`);
-    return this.openStored(model.fileUid, model.uid);
+    if (!(await this.usable([model])).length) throw new ConflictError(`model ${uid} has no file yet`);
+    return this.openStored(model.fileUid!, model.uid);
+  }
+
+  /**
+   * The models whose file can be used (downloaded, taken as a base model): every model with a
+   * file except a task's output before that task succeeded. A model uploaded as `unavailable`
+   * (what the original's dashboard sends) is usable; only publishing needs more.
+   */
+  async usable(models: ModelRecord[]): Promise<ModelRecord[]> {
+    const withFile = models.filter((m) => m.fileUid);
+    if (!withFile.length) return [];
+    const producing = await this.deps.db.tasks.list({
+      outputModelUid: { in: withFile.map((m) => m.uid) },
+      status: { in: TASK_STATUSES.filter((s) => s !== "success") },
+    });
+    const pending = new Set(producing.map((t) => t.outputModelUid));
+    return withFile.filter((m) => !pending.has(m.uid));
   }
 
   private async nextVersion(principal: Principal, source: string): Promise<number> {

@@ -2,6 +2,7 @@ import type { Database } from "../ports.js";
 import type { Principal } from "../principal.js";
 import type { ConfigRecord, DatasetRecord, ImageRecord, ModelRecord } from "../records.js";
 import type { WithFile } from "./registry-records.js";
+import type { ModelRegistry } from "./model-registry.js";
 import type { RegistryService } from "./registry-service.js";
 
 export type RunForm = "preprocessing" | "training" | "retrain" | "evaluation";
@@ -16,7 +17,7 @@ export interface RunChoices {
 
 /** What a pipeline's "run" form may choose from (the original's Preparer routes). */
 export class PreparerService {
-  constructor(private readonly deps: { db: Database; registry: RegistryService }) {}
+  constructor(private readonly deps: { db: Database; registry: RegistryService; models: ModelRegistry }) {}
 
   async choices(principal: Principal, form: RunForm, pipelineUid: string): Promise<RunChoices> {
     const { record: pipeline } = await this.deps.registry.getPipeline(principal, pipelineUid);
@@ -27,11 +28,9 @@ export class PreparerService {
       return Promise.all(rows.map((r) => this.deps.registry.withFile(r)));
     };
     const models = async (type?: string) => {
-      const rows = await this.deps.db.models.list({
-        applicationUid: application.uid,
-        status: { in: ["unpublish", "publish"] },
-        ...(type ? { type } : {}),
-      });
+      const rows = await this.deps.models.usable(
+        await this.deps.db.models.list({ applicationUid: application.uid, ...(type ? { type } : {}) }),
+      );
       return Promise.all(rows.map((r) => this.deps.registry.withFile(r)));
     };
     const images = await this.deps.db.images.list({ pipelineUid: pipeline.uid });

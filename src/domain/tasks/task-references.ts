@@ -106,7 +106,7 @@ export async function checkReferences(
     baseModel = await models.getModel(principal, input.baseModelUid ?? "", "baseModelUid");
     if (baseModel.applicationUid !== application.uid)
       throw mismatch("baseModelUid", `model ${baseModel.uid} belongs to another application`, "must belong to the pipeline's application");
-    if (baseModel.status === "unavailable" || !baseModel.fileUid)
+    if (!(await models.usable([baseModel])).length)
       throw mismatch("baseModelUid", `model ${baseModel.uid} has no file yet`, "is not available yet");
   }
   return { pipeline, application, images, dataset, baseModel };

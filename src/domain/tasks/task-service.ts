@@ -136,7 +136,9 @@ export class TaskService {
       if (replay) return replay;
       throw error;
     }
-    return { ...created, task: await this.dispatch(created.task) };
+    // The original answered with the task as first written (`prepare_file` / `init`); progress shows in task info.
+    await this.dispatch(created.task);
+    return created;
   }
 
   /**

@@ -49,7 +49,8 @@ export function mitlabRouter(options: MitlabRouterOptions): express.Router {
   }
   const versions = new Set(options.apiVersions);
   const { authenticator } = options;
-  const respondOptions = { createdStatus: 201, keepAliveMs: options.keepAliveMs, logger: options.logger };
+  // The original answered 200 to everything but its SDK upload, and its dashboard takes any other 2xx as a failure.
+  const respondOptions = { keepAliveMs: options.keepAliveMs, logger: options.logger };
 
   const router = express.Router();
   router.post("/api/:version/entrypoint/Router/parse/:routeKey", async (request: Request, response: Response) => {
@@ -117,7 +118,7 @@ export function mitlabRouter(options: MitlabRouterOptions): express.Router {
         ...(file ? { file } : {}),
         ...(page ? { page } : {}),
       });
-      await respond(response, result, respondOptions);
+      await respond(response, result, { ...respondOptions, createdStatus: operation.mitlabCreatedStatus ?? 200 });
     } catch (error) {
       settleUnreadBody(request, response);
       if (!principal && !(error instanceof AuthenticationError) && !(error instanceof RateLimitedError)) throw credentialsRequired();

@@ -6,7 +6,7 @@ import type { Presenter } from "../shared/presenters.js";
 import { CREATED_WITH_FILE, DELETED, LISTED, UPDATED } from "./messages.js";
 import { listed, operation, record, type OperationResult } from "./operation.js";
 import { described } from "./registry.operations.js";
-import { Name, Optional, Text, Uid, oneOf } from "./schemas.js";
+import { Name, Optional, Text, Uid, UidOrNone, oneOf } from "./schemas.js";
 
 const Token = Type.String({ minLength: 1, maxLength: 256 });
 
@@ -40,9 +40,9 @@ export function modelOperations({ models, present }: { models: ModelRegistry; pr
         f_application_uid: Uid,
         description: Optional(Text),
         status: Optional(oneOf(MODEL_STATUSES)),
-        f_agent_uid: Optional(Uid),
+        f_agent_uid: Optional(UidOrNone),
         extension: Optional(Name),
-        source: Optional(Uid),
+        source: Optional(UidOrNone),
       }),
       fields: { applicationUid: "f_application_uid" },
       handle: async ({ principal, body, file }) =>

@@ -42,6 +42,8 @@ export interface Operation<Body extends TObject = TObject> {
   body: Body;
   /** A form with a file part (multipart); such routes also take JSON when the file is optional. */
   form?: { file: "required" | "optional" };
+  /** The MITLab status of a created record when the original's was not 200 (its SDK upload answered 201). */
+  mitlabCreatedStatus?: 201;
   /** Accepts `limit` and `cursor`. */
   paginated?: boolean;
   /** The body field each domain subject came from, so errors name what the caller sent (identity when absent). */

@@ -8,6 +8,8 @@ export const Text = Type.String({ maxLength: 10_000 });
 /** A field the original accepted and this service refuses on purpose. */
 export const Retired = Type.Never();
 export const Quantity = Type.String({ pattern: QUANTITY_PATTERN, maxLength: 20 });
+/** An optional reference the original's forms send as "" when there is none (the handler reads "" as absent). */
+export const UidOrNone = Type.Union([Type.Literal(""), Uid]);
 /** A container image reference: registry/path:tag or @digest, no spaces or quotes. */
 export const ImageReference = Type.String({
   pattern: "^[a-z0-9][a-z0-9._:/-]*(:[A-Za-z0-9._-]+)?(@sha256:[a-f0-9]{64})?$",
