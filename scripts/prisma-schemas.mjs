@@ -1,5 +1,5 @@
 // Writes prisma/postgresql/schema.prisma from the SQLite source schema, so both providers share
-// one model definition. Run by `npm run db:generate` (and so by postinstall).
+// one model definition. Run by `npm run db:schemas` and by postinstall.
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 
 const source = readFileSync("prisma/schema.prisma", "utf8");

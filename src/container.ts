@@ -38,18 +38,22 @@ import { ModelRegistry } from "./domain/registry/model-registry.js";
 import { RegistryService } from "./domain/registry/registry-service.js";
 import { ProgressRecorder } from "./domain/tasks/progress-recorder.js";
 import { StepAccess } from "./domain/tasks/step-access.js";
+import { Authenticator } from "./domain/auth/authenticator.js";
+import { SessionService } from "./domain/auth/session-service.js";
 import type { TaskEngine } from "./domain/tasks/task-engine.js";
 import { TaskLifecycle } from "./domain/tasks/task-lifecycle.js";
 import { TaskPlanner } from "./domain/tasks/task-planner.js";
 import { TaskService } from "./domain/tasks/task-service.js";
 import { createApp } from "./http/app.js";
 import { datasetOperations } from "./http/operations/dataset.operations.js";
+import { fileOperations } from "./http/operations/file.operations.js";
 import { logOperations } from "./http/operations/log.operations.js";
 import { modelOperations } from "./http/operations/model.operations.js";
 import type { Operation } from "./http/operations/operation.js";
 import { pipelineOperations } from "./http/operations/pipeline.operations.js";
 import { registryOperations } from "./http/operations/registry.operations.js";
 import { taskOperations } from "./http/operations/task.operations.js";
+import { accountRoutes } from "./http/mitlab/accounts.js";
 import { RequestAuthenticator } from "./http/shared/authenticate.js";
 import { Presenter } from "./http/shared/presenters.js";
 import { stepApi } from "./http/steps/step-api.js";
@@ -72,6 +76,9 @@ export interface Container {
   start(listeningUrl: string): Promise<void>;
   close(): Promise<void>;
 }
+
+/** Sign-ups one client address may make per failure window (AUTH_FAILURE_WINDOW_SECONDS). */
+const SIGNUPS_PER_ADDRESS = 10;
 
 export interface ContainerOverrides {
   logger?: Logger;
@@ -100,7 +107,13 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
     },
     cache: { ttlSeconds: config.auth.cacheTtlSeconds, maxEntries: config.auth.cacheMaxEntries },
   });
-  const accounts = new AccountService({ db, hasher, ids, verifier });
+  const sessions = new SessionService({
+    db,
+    ids,
+    clock,
+    settings: { idleSeconds: config.sessions.idleSeconds, maxSeconds: config.sessions.maxSeconds },
+  });
+  const accounts = new AccountService({ db, hasher, ids, verifier, sessions });
   const registry = new RegistryService({ db, objects, ids });
   const datasets = new DatasetRegistry({ db, objects, ids });
   const models = new ModelRegistry({ db, objects, ids });
@@ -128,6 +141,11 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
     defaultResources: config.tasks.defaultResources,
   });
   const steps = new StepAccess({ db, objects, ids, clock });
+  const authenticator = new Authenticator({ users: verifier, steps });
+  const requests = new RequestAuthenticator(authenticator, {
+    service: sessions,
+    cookie: { name: config.sessions.cookieName, allowedOrigins: config.corsOrigins, trustProxy: config.http.trustProxy },
+  });
 
   const logSource = firstAvailable(runtime.logSources);
   const logs = new LogService({ tasks, source: logSource, maxJsonBytesPerStep: config.logs.maxJsonBytesPerStep });
@@ -141,8 +159,9 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
   const operations: Operation[] = [
     registryOperations({ registry, present }),
     pipelineOperations({ registry, present }),
-    datasetOperations({ registry, datasets, preparer: new PreparerService({ db, registry, models }), present }),
+    datasetOperations({ datasets, preparer: new PreparerService({ db, registry, models }), present }),
     modelOperations({ models, present }),
+    fileOperations({ registry, steps }),
     taskOperations({ tasks, present }),
     logOperations({ logs, follower }),
   ].flatMap((group) => Object.values(group) as Operation[]);
@@ -150,8 +169,22 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
     operations,
     logger,
     objects,
-    routers: [stepApi({ steps, objects, maxUploadBytes: config.uploads.maxBytes })],
-    authenticator: new RequestAuthenticator(verifier),
+    routers: [
+      accountRoutes({
+        apiVersions: config.api.versions,
+        authenticator,
+        requests,
+        sessions,
+        accounts,
+        db,
+        cookieName: config.sessions.cookieName,
+        sessionMaxSeconds: config.sessions.maxSeconds,
+        signup: { ...config.signup, throttle: throttle(SIGNUPS_PER_ADDRESS) },
+      }),
+      stepApi({ steps, objects, maxUploadBytes: config.uploads.maxBytes }),
+    ],
+    authenticator: requests,
+    corsOrigins: config.corsOrigins,
     apiVersions: config.api.versions,
     maxUploadBytes: config.uploads.maxBytes,
     keepAliveMs: config.logs.followKeepAliveSeconds * 1000,
@@ -160,6 +193,7 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
   });
   const housekeeping = new Housekeeping({
     db,
+    sessions,
     clock,
     logger,
     settings: { idempotencyTtlSeconds: config.tasks.idempotencyTtlSeconds, intervalSeconds: 3600 },

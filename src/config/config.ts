@@ -33,6 +33,10 @@ export interface AppConfig {
     maxFailuresPerAddress: number;
     failureWindowSeconds: number;
   };
+  sessions: { cookieName: string; idleSeconds: number; maxSeconds: number };
+  /** Browser origins besides the service's own that may call it (`*`: any, without credentials). */
+  corsOrigins: string[];
+  signup: { enabled: boolean; joinOrganization: string | undefined };
   log: { level: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent" };
   tasks: {
     engine: "local" | "argo";
@@ -156,6 +160,21 @@ export function loadConfig(env: Env): AppConfig {
       maxFailuresPerAddress: read.integer("AUTH_MAX_FAILURES_PER_ADDRESS", 100, 1, 100_000),
       failureWindowSeconds: read.integer("AUTH_FAILURE_WINDOW_SECONDS", 300, 1, 86_400),
     },
+    sessions: {
+      /** The HttpOnly cookie of a browser session (not `auth_token`: the lab's dashboard overwrites that one). */
+      cookieName: read.string("SESSION_COOKIE_NAME", "argo_entrypoint_session"),
+      /** A session unused this long ends. */
+      idleSeconds: read.integer("SESSION_IDLE_SECONDS", 8 * 3600, 60, 30 * 24 * 3600),
+      /** A session ends this long after sign-in, however active. */
+      maxSeconds: read.integer("SESSION_MAX_SECONDS", 7 * 24 * 3600, 60, 90 * 24 * 3600),
+    },
+    corsOrigins: read.list("CORS_ORIGINS", []),
+    signup: {
+      /** `AccountValidator/signup` creates members; off unless enabled. */
+      enabled: read.boolean("SIGNUP_ENABLED", false),
+      /** Sign-ups join this organization (created if missing); unset: each names a new one. */
+      joinOrganization: read.optional("SIGNUP_ORGANIZATION"),
+    },
     log: { level: read.oneOf("LOG_LEVEL", ["fatal", "error", "warn", "info", "debug", "trace", "silent"], "info") },
     tasks: {
       /** `local` runs steps as host processes; `argo` submits Argo Workflows. */
@@ -228,6 +247,13 @@ export function loadConfig(env: Env): AppConfig {
   if (config.objectStore.kind === "s3" && config.uploads.maxBytes > S3_SINGLE_PUT_LIMIT) {
     problems.push("MAX_UPLOAD_BYTES must be at most 5GiB with OBJECT_STORE=s3 (objects are sent as one streamed PUT)");
   }
+  for (const origin of config.corsOrigins)
+    if (origin !== "*" && !/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/.test(origin))
+      problems.push(`CORS_ORIGINS entries must be origins like https://dashboard.example.org (no path) or * (got "${origin}")`);
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(config.sessions.cookieName))
+    problems.push(`SESSION_COOKIE_NAME must be 1-64 letters, digits, _ or - (got "${config.sessions.cookieName}")`);
+  if (config.sessions.cookieName === "auth_token")
+    problems.push("SESSION_COOKIE_NAME must not be auth_token: the lab's dashboard overwrites that cookie after sign-in");
   if (problems.length) throw new ConfigError(problems);
   return config;
 }

@@ -1,4 +1,5 @@
 import type { Clock } from "./clock.js";
+import type { SessionService } from "./auth/session-service.js";
 import type { Database, Logger } from "./ports.js";
 
 export interface HousekeepingSettings {
@@ -12,15 +13,18 @@ export interface HousekeepingSettings {
 export class Housekeeping {
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly deps: { db: Database; clock: Clock; logger: Logger; settings: HousekeepingSettings }) {}
+  constructor(
+    private readonly deps: { db: Database; sessions: SessionService; clock: Clock; logger: Logger; settings: HousekeepingSettings },
+  ) {}
 
-  async sweep(): Promise<{ idempotencyRecords: number }> {
+  async sweep(): Promise<{ idempotencyRecords: number; sessions: number }> {
     const now = this.deps.clock.now().getTime();
     const idempotencyRecords = await this.deps.db.idempotency.deleteOlderThan(
       new Date(now - this.deps.settings.idempotencyTtlSeconds * 1000),
     );
-    if (idempotencyRecords) this.deps.logger.info({ idempotencyRecords }, "action=housekeeping");
-    return { idempotencyRecords };
+    const sessions = await this.deps.sessions.sweep();
+    if (idempotencyRecords || sessions) this.deps.logger.info({ idempotencyRecords, sessions }, "action=housekeeping");
+    return { idempotencyRecords, sessions };
   }
 
   /** Sweeps now and then every interval, until stopped. */

@@ -1,14 +1,19 @@
 /** What the domain needs from the outside world. Implementations live in src/adapters. */
 import type { Readable } from "node:stream";
 import type {
+  AgentRecord,
+  ApplicationAgentLinkRecord,
   ApplicationRecord,
   ConfigRecord,
   DatasetRecord,
   ImageRecord,
+  InferenceTemplateRecord,
   ModelRecord,
   OrganizationRecord,
   PipelineRecord,
   ProjectRecord,
+  RawDataRecord,
+  SessionRecord,
   StoredFileRecord,
   TaskRecord,
   TaskStatusEventRecord,
@@ -39,6 +44,13 @@ export interface EntityStore<R extends { uid: string; createdAt: Date }> {
 
 export interface UserStore extends EntityStore<UserRecord> {
   findByAccessKey(accessKey: string): Promise<UserRecord | null>;
+}
+
+export interface SessionStore extends EntityStore<SessionRecord> {
+  /** Ends every session of a user; returns how many. */
+  deleteForUser(userUid: string): Promise<number>;
+  /** Removes sessions past their absolute end or idle since `idleCutoff`; returns how many. */
+  deleteExpired(now: Date, idleCutoff: Date): Promise<number>;
 }
 
 export interface TaskStore extends EntityStore<TaskRecord> {
@@ -75,6 +87,7 @@ export interface IdempotencyStore {
 export interface Stores {
   organizations: EntityStore<OrganizationRecord>;
   users: UserStore;
+  sessions: SessionStore;
   files: EntityStore<StoredFileRecord>;
   projects: EntityStore<ProjectRecord>;
   applications: EntityStore<ApplicationRecord>;
@@ -83,6 +96,10 @@ export interface Stores {
   configs: EntityStore<ConfigRecord>;
   images: EntityStore<ImageRecord>;
   models: EntityStore<ModelRecord>;
+  agents: EntityStore<AgentRecord>;
+  applicationAgentLinks: EntityStore<ApplicationAgentLinkRecord>;
+  inferenceTemplates: EntityStore<InferenceTemplateRecord>;
+  rawData: EntityStore<RawDataRecord>;
   tasks: TaskStore;
   taskSteps: TaskStepStore;
   taskEvents: TaskEventStore;

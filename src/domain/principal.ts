@@ -7,6 +7,19 @@ export interface Principal {
   accessKey: string;
   organizationUid: string;
   role: Role;
+  /**
+   * Set when the caller is a running task's steps (its task credential): it acts for the task's
+   * organization but reaches only that task's inputs and output, on the routes the original's SDK used.
+   */
+  task?: TaskScope;
+}
+
+interface TaskScope {
+  uid: string;
+  /** The uids whose files the task may read: its dataset, base model and pipeline program. */
+  inputUids: string[];
+  /** The dataset or model the task produces, if any. */
+  outputUid: string | null;
 }
 
 /** Members see their organization's objects; admins see all. */

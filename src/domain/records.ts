@@ -26,6 +26,17 @@ export interface UserRecord {
   createdAt: Date;
   organizationUid: string;
 }
+/** A browser session: `uid` is the sha256 of the cookie's token (the token itself is never stored). */
+export interface SessionRecord {
+  uid: string;
+  userUid: string;
+  /** The user's secret version when it was opened: a rotation or revocation ends it. */
+  secretVersion: number;
+  createdAt: Date;
+  lastSeenAt: Date;
+  /** The absolute end, however active the session is. */
+  expiresAt: Date;
+}
 export interface StoredFileRecord {
   uid: string;
   storageKey: string;
@@ -81,6 +92,29 @@ export interface ModelRecord extends Described {
   applicationUid: string;
   agentUid: string | null;
   fileUid: string | null;
+  extension: string;
+}
+
+/** A deployment-platform site of an organization; applications are linked to it. */
+export interface AgentRecord extends Described {
+  /** What the agent presents to activate itself; shown to its organization (the original's dashboard lists it). */
+  activationToken: string;
+}
+export interface ApplicationAgentLinkRecord extends Owned {
+  applicationUid: string;
+  agentUid: string;
+}
+/** An inference template: the code an agent runs a model with, one per model. */
+export interface InferenceTemplateRecord extends Described {
+  type: string;
+  modelUid: string;
+  fileUid: string;
+  extension: string;
+}
+/** Raw data an application's agents collected, kept for later datasets. */
+export interface RawDataRecord extends Described {
+  applicationUid: string;
+  fileUid: string;
   extension: string;
 }
 

@@ -3,6 +3,7 @@ import type { Logger, ObjectStore } from "../domain/ports.js";
 import { mitlabRouter } from "./mitlab/router.js";
 import type { Operation } from "./operations/operation.js";
 import type { RequestAuthenticator } from "./shared/authenticate.js";
+import { cors } from "./shared/cors.js";
 import { errorHandler, notFoundHandler } from "./shared/errors.js";
 import { requestContext } from "./shared/request-context.js";
 
@@ -15,6 +16,8 @@ export interface AppDependencies {
   maxUploadBytes: number;
   keepAliveMs: number;
   trustProxy: boolean;
+  /** CORS_ORIGINS. */
+  corsOrigins: string[];
   /** Routers mounted beside the surfaces (the step API). */
   routers: express.Router[];
   /** Resolves when the service can take traffic (database reachable, ...). */
@@ -27,6 +30,7 @@ export function createApp(deps: AppDependencies): express.Express {
   app.disable("x-powered-by");
   app.set("trust proxy", deps.trustProxy ? 1 : false);
   app.use(requestContext);
+  app.use(cors(deps.corsOrigins));
   app.get("/healthz", (_request, response) => void response.json({ status: "ok" }));
   app.get("/readyz", async (_request, response) => {
     try {

@@ -2,6 +2,8 @@ import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { Housekeeping } from "../../src/domain/housekeeping.js";
+import { SessionService } from "../../src/domain/auth/session-service.js";
+import { randomIds } from "../../src/adapters/security/random-ids.js";
 import { registerAll, upload, type Registered } from "../support/registry-fixture.js";
 import { listen, multipart, openDescriptors, rawRequest, type RawResponse } from "../support/raw-http.js";
 import { API, startTestService, type TestService, type TestUser } from "../support/test-service.js";
@@ -307,16 +309,19 @@ describe("Hardening: hostile and careless requests", () => {
     test("When Idempotency-Key records are older than their TTL, then the sweep removes them and keeps the fresh ones", async () => {
       const db = service.container.db;
       await db.idempotency.create({ userUid: user.userUid, key: "old", requestHash: "h", taskUid: "t" });
-      const sweeper = (hoursLater: number) =>
-        new Housekeeping({
+      const sweeper = (hoursLater: number) => {
+        const clock = { now: () => new Date(Date.now() + hoursLater * 3600_000) };
+        return new Housekeeping({
           db,
+          sessions: new SessionService({ db, ids: randomIds, clock, settings: { idleSeconds: 3600, maxSeconds: 86_400 } }),
           logger: service.container.logger,
-          clock: { now: () => new Date(Date.now() + hoursLater * 3600_000) },
+          clock,
           settings: { idempotencyTtlSeconds: service.config.tasks.idempotencyTtlSeconds, intervalSeconds: 3600 },
         });
-      await expect(sweeper(0).sweep()).resolves.toEqual({ idempotencyRecords: 0 });
+      };
+      await expect(sweeper(0).sweep()).resolves.toMatchObject({ idempotencyRecords: 0 });
       await expect(db.idempotency.find(user.userUid, "old")).resolves.not.toBeNull();
-      await expect(sweeper(25).sweep()).resolves.toEqual({ idempotencyRecords: 1 });
+      await expect(sweeper(25).sweep()).resolves.toMatchObject({ idempotencyRecords: 1 });
       await expect(db.idempotency.find(user.userUid, "old")).resolves.toBeNull();
     });
   });

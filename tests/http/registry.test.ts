@@ -457,12 +457,37 @@ describe("Registry routes", () => {
   });
 
   describe("Files", () => {
-    test("When a client sends a storage path instead of a uid, then it is refused and the field is named", async () => {
-      const response = await service.post("TTiue1sygXrsm0YS", user, {
-        file_path: `${user.organizationUid}/${r.project}/original/${r.projectDataset}.zip`,
-      });
-      expect(response.status).toBe(400);
-      expect(response.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(["file_path", "uid"]);
+    test("When a file is asked for by the original's file_path, then it downloads; by a path that is not exactly its key, 404", async () => {
+      // As the dashboard builds it: f_file_uid.path + "/" + the owner's uid + ".ext".
+      const listed = await service.post("MyC2aIHtzkZJrEGi", user, { f_project_uid: r.project });
+      const dataset = listed.body.data.find((d: { uid: string }) => d.uid === r.projectDataset);
+      const path = `${dataset.f_file_uid.path}/${dataset.uid}.${dataset.f_file_uid.extension}`;
+      const type = path.split("/")[2];
+      const response = await service.post("TTiue1sygXrsm0YS", user, { file_path: path }).buffer(true);
+      expect(response.status).toBe(200);
+      expect(response.headers["content-disposition"]).toBe(`attachment; filename="${r.projectDataset}.zip"`);
+      for (const wrong of [
+        `${user.organizationUid}/${r.project}/${type === "original" ? "training" : "original"}/${r.projectDataset}.zip`,
+        `${user.organizationUid}/${r.project}/${type}/${r.projectDataset}.csv`,
+        `${user.organizationUid}/${r.project}/${type}/../${type}/${r.projectDataset}.zip`,
+        `/${path}`,
+        `${r.projectDataset}.zip`,
+      ]) {
+        const refused = await service.post("TTiue1sygXrsm0YS", user, { file_path: wrong });
+        expect({ wrong, status: refused.status, field: refused.body.errors?.[0]?.field }).toEqual({
+          wrong,
+          status: 404,
+          field: "file_path",
+        });
+      }
+    });
+
+    test("When both or neither of uid and file_path are sent, then 400 names both", async () => {
+      for (const body of [{}, { uid: r.projectDataset, file_path: "a/b.zip" }]) {
+        const response = await service.post("TTiue1sygXrsm0YS", user, body);
+        expect(response.status).toBe(400);
+        expect(response.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(["file_path", "uid"]);
+      }
     });
 
     test("When the file is addressed by its own file uid, then it downloads too", async () => {

@@ -41,7 +41,6 @@ const JSON_ROUTES: Array<[string, (r: Registered, orgUid: string) => Record<stri
   ["5aP8Kk9Okiv2WdsO", (r) => ({ model_uid: r.model, model_accuracy: 0.5 }), ["model_uid", "model_accuracy"]],
   ["4AJSfvc4mn8xzy2U", (r) => ({ uid: r.model, access_token: r.modelToken }), ["uid", "access_token"]],
   ["gTJsFsf5JIjeAmNb", (r) => ({ model_uid: r.model, model_access_token: r.modelToken }), ["model_uid", "model_access_token"]],
-  ["TTiue1sygXrsm0YS", (r) => ({ uid: r.projectDataset }), ["uid"]],
   ["oNjkVj60RqS8DQTX", (r) => ({ pipeline_uid: r.pipeline }), ["pipeline_uid"]],
   ["Q3aPI7vZrzp3d4SI", (r) => ({ pipeline_uid: r.pipeline }), ["pipeline_uid"]],
   ["ur2rcOusIa91PFX5", (r) => ({ pipeline_uid: r.pipeline }), ["pipeline_uid"]],

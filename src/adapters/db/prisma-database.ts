@@ -11,6 +11,7 @@ import type {
   IdempotencyStore,
   NewRecord,
   PageRequest,
+  SessionStore,
   Stores,
   TaskEventStore,
   TaskStepStore,
@@ -19,6 +20,7 @@ import type {
 } from "../../domain/ports.js";
 import {
   ACTIVE_TASK_STATUSES,
+  type SessionRecord,
   type StoredFileRecord,
   type TaskRecord,
   type TaskStatusEventRecord,
@@ -53,6 +55,11 @@ export class PrismaDatabase implements Database {
   readonly configs;
   readonly images;
   readonly models;
+  readonly agents;
+  readonly applicationAgentLinks;
+  readonly inferenceTemplates;
+  readonly rawData;
+  readonly sessions;
   readonly tasks;
   readonly taskSteps;
   readonly taskEvents;
@@ -71,6 +78,11 @@ export class PrismaDatabase implements Database {
       configs: this.configs,
       images: this.images,
       models: this.models,
+      agents: this.agents,
+      applicationAgentLinks: this.applicationAgentLinks,
+      inferenceTemplates: this.inferenceTemplates,
+      rawData: this.rawData,
+      sessions: this.sessions,
       tasks: this.tasks,
       taskSteps: this.taskSteps,
       taskEvents: this.taskEvents,
@@ -99,6 +111,7 @@ interface Delegate {
   create(args: unknown): Promise<unknown>;
   update(args: unknown): Promise<unknown>;
   delete(args: unknown): Promise<unknown>;
+  deleteMany(args: unknown): Promise<{ count: number }>;
 }
 
 interface RowMapping<R> {
@@ -161,6 +174,18 @@ class PrismaEntityStore<R extends { uid: string; createdAt: Date }> implements E
 class PrismaUserStore extends PrismaEntityStore<UserRecord> implements UserStore {
   async findByAccessKey(accessKey: string): Promise<UserRecord | null> {
     return (await this.run(() => this.delegate.findUnique({ where: { accessKey } }))) as UserRecord | null;
+  }
+}
+
+class PrismaSessionStore extends PrismaEntityStore<SessionRecord> implements SessionStore {
+  async deleteForUser(userUid: string): Promise<number> {
+    return (await this.run(() => this.delegate.deleteMany({ where: { userUid } }))).count;
+  }
+
+  async deleteExpired(now: Date, idleCutoff: Date): Promise<number> {
+    return (
+      await this.run(() => this.delegate.deleteMany({ where: { OR: [{ expiresAt: { lte: now } }, { lastSeenAt: { lte: idleCutoff } }] } }))
+    ).count;
   }
 }
 
@@ -247,6 +272,11 @@ function buildStores(client: TxClient): Stores {
     configs: new PrismaEntityStore(d(client.config)),
     images: new PrismaEntityStore(d(client.image)),
     models: new PrismaEntityStore(d(client.model)),
+    agents: new PrismaEntityStore(d(client.agent)),
+    applicationAgentLinks: new PrismaEntityStore(d(client.applicationAgentLink)),
+    inferenceTemplates: new PrismaEntityStore(d(client.inferenceTemplate)),
+    rawData: new PrismaEntityStore(d(client.rawData)),
+    sessions: new PrismaSessionStore(d(client.session)),
     tasks: new PrismaTaskStore(d(client.task)),
     taskSteps: new PrismaTaskStepStore(client),
     taskEvents: new PrismaTaskEventStore(client),

@@ -3,6 +3,7 @@ import type { Database, IdGenerator, SecretHasher } from "../ports.js";
 import { ROLES, type Role } from "../principal.js";
 import type { OrganizationRecord, UserRecord } from "../records.js";
 import type { CredentialVerifier } from "./credential-verifier.js";
+import type { SessionService } from "./session-service.js";
 
 export interface IssuedCredentials {
   user: UserRecord;
@@ -15,7 +16,15 @@ const MIN_SECRET_LENGTH = 8;
 
 /** Organizations and users: what the admin CLI (and the Helm chart's first-admin job) drive. */
 export class AccountService {
-  constructor(private readonly deps: { db: Database; hasher: SecretHasher; ids: IdGenerator; verifier?: CredentialVerifier }) {}
+  constructor(
+    private readonly deps: {
+      db: Database;
+      hasher: SecretHasher;
+      ids: IdGenerator;
+      verifier?: CredentialVerifier;
+      sessions?: SessionService;
+    },
+  ) {}
 
   async createOrganization(name: string): Promise<OrganizationRecord> {
     if (!name.trim()) throw ValidationError.field("name", "must not be empty");
@@ -61,6 +70,31 @@ export class AccountService {
     return true;
   }
 
+  /**
+   * Self-service sign-up (only when the service enables it): a member of `joinOrganization` when
+   * the service names one, else of a new organization of the caller's choosing. Never an admin.
+   */
+  async signUp(
+    input: { accessKey: string; secretKey: string; organizationName?: string | undefined },
+    policy: { joinOrganization?: string | undefined },
+  ): Promise<UserRecord> {
+    checkSecret(input.secretKey, "password");
+    let organization = policy.joinOrganization;
+    if (!organization) {
+      if (!input.organizationName?.trim()) throw ValidationError.field("organization_name", "is required");
+      organization = (await this.createOrganization(input.organizationName.trim())).uid;
+    } else if ((await this.deps.db.organizations.list({ name: organization })).length === 0) {
+      await this.createOrganization(organization);
+    }
+    try {
+      return (await this.createUser({ organization, accessKey: input.accessKey, role: "member", secretKey: input.secretKey })).user;
+    } catch (error) {
+      // A user that could not be created leaves no organization of its own behind.
+      if (!policy.joinOrganization) await this.deps.db.organizations.delete(organization).catch(() => undefined);
+      throw error;
+    }
+  }
+
   async rotateSecret(accessKey: string, secretKey?: string): Promise<IssuedCredentials> {
     const user = await this.requireUser(accessKey);
     const secret = secretKey ?? this.newSecret();
@@ -70,14 +104,14 @@ export class AccountService {
       secretVersion: user.secretVersion + 1,
       revokedAt: null,
     });
-    this.deps.verifier?.forget(user.uid);
+    await this.signedOut(user.uid);
     return { user: updated, secretKey: secret };
   }
 
   async revoke(accessKey: string): Promise<UserRecord> {
     const user = await this.requireUser(accessKey);
     const updated = await this.deps.db.users.update(user.uid, { revokedAt: new Date(), secretVersion: user.secretVersion + 1 });
-    this.deps.verifier?.forget(user.uid);
+    await this.signedOut(user.uid);
     return updated;
   }
 
@@ -85,6 +119,12 @@ export class AccountService {
     const [users, organizations] = await Promise.all([this.deps.db.users.list({}), this.deps.db.organizations.list({})]);
     const names = new Map(organizations.map((o) => [o.uid, o.name]));
     return users.map((u) => ({ ...u, organizationName: names.get(u.organizationUid) ?? "?" }));
+  }
+
+  /** A rotated or revoked secret also ends the user's browser sessions (they would no longer match anyway). */
+  private async signedOut(userUid: string): Promise<void> {
+    this.deps.verifier?.forget(userUid);
+    await this.deps.sessions?.endForUser(userUid);
   }
 
   private async requireUser(accessKey: string): Promise<UserRecord> {
@@ -103,6 +143,6 @@ function parseRole(role: string): Role {
   return role as Role;
 }
 
-function checkSecret(secret: string): void {
-  if (secret.length < MIN_SECRET_LENGTH) throw ValidationError.field("secret_key", `must be at least ${MIN_SECRET_LENGTH} characters`);
+function checkSecret(secret: string, field = "secret_key"): void {
+  if (secret.length < MIN_SECRET_LENGTH) throw ValidationError.field(field, `must be at least ${MIN_SECRET_LENGTH} characters`);
 }

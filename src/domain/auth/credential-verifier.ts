@@ -157,6 +157,6 @@ export class CredentialVerifier {
   }
 }
 
-function toPrincipal(user: UserRecord): Principal {
+export function toPrincipal(user: UserRecord): Principal {
   return { userUid: user.uid, accessKey: user.accessKey, organizationUid: user.organizationUid, role: user.role };
 }

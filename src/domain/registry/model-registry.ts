@@ -1,5 +1,5 @@
 import type { Readable } from "node:stream";
-import { ConflictError, ForbiddenError, UnprocessableError } from "../errors.js";
+import { ConflictError, ForbiddenError, NotFoundError, UnprocessableError } from "../errors.js";
 import type { Filter, PageRequest, StagedObject } from "../ports.js";
 import type { Principal } from "../principal.js";
 import { MODEL_STATUSES, TASK_STATUSES, type ModelRecord, type ModelStatus } from "../records.js";
@@ -76,8 +76,18 @@ export class ModelRegistry extends RegistryRecords {
     return this.deps.db.models.update(uid, { status: this.nextModelStatus(model, status) });
   }
 
+  /**
+   * Records a model's accuracy (the lab's SDK does it from a training step). A task's credential
+   * may set only its own output's; an output whose task failed takes none.
+   */
   async setModelAccuracy(principal: Principal, uid: string, accuracy: number): Promise<ModelRecord> {
     await this.getModel(principal, uid);
+    if (principal.task && principal.task.outputUid !== uid)
+      throw new ForbiddenError(`a task may record the accuracy of its own output model only`, {
+        problems: [{ field: "uid", message: "is not this task's output" }],
+      });
+    const [failed] = await this.deps.db.tasks.list({ outputModelUid: uid, status: { in: ["fail", "init error"] } });
+    if (failed) throw new ConflictError(`model ${uid} is the output of task ${failed.uid}, which failed; it takes no accuracy`);
     return this.deps.db.models.update(uid, { accuracy });
   }
 
@@ -124,6 +134,8 @@ export class ModelRegistry extends RegistryRecords {
     accessToken: string,
   ): Promise<{ stream: Readable; size: number; filename: string }> {
     const model = await this.getModel(principal, uid);
+    // A task's credential reads only its own base model (with the model's token, like anyone).
+    if (principal.task && !principal.task.inputUids.includes(uid)) throw NotFoundError.entity("model", "uid", uid);
     if (!secretsEqual(accessToken, model.accessToken)) {
       throw new ForbiddenError("the access token does not match this model", {
         problems: [{ field: "accessToken", message: "does not match" }],

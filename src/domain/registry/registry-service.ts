@@ -14,7 +14,7 @@ import {
   type ProjectRecord,
 } from "../records.js";
 import { RegistryRecords, oneOf, paged, pick, type Described, type Page, type WithFile } from "./registry-records.js";
-import { checkExtension, objectKey } from "./storage-keys.js";
+import { ownerUidOfPath, checkExtension, objectKey } from "./storage-keys.js";
 
 /**
  * The registry of what tasks use: organizations, projects, applications, pipelines, datasets,
@@ -230,22 +230,49 @@ export class RegistryService extends RegistryRecords {
   // ---- files ----
 
   /**
-   * Opens the file of a dataset, pipeline, build file or model for download. Files are
-   * addressed by their owner's uid (or the file uid shown as `f_file_uid.uid`), never by path.
+   * Opens the file of a dataset, pipeline, build file, model, inference template or raw data for
+   * download, by its owner's uid (or the file uid shown as `f_file_uid.uid`). A task's credential
+   * reaches only that task's inputs.
    */
   async openFile(principal: Principal, uid: string): Promise<{ stream: Readable; size: number; filename: string }> {
-    const db = this.deps.db;
-    const owners: Array<EntityStore<{ uid: string; createdAt: Date; organizationUid: string; fileUid: string | null }>> = [
-      db.datasets,
-      db.pipelines,
-      db.images,
-      db.models,
-    ];
-    for (const store of owners) {
+    for (const store of this.fileOwners()) {
       const owner = (await store.find(uid)) ?? (await store.list({ fileUid: uid }))[0];
-      if (owner && canAccess(principal, owner.organizationUid) && owner.fileUid) return this.openStored(owner.fileUid, owner.uid);
+      if (owner && this.mayRead(principal, owner) && owner.fileUid) return this.openStored(owner.fileUid, owner.uid);
       if (owner) break;
     }
     throw NotFoundError.entity("file", "uid", uid);
+  }
+
+  /**
+   * Opens a file by the original's `file_path` (`<org>/<project>/.../<owner uid>.<ext>`, what the
+   * lab's dashboard and SDK send): the owner named by its last segment must be the caller's, and
+   * the whole path must be exactly where that owner's file is stored. The path is never used to
+   * reach storage; anything else is reported as no such file.
+   */
+  async openFileByPath(principal: Principal, filePath: string): Promise<{ stream: Readable; size: number; filename: string }> {
+    const missing = new NotFoundError(`no file at ${filePath.slice(0, 300)}`, {
+      problems: [{ field: "filePath", message: "names no file you may read" }],
+    });
+    const ownerUid = ownerUidOfPath(filePath);
+    if (!ownerUid) throw missing;
+    for (const store of this.fileOwners()) {
+      const owner = await store.find(ownerUid);
+      if (!owner) continue;
+      if (!this.mayRead(principal, owner) || !owner.fileUid) throw missing;
+      const file = await this.deps.db.files.find(owner.fileUid);
+      if (file?.storageKey !== filePath) throw missing;
+      return this.openStored(file.uid, owner.uid);
+    }
+    throw missing;
+  }
+
+  private mayRead(principal: Principal, owner: { uid: string; organizationUid: string }): boolean {
+    return canAccess(principal, owner.organizationUid) && (!principal.task || principal.task.inputUids.includes(owner.uid));
+  }
+
+  /** Every kind of record that owns a file; uids are unique across them. */
+  private fileOwners(): Array<EntityStore<{ uid: string; createdAt: Date; organizationUid: string; fileUid: string | null }>> {
+    const { db } = this.deps;
+    return [db.datasets, db.pipelines, db.images, db.models, db.inferenceTemplates, db.rawData];
   }
 }

@@ -1,4 +1,5 @@
 import { ValidationError } from "../errors.js";
+import { UID_PATTERN, isSafeObjectKey } from "../../lib/patterns.js";
 
 /** Extensions become part of object keys, so they are held to a strict allowlist. */
 const EXTENSION_PATTERN = /^[a-z0-9]{1,16}$/;
@@ -22,4 +23,18 @@ export function objectKey(segments: string[], ownerUid: string, extension: strin
 /** The directory part, shown as the file's `path` like the original did. */
 export function keyDirectory(key: string): string {
   return key.slice(0, Math.max(0, key.lastIndexOf("/")));
+}
+
+const UID = new RegExp(UID_PATTERN.slice(1, -1));
+const OWNER_FILE_NAME = new RegExp(`^(${UID.source})(\\.[a-z0-9]{1,16})?$`);
+
+/**
+ * The owner uid an original-style `file_path` ends with (`<org>/<project>/.../<uid>.<ext>`), or
+ * undefined when it is not such a path. The path itself is only ever compared with stored keys.
+ */
+export function ownerUidOfPath(filePath: string): string | undefined {
+  if (filePath.length > 1024 || !isSafeObjectKey(filePath)) return undefined;
+  const segments = filePath.split("/");
+  if (segments.length < 2) return undefined;
+  return OWNER_FILE_NAME.exec(segments[segments.length - 1]!)?.[1];
 }

@@ -1,10 +1,11 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Readable } from "node:stream";
 import type { Clock } from "../clock.js";
-import { AuthenticationError, ConflictError, NotFoundError, ValidationError } from "../errors.js";
+import { AuthenticationError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../errors.js";
 import type { Database, IdGenerator, ObjectStore, StagedObject, Stores } from "../ports.js";
 import { FINAL_TASK_STATUSES, type TaskRecord } from "../records.js";
-import { objectKey } from "../registry/storage-keys.js";
+import { objectKey, ownerUidOfPath } from "../registry/storage-keys.js";
+import type { Principal } from "../principal.js";
 import { UID_PATTERN } from "../../lib/patterns.js";
 
 const UID = new RegExp(UID_PATTERN);
@@ -85,6 +86,32 @@ export class StepAccess {
       throw error;
     }
     return { size: staged.size };
+  }
+
+  /**
+   * The lab's SDK upload (`file_path` + file) with a task's credential: accepted only for that
+   * task's own output, at exactly the path the original would have given it, while the task runs.
+   */
+  async storeOutputAt(principal: Principal, filePath: string, staged: StagedObject): Promise<{ file_path: string; size: number }> {
+    if (!principal.task)
+      throw new ForbiddenError("only a running task's credential may upload a task's output (sign in as task:<task uid> with its token)");
+    const problem = (message: string) => ({ problems: [{ field: "filePath", message }] });
+    if (ownerUidOfPath(filePath) !== principal.task.outputUid)
+      throw new ForbiddenError(`${filePath.slice(0, 300)} is not this task's output`, problem("must name this task's own output"));
+    const task = await this.deps.db.tasks.find(principal.task.uid);
+    if (!task) throw new AuthenticationError("invalid or expired task credential");
+    if ((await this.outputTarget(task)).key !== filePath)
+      throw new NotFoundError(
+        `no output of this task is stored at ${filePath.slice(0, 300)}`,
+        problem("is not where this task's output goes"),
+      );
+    const { size } = await this.storeOutput(task, staged);
+    return { file_path: filePath, size };
+  }
+
+  /** Where a task's output file goes (what an SDK upload names as its `file_path`). */
+  async outputPath(task: TaskRecord): Promise<string | null> {
+    return task.outputDatasetUid || task.outputModelUid ? (await this.outputTarget(task)).key : null;
   }
 
   async recordMetrics(task: TaskRecord, metrics: Record<string, unknown>): Promise<void> {

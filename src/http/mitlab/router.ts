@@ -6,7 +6,14 @@
  */
 import type { IncomingMessage } from "node:http";
 import express, { type Request, type Response } from "express";
-import { AuthenticationError, NotFoundError, RateLimitedError, UnsupportedMediaTypeError, ValidationError } from "../../domain/errors.js";
+import {
+  AuthenticationError,
+  ForbiddenError,
+  NotFoundError,
+  RateLimitedError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from "../../domain/errors.js";
 import type { Logger, ObjectStore, PageRequest, StagedObject } from "../../domain/ports.js";
 import type { Principal } from "../../domain/principal.js";
 import { BodyValidator } from "../operations/body-validator.js";
@@ -48,6 +55,7 @@ export function mitlabRouter(options: MitlabRouterOptions): express.Router {
     if (operation.form) validator.compile(operation.mitlabKey, operation.body, "multipart");
   }
   const versions = new Set(options.apiVersions);
+  const taskRoutes = options.operations.filter((o) => o.acceptsTaskCredential && o.mitlabKey).map((o) => o.mitlabKey!);
   const { authenticator } = options;
   // The original answered 200 to everything but its SDK upload, and its dashboard takes any other 2xx as a failure.
   const respondOptions = { keepAliveMs: options.keepAliveMs, logger: options.logger };
@@ -101,6 +109,8 @@ export function mitlabRouter(options: MitlabRouterOptions): express.Router {
       }
       stripCredentialFields(body);
       if (!principal) throw credentialsRequired();
+      if (principal.task && !operation.acceptsTaskCredential)
+        throw new ForbiddenError(`a task credential reaches only the routes a step's SDK uses (${taskRoutes.join(", ")})`);
 
       const page = operation.paginated ? takePage(body) : undefined;
       validator.validate(routeKey, kind === "multipart" ? "multipart" : "json", body);

@@ -36,8 +36,6 @@ function toProblem(error: ErrorObject): FieldProblem {
     const missing = (error.params as { missingProperty: string }).missingProperty;
     return { field: path ? `${path}.${missing}` : missing, message: "is required" };
   }
-  if (error.keyword === "not")
-    return { field: path, message: "is no longer accepted; address the file by the uid of its dataset, pipeline, build file or model" };
   if (error.keyword === "enum") {
     return { field: path, message: `must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.join(", ")}` };
   }

@@ -1,25 +1,22 @@
-/** Project and application datasets, file downloads and the run forms' choices (original-system.md §3.2). */
+/** Project and application datasets and the run forms' choices (original-system.md §3.2). */
 import { Type } from "@sinclair/typebox";
 import type { PreparerService, RunForm } from "../../domain/registry/preparer-service.js";
 import { DATASET_TYPES, type DatasetRegistry } from "../../domain/registry/dataset-registry.js";
-import type { RegistryService } from "../../domain/registry/registry-service.js";
 import type { DatasetScope } from "../../domain/records.js";
 import type { Presenter } from "../shared/presenters.js";
 import { CREATED_WITH_FILE, DELETED, LISTED, RETRIEVED, UPDATED } from "./messages.js";
 import { listed, operation, record, type OperationRequest } from "./operation.js";
 import { described } from "./registry.operations.js";
-import { Name, Optional, Retired, Text, Uid, oneOf } from "./schemas.js";
+import { Name, Optional, Text, Uid, oneOf } from "./schemas.js";
 
 const DatasetFields = { name: Name, description: Optional(Text), extension: Optional(Name) };
 const Update = Type.Object({ uid: Uid, name: Optional(Name), description: Optional(Text) });
 
 export function datasetOperations({
-  registry,
   datasets,
   preparer,
   present,
 }: {
-  registry: RegistryService;
   datasets: DatasetRegistry;
   preparer: PreparerService;
   present: Presenter;
@@ -136,13 +133,6 @@ export function datasetOperations({
       fields: { applicationUid: "f_application_uid" },
       handle: async ({ principal, body, page }) =>
         listed(LISTED, await datasets.listDatasets(principal, "application", body.f_application_uid, page), (d) => present.dataset(d)),
-    }),
-    downloadFile: operation({
-      id: "files.download",
-      summary: "GeneralFileManager/download",
-      mitlabKey: "TTiue1sygXrsm0YS",
-      body: Type.Object({ uid: Uid, file_path: Optional(Retired) }),
-      handle: async ({ principal, body }) => ({ kind: "download", ...(await registry.openFile(principal, body.uid)) }),
     }),
     preprocessingChoices: choices("preprocessing", "oNjkVj60RqS8DQTX"),
     trainingChoices: choices("training", "Q3aPI7vZrzp3d4SI"),

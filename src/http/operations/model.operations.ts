@@ -135,6 +135,7 @@ export function modelOperations({ models, present }: { models: ModelRegistry; pr
       id: "models.accuracy",
       summary: "ModelAccuracyManager/create",
       mitlabKey: "5aP8Kk9Okiv2WdsO",
+      acceptsTaskCredential: true,
       body: Type.Object({ model_uid: Uid, model_accuracy: Type.Number() }),
       fields: { uid: "model_uid" },
       handle: async ({ principal, body }) =>
@@ -155,6 +156,7 @@ export function modelOperations({ models, present }: { models: ModelRegistry; pr
       id: "models.download-with-token",
       summary: "AuthFileManager/download",
       mitlabKey: "gTJsFsf5JIjeAmNb",
+      acceptsTaskCredential: true,
       body: Type.Object({ model_uid: Uid, model_access_token: Token }),
       fields: { uid: "model_uid", accessToken: "model_access_token" },
       handle: ({ principal, body }) => download(principal, body.model_uid, body.model_access_token),

@@ -44,6 +44,11 @@ export interface Operation<Body extends TObject = TObject> {
   form?: { file: "required" | "optional" };
   /** The MITLab status of a created record when the original's was not 200 (its SDK upload answered 201). */
   mitlabCreatedStatus?: 201;
+  /**
+   * Also answers a running task's credential (the lab's SDK inside a step); the use case then
+   * confines it to that task's inputs and output. Every other operation refuses it.
+   */
+  acceptsTaskCredential?: true;
   /** Accepts `limit` and `cursor`. */
   paginated?: boolean;
   /** The body field each domain subject came from, so errors name what the caller sent (identity when absent). */

@@ -5,8 +5,8 @@ import { QUANTITY_PATTERN, UID_PATTERN } from "../../lib/patterns.js";
 export const Uid = Type.String({ pattern: UID_PATTERN });
 export const Name = Type.String({ minLength: 1, maxLength: 255 });
 export const Text = Type.String({ maxLength: 10_000 });
-/** A field the original accepted and this service refuses on purpose. */
-export const Retired = Type.Never();
+/** The original's storage path of a file (`<org>/<project>/.../<uid>.<ext>`): compared with stored keys, never used as one. */
+export const FilePath = Type.String({ minLength: 1, maxLength: 1024 });
 export const Quantity = Type.String({ pattern: QUANTITY_PATTERN, maxLength: 20 });
 /** An optional reference the original's forms send as "" when there is none (the handler reads "" as absent). */
 export const UidOrNone = Type.Union([Type.Literal(""), Uid]);

@@ -1,23 +1,44 @@
 import type { IncomingMessage } from "node:http";
-import type { Credentials, CredentialVerifier } from "../../domain/auth/credential-verifier.js";
-import { AuthenticationError } from "../../domain/errors.js";
+import { TASK_ACCOUNT_PREFIX, type Authenticator } from "../../domain/auth/authenticator.js";
+import type { Credentials } from "../../domain/auth/credential-verifier.js";
+import type { SessionService } from "../../domain/auth/session-service.js";
+import { AuthenticationError, ForbiddenError } from "../../domain/errors.js";
 import type { Principal } from "../../domain/principal.js";
+import { cookieValue } from "./cookies.js";
 
 const BODY_KEY = "access_key";
 const BODY_SECRET = "secret_key";
 
+export interface SessionCookieSettings {
+  /** The HttpOnly cookie that carries a browser session. */
+  name: string;
+  /** Origins besides the service's own whose pages may make cookie-authenticated calls (CORS_ORIGINS). */
+  allowedOrigins: readonly string[];
+  /** Whether X-Forwarded-Host names the host the browser saw (behind a trusted proxy). */
+  trustProxy: boolean;
+}
+
 /**
- * Who is calling. Credentials in headers (X-Access-Key/X-Secret-Key, then HTTP Basic) are
- * checked before any of the body is read; the original's `access_key`/`secret_key` body fields
- * are checked once the parts before a file (or a small JSON body) have been read.
+ * Who is calling. Credentials in headers (X-Access-Key/X-Secret-Key, HTTP Basic, then the
+ * session cookie) are checked before any of the body is read; the original's
+ * `access_key`/`secret_key` body fields are checked once the parts before a file (or a small
+ * JSON body) have been read. The dashboard's `Authorization: undefined` carries nothing and is
+ * ignored.
  */
 export class RequestAuthenticator {
-  constructor(private readonly verifier: CredentialVerifier) {}
+  constructor(
+    private readonly authenticator: Pick<Authenticator, "verify">,
+    private readonly sessions?: { service: Pick<SessionService, "resolve">; cookie: SessionCookieSettings },
+  ) {}
 
   /** The caller named by the headers, or undefined when the headers carry no credential. */
   async fromHeaders(request: IncomingMessage): Promise<Principal | undefined> {
     const credentials = headerCredentials(request);
-    return credentials ? this.verifier.verify(credentials, clientAddress(request)) : undefined;
+    if (credentials) return this.authenticator.verify(credentials, clientAddress(request));
+    const token = this.sessions && cookieValue(request.headers.cookie, this.sessions.cookie.name);
+    if (!token || !this.sessions) return undefined;
+    assertSameOriginOrAllowed(request, this.sessions.cookie);
+    return this.sessions.service.resolve(token);
   }
 
   /** The caller named by the body's credential fields, which are removed from `body`. */
@@ -36,7 +57,7 @@ export class RequestAuthenticator {
     ];
     if (problems.length)
       throw new AuthenticationError("Authentication required: both access_key and secret_key must be sent", { problems });
-    return this.verifier.verify({ accessKey: accessKey as string, secretKey: secretKey as string }, clientAddress(request));
+    return this.authenticator.verify({ accessKey: accessKey as string, secretKey: secretKey as string }, clientAddress(request));
   }
 }
 
@@ -47,7 +68,7 @@ export function stripCredentialFields(body: Record<string, unknown>): void {
 }
 
 export function credentialsRequired(): AuthenticationError {
-  return new AuthenticationError("Authentication required: send access_key and secret_key", {
+  return new AuthenticationError("Authentication required: send access_key and secret_key, or sign in", {
     problems: [
       { field: BODY_KEY, message: "is required" },
       { field: BODY_SECRET, message: "is required" },
@@ -56,8 +77,30 @@ export function credentialsRequired(): AuthenticationError {
 }
 
 /** Express sets `ip` from the socket, or from X-Forwarded-For when the proxy is trusted. */
-function clientAddress(request: IncomingMessage): string {
+export function clientAddress(request: IncomingMessage): string {
   return (request as IncomingMessage & { ip?: string }).ip ?? request.socket.remoteAddress ?? "unknown";
+}
+
+/**
+ * A cookie travels with any request the browser makes to this host, including one another
+ * site's page started. SameSite=Lax stops cross-site posts; this also stops sibling sites (same
+ * site, other origin) unless they are allowed: a browser names the page's origin on every POST.
+ */
+function assertSameOriginOrAllowed(request: IncomingMessage, cookie: SessionCookieSettings): void {
+  const origin = single(request.headers.origin);
+  if (origin === undefined || cookie.allowedOrigins.includes(origin)) return;
+  const forwarded = cookie.trustProxy ? single(request.headers["x-forwarded-host"])?.split(",")[0]?.trim() : undefined;
+  const host = forwarded ?? single(request.headers.host);
+  let originHost: string | undefined;
+  try {
+    originHost = new URL(origin).host;
+  } catch {
+    originHost = undefined;
+  }
+  if (!host || originHost !== host)
+    throw new ForbiddenError(`a page of ${origin.slice(0, 100)} may not use this service's session; add it to CORS_ORIGINS`, {
+      problems: [{ field: "Origin", message: "is neither this service's origin nor an allowed one" }],
+    });
 }
 
 function headerCredentials(request: IncomingMessage): Credentials | undefined {
@@ -67,12 +110,13 @@ function headerCredentials(request: IncomingMessage): Credentials | undefined {
   const authorization = request.headers.authorization ?? "";
   if (/^basic /i.test(authorization)) {
     const decoded = Buffer.from(authorization.slice(6).trim(), "base64").toString("utf8");
-    const colon = decoded.indexOf(":");
-    if (colon < 0)
+    // A task signs in as `task:<uid>`, whose own colon is not the separator (a .netrc login gives exactly this).
+    const separator = decoded.startsWith(TASK_ACCOUNT_PREFIX) ? decoded.indexOf(":", TASK_ACCOUNT_PREFIX.length) : decoded.indexOf(":");
+    if (separator < 0)
       throw new AuthenticationError("Malformed Basic authorization header", {
         problems: [{ field: "Authorization", message: "must be Basic base64(access_key:secret_key)" }],
       });
-    return complete(decoded.slice(0, colon), decoded.slice(colon + 1), "Authorization", "Authorization");
+    return complete(decoded.slice(0, separator), decoded.slice(separator + 1), "Authorization", "Authorization");
   }
   return undefined;
 }
