@@ -38,6 +38,8 @@ import { ModelRegistry } from "./domain/registry/model-registry.js";
 import { RegistryService } from "./domain/registry/registry-service.js";
 import { ProgressRecorder } from "./domain/tasks/progress-recorder.js";
 import { StepAccess } from "./domain/tasks/step-access.js";
+import { AgentRegistry } from "./domain/registry/agent-registry.js";
+import { AttachmentRegistry } from "./domain/registry/attachment-registry.js";
 import { Authenticator } from "./domain/auth/authenticator.js";
 import { SessionService } from "./domain/auth/session-service.js";
 import type { TaskEngine } from "./domain/tasks/task-engine.js";
@@ -46,6 +48,8 @@ import { TaskPlanner } from "./domain/tasks/task-planner.js";
 import { TaskService } from "./domain/tasks/task-service.js";
 import { createApp } from "./http/app.js";
 import { datasetOperations } from "./http/operations/dataset.operations.js";
+import { agentOperations } from "./http/operations/agent.operations.js";
+import { attachmentOperations } from "./http/operations/attachment.operations.js";
 import { fileOperations } from "./http/operations/file.operations.js";
 import { logOperations } from "./http/operations/log.operations.js";
 import { modelOperations } from "./http/operations/model.operations.js";
@@ -117,6 +121,8 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
   const registry = new RegistryService({ db, objects, ids });
   const datasets = new DatasetRegistry({ db, objects, ids });
   const models = new ModelRegistry({ db, objects, ids });
+  const agents = new AgentRegistry({ db, objects, ids });
+  const attachments = new AttachmentRegistry({ db, objects, ids });
   const present = new Presenter(config.timeOffsetMinutes);
 
   // Progress comes before the engines that report it: nothing is wired late.
@@ -162,6 +168,8 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
     datasetOperations({ datasets, preparer: new PreparerService({ db, registry, models }), present }),
     modelOperations({ models, present }),
     fileOperations({ registry, steps }),
+    agentOperations({ agents, present }),
+    attachmentOperations({ attachments, present }),
     taskOperations({ tasks, present }),
     logOperations({ logs, follower }),
   ].flatMap((group) => Object.values(group) as Operation[]);

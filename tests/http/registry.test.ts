@@ -86,14 +86,23 @@ describe("Registry routes", () => {
       await ok("pWS6eH3ZKgYytsre", { application_uid: uid }, "Metadata deleted successfully");
     });
 
-    test("When agents are named, then the request is refused because agents are not supported", async () => {
+    test("When an unknown agent is named, then nothing is created and 404 names its place in f_agent_uid", async () => {
+      const before = await service.container.db.applications.count({});
       const response = await service.post("iGXyNAx4Kp3DrosK", user, {
+        application_name: "a",
+        f_project_uid: r.project,
+        f_agent_uid: [],
+      });
+      expect(response.status).toBe(200);
+      const refused = await service.post("iGXyNAx4Kp3DrosK", user, {
         application_name: "a",
         f_project_uid: r.project,
         f_agent_uid: ["b956f74f-30ab-4b3a-9619-6af34afcf4da"],
       });
-      expect(response.status).toBe(400);
-      expect(response.body.errors[0].field).toBe("f_agent_uid");
+      expect(refused.status).toBe(404);
+      expect(refused.body.errors[0].field).toBe("f_agent_uid.0");
+      expect(await service.container.db.applications.count({})).toBe(before + 1);
+      await ok("pWS6eH3ZKgYytsre", { application_uid: response.body.data.uid }, "Metadata deleted successfully");
     });
   });
 

@@ -91,7 +91,18 @@ export class ModelRegistry extends RegistryRecords {
     return this.deps.db.models.update(uid, { accuracy });
   }
 
-  deleteModel(principal: Principal, uid: string): Promise<void> {
+  /** The model, its file and its inference template with that template's file. */
+  async deleteModel(principal: Principal, uid: string): Promise<void> {
+    await this.getModel(principal, uid);
+    await this.refuseWhileInUse(uid, "model");
+    for (const template of await this.deps.db.inferenceTemplates.list({ modelUid: uid })) {
+      const file = await this.deps.db.files.find(template.fileUid);
+      await this.deps.db.transaction(async (stores) => {
+        await stores.inferenceTemplates.delete(template.uid);
+        if (file) await stores.files.delete(file.uid);
+      });
+      if (file) await this.deps.objects.remove(file.storageKey);
+    }
     return this.deleteWithFile(
       this.deps.db.models,
       "model",

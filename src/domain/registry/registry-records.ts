@@ -1,7 +1,7 @@
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import type { Database, EntityStore, Filter, IdGenerator, ObjectStore, PageRequest, StagedObject, Stores } from "../ports.js";
 import { canAccess, type Principal } from "../principal.js";
-import type { StoredFileRecord } from "../records.js";
+import type { OrganizationRecord, StoredFileRecord } from "../records.js";
 
 /** A record together with its stored file, as responses show it. */
 export interface WithFile<R> {
@@ -39,6 +39,13 @@ export abstract class RegistryRecords {
     const record = await store.find(uid);
     if (!record || !canAccess(principal, record.organizationUid)) throw NotFoundError.entity(entity, subject, uid);
     return record;
+  }
+
+  /** An organization the caller belongs to (or any, for an admin). */
+  async ownedOrganization(principal: Principal, uid: string, subject = "uid"): Promise<OrganizationRecord> {
+    const organization = await this.deps.db.organizations.find(uid);
+    if (!organization || !canAccess(principal, organization.uid)) throw NotFoundError.entity("organization", subject, uid);
+    return organization;
   }
 
   async withFile<R extends { fileUid: string | null }>(record: R): Promise<WithFile<R>> {

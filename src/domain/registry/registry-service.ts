@@ -1,5 +1,5 @@
 import type { Readable } from "node:stream";
-import { NotFoundError } from "../errors.js";
+import { ConflictError, NotFoundError } from "../errors.js";
 import type { EntityStore, PageRequest, StagedObject } from "../ports.js";
 import { canAccess, type Principal } from "../principal.js";
 import {
@@ -24,10 +24,8 @@ import { ownerUidOfPath, checkExtension, objectKey } from "./storage-keys.js";
 export class RegistryService extends RegistryRecords {
   // ---- organizations and projects ----
 
-  async getOrganization(principal: Principal, uid: string, subject = "uid"): Promise<OrganizationRecord> {
-    const organization = await this.deps.db.organizations.find(uid);
-    if (!organization || !canAccess(principal, organization.uid)) throw NotFoundError.entity("organization", subject, uid);
-    return organization;
+  getOrganization(principal: Principal, uid: string, subject = "uid"): Promise<OrganizationRecord> {
+    return this.ownedOrganization(principal, uid, subject);
   }
 
   async createProject(
@@ -59,17 +57,34 @@ export class RegistryService extends RegistryRecords {
 
   // ---- applications ----
 
+  /** An application, linked at once to the given agents of its organization. */
   async createApplication(
     principal: Principal,
-    input: { name: string; description: string; projectUid: string },
+    input: { name: string; description: string; projectUid: string; agentUids?: string[] },
   ): Promise<ApplicationRecord> {
     const project = await this.owned(this.deps.db.projects, "project", "projectUid", principal, input.projectUid);
-    return this.deps.db.applications.create({
-      uid: this.deps.ids.uid(),
-      name: input.name,
-      description: input.description,
-      organizationUid: project.organizationUid,
-      projectUid: project.uid,
+    const agentUids = [...new Set(input.agentUids ?? [])];
+    for (const [index, agentUid] of agentUids.entries()) {
+      const agent = await this.owned(this.deps.db.agents, "agent", `agentUids.${index}`, principal, agentUid);
+      if (agent.organizationUid !== project.organizationUid)
+        throw new ConflictError(`agent ${agentUid} belongs to another organization than project ${project.uid}`);
+    }
+    return this.deps.db.transaction(async (stores) => {
+      const application = await stores.applications.create({
+        uid: this.deps.ids.uid(),
+        name: input.name,
+        description: input.description,
+        organizationUid: project.organizationUid,
+        projectUid: project.uid,
+      });
+      for (const agentUid of agentUids)
+        await stores.applicationAgentLinks.create({
+          uid: this.deps.ids.uid(),
+          organizationUid: project.organizationUid,
+          applicationUid: application.uid,
+          agentUid,
+        });
+      return application;
     });
   }
 

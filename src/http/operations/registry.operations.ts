@@ -80,9 +80,9 @@ export function registryOperations({ registry, present }: { registry: RegistrySe
         f_project_uid: Uid,
         application_description: Optional(Text),
         f_organization_uid: Optional(Uid),
-        f_agent_uid: Optional(Type.Array(Uid, { maxItems: 0 })),
+        f_agent_uid: Optional(Type.Array(Uid, { maxItems: 64 })),
       }),
-      fields: { projectUid: "f_project_uid", name: "application_name", description: "application_description" },
+      fields: { projectUid: "f_project_uid", name: "application_name", description: "application_description", agentUids: "f_agent_uid" },
       handle: async ({ principal, body }) =>
         record(
           CREATED,
@@ -91,6 +91,7 @@ export function registryOperations({ registry, present }: { registry: RegistrySe
               name: body.application_name,
               description: body.application_description ?? "",
               projectUid: body.f_project_uid,
+              agentUids: body.f_agent_uid ?? [],
             }),
           ),
           { created: true },

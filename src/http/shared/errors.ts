@@ -54,7 +54,7 @@ export function describeError(
   if (!known || known.kind === "internal") {
     return { status: 500, body: { detail: "Internal server error", errors: [], code: CODE.internal, request_id: requestId } };
   }
-  const problems = known.problems.map((problem) => ({ field: fields[problem.field] ?? problem.field, message: problem.message }));
+  const problems = known.problems.map((problem) => ({ field: wireField(problem.field, fields), message: problem.message }));
   const detail = known.describedByProblems
     ? `Invalid request: ${problems.map((p) => `${p.field} ${p.message}`).join("; ")}`
     : known.message;
@@ -63,6 +63,15 @@ export function describeError(
     body: { detail, errors: problems, code: CODE[known.kind], request_id: requestId },
     ...(known instanceof RateLimitedError ? { retryAfterSeconds: known.retryAfterSeconds } : {}),
   };
+}
+
+/** The field a subject came from: mapped whole, or by its first segment (`agentUids.1` -> `f_agent_uid.1`). */
+function wireField(subject: string, fields: Record<string, string>): string {
+  const whole = fields[subject];
+  if (whole) return whole;
+  const dot = subject.indexOf(".");
+  const head = dot > 0 ? fields[subject.slice(0, dot)] : undefined;
+  return head ? `${head}${subject.slice(dot)}` : subject;
 }
 
 /** Client errors Express's router raises: a path segment that is not valid percent-encoding. */

@@ -1,14 +1,17 @@
 /** Records as the original API showed them: snake_case, `f_` foreign keys, offset timestamps. */
 import { formatTimestamp } from "../../domain/clock.js";
 import type {
+  AgentRecord,
   ApplicationRecord,
   ConfigRecord,
   DatasetRecord,
   ImageRecord,
+  InferenceTemplateRecord,
   ModelRecord,
   OrganizationRecord,
   PipelineRecord,
   ProjectRecord,
+  RawDataRecord,
   StoredFileRecord,
 } from "../../domain/records.js";
 import type { WithFile } from "../../domain/registry/registry-records.js";
@@ -114,6 +117,40 @@ export class Presenter {
       f_file_uid: this.file(file),
       f_application_uid: m.applicationUid,
       f_agent_uid: m.agentUid,
+    };
+  }
+
+  agent(a: AgentRecord) {
+    return {
+      uid: a.uid,
+      created_time: this.time(a.createdAt),
+      name: a.name,
+      description: a.description,
+      activation_token: a.activationToken,
+      f_organization_uid: a.organizationUid,
+    };
+  }
+
+  inferenceTemplate({ record: t, file }: WithFile<InferenceTemplateRecord>) {
+    return {
+      uid: t.uid,
+      created_time: this.time(t.createdAt),
+      name: t.name,
+      description: t.description,
+      type: t.type,
+      f_file_uid: this.file(file),
+      f_model_uid: t.modelUid,
+    };
+  }
+
+  rawData({ record: d, file }: WithFile<RawDataRecord>) {
+    return {
+      uid: d.uid,
+      created_time: this.time(d.createdAt),
+      name: d.name,
+      description: d.description,
+      f_file_uid: this.file(file),
+      f_application_uid: d.applicationUid,
     };
   }
 
