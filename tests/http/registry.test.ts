@@ -88,11 +88,7 @@ describe("Registry routes", () => {
 
     test("When an unknown agent is named, then nothing is created and 404 names its place in f_agent_uid", async () => {
       const before = await service.container.db.applications.count({});
-      const response = await service.post("iGXyNAx4Kp3DrosK", user, {
-        application_name: "a",
-        f_project_uid: r.project,
-        f_agent_uid: [],
-      });
+      const response = await service.post("iGXyNAx4Kp3DrosK", user, { application_name: "a", f_project_uid: r.project, f_agent_uid: [] });
       expect(response.status).toBe(200);
       const refused = await service.post("iGXyNAx4Kp3DrosK", user, {
         application_name: "a",
