@@ -131,7 +131,9 @@ export function mitlabRouter(options: MitlabRouterOptions): express.Router {
       await respond(response, result, { ...respondOptions, createdStatus: operation.mitlabCreatedStatus ?? 200 });
     } catch (error) {
       settleUnreadBody(request, response);
-      if (!principal && !(error instanceof AuthenticationError) && !(error instanceof RateLimitedError)) throw credentialsRequired();
+      // Refusals of the credential itself (wrong, throttled, a session used from a foreign page) are said as they are.
+      const aboutCredentials = error instanceof AuthenticationError || error instanceof RateLimitedError || error instanceof ForbiddenError;
+      if (!principal && !aboutCredentials) throw credentialsRequired();
       throw error;
     } finally {
       await file?.discard(); // a no-op once the operation committed it

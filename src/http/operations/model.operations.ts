@@ -125,9 +125,17 @@ export function modelOperations({ models, present }: { models: ModelRegistry; pr
       id: "models.lineage",
       summary: "ModelMetadataWriter/get_tuning_model_group",
       mitlabKey: "ZEUjsfvXK9eNjom7",
-      body: Type.Object({ source: Uid, version: Optional(Type.Number()) }),
+      // The dashboard's versions page sends the version as the string it took from its URL.
+      body: Type.Object({
+        source: Uid,
+        version: Optional(Type.Union([Type.Number(), Type.String({ pattern: "^[0-9]{1,6}(\\.[0-9]{1,6})?$" })])),
+      }),
       handle: async ({ principal, body }) =>
-        listed(LISTED, { items: await models.listModelLineage(principal, body.source, body.version) }, (m) => present.model(m)),
+        listed(
+          LISTED,
+          { items: await models.listModelLineage(principal, body.source, body.version === undefined ? undefined : Number(body.version)) },
+          (m) => present.model(m),
+        ),
     }),
     publishModel: publication("publish", "LKloOsyvHb0NCDPG", "ModelPermissionManager/create"),
     unpublishModel: publication("unpublish", "7uW8GfesIizOaShO", "ModelPermissionManager/delete"),
