@@ -12,7 +12,7 @@ export const DASHBOARD_VERSION = "v1.2.4";
 const BASE = `/api/${DASHBOARD_VERSION}/entrypoint`;
 
 /** A browser-side file: what the dashboard's form holds before axios sends it. */
-export interface PickedFile {
+interface PickedFile {
   file: Buffer;
   name: string;
 }
