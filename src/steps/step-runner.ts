@@ -11,14 +11,17 @@
  * failure exits non-zero, which fails the step.
  */
 import { constants, createWriteStream } from "node:fs";
-import { mkdir, open, readFile, realpath, stat, writeFile, type FileHandle } from "node:fs/promises";
+import { cp, mkdir, open, readFile, realpath, stat, writeFile, type FileHandle } from "node:fs/promises";
 import http from "node:http";
 import https from "node:https";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { fileURLToPath } from "node:url";
 
 const MAX_METRICS_BYTES = 256 * 1024;
+/** Where download puts the running step's runtime in its outputs (the running step's inputs). */
+const PROGRAM_RUNTIME = ".argo-entrypoint";
 
 function env(name: string): string {
   const value = process.env[name];
@@ -118,9 +121,19 @@ async function fetchInput(input: string, target: (extension: string) => string, 
   console.log(`downloaded ${input} -> ${path.basename(file)} (${(await stat(file)).size} bytes)`);
 }
 
+/**
+ * The running step's runtime (its script, the KFP runner, the Python stand-ins) goes on with
+ * the inputs: on Argo the running step runs in the build file's image, which has none of it.
+ */
+async function handOnProgramRuntime(out: string): Promise<void> {
+  const source = fileURLToPath(new URL("./runtime", import.meta.url));
+  await cp(source, path.join(out, PROGRAM_RUNTIME), { recursive: true, errorOnExist: true, force: false });
+}
+
 async function download(): Promise<void> {
   const out = env("OUTPUTS_DIR");
   await mkdir(out, { recursive: true });
+  await handOnProgramRuntime(out);
   await fetchInput("config", (name) => path.join(out, name));
   await fetchInput("program", (ext) => path.join(out, `program${ext}`));
   await fetchInput("dataset", (ext) => path.join(out, `dataset${ext}`));

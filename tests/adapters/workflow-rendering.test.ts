@@ -38,8 +38,9 @@ function plan(kind: TaskKind, config: Record<string, unknown> = { learning_rate:
       resources: { cpu: "500m", memory: "4000Mi", gpu: step.sequence === "running" ? 1 : 0 },
     })),
     config,
-    programExtension: "py",
     outputFileName: kind === "evaluation" ? null : "model.zip",
+    datasetFilePath: "o/p/training/d.zip",
+    outputFilePath: kind === "evaluation" ? null : "o/p/a/model/m.zip",
     stepToken: "never-rendered",
   };
 }

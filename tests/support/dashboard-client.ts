@@ -8,7 +8,7 @@
 import type supertest from "supertest";
 import type { TestService } from "./test-service.js";
 
-export const DASHBOARD_VERSION = "v1.2.4";
+const DASHBOARD_VERSION = "v1.2.4";
 const BASE = `/api/${DASHBOARD_VERSION}/entrypoint`;
 
 /** A browser-side file: what the dashboard's form holds before axios sends it. */

@@ -52,6 +52,8 @@ export function renderWorkflow(plan: TaskPlan, settings: RenderSettings): Workfl
     { name: "credential_secret", value: credentialSecretName(task.uid) },
     { name: "config", value: inertJson(plan.config) },
     { name: "output_file_name", value: plan.outputFileName ?? "" },
+    { name: "dataset_file_path", value: plan.datasetFilePath ?? "" },
+    { name: "output_file_path", value: plan.outputFilePath ?? "" },
     { name: "download_image", value: image("download") },
     { name: "running_image", value: image("running") },
     { name: "upload_image", value: image("upload") },

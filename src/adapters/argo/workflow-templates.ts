@@ -19,6 +19,8 @@ const TEMPLATE_PARAMETERS = [
   "credential_secret",
   "config",
   "output_file_name",
+  "dataset_file_path",
+  "output_file_path",
   "download_image",
   "running_image",
   "upload_image",
@@ -27,8 +29,10 @@ const TEMPLATE_PARAMETERS = [
   "upload_pod_spec_patch",
 ] as const;
 
-const WORKSPACE = { inputs: "/workspace/inputs", outputs: "/workspace/outputs" };
+const WORKSPACE = { inputs: "/workspace/inputs", outputs: "/workspace/outputs", scratch: "/workspace/scratch" };
 const STEP_RUNNER = "/app/dist/steps/step-runner.js";
+/** The running step's script, which the download step hands on with the inputs (the build file's image has none of it). */
+const RUN_PROGRAM = ["sh", `${WORKSPACE.inputs}/.argo-entrypoint/run-program.sh`];
 
 /** An Argo DAG task name for a step (Argo allows no `_` there). */
 function argoTaskName(stepName: string): string {
@@ -46,7 +50,10 @@ function workflowTemplate(kind: TaskKind, prefix = "argo-entrypoint-"): Record<s
       entrypoint: "main",
       archiveLogs: true,
       arguments: { parameters: TEMPLATE_PARAMETERS.map((name): Parameter => ({ name })) },
-      volumes: [{ name: "outputs", emptyDir: {} }],
+      volumes: [
+        { name: "outputs", emptyDir: {} },
+        { name: "scratch", emptyDir: {} },
+      ],
       templates: [
         {
           name: "main",
@@ -69,7 +76,7 @@ function workflowTemplate(kind: TaskKind, prefix = "argo-entrypoint-"): Record<s
           },
         },
         stepTemplate(kind, download, { command: ["node", STEP_RUNNER, "download"], outputs: true, inputs: false }),
-        stepTemplate(kind, running, { outputs: true, inputs: true }),
+        stepTemplate(kind, running, { command: RUN_PROGRAM, outputs: true, inputs: true }),
         stepTemplate(kind, upload, { command: ["node", STEP_RUNNER, "upload"], outputs: false, inputs: true }),
       ],
     },
@@ -96,9 +103,20 @@ function stepTemplate(
     { name: "INPUTS_DIR", value: WORKSPACE.inputs },
     { name: "OUTPUTS_DIR", value: WORKSPACE.outputs },
     { name: "OUTPUT_FILE_NAME", value: "{{workflow.parameters.output_file_name}}" },
+    { name: "DATASET_FILE_PATH", value: "{{workflow.parameters.dataset_file_path}}" },
+    { name: "OUTPUT_FILE_PATH", value: "{{workflow.parameters.output_file_path}}" },
     { name: "METRICS_FILE", value: `${WORKSPACE.outputs}/metrics.json` },
     { name: "CONFIG_FILE", value: `${sequence === "download" ? WORKSPACE.outputs : WORKSPACE.inputs}/config.json` },
-    ...(sequence === "running" ? [{ name: "TASK_CONFIG", value: "{{workflow.parameters.config}}" }] : []),
+    ...(sequence === "running"
+      ? [
+          { name: "TASK_CONFIG", value: "{{workflow.parameters.config}}" },
+          { name: "SCRATCH_DIR", value: WORKSPACE.scratch },
+        ]
+      : []),
+  ];
+  const mounts = [
+    ...(options.outputs ? [{ name: "outputs", mountPath: WORKSPACE.outputs }] : []),
+    ...(sequence === "running" ? [{ name: "scratch", mountPath: WORKSPACE.scratch }] : []),
   ];
   return {
     name: sequence,
@@ -110,7 +128,7 @@ function stepTemplate(
       image: `{{workflow.parameters.${sequence}_image}}`,
       ...(options.command ? { command: options.command } : {}),
       env,
-      ...(options.outputs ? { volumeMounts: [{ name: "outputs", mountPath: WORKSPACE.outputs }] } : {}),
+      ...(mounts.length ? { volumeMounts: mounts } : {}),
     },
   };
 }

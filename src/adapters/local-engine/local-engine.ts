@@ -246,7 +246,7 @@ export class LocalEngine implements TaskEngine {
 
     const dirs: StepDirectories = { inputs, outputs, runtime: this.host.runtimeDir };
     const view = this.host.sandbox.view(dirs);
-    const command = stepCommand(definition.sequence, view, plan, {
+    const command = stepCommand(definition.sequence, view, {
       download: this.settings.downloadCommand,
       upload: this.settings.uploadCommand,
     });
@@ -258,22 +258,20 @@ export class LocalEngine implements TaskEngine {
     await this.report(run);
 
     const logPath = this.logFile(plan.task.uid, definition.name);
-    const outcome = command
-      ? await runStepProcess({
-          argv: this.host.sandbox.wrap(command, dirs),
-          cwd: outputs,
-          env: stepEnvironment({
-            plan,
-            stepName: definition.name,
-            sequence: definition.sequence,
-            view,
-            sandbox: this.host.sandbox,
-            serviceUrl: this.settings.serviceUrl(),
-          }),
-          logPath,
-          started: (child) => (run.child = child),
-        })
-      : { exitCode: 127, failure: `no interpreter for .${plan.programExtension} programs (use .py, .js, .mjs or .sh)`, durationSeconds: 0 };
+    const outcome = await runStepProcess({
+      argv: this.host.sandbox.wrap(command, dirs),
+      cwd: outputs,
+      env: stepEnvironment({
+        plan,
+        stepName: definition.name,
+        sequence: definition.sequence,
+        view,
+        sandbox: this.host.sandbox,
+        serviceUrl: this.settings.serviceUrl(),
+      }),
+      logPath,
+      started: (child) => (run.child = child),
+    });
     run.child = undefined;
     const { exitCode } = outcome;
     step.finishedAt = this.deps.clock.now();

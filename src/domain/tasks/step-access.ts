@@ -1,10 +1,11 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Readable } from "node:stream";
 import type { Clock } from "../clock.js";
-import { AuthenticationError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../errors.js";
+import { AuthenticationError, ConflictError, ForbiddenError, NotFoundError } from "../errors.js";
 import type { Database, IdGenerator, ObjectStore, StagedObject, Stores } from "../ports.js";
 import { FINAL_TASK_STATUSES, type TaskRecord } from "../records.js";
-import { objectKey, ownerUidOfPath } from "../registry/storage-keys.js";
+import { ownerUidOfPath } from "../registry/storage-keys.js";
+import { outputTargetOf } from "./task-outputs.js";
 import type { Principal } from "../principal.js";
 import { UID_PATTERN } from "../../lib/patterns.js";
 
@@ -61,7 +62,7 @@ export class StepAccess {
    */
   async storeOutput(task: TaskRecord, staged: StagedObject): Promise<{ size: number }> {
     await this.assertStillRunning(task.uid);
-    const target = await this.outputTarget(task);
+    const target = await outputTargetOf(this.deps.db, task);
     const existing = target.fileUid ? await this.deps.db.files.find(target.fileUid) : null;
     const key = existing?.storageKey ?? target.key;
     await staged.commit(key);
@@ -100,18 +101,13 @@ export class StepAccess {
       throw new ForbiddenError(`${filePath.slice(0, 300)} is not this task's output`, problem("must name this task's own output"));
     const task = await this.deps.db.tasks.find(principal.task.uid);
     if (!task) throw new AuthenticationError("invalid or expired task credential");
-    if ((await this.outputTarget(task)).key !== filePath)
+    if ((await outputTargetOf(this.deps.db, task)).key !== filePath)
       throw new NotFoundError(
         `no output of this task is stored at ${filePath.slice(0, 300)}`,
         problem("is not where this task's output goes"),
       );
     const { size } = await this.storeOutput(task, staged);
     return { file_path: filePath, size };
-  }
-
-  /** Where a task's output file goes (what an SDK upload names as its `file_path`). */
-  async outputPath(task: TaskRecord): Promise<string | null> {
-    return task.outputDatasetUid || task.outputModelUid ? (await this.outputTarget(task)).key : null;
   }
 
   async recordMetrics(task: TaskRecord, metrics: Record<string, unknown>): Promise<void> {
@@ -125,39 +121,6 @@ export class StepAccess {
     const current = await stores.tasks.find(taskUid);
     if (!current || FINAL_TASK_STATUSES.includes(current.status))
       throw new ConflictError(`task ${taskUid} has ended; its steps can no longer store an output`);
-  }
-
-  private async outputTarget(task: TaskRecord) {
-    const { db } = this.deps;
-    if (task.outputDatasetUid) {
-      const dataset = await db.datasets.find(task.outputDatasetUid);
-      if (!dataset) throw new NotFoundError(`output dataset ${task.outputDatasetUid} no longer exists`);
-      const application = dataset.applicationUid ? await db.applications.find(dataset.applicationUid) : null;
-      const segments =
-        dataset.scope === "project"
-          ? [dataset.organizationUid, dataset.projectUid!, dataset.type]
-          : [dataset.organizationUid, application!.projectUid, dataset.applicationUid!, dataset.type];
-      return {
-        kind: "dataset" as const,
-        uid: dataset.uid,
-        fileUid: dataset.fileUid,
-        extension: dataset.extension,
-        key: objectKey(segments, dataset.uid, dataset.extension),
-      };
-    }
-    if (task.outputModelUid) {
-      const model = await db.models.find(task.outputModelUid);
-      if (!model) throw new NotFoundError(`output model ${task.outputModelUid} no longer exists`);
-      const application = (await db.applications.find(model.applicationUid))!;
-      return {
-        kind: "model" as const,
-        uid: model.uid,
-        fileUid: model.fileUid,
-        extension: model.extension,
-        key: objectKey([model.organizationUid, application.projectUid, model.applicationUid, "model"], model.uid, model.extension),
-      };
-    }
-    throw new ValidationError(`task ${task.uid} produces no file; report metrics instead`);
   }
 
   private async openOwnedFile(uid: string, owner: { fileUid: string | null } | null, entity: string) {

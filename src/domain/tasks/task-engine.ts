@@ -13,10 +13,11 @@ export interface TaskPlan {
   steps: ReadonlyArray<StepDefinition & { image: ImageRecord; resources: StepResources }>;
   /** The task's config object, handed to the running step as one JSON document. */
   config: Record<string, unknown>;
-  /** Extension of the pipeline program (`py`, `js`, `sh`, ...), which the local engine runs. */
-  programExtension: string;
   /** The file the running step writes and the upload step stores (`training_dataset.zip`, `model.zip`); none for an evaluation. */
   outputFileName: string | null;
+  /** The input dataset's and the output's `file_path` as the original's SDK names them (steps may download or upload by them). */
+  datasetFilePath: string | null;
+  outputFilePath: string | null;
   /** The steps' credential, in clear: engines pass it to steps through a Secret or the environment. */
   stepToken: string;
 }

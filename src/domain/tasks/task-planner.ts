@@ -5,6 +5,7 @@ import type { Database, IdGenerator } from "../ports.js";
 import type { ImageRecord, ImageSequence, TaskRecord } from "../records.js";
 import type { StepResources, TaskPlan } from "./task-engine.js";
 import { TASK_KINDS } from "./task-kinds.js";
+import { outputTargetOf } from "./task-outputs.js";
 
 /** Turns a stored task into what an engine runs, with a fresh step credential (only its hash is kept). */
 export class TaskPlanner {
@@ -21,16 +22,12 @@ export class TaskPlanner {
     ]);
     if (!config || !pipeline || !download || !running || !upload)
       throw new UnprocessableError(`an input of task ${task.uid} no longer exists`);
-    const [programFile, outputDataset, outputModel] = await Promise.all([
-      db.files.find(pipeline.fileUid),
-      task.outputDatasetUid ? db.datasets.find(task.outputDatasetUid) : null,
-      task.outputModelUid ? db.models.find(task.outputModelUid) : null,
+    const dataset = await db.datasets.find(task.datasetUid);
+    const [datasetFile, output] = await Promise.all([
+      dataset?.fileUid ? db.files.find(dataset.fileUid) : null,
+      task.outputDatasetUid || task.outputModelUid ? outputTargetOf(db, task) : null,
     ]);
-    const outputFileName = outputDataset
-      ? `training_dataset.${outputDataset.extension}`
-      : outputModel
-        ? `model.${outputModel.extension}`
-        : null;
+    const outputFileName = output ? `${output.kind === "dataset" ? "training_dataset" : "model"}.${output.extension}` : null;
     const resources = JSON.parse(task.resources) as Record<ImageSequence, StepResources>;
     const images: Record<ImageSequence, ImageRecord> = { download, running, upload };
     const stepToken = this.deps.ids.token(32);
@@ -42,8 +39,9 @@ export class TaskPlanner {
       task,
       steps: TASK_KINDS[task.kind].steps.map((step) => ({ ...step, image: images[step.sequence], resources: resources[step.sequence] })),
       config: JSON.parse(config.data) as Record<string, unknown>,
-      programExtension: programFile?.extension ?? "py",
       outputFileName,
+      datasetFilePath: datasetFile?.storageKey ?? null,
+      outputFilePath: output?.key ?? null,
       stepToken,
     };
   }

@@ -21,6 +21,8 @@ export interface StepContext {
   parameters: Record<string, string>;
   /** The task credential, read from the Secret the workflow names, as a pod would. */
   token: string;
+  /** The pod's main container as the controller built it (template resolved, podSpecPatch merged). */
+  container: PodContainer;
   log(line: string): void;
   /** Aborted when the workflow is shut down. */
   signal: AbortSignal;
@@ -259,6 +261,7 @@ export class FakeArgoController {
         template: task.template,
         parameters,
         token,
+        container: main as unknown as PodContainer,
         signal,
         log: (line) => this.server.appendLog(ns, podName, line),
       });
@@ -320,6 +323,14 @@ export class FakeArgoController {
     }
     throw new Error(`workflow ${name}: too many conflicts`);
   }
+}
+
+interface PodContainer {
+  image: string;
+  command?: string[];
+  args?: string[];
+  env?: Array<{ name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }>;
+  volumeMounts?: Array<{ name: string; mountPath: string }>;
 }
 
 interface StepTemplate {

@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
+import type { ContainerExecutor } from "./container-executor.js";
 import { FakeArgoController, type ControllerOptions, type StepContext } from "./fake-argo-controller.js";
 import { FakeKubeApiServer, type KubeObject } from "./fake-kube-apiserver.js";
 
@@ -24,7 +25,12 @@ export interface FakeCluster {
  * built-in steps do: download calls the step API with the token from the task's Secret, and
  * upload stores an output file through it.
  */
-export async function startFakeCluster(options: Partial<Pick<ControllerOptions, "archive" | "podGC">> = {}): Promise<FakeCluster> {
+export async function startFakeCluster(
+  options: Partial<Pick<ControllerOptions, "archive" | "podGC">> & {
+    /** Runs every step pod's container for real instead of the built-in imitations. */
+    executor?: ContainerExecutor;
+  } = {},
+): Promise<FakeCluster> {
   const server = new FakeKubeApiServer();
   await server.start();
   const dir = path.resolve("workflow-templates");
@@ -36,11 +42,13 @@ export async function startFakeCluster(options: Partial<Pick<ControllerOptions, 
   const behavior: FakeCluster["behavior"] = { running: async (context: StepContext) => (context.log(`${context.step} did its work`), 0) };
   const api = (context: StepContext, suffix: string) => `${stepApi.url}/api/steps/v1/tasks/${context.parameters.task_uid}/${suffix}`;
 
+  const { executor, ...controllerOptions } = options;
   const controller = new FakeArgoController(server, {
     namespace: NAMESPACE,
-    ...options,
+    ...controllerOptions,
     async script(context) {
       runs[context.step] = (runs[context.step] ?? 0) + 1;
+      if (executor) return executor.run(context, stepApi.url);
       const auth = { Authorization: `Bearer ${context.token}` };
       switch (context.template) {
         case "download": {
