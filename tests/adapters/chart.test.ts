@@ -27,6 +27,13 @@ describe("charts/argo-entrypoint", () => {
       "/argo/artifactRepository/bucket",
     ],
     ["a bad time zone offset", { timeZoneOffset: "UTC+8" }, "/timeZoneOffset"],
+    ["the session cookie named auth_token", { sessions: { ...values.sessions, cookieName: "auth_token" } }, "/sessions/cookieName"],
+    ["a CORS origin with a path", { corsOrigins: ["https://dash.example.org/app"] }, "/corsOrigins/0"],
+    [
+      "a dashboard Service name that is not one",
+      { ingress: { ...values.ingress, dashboard: { serviceName: "Dash_Board" } } },
+      "/ingress/dashboard/serviceName",
+    ],
   ])("When values have %s, then the schema rejects them", (_what, override, at) => {
     expect(validate({ ...values, ...override })).toBe(false);
     expect(validate.errors!.map((e) => e.instancePath)).toContain(at);
@@ -44,6 +51,28 @@ describe("charts/argo-entrypoint", () => {
     for (const file of files)
       expect(readFileSync(path.join(CHART, "workflow-templates", file), "utf8")).toContain("\n  name: argo-entrypoint-");
     expect(installer).toContain('replace "\\n  name: argo-entrypoint-" (printf "\\n  name: %s" $.Values.argo.templatePrefix)');
+  });
+
+  test("When a dashboard Service is named, then the Ingress sends /api/ to the service and the rest of the host to the dashboard", () => {
+    const ingress = readFileSync(path.join(CHART, "templates/ingress.yaml"), "utf8");
+    const routes = ingress.slice(ingress.indexOf("{{- with .Values.ingress.dashboard.serviceName }}"), ingress.indexOf("{{- else }}"));
+    expect(routes).toMatch(
+      /- path: \/api\/\n\s+pathType: Prefix\n\s+backend:\n\s+service:\n\s+name: \{\{ include "argo-entrypoint.name" \$ \}\}/,
+    );
+    expect(routes).toMatch(
+      /- path: \/\n\s+pathType: Prefix\n\s+backend:\n\s+service:\n\s+name: \{\{ \. \}\}\n\s+port: \{ number: \{\{ \$\.Values\.ingress\.dashboard\.servicePort \}\} \}/,
+    );
+    // The service learns every setting of the sign-in from the chart.
+    const configmap = readFileSync(path.join(CHART, "templates/configmap.yaml"), "utf8");
+    for (const variable of [
+      "SESSION_COOKIE_NAME",
+      "SESSION_IDLE_SECONDS",
+      "SESSION_MAX_SECONDS",
+      "CORS_ORIGINS",
+      "SIGNUP_ENABLED",
+      "SIGNUP_ORGANIZATION",
+    ])
+      expect(configmap).toContain(`${variable}:`);
   });
 
   test("When the Role is read, then it grants no wildcard and nothing cluster-wide", () => {
