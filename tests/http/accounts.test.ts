@@ -45,13 +45,15 @@ describe("Accounts, sessions and CORS", () => {
       }
     });
 
-    test("When the session cookie is sent with Authorization: undefined, then router calls are authenticated by it", async () => {
+    test("When the session cookie is sent with Authorization: undefined, then router calls are authenticated by it, at every version the lab used", async () => {
       const cookie = sessionOf(await login({ account_name: user.accessKey, password: user.secretKey }))!;
-      const response = await service.http
-        .post(`${API}/a75vPQAyPqVGFwiZ`)
-        .set({ Cookie: `${cookie}; auth_token=undefined`, Authorization: "undefined" })
-        .send({ f_organization_uid: user.organizationUid });
-      expect(response.status).toBe(200);
+      for (const version of ["v0.1", "v1.1.5", "v1.1.6", "v1.1.7", "v1.1.8", "v1.2.4"]) {
+        const response = await service.http
+          .post(`/api/${version}/entrypoint/Router/parse/a75vPQAyPqVGFwiZ`)
+          .set({ Cookie: `${cookie}; auth_token=undefined`, Authorization: "undefined" })
+          .send({ f_organization_uid: user.organizationUid });
+        expect({ version, status: response.status }).toEqual({ version, status: 200 });
+      }
     });
 
     test("When the body lacks a field, names another type, or is not JSON, then a 4xx names the field and no session opens", async () => {
