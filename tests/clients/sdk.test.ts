@@ -10,7 +10,14 @@ import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { upload } from "../support/registry-fixture.js";
-import { example, registerPipeline, registerProject, startListeningService, waitForStatus } from "../support/task-fixture.js";
+import {
+  example,
+  registerPipeline,
+  registerProject,
+  registerTrainingDataset,
+  startListeningService,
+  waitForStatus,
+} from "../support/task-fixture.js";
 import type { TestService, TestUser } from "../support/test-service.js";
 
 const SDK_VERSION = "v1.1.5";
@@ -76,13 +83,7 @@ describe("The lab's SDK inside a step, replayed (original-clients.md §2)", () =
     service = running.service;
     user = await service.user({ organization: "sdk-lab" });
     const project = await registerProject(service, user);
-    const dataset = await upload(
-      service,
-      "OFbaCJE62lcPVbZj",
-      user,
-      { name: "t", type: "training", f_project_uid: project.project, extension: "zip" },
-      { content: example("dataset.zip"), name: "d.zip" },
-    );
+    const dataset = await registerTrainingDataset(service, user, project.project);
     otherDataset = project.originalDataset;
     const model = await upload(
       service,
@@ -112,7 +113,7 @@ describe("The lab's SDK inside a step, replayed (original-clients.md §2)", () =
       const response = await service.post("Oi6u8dkur8GTKPxS", user, {
         task_name: "sdk-run",
         pipeline_uid: pipeline.pipeline,
-        dataset_uid: dataset.body.data.uid,
+        dataset_uid: dataset,
         type: "project",
         config_uid: pipeline.config,
         image_uid: pipeline.images,

@@ -3,13 +3,13 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, jest, test } from "@jest/globals";
 import { argoEnv, eventually, holdRunningStep, NAMESPACE, startFakeCluster, type FakeCluster } from "../support/fake-kube/fake-cluster.js";
-import { upload } from "../support/registry-fixture.js";
 import { disallowed, unused } from "../support/chart-rbac.js";
 import {
   example,
   preprocessingBody,
   registerPipeline,
   registerProject,
+  registerTrainingDataset,
   startListeningService,
   trainingBody,
   waitForStatus,
@@ -58,14 +58,7 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
       extension: "py",
       config: { target: "y", learning_rate: 0.5 },
     });
-    const dataset = await upload(
-      service,
-      "OFbaCJE62lcPVbZj",
-      user,
-      { name: "t", type: "training", f_project_uid: project.project, extension: "zip" },
-      { content: example("dataset.zip"), name: "d.zip" },
-    );
-    trainingDataset = dataset.body.data.uid;
+    trainingDataset = await registerTrainingDataset(service, user, project.project);
     await eventually(() => cluster.server.get("leases", NAMESPACE, "argo-entrypoint-leader") !== undefined);
   });
   afterAll(async () => {

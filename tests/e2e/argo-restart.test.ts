@@ -5,11 +5,11 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { argoEnv, eventually, startFakeCluster, type FakeCluster } from "../support/fake-kube/fake-cluster.js";
 import type { StepContext } from "../support/fake-kube/fake-argo-controller.js";
-import { upload } from "../support/registry-fixture.js";
 import {
   example,
   registerPipeline,
   registerProject,
+  registerTrainingDataset,
   startListeningService,
   trainingBody,
   waitForStatus,
@@ -78,14 +78,7 @@ describe("A service restart while a task's upload step runs (Argo)", () => {
       extension: "py",
       config: {},
     });
-    const dataset = await upload(
-      service,
-      "OFbaCJE62lcPVbZj",
-      user,
-      { name: "t", type: "training", f_project_uid: project.project, extension: "zip" },
-      { content: example("dataset.zip"), name: "d.zip" },
-    );
-    trainingDataset = dataset.body.data.uid;
+    trainingDataset = await registerTrainingDataset(service, user, project.project);
   });
   afterAll(async () => {
     await running?.close();

@@ -4,7 +4,15 @@ import os from "node:os";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { openDescriptors } from "../support/raw-http.js";
-import { example, registerPipeline, registerProject, startListeningService, trainingBody, waitForStatus } from "../support/task-fixture.js";
+import {
+  example,
+  registerPipeline,
+  registerProject,
+  registerTrainingDataset,
+  startListeningService,
+  trainingBody,
+  waitForStatus,
+} from "../support/task-fixture.js";
 import type { TestService, TestUser } from "../support/test-service.js";
 
 /** Splits a tar archive into { name: content }. */
@@ -41,21 +49,14 @@ describe("Task logs on the local engine", () => {
     user = await service.user();
     const project = await registerProject(service, user);
     // A "training" run straight on the original dataset is refused, so train on a training dataset made by hand.
-    const { upload } = await import("../support/registry-fixture.js");
-    const dataset = await upload(
-      service,
-      "OFbaCJE62lcPVbZj",
-      user,
-      { name: "t", type: "training", f_project_uid: project.project, extension: "zip" },
-      { content: example("dataset.zip"), name: "d.zip" },
-    );
+    const dataset = await registerTrainingDataset(service, user, project.project);
     const training = await registerPipeline(service, user, project.application, {
       type: "training",
       program: example("train.py"),
       extension: "py",
       config: { target: "y", epochs: 50 },
     });
-    const submitted = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, dataset.body.data.uid));
+    const submitted = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, dataset));
     taskUid = submitted.body.data.uid;
     await waitForStatus(service, user, taskUid, ["success"]);
   });
@@ -141,15 +142,8 @@ describe("Task logs on the local engine", () => {
       config: {},
       program: 'head -c 8000000 /dev/zero | tr "\\0" "x" | fold -w 100\nprintf m > "$OUTPUTS_DIR/$OUTPUT_FILE_NAME"\n',
     });
-    const { upload } = await import("../support/registry-fixture.js");
-    const dataset = await upload(
-      service,
-      "OFbaCJE62lcPVbZj",
-      user,
-      { name: "t", type: "training", f_project_uid: project.project, extension: "zip" },
-      { content: "PK", name: "d.zip" },
-    );
-    const uid = (await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, noisy, dataset.body.data.uid))).body.data.uid as string;
+    const dataset = await registerTrainingDataset(service, user, project.project, "PK");
+    const uid = (await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, noisy, dataset))).body.data.uid as string;
     await waitForStatus(service, user, uid, ["success"]);
     const spools = () => readdirSync(os.tmpdir()).filter((name) => name.startsWith("argo-entrypoint-tar-"));
     const logFiles = () => openDescriptors(`${uid}/logs/`);

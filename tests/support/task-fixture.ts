@@ -105,6 +105,24 @@ export async function registerProject(
   return { project, application, originalDataset };
 }
 
+/** A project's training dataset (the sample's dataset.zip unless `content` is given); its uid. */
+export async function registerTrainingDataset(
+  service: TestService,
+  user: TestUser,
+  project: string,
+  content: Buffer | string = example("dataset.zip"),
+) {
+  return created(
+    upload(
+      service,
+      "OFbaCJE62lcPVbZj",
+      user,
+      { name: "t", type: "training", f_project_uid: project, extension: "zip" },
+      { content, name: "d.zip" },
+    ),
+  );
+}
+
 /** The seed's "運行Preprocessing Task" body, with this test's uids. */
 export function preprocessingBody(user: TestUser, fixture: PipelineFixture, datasetUid: string): Record<string, unknown> {
   return {
