@@ -1,21 +1,9 @@
 /**
  * The composition root: the only module that picks adapters and wires them to the domain, in the
- * order they need each other. Over 300 lines on purpose: every wire of the service is here, in one
- * place to read, rather than spread over factories.
+ * order they need each other (the engine side is in engines.ts).
  */
-import { randomUUID } from "node:crypto";
-import os from "node:os";
-import { ArchivedLogSource } from "./adapters/argo/archived-log-source.js";
-import { ArgoEngine } from "./adapters/argo/argo-engine.js";
-import { PodLogSource } from "./adapters/argo/pod-log-source.js";
-import { ArgoWorkflowGateway } from "./adapters/argo/workflow-gateway.js";
-import { WorkflowWatcher } from "./adapters/argo/workflow-watcher.js";
 import { applyMigrations } from "./adapters/db/migrator.js";
 import { createPrismaClient, PrismaDatabase } from "./adapters/db/prisma-database.js";
-import { loadKubeConfig } from "./adapters/kubernetes/kube-config.js";
-import { LeaseElection } from "./adapters/kubernetes/lease-election.js";
-import { LocalEngine } from "./adapters/local-engine/local-engine.js";
-import { LocalLogSource } from "./adapters/local-engine/local-log-source.js";
 import { FilesystemObjectStore } from "./adapters/object-store/filesystem-object-store.js";
 import { MinioObjectStore } from "./adapters/object-store/minio-object-store.js";
 import { BcryptHasher } from "./adapters/security/bcrypt-hasher.js";
@@ -25,11 +13,10 @@ import { AccountService } from "./domain/auth/account-service.js";
 import { CredentialVerifier } from "./domain/auth/credential-verifier.js";
 import { FailureThrottle } from "./domain/auth/failure-throttle.js";
 import { systemClock, type Clock } from "./domain/clock.js";
-import { NotFoundError } from "./domain/errors.js";
 import { Housekeeping } from "./domain/housekeeping.js";
 import { LogFanout } from "./domain/logs/log-fanout.js";
 import { LogFollower } from "./domain/logs/log-follower.js";
-import { firstAvailable, type LogSource } from "./domain/logs/log-source.js";
+import { firstAvailable } from "./domain/logs/log-source.js";
 import { LogService } from "./domain/logs/log-service.js";
 import type { Database, Logger, ObjectStore } from "./domain/ports.js";
 import { PreparerService } from "./domain/registry/preparer-service.js";
@@ -43,6 +30,12 @@ import { AttachmentRegistry } from "./domain/registry/attachment-registry.js";
 import { Authenticator } from "./domain/auth/authenticator.js";
 import { SessionService } from "./domain/auth/session-service.js";
 import type { TaskEngine } from "./domain/tasks/task-engine.js";
+import { BuildRecorder } from "./domain/builds/build-recorder.js";
+import { ImageBuilds } from "./domain/builds/image-builds.js";
+import { BuildLogs } from "./domain/logs/build-logs.js";
+import { TaskDispatcher } from "./domain/tasks/task-dispatcher.js";
+import { buildOperations } from "./http/operations/build.operations.js";
+import { createEngine } from "./engines.js";
 import { TaskLifecycle } from "./domain/tasks/task-lifecycle.js";
 import { TaskPlanner } from "./domain/tasks/task-planner.js";
 import { TaskService } from "./domain/tasks/task-service.js";
@@ -71,6 +64,8 @@ export interface Container {
   objects: ObjectStore;
   accounts: AccountService;
   tasks: TaskService;
+  dispatcher: TaskDispatcher;
+  builds: ImageBuilds;
   steps: StepAccess;
   engine: TaskEngine;
   fanout: LogFanout;
@@ -132,6 +127,18 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
   const runtime = await createEngine(config, { logger, clock, sink: progress, serviceUrl: () => serviceUrl });
   const { engine } = runtime;
   const planner = new TaskPlanner({ db, ids, clock, stepTokenTtlSeconds: config.tasks.stepTokenTtlSeconds });
+  const logSource = firstAvailable(runtime.logSources);
+  const builds = new ImageBuilds({
+    db,
+    objects,
+    builder: runtime.builder,
+    repository: `${config.argo.imageRegistry.replace(/\/$/, "")}/step-image`,
+    clock,
+    logger,
+    logs: logSource,
+  });
+  const dispatcher = new TaskDispatcher({ db, engine, planner, builds, lifecycle, logger });
+  const buildRecorder = new BuildRecorder({ db, builds, dispatcher });
   const tasks = new TaskService({
     db,
     registry,
@@ -140,6 +147,7 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
     objects,
     engine,
     planner,
+    dispatcher,
     lifecycle,
     ids,
     clock,
@@ -153,7 +161,6 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
     cookie: { name: config.sessions.cookieName, allowedOrigins: config.corsOrigins, trustProxy: config.http.trustProxy },
   });
 
-  const logSource = firstAvailable(runtime.logSources);
   const logs = new LogService({ tasks, source: logSource, maxJsonBytesPerStep: config.logs.maxJsonBytesPerStep });
   const fanout = new LogFanout(
     logSource,
@@ -164,7 +171,17 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
 
   const operations: Operation[] = [
     registryOperations({ registry, present }),
-    pipelineOperations({ registry, present }),
+    pipelineOperations({ registry, builds, present }),
+    buildOperations({
+      builds,
+      buildLogs: new BuildLogs({
+        db,
+        builds,
+        source: logSource,
+        maxJsonBytes: config.logs.maxJsonBytesPerStep,
+        settings: { recheckMs: 1000 },
+      }),
+    }),
     datasetOperations({ datasets, preparer: new PreparerService({ db, registry, models }), present }),
     modelOperations({ models, present }),
     fileOperations({ registry, steps }),
@@ -214,6 +231,8 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
     objects,
     accounts,
     tasks,
+    dispatcher,
+    builds,
     steps,
     engine,
     fanout,
@@ -222,7 +241,7 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
     async start(listeningUrl) {
       serviceUrl ||= listeningUrl;
       housekeeping.start();
-      await runtime.start({ tasks, progress });
+      await runtime.start({ dispatcher, builds: buildRecorder });
     },
     async close() {
       housekeeping.stop();
@@ -230,107 +249,6 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
       await progress.drain(); // no report may reach a closed database
       await db.close();
     },
-  };
-}
-
-interface EngineRuntime {
-  engine: TaskEngine;
-  logSources: LogSource[];
-  /** Recovery and watching, once the service listens. */
-  start(services: { tasks: TaskService; progress: ProgressRecorder }): Promise<void>;
-  close(): Promise<void>;
-}
-
-async function createEngine(
-  config: AppConfig,
-  deps: { logger: Logger; clock: Clock; sink: ProgressRecorder; serviceUrl: () => string },
-): Promise<EngineRuntime> {
-  if (config.tasks.engine === "local") {
-    const engine = await LocalEngine.open(
-      {
-        workRoot: config.local.workDir,
-        concurrency: config.local.concurrency,
-        serviceUrl: deps.serviceUrl,
-        downloadCommand: config.local.downloadCommand,
-        uploadCommand: config.local.uploadCommand,
-        stopGraceSeconds: config.local.stopGraceSeconds,
-        sandbox: config.local.sandbox,
-      },
-      deps,
-    );
-    return {
-      engine,
-      logSources: [new LocalLogSource(engine)],
-      start: async ({ tasks, progress }) => {
-        await engine.recover(await progress.activeTasks(engine.name));
-        await tasks.resumeUndispatched();
-      },
-      close: () => engine.close(),
-    };
-  }
-
-  const kubeConfig = loadKubeConfig(config.argo);
-  const retry = {
-    attempts: config.argo.retryAttempts,
-    baseDelayMs: 200,
-    maxDelayMs: 5_000,
-    timeoutMs: config.argo.requestTimeoutSeconds * 1000,
-  };
-  const gateway = new ArgoWorkflowGateway(kubeConfig, { namespace: config.argo.namespace, retry }, deps.logger);
-  const engine = new ArgoEngine(gateway, {
-    namespace: config.argo.namespace,
-    templatePrefix: config.argo.templatePrefix,
-    stepImage: config.argo.stepImage,
-    imageRegistry: config.argo.imageRegistry,
-    stepApiUrl: deps.serviceUrl,
-  });
-  let watcher: WorkflowWatcher | undefined;
-  let services: { tasks: TaskService; progress: ProgressRecorder } | undefined;
-  const election = new LeaseElection(
-    kubeConfig,
-    {
-      namespace: config.argo.namespace,
-      name: config.argo.leaseName,
-      identity: config.argo.identity ?? `${os.hostname()}-${randomUUID().slice(0, 8)}`,
-      leaseSeconds: config.argo.leaseSeconds,
-      renewSeconds: config.argo.leaseRenewSeconds,
-      retry,
-    },
-    deps.logger,
-    {
-      // Only the leader watches and writes status; it also finishes submissions a crash interrupted.
-      onStartedLeading: async () => {
-        watcher = new WorkflowWatcher(
-          kubeConfig,
-          { maxRestartDelayMs: 10_000 },
-          { sink: deps.sink, gateway, logger: deps.logger, activeTasks: () => deps.sink.activeTasks(engine.name) },
-        );
-        await watcher.start();
-        await services?.tasks.resumeUndispatched();
-      },
-      onStoppedLeading: async () => {
-        await watcher?.stop();
-        watcher = undefined;
-      },
-    },
-  );
-  const archiveStores = new Map<string, MinioObjectStore>();
-  const archive = config.logs.archive;
-  const archiveStore = (bucket: string | undefined): ObjectStore => {
-    if (!archive) throw new NotFoundError("no artifact repository is configured for archived logs (ARCHIVE_S3_ENDPOINT)");
-    const name = bucket ?? archive.bucket;
-    let store = archiveStores.get(name);
-    if (!store) archiveStores.set(name, (store = new MinioObjectStore({ ...archive, bucket: name, pathStyle: true })));
-    return store;
-  };
-  return {
-    engine,
-    logSources: [new PodLogSource(kubeConfig, gateway), new ArchivedLogSource(gateway, archiveStore)],
-    start: (started) => {
-      services = started;
-      return election.start();
-    },
-    close: () => election.stop(),
   };
 }
 

@@ -61,6 +61,9 @@ export interface AppConfig {
     inCluster: boolean;
     stepImage: string;
     imageRegistry: string;
+    /** A kubernetes.io/dockerconfigjson Secret with push rights to imageRegistry, mounted into image builds. */
+    registrySecret: string;
+    builderImage: string;
     templatePrefix: string;
     leaseName: string;
     leaseSeconds: number;
@@ -198,8 +201,11 @@ export function loadConfig(env: Env): AppConfig {
       inCluster: read.optional("KUBERNETES_SERVICE_HOST") !== undefined,
       /** Image of the built-in download and upload steps (this service's image). */
       stepImage: read.string("STEP_IMAGE", "argo-entrypoint:latest"),
-      /** Registry of images built from build files without an image_reference. */
+      /** Registry of images built from build files without an image_reference (`<registry>/step-image:<sha256>`). */
       imageRegistry: read.string("IMAGE_REGISTRY", "registry.local/argo-entrypoint"),
+      registrySecret: read.string("IMAGE_REGISTRY_SECRET", "argo-entrypoint-registry"),
+      /** Rootless BuildKit (buildctl-daemonless.sh must be in it). */
+      builderImage: read.string("BUILDER_IMAGE", "moby/buildkit:v0.16.0-rootless"),
       templatePrefix: read.string("WORKFLOW_TEMPLATE_PREFIX", "argo-entrypoint-"),
       leaseName: read.string("LEADER_LEASE_NAME", "argo-entrypoint-leader"),
       /** Another replica takes over when the holder has not renewed for this long. */

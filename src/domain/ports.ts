@@ -6,6 +6,7 @@ import type {
   ApplicationRecord,
   ConfigRecord,
   DatasetRecord,
+  ImageBuildRecord,
   ImageRecord,
   InferenceTemplateRecord,
   ModelRecord,
@@ -95,6 +96,7 @@ export interface Stores {
   datasets: EntityStore<DatasetRecord>;
   configs: EntityStore<ConfigRecord>;
   images: EntityStore<ImageRecord>;
+  imageBuilds: EntityStore<ImageBuildRecord>;
   models: EntityStore<ModelRecord>;
   agents: EntityStore<AgentRecord>;
   applicationAgentLinks: EntityStore<ApplicationAgentLinkRecord>;

@@ -76,7 +76,29 @@ export interface ImageRecord extends Described {
   sequence: ImageSequence;
   pipelineUid: string;
   fileUid: string;
+  /** An image the user named: it runs as it is, nothing is built. */
   reference: string | null;
+  /** The build of its Dockerfile, when one is needed. */
+  buildUid: string | null;
+  /** A download or upload build file that asks to run its own image instead of the built-in step. */
+  ownImage: boolean;
+}
+type BuildState = "building" | "ready" | "failed";
+/** One build per distinct Dockerfile: `uid` is the sha256 of its content. */
+export interface ImageBuildRecord {
+  uid: string;
+  createdAt: Date;
+  state: BuildState;
+  /** Where the image is pushed (`<registry>/...:<content digest>`). */
+  reference: string;
+  /** The pushed manifest's digest, once built. */
+  imageDigest: string | null;
+  attempt: number;
+  workflowName: string | null;
+  nodeId: string | null;
+  podName: string | null;
+  message: string;
+  finishedAt: Date | null;
 }
 export const MODEL_STATUSES = ["unavailable", "unpublish", "publish"] as const;
 export type ModelStatus = (typeof MODEL_STATUSES)[number];

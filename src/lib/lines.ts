@@ -36,3 +36,21 @@ export function lastLinesOfStream(stream: Readable, count: number): Readable {
     })(),
   );
 }
+
+/** A stream's first `maxBytes` bytes as text, and whether it was cut there (the stream is released then). */
+export async function readCapped(stream: Readable, maxBytes: number): Promise<{ text: string; truncated: boolean }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+    const room = maxBytes - size;
+    if (buffer.length > room) {
+      chunks.push(buffer.subarray(0, room));
+      stream.destroy();
+      return { text: Buffer.concat(chunks).toString("utf8"), truncated: true };
+    }
+    chunks.push(buffer);
+    size += buffer.length;
+  }
+  return { text: Buffer.concat(chunks).toString("utf8"), truncated: false };
+}

@@ -17,24 +17,26 @@ const TEMPLATE_DIR = path.resolve("workflow-templates");
 const templates = readdirSync(TEMPLATE_DIR)
   .filter((f) => f.endsWith(".yaml"))
   .map((file) => ({ file, doc: parse(readFileSync(path.join(TEMPLATE_DIR, file), "utf8")) }));
+const taskTemplates = templates.filter((t) => t.doc.metadata.labels["argo-entrypoint.io/task-kind"]);
 
-function plan(kind: TaskKind, config: Record<string, unknown> = { learning_rate: 0.01 }): TaskPlan {
-  const image = (uid: string, sequence: string, reference: string | null = null) => ({
-    uid,
-    name: sequence,
-    description: "",
-    sequence: sequence as "download",
-    organizationUid: "o",
-    pipelineUid: "p",
-    fileUid: "f",
-    createdAt: new Date(),
-    reference,
-  });
+const BUILT = `registry.example/ml/step-image:${"ab".repeat(32)}`;
+
+function plan(
+  kind: TaskKind,
+  config: Record<string, unknown> = { learning_rate: 0.01 },
+  own: Partial<Record<string, string>> = {},
+): TaskPlan {
+  const run = (sequence: string) =>
+    sequence === "running"
+      ? { image: BUILT, own: false }
+      : own[sequence]
+        ? { image: own[sequence]!, own: true }
+        : { image: null, own: false };
   return {
     task: { uid: "169920c2-0441-4f47-82b1-41b9c859bf06", kind } as TaskPlan["task"],
     steps: TASK_KINDS[kind].steps.map((step) => ({
       ...step,
-      image: image(`${step.sequence}-0000-4000-8000-000000000000`, step.sequence),
+      run: run(step.sequence),
       resources: { cpu: "500m", memory: "4000Mi", gpu: step.sequence === "running" ? 1 : 0 },
     })),
     config,
@@ -50,15 +52,12 @@ const settings = {
   templatePrefix: "argo-entrypoint-",
   stepApiUrl: "http://argo-entrypoint.argo.svc:8080",
   stepImage: "argo-entrypoint:1.0",
-  imageRegistry: "registry.example/ml",
 };
 
 describe("WorkflowTemplates in workflow-templates/", () => {
-  test("When the folder is read, then there is one template per task kind", () => {
+  test("When the folder is read, then there is one template per task kind and the image build's", () => {
     expect(templates.map((t) => t.doc.metadata.name).sort()).toEqual(
-      Object.keys(TASK_KINDS)
-        .map((k) => `argo-entrypoint-${k}`)
-        .sort(),
+      [...Object.keys(TASK_KINDS), "image-build"].map((k) => `argo-entrypoint-${k}`).sort(),
     );
   });
 
@@ -79,7 +78,8 @@ describe("WorkflowTemplates in workflow-templates/", () => {
       const { object, problems } = admit(crdSchema("workflowtemplates"), doc);
       expect(problems).toEqual([]);
       expect(object).toMatchObject(doc);
-      expect(JSON.stringify(doc)).not.toMatch(/resources/); // resources come through podSpecPatch only
+      // A task's resources come through podSpecPatch only; the image build's are fixed quantities.
+      if (doc.metadata.name !== "argo-entrypoint-image-build") expect(JSON.stringify(doc)).not.toMatch(/resources/);
     },
   );
 
@@ -101,7 +101,7 @@ describe("WorkflowTemplates in workflow-templates/", () => {
     );
   });
 
-  test.each(templates.map((t) => [t.file, t.doc]))(
+  test.each(taskTemplates.map((t) => [t.file, t.doc]))(
     "When %s is read, then its DAG runs the original's three steps in order",
     (_file, doc) => {
       const kind = doc.metadata.labels["argo-entrypoint.io/task-kind"] as TaskKind;
@@ -145,7 +145,7 @@ describe("renderWorkflow", () => {
     const workflow = renderWorkflow(plan("training"), settings);
     const value = (name: string) => workflow.spec.arguments!.parameters!.find((p) => p.name === name)?.value;
     expect(value("download_image")).toBe("argo-entrypoint:1.0");
-    expect(value("running_image")).toBe("registry.example/ml/running-0000-4000-8000-000000000000:latest");
+    expect(value("running_image")).toBe(BUILT);
     expect(JSON.parse(value("running_pod_spec_patch")!)).toEqual({
       containers: [
         { name: "main", resources: { requests: { cpu: "500m", memory: "4000Mi" }, limits: { memory: "4000Mi", "nvidia.com/gpu": "1" } } },
@@ -156,6 +156,21 @@ describe("renderWorkflow", () => {
     expect(value("credential_secret")).toBe("ae-169920c2-0441-4f47-82b1-41b9c859bf06-credential");
     expect(value("config")).toBe('{"learning_rate":0.01}');
     expect(JSON.stringify(workflow)).not.toContain("never-rendered");
+  });
+
+  test("When a download build file runs its own image, then the step runs that image and the pod spec patch drops the built-in command", () => {
+    const workflow = renderWorkflow(plan("training", {}, { download: "registry.example/ml/step-image:own" }), settings);
+    const value = (name: string) => workflow.spec.arguments!.parameters!.find((p) => p.name === name)?.value;
+    expect(value("download_image")).toBe("registry.example/ml/step-image:own");
+    expect(JSON.parse(value("download_pod_spec_patch")!).containers[0]).toMatchObject({ name: "main", command: null });
+    expect(value("upload_image")).toBe("argo-entrypoint:1.0");
+    expect(JSON.parse(value("upload_pod_spec_patch")!).containers[0]).not.toHaveProperty("command");
+  });
+
+  test("When a running step has no image (its build file was never built), then rendering refuses with 422", () => {
+    const broken = plan("training");
+    const steps = broken.steps.map((s) => (s.sequence === "running" ? { ...s, run: { image: null, own: false } } : s));
+    expect(() => renderWorkflow({ ...broken, steps }, settings)).toThrow(/has no image/);
   });
 
   test("When the config holds Argo expressions, then they arrive as inert text with the same JSON value", () => {

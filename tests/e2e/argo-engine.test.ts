@@ -298,7 +298,9 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
   });
 
   test("When a Workflow's pod spec patch holds something that is not a quantity, then the controller fails it with Argo's message", async () => {
-    const workflow = structuredClone(cluster.server.list("workflows", NAMESPACE)[0]!);
+    const workflow = structuredClone(
+      cluster.server.list("workflows", NAMESPACE).find((wf) => wf.metadata.labels?.["argo-entrypoint.io/task-uid"])!,
+    );
     const name = `ae-${"0".repeat(8)}-0000-4000-8000-000000000001`;
     const parameters = (workflow.spec as { arguments: { parameters: Array<{ name: string; value: string }> } }).arguments.parameters.map(
       (p) =>
@@ -368,7 +370,7 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
 
   test("When the service dies between the database write and the create, then the next start submits the task", async () => {
     // The process "dies" right after the task is written: dispatch never runs its course.
-    const dispatch = jest.spyOn(service.container.tasks, "dispatch").mockRejectedValueOnce(new Error("killed"));
+    const dispatch = jest.spyOn(service.container.dispatcher, "dispatch").mockRejectedValueOnce(new Error("killed"));
     const before = await service.container.db.tasks.count({});
     expect((await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset))).status).toBe(500);
     expect(await service.container.db.tasks.count({})).toBe(before + 1);

@@ -1,8 +1,7 @@
 import type { Readable } from "node:stream";
 import { NotFoundError } from "../../domain/errors.js";
-import type { LogOptions, LogSource } from "../../domain/logs/log-source.js";
+import type { LogOptions, LogRun, LogSource, LogStep } from "../../domain/logs/log-source.js";
 import type { ObjectStore } from "../../domain/ports.js";
-import type { TaskRecord, TaskStepRecord } from "../../domain/records.js";
 import { lastLinesOfStream } from "../../lib/lines.js";
 import { isSafeObjectKey } from "../../lib/patterns.js";
 import type { ArgoWorkflowGateway } from "./workflow-gateway.js";
@@ -21,7 +20,7 @@ export class ArchivedLogSource implements LogSource {
     private readonly storeFor: (bucket: string | undefined) => ObjectStore,
   ) {}
 
-  async open(task: TaskRecord, step: TaskStepRecord, options: LogOptions): Promise<Readable> {
+  async open(task: LogRun, step: LogStep, options: LogOptions): Promise<Readable> {
     if (task.engine !== "argo" || !task.workflowName) throw new NotFoundError("the task has no Workflow");
     const { key, bucket } = await this.locate(task.workflowName, step);
     // The key came from the cluster: check it before it reaches the object store.
@@ -35,7 +34,7 @@ export class ArchivedLogSource implements LogSource {
     return options.tailLines === undefined ? stream : lastLinesOfStream(stream, options.tailLines);
   }
 
-  private async locate(workflowName: string, step: TaskStepRecord): Promise<{ key: string; bucket: string | undefined }> {
+  private async locate(workflowName: string, step: LogStep): Promise<{ key: string; bucket: string | undefined }> {
     const workflow = await this.gateway.getWorkflow(workflowName).catch((error: unknown) => {
       if (error instanceof NotFoundError) return undefined;
       throw error;

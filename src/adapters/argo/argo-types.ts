@@ -58,7 +58,7 @@ export interface NodeStatus {
   outboundNodes?: string[];
   boundaryID?: string;
   resourcesDuration?: Record<string, number>;
-  outputs?: { exitCode?: string; artifacts?: ArtifactStatus[] };
+  outputs?: { exitCode?: string; artifacts?: ArtifactStatus[]; parameters?: Parameter[] };
   nodeFlag?: { retried?: boolean; hooked?: boolean };
 }
 

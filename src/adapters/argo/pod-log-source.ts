@@ -1,8 +1,7 @@
 import { PassThrough, type Readable } from "node:stream";
 import { Log, type KubeConfig } from "@kubernetes/client-node";
 import { NotFoundError } from "../../domain/errors.js";
-import type { LogOptions, LogSource } from "../../domain/logs/log-source.js";
-import type { TaskRecord, TaskStepRecord } from "../../domain/records.js";
+import type { LogOptions, LogRun, LogSource, LogStep } from "../../domain/logs/log-source.js";
 import { NODE_ID_ANNOTATION } from "./argo-types.js";
 import type { ArgoWorkflowGateway } from "./workflow-gateway.js";
 
@@ -21,7 +20,7 @@ export class PodLogSource implements LogSource {
     this.log = new Log(kubeConfig);
   }
 
-  async open(task: TaskRecord, step: TaskStepRecord, options: LogOptions): Promise<Readable> {
+  async open(task: LogRun, step: LogStep, options: LogOptions): Promise<Readable> {
     if (task.engine !== "argo" || !task.workflowName) throw new NotFoundError("the task has no Workflow");
     if (!step.nodeId) throw new NotFoundError("the step has no pod yet");
     const pods = await this.gateway.podsOf(task.workflowName);

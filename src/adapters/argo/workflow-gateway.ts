@@ -110,18 +110,34 @@ export class ArgoWorkflowGateway {
   /** Makes the Workflow own the credential, so deleting the Workflow (or its TTL) deletes the Secret too. */
   async ownCredential(taskUid: string, workflow: Workflow): Promise<void> {
     if (!workflow.metadata.uid) return;
-    const owner = {
-      apiVersion: `${ARGO_GROUP}/${ARGO_VERSION}`,
-      kind: "Workflow",
-      name: workflow.metadata.name!,
-      uid: workflow.metadata.uid,
-      blockOwnerDeletion: false,
-    };
     await this.call("own secret", () =>
       this.core.patchNamespacedSecret(
-        { name: credentialSecretName(taskUid), namespace: this.settings.namespace, body: { metadata: { ownerReferences: [owner] } } },
+        { name: credentialSecretName(taskUid), namespace: this.settings.namespace, body: ownedBy(workflow) },
         MERGE_PATCH,
       ),
+    );
+  }
+
+  /** A build's Dockerfile; one that exists already (a repeated start) is kept: its name is its content's. */
+  async createConfigMap(name: string, data: Record<string, string>): Promise<void> {
+    const body = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name, namespace: this.settings.namespace, labels: { [MANAGED_BY_LABEL]: MANAGED_BY } },
+      data,
+    };
+    await this.call("create configmap", () => this.core.createNamespacedConfigMap({ namespace: this.settings.namespace, body })).catch(
+      (error: unknown) => {
+        if (!(error instanceof ConflictError)) throw error;
+      },
+    );
+  }
+
+  /** Makes the Workflow own the ConfigMap, so it goes with the Workflow. */
+  async ownConfigMap(name: string, workflow: Workflow): Promise<void> {
+    if (!workflow.metadata.uid) return;
+    await this.call("own configmap", () =>
+      this.core.patchNamespacedConfigMap({ name, namespace: this.settings.namespace, body: ownedBy(workflow) }, MERGE_PATCH),
     );
   }
 
@@ -135,6 +151,18 @@ export class ArgoWorkflowGateway {
   private call<T>(what: string, call: () => Promise<T>): Promise<T> {
     return kubeCall(what, call, this.settings.retry, this.logger);
   }
+}
+
+/** A merge patch that makes `workflow` the owner (garbage collection deletes the object with it). */
+function ownedBy(workflow: Workflow) {
+  const owner = {
+    apiVersion: `${ARGO_GROUP}/${ARGO_VERSION}`,
+    kind: "Workflow",
+    name: workflow.metadata.name!,
+    uid: workflow.metadata.uid!,
+    blockOwnerDeletion: false,
+  };
+  return { metadata: { ownerReferences: [owner] } };
 }
 
 function ignoreNotFound(error: unknown): void {

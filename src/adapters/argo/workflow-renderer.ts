@@ -1,3 +1,4 @@
+import { UnprocessableError } from "../../domain/errors.js";
 import type { StepResources, TaskPlan } from "../../domain/tasks/task-engine.js";
 import {
   ARGO_GROUP,
@@ -16,8 +17,6 @@ export interface RenderSettings {
   stepApiUrl: string;
   /** Image of the built-in download and upload steps. */
   stepImage: string;
-  /** Where images built from build files are pushed: `<registry>/<image uid>:latest`. */
-  imageRegistry: string;
 }
 
 /** Workflow names derive from the task uid, so a repeated create of one task is a 409, never a second run. */
@@ -42,9 +41,10 @@ export function stepNameOf(argoTaskName: string): string {
 export function renderWorkflow(plan: TaskPlan, settings: RenderSettings): Workflow {
   const { task } = plan;
   const image = (sequence: string) => {
-    const step = plan.steps.find((s) => s.sequence === sequence)!;
-    if (step.image.reference) return step.image.reference;
-    return sequence === "running" ? `${settings.imageRegistry.replace(/\/$/, "")}/${step.image.uid}:latest` : settings.stepImage;
+    const { run } = plan.steps.find((s) => s.sequence === sequence)!;
+    if (sequence !== "running" && !run.own) return settings.stepImage;
+    if (!run.image) throw new UnprocessableError(`the ${sequence} step of task ${task.uid} has no image: its build file was never built`);
+    return run.image;
   };
   const parameters: Parameter[] = [
     { name: "task_uid", value: task.uid },
@@ -58,7 +58,8 @@ export function renderWorkflow(plan: TaskPlan, settings: RenderSettings): Workfl
     { name: "running_image", value: image("running") },
     { name: "upload_image", value: image("upload") },
   ];
-  for (const step of plan.steps) parameters.push({ name: `${step.sequence}_pod_spec_patch`, value: podSpecPatchOf(step.resources) });
+  for (const step of plan.steps)
+    parameters.push({ name: `${step.sequence}_pod_spec_patch`, value: podSpecPatchOf(step.resources, step.run.own) });
   return {
     apiVersion: `${ARGO_GROUP}/${ARGO_VERSION}`,
     kind: "Workflow",
@@ -75,14 +76,16 @@ export function renderWorkflow(plan: TaskPlan, settings: RenderSettings): Workfl
  * A step's resources as the pod spec patch its template applies (Argo's documented way to set
  * resources from parameters): requests of cpu and memory, a memory limit, and a GPU limit only
  * when GPUs are asked for (a zero limit would be refused by a cluster without the device plugin).
- * The values are quantities checked at submission, so the JSON carries nothing else.
+ * The values are quantities checked at submission, so the JSON carries nothing else. A download or
+ * upload step that runs its build file's own image drops the template's built-in command
+ * (`null` deletes a field in the strategic merge patch Argo applies), so the image's
+ * ENTRYPOINT/CMD runs.
  */
-function podSpecPatchOf(resources: StepResources): string {
+function podSpecPatchOf(resources: StepResources, ownCommand: boolean): string {
   const limits: Record<string, string> = { memory: resources.memory };
   if (resources.gpu > 0) limits[GPU_RESOURCE] = String(resources.gpu);
-  return JSON.stringify({
-    containers: [{ name: "main", resources: { requests: { cpu: resources.cpu, memory: resources.memory }, limits } }],
-  });
+  const resourcesPatch = { requests: { cpu: resources.cpu, memory: resources.memory }, limits };
+  return JSON.stringify({ containers: [{ name: "main", ...(ownCommand ? { command: null } : {}), resources: resourcesPatch }] });
 }
 
 const GPU_RESOURCE = "nvidia.com/gpu";

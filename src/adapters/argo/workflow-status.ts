@@ -1,5 +1,7 @@
 import { gunzipSync } from "node:zlib";
+import type { BuildProgress } from "../../domain/builds/image-builds.js";
 import type { RunPhase, StepProgress, TaskProgress } from "../../domain/tasks/task-engine.js";
+import { BUILD_ATTEMPT_ANNOTATION, BUILD_UID_ANNOTATION, IMAGE_DIGEST_OUTPUT } from "./image-build-template.js";
 import { TASK_UID_LABEL, type NodeStatus, type Workflow } from "./argo-types.js";
 import { stepNameOf } from "./workflow-renderer.js";
 
@@ -74,5 +76,27 @@ export function progressOf(workflow: Workflow): TaskProgress | undefined {
     message: workflow.status?.message ?? (offloaded ? "node status is offloaded to Argo's database; step details are unavailable" : ""),
     runName: workflow.metadata.name!,
     runUid: workflow.metadata.uid ?? null,
+  };
+}
+
+/** An image build Workflow's state (it has one Pod node), or undefined for any other Workflow. */
+export function buildProgressOf(workflow: Workflow): BuildProgress | undefined {
+  const annotations = workflow.metadata.annotations ?? {};
+  const buildUid = annotations[BUILD_UID_ANNOTATION];
+  if (!buildUid) return undefined;
+  const phase = (PHASES as readonly string[]).includes(workflow.status?.phase ?? "")
+    ? ((workflow.status?.phase ?? "") as RunPhase)
+    : "Running";
+  const node = Object.values(nodesOf(workflow)).find((n) => n.type === "Pod");
+  const digest = node?.outputs?.parameters?.find((p) => p.name === IMAGE_DIGEST_OUTPUT)?.value?.trim();
+  return {
+    buildUid,
+    attempt: Number(annotations[BUILD_ATTEMPT_ANNOTATION] ?? 1),
+    phase,
+    message: node?.message || workflow.status?.message || "",
+    nodeId: node?.id ?? null,
+    podName: node ? podNameOf(workflow, node) : null,
+    imageDigest: digest && /^sha256:[0-9a-f]{64}$/.test(digest) ? digest : null,
+    finishedAt: workflow.status?.finishedAt ? new Date(workflow.status.finishedAt) : null,
   };
 }

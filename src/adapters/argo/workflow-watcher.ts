@@ -1,11 +1,12 @@
 import { makeInformer, type Informer, type KubeConfig, type ObjectCache } from "@kubernetes/client-node";
+import type { BuildProgress } from "../../domain/builds/image-builds.js";
 import type { Logger } from "../../domain/ports.js";
 import type { TaskRecord } from "../../domain/records.js";
 import type { ProgressSink } from "../../domain/tasks/task-engine.js";
 import { ARGO_GROUP, ARGO_VERSION, MANAGED_BY, MANAGED_BY_LABEL, TASK_UID_LABEL, WORKFLOWS, type Workflow } from "./argo-types.js";
 import type { ArgoWorkflowGateway } from "./workflow-gateway.js";
 import { workflowName } from "./workflow-renderer.js";
-import { progressOf } from "./workflow-status.js";
+import { buildProgressOf, progressOf } from "./workflow-status.js";
 
 export interface WatcherSettings {
   /** Longest pause between restarts of a failed watch. */
@@ -28,7 +29,17 @@ export class WorkflowWatcher {
   constructor(
     private readonly kubeConfig: KubeConfig,
     private readonly settings: WatcherSettings,
-    private readonly deps: { sink: ProgressSink; gateway: ArgoWorkflowGateway; logger: Logger; activeTasks(): Promise<TaskRecord[]> },
+    private readonly deps: {
+      sink: ProgressSink;
+      /** Where image builds' progress goes. */
+      builds: {
+        report(progress: BuildProgress): Promise<void>;
+        activeRuns(): Promise<Array<{ buildUid: string; attempt: number; runName: string }>>;
+      };
+      gateway: ArgoWorkflowGateway;
+      logger: Logger;
+      activeTasks(): Promise<TaskRecord[]>;
+    },
   ) {}
 
   /** Starts watching, then reconciles the database with what the cluster has. */
@@ -64,10 +75,23 @@ export class WorkflowWatcher {
     this.informer = undefined;
   }
 
-  /** Tasks the database thinks are active whose Workflow the cluster no longer has. */
+  /** Tasks (and image builds) the database thinks are active whose Workflow the cluster no longer has. */
   async reconcile(): Promise<void> {
     if (!this.informer) return;
     const known = new Set(this.informer.list(this.deps.gateway.namespace).map((wf) => wf.metadata.name));
+    for (const run of await this.deps.builds.activeRuns()) {
+      if (known.has(run.runName) || (await this.deps.gateway.getWorkflow(run.runName).catch(() => undefined))) continue;
+      await this.deps.builds.report({
+        buildUid: run.buildUid,
+        attempt: run.attempt,
+        phase: "Error",
+        message: `the build's workflow ${run.runName} no longer exists in the cluster; rebuild it`,
+        nodeId: null,
+        podName: null,
+        imageDigest: null,
+        finishedAt: new Date(),
+      });
+    }
     for (const task of await this.deps.activeTasks()) {
       const name = task.workflowName ?? workflowName(task.uid);
       if (known.has(name)) continue;
@@ -97,6 +121,15 @@ export class WorkflowWatcher {
   }
 
   private async observe(workflow: Workflow): Promise<void> {
+    const build = buildProgressOf(workflow);
+    if (build) {
+      await this.deps.builds
+        .report(build)
+        .catch((error: unknown) =>
+          this.deps.logger.error({ err: error, workflow: workflow.metadata.name }, "action=observe-build outcome=failed"),
+        );
+      return;
+    }
     const progress = progressOf(workflow);
     if (!progress) return;
     try {

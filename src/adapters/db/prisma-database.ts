@@ -54,6 +54,7 @@ export class PrismaDatabase implements Database {
   readonly datasets;
   readonly configs;
   readonly images;
+  readonly imageBuilds;
   readonly models;
   readonly agents;
   readonly applicationAgentLinks;
@@ -77,6 +78,7 @@ export class PrismaDatabase implements Database {
       datasets: this.datasets,
       configs: this.configs,
       images: this.images,
+      imageBuilds: this.imageBuilds,
       models: this.models,
       agents: this.agents,
       applicationAgentLinks: this.applicationAgentLinks,
@@ -271,6 +273,7 @@ function buildStores(client: TxClient): Stores {
     datasets: new PrismaEntityStore(d(client.dataset)),
     configs: new PrismaEntityStore(d(client.config)),
     images: new PrismaEntityStore(d(client.image)),
+    imageBuilds: new PrismaEntityStore(d(client.imageBuild)),
     models: new PrismaEntityStore(d(client.model)),
     agents: new PrismaEntityStore(d(client.agent)),
     applicationAgentLinks: new PrismaEntityStore(d(client.applicationAgentLink)),

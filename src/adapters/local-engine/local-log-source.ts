@@ -2,8 +2,7 @@ import { createReadStream } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { NotFoundError, type FieldProblem } from "../../domain/errors.js";
-import type { LogOptions, LogSource } from "../../domain/logs/log-source.js";
-import type { TaskRecord, TaskStepRecord } from "../../domain/records.js";
+import type { LogOptions, LogRun, LogSource, LogStep } from "../../domain/logs/log-source.js";
 import type { LocalEngine } from "./local-engine.js";
 
 const FOLLOW_POLL_MS = 200;
@@ -15,13 +14,13 @@ export class LocalLogSource implements LogSource {
   constructor(private readonly engine: LocalEngine) {}
 
   /** Local log files carry no timestamps, so "since" cannot be honoured: say so rather than ignore it. */
-  unsupported(task: TaskRecord, options: LogOptions): FieldProblem[] {
+  unsupported(task: LogRun, options: LogOptions): FieldProblem[] {
     return task.engine === "local" && options.sinceSeconds !== undefined
       ? [{ field: "sinceSeconds", message: "is not available for tasks on the local engine; use tail" }]
       : [];
   }
 
-  async open(task: TaskRecord, step: TaskStepRecord, options: LogOptions): Promise<Readable> {
+  async open(task: LogRun, step: LogStep, options: LogOptions): Promise<Readable> {
     if (task.engine !== "local") throw new NotFoundError("the task did not run on the local engine");
     const file = this.engine.logFile(task.uid, step.name);
     const size = await stat(file).then(

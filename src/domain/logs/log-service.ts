@@ -3,6 +3,7 @@ import { NotFoundError, ValidationError } from "../errors.js";
 import type { Principal } from "../principal.js";
 import type { TaskRecord, TaskStepRecord } from "../records.js";
 import { kindFromLogType } from "../tasks/task-kinds.js";
+import { readCapped } from "../../lib/lines.js";
 import type { TaskService } from "../tasks/task-service.js";
 import type { LogOptions, LogSource } from "./log-source.js";
 
@@ -59,21 +60,7 @@ export class LogService {
       if (error instanceof NotFoundError) return { step: step.name, text: "", truncated: false, unavailable: error.message };
       throw error;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let truncated = false;
-    for await (const chunk of stream) {
-      const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
-      const room = this.deps.maxJsonBytesPerStep - size;
-      if (buffer.length > room) {
-        chunks.push(buffer.subarray(0, room));
-        truncated = true;
-        stream.destroy();
-        break;
-      }
-      chunks.push(buffer);
-      size += buffer.length;
-    }
-    return { step: step.name, text: Buffer.concat(chunks).toString("utf8"), truncated };
+    const { text, truncated } = await readCapped(stream, this.deps.maxJsonBytesPerStep);
+    return { step: step.name, text, truncated };
   }
 }

@@ -11,13 +11,18 @@ export interface LogOptions {
   sinceSeconds?: number;
 }
 
+/** What a log belongs to: a task's run, or an image build's (its uid, engine and Workflow). */
+export type LogRun = Pick<TaskRecord, "uid" | "engine" | "workflowName">;
+/** The step of that run whose log it is (an image build has one, `build`). */
+export type LogStep = Pick<TaskStepRecord, "name" | "nodeId" | "podName">;
+
 /** One place a step's log may be read from: live pods, the artifact archive, local files. */
 export interface LogSource {
   readonly name: string;
   /** NotFoundError (with the reason) when this source has no log for the step. */
-  open(task: TaskRecord, step: TaskStepRecord, options: LogOptions): Promise<Readable>;
-  /** The options this source cannot honour for the task, as field problems (checked before streaming). */
-  unsupported?(task: TaskRecord, options: LogOptions): FieldProblem[];
+  open(run: LogRun, step: LogStep, options: LogOptions): Promise<Readable>;
+  /** The options this source cannot honour for the run, as field problems (checked before streaming). */
+  unsupported?(run: LogRun, options: LogOptions): FieldProblem[];
 }
 
 /**
@@ -28,12 +33,12 @@ export interface LogSource {
 export function firstAvailable(sources: LogSource[]): LogSource {
   return {
     name: sources.map((s) => s.name).join(" > "),
-    unsupported: (task, options) => sources.flatMap((source) => source.unsupported?.(task, options) ?? []),
-    async open(task, step, options) {
+    unsupported: (run, options) => sources.flatMap((source) => source.unsupported?.(run, options) ?? []),
+    async open(run, step, options) {
       const reasons: string[] = [];
       for (const source of sources) {
         try {
-          return await source.open(task, step, options);
+          return await source.open(run, step, options);
         } catch (error) {
           if (!(error instanceof NotFoundError)) throw error;
           reasons.push(`${source.name}: ${error.message}`);

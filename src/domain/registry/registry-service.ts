@@ -218,6 +218,8 @@ export class RegistryService extends RegistryRecords {
         pipelineUid: pipeline.uid,
         fileUid: file.uid,
         reference: input.reference ?? null,
+        buildUid: null,
+        ownImage: false,
       }),
     );
   }

@@ -1,5 +1,6 @@
 /** The port every execution engine (Argo, local) implements, and what they report back. */
-import type { ImageRecord, TaskRecord } from "../records.js";
+import type { StepImage } from "../builds/image-builds.js";
+import type { TaskRecord } from "../records.js";
 import type { StepDefinition } from "./task-kinds.js";
 
 export interface StepResources {
@@ -10,7 +11,8 @@ export interface StepResources {
 
 export interface TaskPlan {
   task: TaskRecord;
-  steps: ReadonlyArray<StepDefinition & { image: ImageRecord; resources: StepResources }>;
+  /** Each step with what it runs (its build file's image, or the built-in step) and its resources. */
+  steps: ReadonlyArray<StepDefinition & { run: StepImage; resources: StepResources }>;
   /** The task's config object, handed to the running step as one JSON document. */
   config: Record<string, unknown>;
   /** The file the running step writes and the upload step stores (`training_dataset.zip`, `model.zip`); none for an evaluation. */

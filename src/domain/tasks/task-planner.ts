@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import type { Clock } from "../clock.js";
 import { UnprocessableError } from "../errors.js";
 import type { Database, IdGenerator } from "../ports.js";
-import type { ImageRecord, ImageSequence, TaskRecord } from "../records.js";
+import type { StepImage } from "../builds/image-builds.js";
+import type { ImageSequence, TaskRecord } from "../records.js";
 import type { StepResources, TaskPlan } from "./task-engine.js";
 import { TASK_KINDS } from "./task-kinds.js";
 import { outputTargetOf } from "./task-outputs.js";
@@ -11,17 +12,11 @@ import { outputTargetOf } from "./task-outputs.js";
 export class TaskPlanner {
   constructor(private readonly deps: { db: Database; ids: IdGenerator; clock: Clock; stepTokenTtlSeconds: number }) {}
 
-  async plan(task: TaskRecord): Promise<TaskPlan> {
+  /** The run of `task`, whose steps run `images` (see ImageBuilds.readiness). */
+  async plan(task: TaskRecord, images: Record<ImageSequence, StepImage>): Promise<TaskPlan> {
     const { db } = this.deps;
-    const [config, pipeline, download, running, upload] = await Promise.all([
-      db.configs.find(task.configUid),
-      db.pipelines.find(task.pipelineUid),
-      db.images.find(task.downloadImageUid),
-      db.images.find(task.runningImageUid),
-      db.images.find(task.uploadImageUid),
-    ]);
-    if (!config || !pipeline || !download || !running || !upload)
-      throw new UnprocessableError(`an input of task ${task.uid} no longer exists`);
+    const [config, pipeline] = await Promise.all([db.configs.find(task.configUid), db.pipelines.find(task.pipelineUid)]);
+    if (!config || !pipeline) throw new UnprocessableError(`an input of task ${task.uid} no longer exists`);
     const dataset = await db.datasets.find(task.datasetUid);
     const [datasetFile, output] = await Promise.all([
       dataset?.fileUid ? db.files.find(dataset.fileUid) : null,
@@ -29,7 +24,6 @@ export class TaskPlanner {
     ]);
     const outputFileName = output ? `${output.kind === "dataset" ? "training_dataset" : "model"}.${output.extension}` : null;
     const resources = JSON.parse(task.resources) as Record<ImageSequence, StepResources>;
-    const images: Record<ImageSequence, ImageRecord> = { download, running, upload };
     const stepToken = this.deps.ids.token(32);
     await db.tasks.update(task.uid, {
       stepTokenHash: createHash("sha256").update(stepToken).digest("hex"),
@@ -37,7 +31,7 @@ export class TaskPlanner {
     });
     return {
       task,
-      steps: TASK_KINDS[task.kind].steps.map((step) => ({ ...step, image: images[step.sequence], resources: resources[step.sequence] })),
+      steps: TASK_KINDS[task.kind].steps.map((step) => ({ ...step, run: images[step.sequence], resources: resources[step.sequence] })),
       config: JSON.parse(config.data) as Record<string, unknown>,
       outputFileName,
       datasetFilePath: datasetFile?.storageKey ?? null,

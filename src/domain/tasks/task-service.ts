@@ -22,6 +22,7 @@ import { stableJson } from "../../lib/text.js";
 import type { ShutdownStrategy, StepResources, TaskEngine } from "./task-engine.js";
 import { TASK_KINDS } from "./task-kinds.js";
 import { orderSteps, pendingStep, type TaskLifecycle } from "./task-lifecycle.js";
+import type { TaskDispatcher } from "./task-dispatcher.js";
 import type { TaskPlanner } from "./task-planner.js";
 import { checkReferences, createOutputDataset, createOutputModel, resubmission, type SubmitInput } from "./task-references.js";
 
@@ -52,6 +53,7 @@ export class TaskService {
       objects: ObjectStore;
       engine: TaskEngine;
       planner: TaskPlanner;
+      dispatcher: TaskDispatcher;
       lifecycle: TaskLifecycle;
       ids: IdGenerator;
       clock: Clock;
@@ -137,39 +139,8 @@ export class TaskService {
       throw error;
     }
     // The original answered with the task as first written (`prepare_file` / `init`); progress shows in task info.
-    await this.dispatch(created.task);
+    await this.deps.dispatcher.dispatch(created.task);
     return created;
-  }
-
-  /**
-   * Hands a created task to the engine with a fresh step credential. Safe to repeat: engines
-   * treat a second submission of the same task as a no-op, which is how a crash between the
-   * database write and the submission heals (see `resumeUndispatched`).
-   */
-  async dispatch(task: TaskRecord): Promise<TaskRecord> {
-    const { lifecycle } = this.deps;
-    await lifecycle.transition(task, "init", "generate_file", "rendering the run");
-    const plan = await this.deps.planner.plan(task);
-    try {
-      const run = await this.deps.engine.submit(plan);
-      const submitted = await this.deps.db.tasks.update(task.uid, { workflowName: run.runName, workflowUid: run.runUid });
-      const current = (await this.deps.db.tasks.find(task.uid))!;
-      // The engine may already have reported progress; only move forward from init.
-      return current.status === "init" ? lifecycle.transition(submitted, "pending", "execute_pipeline", "submitted") : current;
-    } catch (error) {
-      this.deps.logger.error({ err: error, task: task.uid }, "action=dispatch outcome=failed");
-      await lifecycle.transition(task, "init error", "execute_pipeline", `could not start the run: ${(error as Error).message}`, {
-        reopen: true,
-      });
-      throw error;
-    }
-  }
-
-  /** Start-up: tasks created but never handed to the engine (the service died in between). */
-  async resumeUndispatched(): Promise<number> {
-    const stranded = await this.deps.db.tasks.list({ status: "init" });
-    for (const task of stranded) await this.dispatch(task).catch(() => undefined);
-    return stranded.length;
   }
 
   // ---- reading and housekeeping ----
@@ -212,6 +183,9 @@ export class TaskService {
     const task = await this.owned(principal, uid);
     if (!ACTIVE_TASK_STATUSES.includes(task.status))
       throw new ConflictError(`task ${uid} is ${task.status}; only a task that has not finished can be stopped`);
+    // Not submitted yet (waiting for its images): there is no run to stop, the task just ends.
+    if (!task.workflowName)
+      return this.deps.lifecycle.transition(task, "fail", task.executeStep, `${strategy.toLowerCase()} requested before the run started`);
     await this.deps.engine.shutdown(task, strategy);
     await this.deps.db.taskEvents.append({
       taskUid: uid,
@@ -230,12 +204,14 @@ export class TaskService {
     if (task.status !== "fail" && task.status !== "init error")
       throw new ConflictError(`task ${uid} is ${task.status}; only a failed task can be retried`);
     if (!task.workflowName)
-      return this.dispatch(await lifecycle.transition(task, "init", "prepare_file", "retrying submission", { reopen: true }));
+      return this.deps.dispatcher.dispatch(
+        await lifecycle.transition(task, "init", "prepare_file", "retrying submission", { reopen: true }),
+      );
     for (const step of await db.taskSteps.listFor(uid)) {
       if (step.phase === "Failed" || step.phase === "Error") await db.taskSteps.save(pendingStep(uid, step.name, step.sequence));
     }
     const reset = await db.tasks.update(uid, { finishedAt: null });
-    await this.deps.engine.retry(await this.deps.planner.plan(reset));
+    await this.deps.engine.retry(await this.deps.planner.plan(reset, await this.deps.dispatcher.stepImages(reset)));
     return lifecycle.transition(reset, "pending", "execute_pipeline", "retrying failed steps", { reopen: true });
   }
 

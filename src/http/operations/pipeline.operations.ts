@@ -1,6 +1,9 @@
 /** Pipelines, their configs and their build files (original-system.md §3.2). */
 import { Type } from "@sinclair/typebox";
 import { IMAGE_SEQUENCES, PIPELINE_TYPES } from "../../domain/records.js";
+import type { ImageBuilds } from "../../domain/builds/image-builds.js";
+import type { ImageRecord } from "../../domain/records.js";
+import type { WithFile } from "../../domain/registry/registry-records.js";
 import type { RegistryService } from "../../domain/registry/registry-service.js";
 import type { Presenter } from "../shared/presenters.js";
 import { CREATED, CREATED_WITH_FILE, DELETED, LISTED, RETRIEVED, UPDATED } from "./messages.js";
@@ -8,7 +11,12 @@ import { listed, operation, record } from "./operation.js";
 import { DescribedUpdate, UidBody, described } from "./registry.operations.js";
 import { ImageReference, JsonObject, Name, Optional, Text, Uid, oneOf } from "./schemas.js";
 
-export function pipelineOperations({ registry, present }: { registry: RegistryService; present: Presenter }) {
+export function pipelineOperations({ registry, builds, present }: { registry: RegistryService; builds: ImageBuilds; present: Presenter }) {
+  /** A stored build file goes to its build; the answer shows the build's state. */
+  const built = async ({ record: stored, file }: WithFile<ImageRecord>) => {
+    const image = await builds.buildFileStored(stored);
+    return present.image({ record: image, file }, await builds.buildOf(image));
+  };
   return {
     createPipeline: operation({
       id: "pipelines.create",
@@ -143,7 +151,7 @@ export function pipelineOperations({ registry, present }: { registry: RegistrySe
       handle: async ({ principal, body, file }) =>
         record(
           CREATED_WITH_FILE,
-          present.image(
+          await built(
             await registry.createImage(principal, {
               name: body.name,
               description: body.description ?? "",
@@ -163,13 +171,14 @@ export function pipelineOperations({ registry, present }: { registry: RegistrySe
       mitlabKey: "fQVBVFsISiNWCCzx",
       form: { file: "optional" },
       body: DescribedUpdate,
-      handle: async ({ principal, body, file }) =>
-        record(
-          UPDATED,
-          present.image(
-            await registry.updateImage(principal, body.uid, { ...described(body.name, body.description), ...(file ? { file } : {}) }),
-          ),
-        ),
+      handle: async ({ principal, body, file }) => {
+        const updated = await registry.updateImage(principal, body.uid, {
+          ...described(body.name, body.description),
+          ...(file ? { file } : {}),
+        });
+        // A replaced Dockerfile is built anew (its content is its tag); a renamed one keeps its image.
+        return record(UPDATED, file ? await built(updated) : present.image(updated, await builds.buildOf(updated.record)));
+      },
     }),
     deleteImage: operation({
       id: "build-files.delete",
@@ -185,8 +194,11 @@ export function pipelineOperations({ registry, present }: { registry: RegistrySe
       paginated: true,
       body: Type.Object({ f_pipeline_uid: Uid }),
       fields: { pipelineUid: "f_pipeline_uid" },
-      handle: async ({ principal, body, page }) =>
-        listed(LISTED, await registry.listImages(principal, body.f_pipeline_uid, page), (i) => present.image(i)),
+      handle: async ({ principal, body, page }) => {
+        const images = await registry.listImages(principal, body.f_pipeline_uid, page);
+        const byUid = await builds.buildsOf(images.items.map((i) => i.record));
+        return listed(LISTED, images, (i) => present.image(i, i.record.buildUid ? byUid.get(i.record.buildUid) : null));
+      },
     }),
   };
 }

@@ -5,6 +5,7 @@ import type {
   ApplicationRecord,
   ConfigRecord,
   DatasetRecord,
+  ImageBuildRecord,
   ImageRecord,
   InferenceTemplateRecord,
   ModelRecord,
@@ -86,7 +87,8 @@ export class Presenter {
     };
   }
 
-  image({ record: i, file }: WithFile<ImageRecord>) {
+  /** A build file, with its image's state: `ready` when nothing is to be built (a named image, a built-in step, the local engine). */
+  image({ record: i, file }: WithFile<ImageRecord>, build?: ImageBuildRecord | null) {
     return {
       uid: i.uid,
       created_time: this.time(i.createdAt),
@@ -94,6 +96,11 @@ export class Presenter {
       description: i.description,
       sequence: i.sequence,
       image_reference: i.reference,
+      own_image: i.ownImage,
+      image_state: build?.state ?? "ready",
+      image_built_reference: build?.reference ?? null,
+      image_digest: build?.imageDigest ?? null,
+      build_message: build?.message ?? "",
       f_file_uid: this.file(file),
       f_pipeline_uid: i.pipelineUid,
     };

@@ -30,12 +30,17 @@ export interface StepContext {
 
 export interface ControllerOptions {
   namespace: string;
-  /** Runs one step; resolves to its exit code. */
-  script(context: StepContext): Promise<number>;
+  /** Runs one step; resolves to its exit code (and the output parameters it left, if any). */
+  script(context: StepContext): Promise<number | StepResult>;
   /** When set, each pod's log is archived here under `<wf>/<pod>/main.log`. */
   archive?: { bucket: string; put(key: string, text: string): Promise<void> };
   /** Delete pods when their workflow completes (podGC OnWorkflowCompletion). */
   podGC?: boolean;
+}
+
+export interface StepResult {
+  code: number;
+  outputs?: { parameters: Array<{ name: string; value: string }> };
 }
 
 interface DagTask {
@@ -103,7 +108,11 @@ export class FakeArgoController {
         return;
       }
       const templates = (template.spec as { templates: StepTemplate[] }).templates;
-      const tasks = templates.find((t) => t.name === "main")?.dag?.tasks ?? [];
+      const entrypoint = (template.spec as { entrypoint?: string }).entrypoint ?? "main";
+      const entry = templates.find((t) => t.name === entrypoint);
+      // A Workflow whose entrypoint is a container is one Pod node at the root (an image build).
+      const single = !entry?.dag;
+      const tasks = single ? [{ name, template: entrypoint }] : entry.dag!.tasks;
       const parameters = Object.fromEntries(
         ((workflow.spec as { arguments?: { parameters?: Array<{ name: string; value?: string }> } }).arguments?.parameters ?? []).map(
           (p) => [p.name, p.value ?? ""],
@@ -125,17 +134,18 @@ export class FakeArgoController {
         };
         const status = (wf.status ?? {}) as Record<string, unknown>;
         const nodes = (status.nodes ?? {}) as Record<string, Node>;
-        nodes[name] ??= {
-          id: name,
-          name,
-          displayName: name,
-          type: "DAG",
-          templateName: "main",
-          phase: "Running",
-          startedAt: now(),
-          children: [],
-        };
-        nodes[name]!.phase = "Running";
+        if (!single)
+          nodes[name] ??= {
+            id: name,
+            name,
+            displayName: name,
+            type: "DAG",
+            templateName: "main",
+            phase: "Running",
+            startedAt: now(),
+            children: [],
+          };
+        if (!single) nodes[name]!.phase = "Running";
         wf.status = {
           ...status,
           phase: "Running",
@@ -147,8 +157,8 @@ export class FakeArgoController {
       });
 
       for (const task of tasks) {
-        const nodeName = `${name}.${task.name}`;
-        const nodeId = `${name}-${fnv1a32(nodeName)}`;
+        const nodeName = single ? name : `${name}.${task.name}`;
+        const nodeId = single ? name : `${name}-${fnv1a32(nodeName)}`;
         const existing = (this.server.get("workflows", ns, name)?.status as { nodes?: Record<string, Node> } | undefined)?.nodes?.[nodeId];
         if (existing?.phase === "Succeeded") continue;
         if (abort.signal.aborted) break;
@@ -159,7 +169,9 @@ export class FakeArgoController {
           return this.collectPods(name);
         }
         if (exit.code !== 0) {
-          await this.update(name, (wf) => complete(wf, "Failed", `child '${nodeId}' failed`));
+          await this.update(name, (wf) =>
+            complete(wf, "Failed", single ? `main: Error (exit code ${exit.code})` : `child '${nodeId}' failed`),
+          );
           return this.collectPods(name);
         }
       }
@@ -208,7 +220,7 @@ export class FakeArgoController {
       });
       return { code: 1 };
     }
-    const podName = `${workflow}-${task.template}-${nodeId.slice(workflow.length + 1)}`;
+    const podName = nodeId === workflow ? workflow : `${workflow}-${task.template}-${nodeId.slice(workflow.length + 1)}`;
     await this.update(workflow, (wf) => {
       const nodes = (wf.status as { nodes: Record<string, Node> }).nodes;
       nodes[nodeId] = {
@@ -223,8 +235,10 @@ export class FakeArgoController {
         startedAt: now(),
         finishedAt: null,
       };
-      const root = nodes[workflow]!;
-      root.children = [...new Set([...(root.children ?? []), nodeId])];
+      if (nodeId !== workflow) {
+        const root = nodes[workflow]!;
+        root.children = [...new Set([...(root.children ?? []), nodeId])];
+      }
     });
     try {
       this.server.delete("pods", ns, podName);
@@ -254,8 +268,9 @@ export class FakeArgoController {
     const secret = this.server.get("secrets", ns, parameters.credential_secret ?? "");
     const token = secret ? Buffer.from(((secret.data as Record<string, string>) ?? {}).token ?? "", "base64").toString("utf8") : "";
     let code: number;
+    let outputs: StepResult["outputs"];
     try {
-      code = await this.options.script({
+      const result = await this.options.script({
         workflow,
         step: task.name.replace(/-/g, "_"),
         template: task.template,
@@ -265,6 +280,7 @@ export class FakeArgoController {
         signal,
         log: (line) => this.server.appendLog(ns, podName, line),
       });
+      ({ code, outputs } = typeof result === "number" ? { code: result, outputs: undefined } : result);
     } catch {
       code = signal.aborted ? 143 : 1;
     }
@@ -282,7 +298,11 @@ export class FakeArgoController {
         finishedAt: now(),
         resourcesDuration: { cpu: 1, memory: 2 },
         message: shutdown ? `workflow shutdown with strategy:  ${shutdown}` : code === 0 ? "" : `main: Error (exit code ${code})`,
-        outputs: { exitCode: String(code), artifacts: this.options.archive ? [{ name: "main-logs", s3: { key: logKey } }] : [] },
+        outputs: {
+          exitCode: String(code),
+          artifacts: this.options.archive ? [{ name: "main-logs", s3: { key: logKey } }] : [],
+          ...(outputs && code === 0 ? { parameters: outputs.parameters } : {}),
+        },
       });
     });
     try {
@@ -382,7 +402,11 @@ function deepMerge(target: unknown, patch: unknown): unknown {
   if (!patch || typeof patch !== "object" || Array.isArray(patch)) return patch;
   const out: Record<string, unknown> =
     target && typeof target === "object" && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
-  for (const [key, value] of Object.entries(patch)) out[key] = deepMerge(out[key], value);
+  for (const [key, value] of Object.entries(patch)) {
+    // As in Kubernetes' strategic merge patch, null deletes the field.
+    if (value === null) delete out[key];
+    else out[key] = deepMerge(out[key], value);
+  }
   return out;
 }
 

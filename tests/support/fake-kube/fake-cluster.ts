@@ -1,8 +1,9 @@
+import { createHash } from "node:crypto";
 import { readFileSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
 import type { ContainerExecutor } from "./container-executor.js";
-import { FakeArgoController, type ControllerOptions, type StepContext } from "./fake-argo-controller.js";
+import { FakeArgoController, type ControllerOptions, type StepContext, type StepResult } from "./fake-argo-controller.js";
 import { FakeKubeApiServer, type KubeObject } from "./fake-kube-apiserver.js";
 
 export const NAMESPACE = "argo";
@@ -11,8 +12,14 @@ export interface FakeCluster {
   server: FakeKubeApiServer;
   controller: FakeArgoController;
   kubeconfig: string;
-  /** How the running step behaves, and optionally the upload step; tests replace them. */
-  behavior: { running(context: StepContext): Promise<number>; upload?: (context: StepContext) => Promise<number> };
+  /** How the running step behaves, and optionally the upload step and image builds; tests replace them. */
+  behavior: {
+    running(context: StepContext): Promise<number>;
+    upload?: (context: StepContext) => Promise<number>;
+    build(context: StepContext, dockerfile: string): Promise<number | StepResult>;
+  };
+  /** Image builds run, in order: the image pushed and the Dockerfile built. */
+  builds: Array<{ image: string; dockerfile: string }>;
   /** Steps run, by step name. */
   runs: Record<string, number>;
   /** Where the steps reach the step API (set once the service listens). */
@@ -39,7 +46,18 @@ export async function startFakeCluster(
   }
   const stepApi = { url: "" };
   const runs: Record<string, number> = {};
-  const behavior: FakeCluster["behavior"] = { running: async (context: StepContext) => (context.log(`${context.step} did its work`), 0) };
+  const builds: FakeCluster["builds"] = [];
+  const behavior: FakeCluster["behavior"] = {
+    running: async (context: StepContext) => (context.log(`${context.step} did its work`), 0),
+    // What a successful BuildKit push leaves: the manifest's digest as the output parameter.
+    build: async (context) => {
+      context.log(`pushed ${context.parameters.image}`);
+      const digest = `sha256:${createHash("sha256")
+        .update(context.parameters.image ?? "")
+        .digest("hex")}`;
+      return { code: 0, outputs: { parameters: [{ name: "image-digest", value: digest }] } };
+    },
+  };
   const api = (context: StepContext, suffix: string) => `${stepApi.url}/api/steps/v1/tasks/${context.parameters.task_uid}/${suffix}`;
 
   const { executor, ...controllerOptions } = options;
@@ -48,6 +66,14 @@ export async function startFakeCluster(
     ...controllerOptions,
     async script(context) {
       runs[context.step] = (runs[context.step] ?? 0) + 1;
+      if (context.template === "build") {
+        // The pod mounts its Dockerfile from the ConfigMap the build names: without it, the pod never starts.
+        const configMap = server.get("configmaps", NAMESPACE, context.parameters.dockerfile_config_map ?? "");
+        const dockerfile = (configMap?.data as Record<string, string> | undefined)?.Dockerfile;
+        if (dockerfile === undefined) return (context.log(`configmap "${context.parameters.dockerfile_config_map}" not found`), 1);
+        builds.push({ image: context.parameters.image ?? "", dockerfile });
+        return behavior.build(context, dockerfile);
+      }
       if (executor) return executor.run(context, stepApi.url);
       const auth = { Authorization: `Bearer ${context.token}` };
       switch (context.template) {
@@ -76,6 +102,7 @@ export async function startFakeCluster(
     controller,
     kubeconfig,
     behavior,
+    builds,
     runs,
     stepApi,
     async close() {

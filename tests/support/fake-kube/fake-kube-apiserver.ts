@@ -63,6 +63,7 @@ const KINDS: Record<string, { kind: string; apiVersion: string }> = {
   workflows: { kind: "Workflow", apiVersion: "argoproj.io/v1alpha1" },
   workflowtemplates: { kind: "WorkflowTemplate", apiVersion: "argoproj.io/v1alpha1" },
   secrets: { kind: "Secret", apiVersion: "v1" },
+  configmaps: { kind: "ConfigMap", apiVersion: "v1" },
   pods: { kind: "Pod", apiVersion: "v1" },
   leases: { kind: "Lease", apiVersion: "coordination.k8s.io/v1" },
 };
@@ -483,7 +484,30 @@ function admitted(resource: string, body: KubeObject, name = body.metadata?.name
     return object as KubeObject;
   }
   if (resource === "leases") decodeLease(body);
+  if (resource === "configmaps") decodeConfigMap(body, name);
   return structuredClone(body);
+}
+
+/** A ConfigMap as Go decodes it: `data` is map[string]string, keys are config keys, and the whole is at most 1 MiB. */
+function decodeConfigMap(body: KubeObject, name: string): void {
+  const data = (body.data ?? {}) as Record<string, unknown>;
+  for (const [key, value] of Object.entries(data)) {
+    if (typeof value !== "string")
+      throw new StatusError(
+        400,
+        "BadRequest",
+        `ConfigMap in version "v1" cannot be handled as a ConfigMap: json: cannot unmarshal ${typeof value} into Go struct field ConfigMap.data of type string`,
+      );
+    if (!/^[-._a-zA-Z0-9]{1,253}$/.test(key))
+      throw new StatusError(
+        422,
+        "Invalid",
+        `ConfigMap "${name}" is invalid: data[${key}]: Invalid value: "${key}": a valid config key must consist of alphanumeric characters, '-', '_' or '.'`,
+      );
+  }
+  const size = Object.entries(data).reduce((total, [key, value]) => total + key.length + Buffer.byteLength(String(value)), 0);
+  if (size > 1024 * 1024)
+    throw new StatusError(422, "Invalid", `ConfigMap "${name}" is invalid: []: Too long: must have at most 1048576 bytes`);
 }
 
 /** Go's layout for metav1.MicroTime (RFC 3339 with exactly microseconds), which a Lease's times must follow. */

@@ -1,0 +1,109 @@
+import type { ImageBuilds, StepImage } from "../builds/image-builds.js";
+import { ConflictError, UnprocessableError } from "../errors.js";
+import type { Database, Logger } from "../ports.js";
+import type { ImageRecord, ImageSequence, TaskRecord } from "../records.js";
+import type { TaskEngine, TaskPlan } from "./task-engine.js";
+import type { TaskLifecycle } from "./task-lifecycle.js";
+import type { TaskPlanner } from "./task-planner.js";
+
+/**
+ * Hands tasks to the engine. A task whose images are still being built waits in the original's
+ * `generate_file` step (status `pending`) and goes on when they are ready; one whose image could
+ * not be built ends in `init error` with the build's message.
+ */
+export class TaskDispatcher {
+  constructor(
+    private readonly deps: {
+      db: Database;
+      engine: TaskEngine;
+      planner: TaskPlanner;
+      builds: ImageBuilds;
+      lifecycle: TaskLifecycle;
+      logger: Logger;
+    },
+  ) {}
+
+  /**
+   * Submits the task with a fresh step credential once its images are ready. Safe to repeat:
+   * engines treat a second submission of the same task as a no-op, which is how a crash between
+   * the database write and the submission heals (see `resumeUndispatched`).
+   */
+  async dispatch(task: TaskRecord): Promise<TaskRecord> {
+    const { lifecycle } = this.deps;
+    const readiness = await this.deps.builds.readiness(await this.imagesOf(task));
+    if (readiness.state === "failed") {
+      return lifecycle.transition(
+        task,
+        "init error",
+        "generate_file",
+        `the image of build file ${readiness.image.name} (${readiness.image.uid}) could not be built: ${readiness.message}`,
+      );
+    }
+    if (readiness.state === "waiting") {
+      const names = readiness.on.map((image) => `${image.name} (${image.sequence})`).join(", ");
+      if (task.status === "pending" && task.executeStep === "generate_file") return task;
+      return lifecycle.transition(task, "pending", "generate_file", `waiting for the images of ${names} to be built`);
+    }
+    const generating = await lifecycle.transition(task, task.status, "generate_file", "rendering the run");
+    let plan: TaskPlan;
+    try {
+      plan = await this.deps.planner.plan(generating, readiness.steps);
+      const run = await this.deps.engine.submit(plan);
+      const submitted = await this.deps.db.tasks.update(task.uid, { workflowName: run.runName, workflowUid: run.runUid });
+      const current = (await this.deps.db.tasks.find(task.uid))!;
+      // The engine may already have reported progress; only move forward from before the submission.
+      return current.executeStep === "generate_file"
+        ? lifecycle.transition(submitted, "pending", "execute_pipeline", "submitted")
+        : current;
+    } catch (error) {
+      this.deps.logger.error({ err: error, task: task.uid }, "action=dispatch outcome=failed");
+      await lifecycle.transition(task, "init error", "execute_pipeline", `could not start the run: ${(error as Error).message}`, {
+        reopen: true,
+      });
+      throw error;
+    }
+  }
+
+  /** What the task's steps run, for a re-run of steps that ran before (their images were ready then). */
+  async stepImages(task: TaskRecord): Promise<Record<ImageSequence, StepImage>> {
+    const readiness = await this.deps.builds.readiness(await this.imagesOf(task));
+    if (readiness.state !== "ready")
+      throw new ConflictError(`task ${task.uid} cannot run again until the images of its build files are built`);
+    return readiness.steps;
+  }
+
+  /** Start-up: tasks created but never handed to the engine (the service died in between), and those waiting for images. */
+  async resumeUndispatched(): Promise<number> {
+    const stranded = [
+      ...(await this.deps.db.tasks.list({ status: "init" })),
+      ...(await this.deps.db.tasks.list({ status: "pending", executeStep: "generate_file" })),
+    ];
+    for (const task of stranded) await this.dispatch(task).catch(() => undefined);
+    return stranded.length;
+  }
+
+  /** A build settled: the tasks waiting on it go on (or end, when it failed). */
+  async resumeWaiting(buildUid: string): Promise<void> {
+    const images = await this.deps.db.images.list({ buildUid });
+    if (!images.length) return;
+    const uids = images.map((i) => i.uid);
+    const waiting = await this.deps.db.tasks.list({ status: "pending", executeStep: "generate_file" });
+    for (const task of waiting) {
+      if (![task.downloadImageUid, task.runningImageUid, task.uploadImageUid].some((uid) => uids.includes(uid))) continue;
+      await this.dispatch(task).catch((error: unknown) =>
+        this.deps.logger.error({ err: error, task: task.uid }, "action=resume-waiting-task outcome=failed"),
+      );
+    }
+  }
+
+  private async imagesOf(task: TaskRecord): Promise<Record<ImageSequence, ImageRecord>> {
+    const { db } = this.deps;
+    const [download, running, upload] = await Promise.all([
+      db.images.find(task.downloadImageUid),
+      db.images.find(task.runningImageUid),
+      db.images.find(task.uploadImageUid),
+    ]);
+    if (!download || !running || !upload) throw new UnprocessableError(`a build file of task ${task.uid} no longer exists`);
+    return { download, running, upload };
+  }
+}
