@@ -12,6 +12,8 @@ export async function registerTrainingWorld(
   baseUrl: string,
   credentials: { access_key: string; secret_key: string },
   program: { content: string; extension: string },
+  /** A prebuilt image for the running step (Argo), so tasks do not wait for image builds. */
+  runningImage?: string,
 ): Promise<BenchWorld> {
   const json = async (key: string, body: Record<string, unknown>) => {
     const response = await fetch(`${baseUrl}${API}/${key}`, {
@@ -45,7 +47,16 @@ export async function registerTrainingWorld(
   const config = await json("42XzWaxjE6dKA9mZ", { name: "c", data: { epochs: 1 }, f_pipeline_uid: pipeline });
   const images: Record<string, string> = {};
   for (const sequence of ["download", "running", "upload"])
-    images[`${sequence}_uid`] = await form("lwO7afcqdKtKEAhb", { name: sequence, sequence, f_pipeline_uid: pipeline }, "FROM scratch");
+    images[`${sequence}_uid`] = await form(
+      "lwO7afcqdKtKEAhb",
+      {
+        name: sequence,
+        sequence,
+        f_pipeline_uid: pipeline,
+        ...(runningImage && sequence === "running" ? { image_reference: runningImage } : {}),
+      },
+      "FROM scratch",
+    );
   return {
     credentials,
     trainingBody: {

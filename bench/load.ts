@@ -59,3 +59,87 @@ export async function runLoad(
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
   return { requests: latencies.length, failures, seconds, perSecond: latencies.length / seconds, p50Ms: at(0.5), p99Ms: at(0.99) };
 }
+
+export interface RoundResult extends LoadResult {
+  /** Process CPU time (user + system, load generator included) per request. */
+  cpuMsPerRequest: number;
+}
+
+/** Closed-loop load, with the process CPU it took. */
+export async function runMeasured(
+  port: number,
+  spec: () => RequestSpec,
+  options: { concurrency: number; seconds: number },
+): Promise<RoundResult> {
+  const cpu = process.cpuUsage();
+  const result = await runLoad(port, spec, options);
+  const used = process.cpuUsage(cpu);
+  return { ...result, cpuMsPerRequest: (used.user + used.system) / 1000 / Math.max(1, result.requests) };
+}
+
+/**
+ * Baseline and scenarios measured in alternating rounds (the machine's noise hits both alike);
+ * each figure is the median over the rounds.
+ */
+export async function interleaved(rounds: number, runs: Array<() => Promise<RoundResult>>): Promise<RoundResult[]> {
+  const results: RoundResult[][] = runs.map(() => []);
+  for (let round = 0; round < rounds; round += 1) for (const [index, run] of runs.entries()) results[index]!.push(await run());
+  return results.map((series) => {
+    const median = (pick: (r: RoundResult) => number) => [...series.map(pick)].sort((a, b) => a - b)[Math.floor(series.length / 2)]!;
+    return {
+      requests: series.reduce((sum, r) => sum + r.requests, 0),
+      failures: series.reduce((sum, r) => sum + r.failures, 0),
+      seconds: series.reduce((sum, r) => sum + r.seconds, 0),
+      perSecond: median((r) => r.perSecond),
+      p50Ms: median((r) => r.p50Ms),
+      p99Ms: median((r) => r.p99Ms),
+      cpuMsPerRequest: median((r) => r.cpuMsPerRequest),
+    };
+  });
+}
+
+/**
+ * Open-loop load: requests start at a fixed rate whatever the answers do (so a slow answer
+ * cannot hide queueing, as it can in a closed loop); latency counts from the scheduled start.
+ */
+export async function runOpenLoop(
+  port: number,
+  spec: () => RequestSpec,
+  options: { perSecond: number; seconds: number },
+): Promise<LoadResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  const latencies: number[] = [];
+  let failures = 0;
+  const started = performance.now();
+  const total = Math.floor(options.perSecond * options.seconds);
+  const inFlight: Array<Promise<void>> = [];
+  for (let i = 0; i < total; i += 1) {
+    const scheduled = started + (i * 1000) / options.perSecond;
+    const wait = scheduled - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    const request = spec();
+    inFlight.push(
+      new Promise<void>((resolve) => {
+        const req = http.request(
+          { host: "127.0.0.1", port, agent, method: request.method, path: request.path, headers: request.headers },
+          (res) => {
+            res.resume();
+            res.on("end", () => {
+              latencies.push(performance.now() - scheduled);
+              if ((res.statusCode ?? 0) < 200 || (res.statusCode ?? 0) >= 300) failures += 1;
+              resolve();
+            });
+          },
+        );
+        req.on("error", () => ((failures += 1), resolve()));
+        req.end(request.body);
+      }),
+    );
+  }
+  await Promise.all(inFlight);
+  agent.destroy();
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  return { requests: latencies.length, failures, seconds, perSecond: latencies.length / seconds, p50Ms: at(0.5), p99Ms: at(0.99) };
+}

@@ -1,138 +1,13 @@
 /**
- * `npm run bench`: every figure is a ratio against a baseline measured in the same run, so
- * results compare across machines. Servers and load share this process (loopback only).
+ * `npm run bench [suite]`: every figure is a ratio against a baseline measured in the same run,
+ * so results compare across machines. Servers and load share this process (loopback only).
+ * `TEST_DATABASE_URL=postgresql://...` runs them on PostgreSQL.
  */
-import express from "express";
-import type { AddressInfo } from "node:net";
-import type { Server } from "node:http";
-import { Writable } from "node:stream";
-import { loadConfig } from "../src/config/config.js";
-import { buildContainer, type Container } from "../src/container.js";
-import { createLogger } from "../src/logging/logger.js";
-import { createTestDatabase } from "../tests/support/test-database.js";
-import { runLoad, type LoadResult } from "./load.js";
-import { registerTrainingWorld } from "./fixtures.js";
 import { startFakeCluster, argoEnv } from "../tests/support/fake-kube/fake-cluster.js";
-
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
-const API = "/api/v1.2.4/entrypoint/Router/parse";
-
-async function listen(app: express.Express): Promise<{ server: Server; port: number }> {
-  const server = app.listen(0, "127.0.0.1");
-  await new Promise((resolve) => server.once("listening", resolve));
-  return { server, port: (server.address() as AddressInfo).port };
-}
-
-async function registryService(env: Record<string, string>) {
-  const database = await createTestDatabase();
-  const silent = new Writable({ write: (_c, _e, done) => done() });
-  const container: Container = await buildContainer(
-    loadConfig({ DATABASE_URL: database.url, FILES_DIR: `/tmp/argo-entrypoint-bench-${process.pid}`, LOG_LEVEL: "silent", ...env }),
-    { logger: createLogger("silent", silent) },
-  );
-  await container.accounts.createOrganization("bench");
-  const { user, secretKey } = await container.accounts.createUser({ organization: "bench", accessKey: "bench-user", role: "member" });
-  for (let i = 0; i < 20; i += 1)
-    await container.db.projects.create({ uid: crypto.randomUUID(), name: `p${i}`, description: "", organizationUid: user.organizationUid });
-  const { server, port } = await listen(container.app);
-  const body = JSON.stringify({ f_organization_uid: user.organizationUid });
-  const request = () => ({
-    method: "POST",
-    path: `${API}/a75vPQAyPqVGFwiZ`,
-    body,
-    headers: { "Content-Type": "application/json", "X-Access-Key": user.accessKey, "X-Secret-Key": secretKey },
-  });
-  return {
-    port,
-    request,
-    close: async () => {
-      server.close();
-      await container.close();
-      await database.drop();
-    },
-  };
-}
-
-function row(name: string, result: LoadResult, baseline?: LoadResult) {
-  const ratio = baseline ? (result.perSecond / baseline.perSecond).toFixed(3) : "1.000";
-  return {
-    scenario: name,
-    "req/s": Math.round(result.perSecond),
-    "ratio to baseline": ratio,
-    "p50 ms": result.p50Ms.toFixed(2),
-    "p99 ms": result.p99Ms.toFixed(2),
-    failures: result.failures,
-  };
-}
-
-async function bareBaseline(concurrency: number): Promise<LoadResult> {
-  const bare = express();
-  bare.post("/bare", express.json(), (_req, res) => void res.json({ detail: "ok", data: [] }));
-  const baselineServer = await listen(bare);
-  const baseline = await runLoad(
-    baselineServer.port,
-    () => ({ method: "POST", path: "/bare", body: "{}", headers: { "Content-Type": "application/json" } }),
-    { concurrency, seconds: SECONDS },
-  );
-  baselineServer.server.close();
-  return baseline;
-}
-
-/** A service instance listening on loopback, with a fresh database and one user. */
-async function listeningService(env: Record<string, string>) {
-  const database = await createTestDatabase();
-  const silent = new Writable({ write: (_c, _e, done) => done() });
-  const dir = `/tmp/argo-entrypoint-bench-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  const container = await buildContainer(
-    loadConfig({ DATABASE_URL: database.url, FILES_DIR: `${dir}/files`, WORK_DIR: `${dir}/work`, LOG_LEVEL: "silent", ...env }),
-    { logger: createLogger("silent", silent) },
-  );
-  await container.accounts.createOrganization("bench");
-  const { user, secretKey } = await container.accounts.createUser({ organization: "bench", accessKey: "bench-user", role: "member" });
-  const { server, port } = await listen(container.app);
-  const url = `http://127.0.0.1:${port}`;
-  return {
-    container,
-    port,
-    url,
-    credentials: { access_key: user.accessKey, secret_key: secretKey },
-    close: async () => {
-      await container.close();
-      server.close();
-      await database.drop();
-    },
-  };
-}
-
-async function submissions() {
-  const concurrency = Number(process.env.BENCH_SUBMIT_CONCURRENCY ?? 64);
-  const baseline = await bareBaseline(concurrency);
-  const cluster = await startFakeCluster();
-  cluster.controller.stop(); // submissions only: nothing runs, so this measures the service's own path
-  const instance = await listeningService(argoEnv(cluster, { AUTH_CACHE_TTL_SECONDS: "60" }));
-  await instance.container.start(instance.url);
-  const world = await registerTrainingWorld(instance.url, instance.credentials, { content: "exit 0\n", extension: "sh" });
-  const body = JSON.stringify(world.trainingBody);
-  const requestsBefore = cluster.server.requests.length;
-  const result = await runLoad(
-    instance.port,
-    () => ({ method: "POST", path: `${API}/q8uzMBcM5YJH6dPf`, body, headers: { "Content-Type": "application/json" } }),
-    { concurrency, seconds: SECONDS },
-  );
-  const kubeRequests = cluster.server.requests.slice(requestsBefore).filter((r) => !r.watch && r.resource !== "leases").length;
-  const tasks = result.requests - result.failures;
-  await instance.close();
-  await cluster.close();
-  console.log(`\nTask submissions (${concurrency} concurrent clients, ${SECONDS}s, SQLite, fake Kubernetes API at zero latency)`);
-  console.table([
-    row("bare Express route (baseline)", baseline),
-    row("submit a training task (auth, validation, database, render, Secret + Workflow create)", result, baseline),
-  ]);
-  console.log(
-    `Kubernetes requests per task: ${(kubeRequests / Math.max(1, tasks)).toFixed(2)} (${kubeRequests} for ${tasks} tasks: Secret create, Workflow create, Secret owner patch)`,
-  );
-}
+import { registerTrainingWorld } from "./fixtures.js";
+import { registryReads, submissions } from "./hot-paths.js";
+import { listDepth } from "./list-depth.js";
+import { API, listeningService } from "./service.js";
 
 async function localEngine() {
   const instance = await listeningService({ LOCAL_CONCURRENCY: "2" });
@@ -333,29 +208,16 @@ async function bigLog() {
   ]);
 }
 
-async function registryReads() {
-  const rows = [];
-  const baseline = await bareBaseline(CONCURRENCY);
-  rows.push(row("bare Express route (baseline)", baseline));
-
-  const cached = await registryService({});
-  const withCache = await runLoad(cached.port, cached.request, { concurrency: CONCURRENCY, seconds: SECONDS });
-  await cached.close();
-  rows.push(row("authenticated registry read, credential cache on (bcrypt cost 12)", withCache, baseline));
-
-  const uncached = await registryService({ AUTH_CACHE_TTL_SECONDS: "0" });
-  const withoutCache = await runLoad(uncached.port, uncached.request, { concurrency: CONCURRENCY, seconds: SECONDS });
-  await uncached.close();
-  rows.push(row("authenticated registry read, credential cache off (bcrypt cost 12)", withoutCache, baseline));
-
-  console.log(`\nRegistry reads (${CONCURRENCY} concurrent clients, ${SECONDS}s each, SQLite)`);
-  console.table(rows);
-  console.log(`credential cache speed-up: ${(withCache.perSecond / withoutCache.perSecond).toFixed(1)}x`);
-}
-
 async function main() {
   const only = process.argv[2];
-  const suites: Record<string, () => Promise<void>> = { registry: registryReads, submissions, local: localEngine, logs, "big-log": bigLog };
+  const suites: Record<string, () => Promise<void>> = {
+    registry: registryReads,
+    submissions,
+    lists: listDepth,
+    local: localEngine,
+    logs,
+    "big-log": bigLog,
+  };
   for (const [name, run] of Object.entries(suites)) if (!only || only === name) await run();
 }
 

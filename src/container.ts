@@ -61,6 +61,8 @@ export interface Container {
   /** Every operation the surfaces serve. */
   operations: Operation[];
   db: Database;
+  /** SQL statements sent since start (tests hold the hot paths to a budget with it). */
+  sqlStatements(): number;
   objects: ObjectStore;
   accounts: AccountService;
   tasks: TaskService;
@@ -104,7 +106,11 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
       key: throttle(config.auth.maxFailuresPerKeyTotal),
       unknownKeyAddress: throttle(config.auth.maxFailuresPerAddress),
     },
-    cache: { ttlSeconds: config.auth.cacheTtlSeconds, maxEntries: config.auth.cacheMaxEntries },
+    cache: {
+      ttlSeconds: config.auth.cacheTtlSeconds,
+      maxEntries: config.auth.cacheMaxEntries,
+      recheckSeconds: config.auth.cacheRecheckSeconds,
+    },
   });
   const sessions = new SessionService({
     db,
@@ -137,7 +143,7 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
     logger,
     logs: logSource,
   });
-  const dispatcher = new TaskDispatcher({ db, engine, planner, builds, lifecycle, logger });
+  const dispatcher = new TaskDispatcher({ db, engine, planner, builds, lifecycle, logger, queue: config.tasks.dispatch });
   const buildRecorder = new BuildRecorder({ db, builds, dispatcher });
   const tasks = new TaskService({
     db,
@@ -228,6 +234,7 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
     app,
     operations,
     db,
+    sqlStatements: () => db.counter.statements,
     objects,
     accounts,
     tasks,
@@ -245,6 +252,7 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
     },
     async close() {
       housekeeping.stop();
+      await dispatcher.idle(); // runs accepted before the close still reach the engine
       await runtime.close();
       await progress.drain(); // no report may reach a closed database
       await db.close();

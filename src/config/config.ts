@@ -27,6 +27,8 @@ export interface AppConfig {
   auth: {
     bcryptCost: number;
     cacheTtlSeconds: number;
+    /** A cached pair is served without reading its user for this long. */
+    cacheRecheckSeconds: number;
     cacheMaxEntries: number;
     maxFailuresPerKey: number;
     maxFailuresPerKeyTotal: number;
@@ -45,6 +47,8 @@ export interface AppConfig {
     stepTokenTtlSeconds: number;
     defaultResources: { cpu: string; memory: string; gpu: number };
     idempotencyTtlSeconds: number;
+    /** Runs handed to the engine at once, and submissions waiting beyond those before a submit waits for room. */
+    dispatch: { concurrency: number; capacity: number };
   };
   logs: {
     maxJsonBytesPerStep: number;
@@ -155,6 +159,7 @@ export function loadConfig(env: Env): AppConfig {
       /** How long a verified access/secret pair skips bcrypt; 0 turns the cache off. */
       cacheTtlSeconds: read.integer("AUTH_CACHE_TTL_SECONDS", 60, 0, 3600),
       cacheMaxEntries: read.integer("AUTH_CACHE_MAX_ENTRIES", 10_000, 1, 1_000_000),
+      cacheRecheckSeconds: read.integer("AUTH_CACHE_RECHECK_SECONDS", 5, 0, 3600),
       /** Failed sign-ins per access key from one client address before 429 until the window ends. */
       maxFailuresPerKey: read.integer("AUTH_MAX_FAILURES_PER_KEY", 10, 1, 10_000),
       /** Failed sign-ins per access key from all addresses together (distributed guessing). */
@@ -187,6 +192,10 @@ export function loadConfig(env: Env): AppConfig {
       stepTokenTtlSeconds: read.integer("STEP_TOKEN_TTL_SECONDS", 7 * 24 * 3600, 60, 90 * 24 * 3600),
       /** How long an Idempotency-Key is remembered (a repeat after that is a new submission). */
       idempotencyTtlSeconds: read.integer("IDEMPOTENCY_TTL_SECONDS", 24 * 3600, 60, 90 * 24 * 3600),
+      dispatch: {
+        concurrency: read.integer("DISPATCH_CONCURRENCY", 8, 1, 256),
+        capacity: read.integer("DISPATCH_QUEUE_CAPACITY", 10_000, 1, 1_000_000),
+      },
       defaultResources: {
         cpu: read.quantity("STEP_CPU", "500m"),
         memory: read.quantity("STEP_MEMORY", "4000Mi"),

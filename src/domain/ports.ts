@@ -8,6 +8,7 @@ import type {
   DatasetRecord,
   ImageBuildRecord,
   ImageRecord,
+  ImageSequence,
   InferenceTemplateRecord,
   ModelRecord,
   OrganizationRecord,
@@ -108,9 +109,46 @@ export interface Stores {
   idempotency: IdempotencyStore;
 }
 
+/** What a submission names, read together (null where absent). */
+export interface SubmissionRows {
+  pipeline: PipelineRecord | null;
+  /** The pipeline's application. */
+  application: ApplicationRecord | null;
+  images: Record<ImageSequence, ImageRecord | null>;
+  config: ConfigRecord | null;
+  dataset: DatasetRecord | null;
+  baseModel: ModelRecord | null;
+  /** A task that has not succeeded is still producing the base model. */
+  baseModelInProduction: boolean;
+  /** The highest version in the base model's lineage. */
+  lineageVersion: number | null;
+}
+
+export interface SubmissionUids {
+  pipelineUid: string;
+  imageUids: Record<ImageSequence, string>;
+  configUid: string;
+  datasetUid: string;
+  baseModelUid: string | null;
+}
+
+/** New rows written together; each list's rows share their columns. */
+export interface NewRows {
+  datasets?: DatasetRecord[];
+  models?: ModelRecord[];
+  tasks?: TaskRecord[];
+  taskSteps?: TaskStepRecord[];
+  taskEvents?: Array<Omit<TaskStatusEventRecord, "id">>;
+  idempotency?: IdempotencyRecord[];
+}
+
 export interface Database extends Stores {
   /** Runs `work` atomically: every write inside commits together or not at all. */
   transaction<T>(work: (stores: Stores) => Promise<T>): Promise<T>;
+  /** Reads every row a submission names in one query. */
+  readSubmission(uids: SubmissionUids): Promise<SubmissionRows>;
+  /** Inserts all of `rows` in one batch: all or nothing (ConflictError on a taken unique value). */
+  insertTogether(rows: NewRows): Promise<void>;
   close(): Promise<void>;
 }
 

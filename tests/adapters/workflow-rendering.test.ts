@@ -44,6 +44,7 @@ function plan(
     datasetFilePath: "o/p/training/d.zip",
     outputFilePath: kind === "evaluation" ? null : "o/p/a/model/m.zip",
     stepToken: "never-rendered",
+    firstAttempt: true,
   };
 }
 

@@ -30,17 +30,20 @@ function setUp(ttlSeconds: number) {
     createdAt: new Date(0),
     organizationUid: "org",
   };
-  const users = { findByAccessKey: async (key: string) => (key === user.accessKey ? { ...user } : null) } as unknown as UserStore;
+  const reads = { users: 0 };
+  const users = {
+    findByAccessKey: async (key: string) => ((reads.users += 1), key === user.accessKey ? { ...user } : null),
+  } as unknown as UserStore;
   const hasher = new CountingHasher();
   const throttle = (maxFailures: number) => new FailureThrottle({ maxFailures, windowSeconds: 60, maxTracked: 100 }, clock);
   const verifier = new CredentialVerifier({
     users,
     hasher,
     clock,
-    cache: { ttlSeconds, maxEntries: 10 },
+    cache: { ttlSeconds, maxEntries: 10, recheckSeconds: 5 },
     throttles: { pair: throttle(3), key: throttle(5), unknownKeyAddress: throttle(4) },
   });
-  return { verifier, hasher, user, advance: (ms: number) => (now += ms) };
+  return { verifier, hasher, user, reads, advance: (ms: number) => (now += ms) };
 }
 
 describe("CredentialVerifier", () => {
@@ -68,9 +71,29 @@ describe("CredentialVerifier", () => {
     expect(hasher.verifications).toBe(3);
   });
 
-  test("When a cached pair's secret version changes, then the cache no longer answers", async () => {
+  test("When a cached pair is used within the recheck time, then the user is not read again; after it, once more", async () => {
+    const { verifier, reads, advance } = setUp(60);
+    await verifier.verify(good, "127.0.0.1");
+    for (let i = 0; i < 5; i += 1) await verifier.verify(good, "127.0.0.1");
+    expect(reads.users).toBe(1);
+    advance(5_001);
+    await verifier.verify(good, "127.0.0.1");
+    await verifier.verify(good, "127.0.0.1");
+    expect(reads.users).toBe(2);
+  });
+
+  test("When a cached pair's user is forgotten (rotated here), then the next use is checked again at once", async () => {
     const { verifier, hasher, user } = setUp(60);
     await verifier.verify(good, "127.0.0.1");
+    verifier.forget(user.uid);
+    await verifier.verify(good, "127.0.0.1");
+    expect(hasher.verifications).toBe(2);
+  });
+
+  test("When a cached pair's secret version changes elsewhere, then the cache stops answering after the recheck time", async () => {
+    const { verifier, hasher, user, advance } = setUp(60);
+    await verifier.verify(good, "127.0.0.1");
+    advance(5_001);
     user.secretVersion = 2;
     user.secretHash = "wen";
     await expect(verifier.verify(good, "127.0.0.1")).rejects.toBeInstanceOf(AuthenticationError);

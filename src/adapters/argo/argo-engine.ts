@@ -26,8 +26,13 @@ export class ArgoEngine implements TaskEngine {
     private readonly settings: ArgoEngineSettings,
   ) {}
 
+  /**
+   * Two calls: the Workflow, then its credential Secret owned by it. The pods' Secret volume and
+   * env wait for it: the kubelet retries a pod whose Secret is missing until it exists.
+   */
   async submit(plan: TaskPlan): Promise<{ runName: string; runUid: string | null }> {
-    await this.gateway.writeCredential(plan.task.uid, plan.stepToken);
+    // An earlier attempt's Secret would be read by the new pods before ours replaced it.
+    if (!plan.firstAttempt) await this.gateway.dropCredential(plan.task.uid);
     const body = renderWorkflow(plan, { ...this.settings, stepApiUrl: this.settings.stepApiUrl() });
     let workflow: Workflow;
     try {
@@ -37,7 +42,7 @@ export class ArgoEngine implements TaskEngine {
       // Created before (a retried request, or a crash before we recorded it): adopt it.
       workflow = await this.gateway.getWorkflow(body.metadata.name!);
     }
-    await this.gateway.ownCredential(plan.task.uid, workflow);
+    await this.gateway.writeCredential(plan.task.uid, plan.stepToken, workflow);
     return { runName: workflow.metadata.name!, runUid: workflow.metadata.uid ?? null };
   }
 
@@ -55,10 +60,9 @@ export class ArgoEngine implements TaskEngine {
    */
   async retry(plan: TaskPlan): Promise<void> {
     const name = plan.task.workflowName ?? workflowName(plan.task.uid);
-    await this.gateway.writeCredential(plan.task.uid, plan.stepToken);
     const workflow = await this.gateway.getWorkflow(name);
     // The Secret was deleted when the task failed: the new one belongs to the Workflow again.
-    await this.gateway.ownCredential(plan.task.uid, workflow);
+    await this.gateway.writeCredential(plan.task.uid, plan.stepToken, workflow);
     const nodes = nodesOf(workflow);
     const removed = new Set<string>();
     const remove = (id: string) => {

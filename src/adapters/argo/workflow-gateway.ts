@@ -87,35 +87,34 @@ export class ArgoWorkflowGateway {
     await this.call("delete pod", () => this.core.deleteNamespacedPod({ name, namespace: this.settings.namespace })).catch(ignoreNotFound);
   }
 
-  /** Writes the task credential's Secret; one that exists (a repeated submission) only gets the new token, keeping its owner. */
-  async writeCredential(taskUid: string, token: string): Promise<void> {
+  /**
+   * Writes the task credential's Secret, owned by its Workflow (deleting the Workflow, or its TTL,
+   * deletes the Secret).
+   */
+  async writeCredential(taskUid: string, token: string, owner: Workflow): Promise<void> {
     const name = credentialSecretName(taskUid);
+    const ownership = owner.metadata.uid ? ownedBy(owner).metadata : {};
     const body = {
       apiVersion: "v1",
       kind: "Secret",
       type: "Opaque",
-      metadata: { name, namespace: this.settings.namespace, labels: { [MANAGED_BY_LABEL]: MANAGED_BY, [TASK_UID_LABEL]: taskUid } },
+      metadata: {
+        name,
+        namespace: this.settings.namespace,
+        labels: { [MANAGED_BY_LABEL]: MANAGED_BY, [TASK_UID_LABEL]: taskUid },
+        ...ownership,
+      },
       stringData: { token },
     };
+    const create = () => this.call("create secret", () => this.core.createNamespacedSecret({ namespace: this.settings.namespace, body }));
     try {
-      await this.call("create secret", () => this.core.createNamespacedSecret({ namespace: this.settings.namespace, body }));
+      await create();
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;
-      await this.call("update secret", () =>
-        this.core.patchNamespacedSecret({ name, namespace: this.settings.namespace, body: { stringData: { token } } }, MERGE_PATCH),
-      );
+      // Left by an earlier attempt (its process died before recording the run): replace it whole.
+      await this.dropCredential(taskUid);
+      await create();
     }
-  }
-
-  /** Makes the Workflow own the credential, so deleting the Workflow (or its TTL) deletes the Secret too. */
-  async ownCredential(taskUid: string, workflow: Workflow): Promise<void> {
-    if (!workflow.metadata.uid) return;
-    await this.call("own secret", () =>
-      this.core.patchNamespacedSecret(
-        { name: credentialSecretName(taskUid), namespace: this.settings.namespace, body: ownedBy(workflow) },
-        MERGE_PATCH,
-      ),
-    );
   }
 
   /** A build's Dockerfile; one that exists already (a repeated start) is kept: its name is its content's. */

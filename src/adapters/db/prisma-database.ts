@@ -1,6 +1,10 @@
 import { PrismaPg } from "@prisma/adapter-pg";
-import { SingleConnectionLibSQL } from "./single-connection-libsql.js";
-import { PrismaClient as SqliteClient } from "../../../generated/sqlite/index.js";
+import pg from "pg";
+import { SingleConnectionLibSQL, type StatementCounter } from "./single-connection-libsql.js";
+import { countedPool, postgresSqlClient, sqliteSqlClient, type SqlClient, type SqlStatement } from "./sql-client.js";
+import { modelShapes, SqlReads, TableCodec } from "./sql-reads.js";
+import { readSubmission } from "./submission-reads.js";
+import { Prisma as SqliteModels, PrismaClient as SqliteClient } from "../../../generated/sqlite/index.js";
 import { PrismaClient as PostgresClient } from "../../../generated/postgresql/index.js";
 import { ConflictError, NotFoundError, UpstreamError } from "../../domain/errors.js";
 import type {
@@ -10,9 +14,12 @@ import type {
   IdempotencyRecord,
   IdempotencyStore,
   NewRecord,
+  NewRows,
   PageRequest,
   SessionStore,
   Stores,
+  SubmissionRows,
+  SubmissionUids,
   TaskEventStore,
   TaskStepStore,
   TaskStore,
@@ -37,9 +44,39 @@ export interface DatabaseSettings {
   provider: "sqlite" | "postgresql";
 }
 
-export function createPrismaClient({ url, provider }: DatabaseSettings): Client {
-  if (provider === "postgresql") return new PostgresClient({ adapter: new PrismaPg({ connectionString: url }) }) as unknown as Client;
-  return new SqliteClient({ adapter: new SingleConnectionLibSQL({ url }) });
+/** The most connections to PostgreSQL (64 concurrent writers queue for these rather than fail). */
+const POSTGRES_POOL_SIZE = 16;
+/** Timestamps without a zone are written as UTC by Prisma: read them so. */
+const UTC_TIMESTAMPS = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === 1114
+      ? (text: string) => new Date(`${text.replace(" ", "T")}Z`)
+      : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
+};
+
+export interface DatabaseConnection {
+  client: Client;
+  /** Prepared statements on Prisma's own connection(s). */
+  sql: SqlClient;
+  counter: StatementCounter;
+  /** Ends what Prisma does not own (the PostgreSQL pool given to its adapter). */
+  end(): Promise<void>;
+}
+
+export function createPrismaClient({ url, provider }: DatabaseSettings): DatabaseConnection {
+  const counter: StatementCounter = { statements: 0 };
+  if (provider === "postgresql") {
+    const pool = countedPool(
+      new pg.Pool({ connectionString: url, max: POSTGRES_POOL_SIZE, connectionTimeoutMillis: 30_000, types: UTC_TIMESTAMPS }),
+      counter,
+    );
+    // An idle connection the server ended (a restart, an administrator) is dropped by the pool; the next query opens another.
+    pool.on("error", () => undefined);
+    const client = new PostgresClient({ adapter: new PrismaPg(pool) }) as unknown as Client;
+    return { client, sql: postgresSqlClient(pool), counter, end: async () => void (pool.ended ? undefined : await pool.end()) };
+  }
+  const adapter = new SingleConnectionLibSQL({ url }, counter);
+  return { client: new SqliteClient({ adapter }), sql: sqliteSqlClient(() => adapter.connection()), counter, end: async () => undefined };
 }
 
 /** The Database port on Prisma: one generic store per table plus the few special queries. */
@@ -66,8 +103,23 @@ export class PrismaDatabase implements Database {
   readonly taskEvents;
   readonly idempotency;
 
-  constructor(private readonly client: Client) {
-    this.stores = buildStores(client);
+  private readonly client: Client;
+  private readonly connection: DatabaseConnection;
+  private readonly sql: SqlClient;
+  private readonly codecs: Map<string, TableCodec>;
+  /** SQL statements sent since start (tests keep hot paths short with it). */
+  readonly counter: StatementCounter;
+
+  constructor(connection: DatabaseConnection) {
+    this.client = connection.client;
+    this.connection = connection;
+    this.sql = connection.sql;
+    this.counter = connection.counter;
+    const shapes = modelShapes(SqliteModels.dmmf.datamodel.models);
+    this.codecs = new Map([...shapes].map(([name, shape]) => [name, new TableCodec(shape, connection.sql.dialect)]));
+    // Reads outside transactions are prepared statements; writes and transactions are Prisma's, but for insertTogether.
+    const reads = <R>(model: string) => new SqlReads<R>(connection.sql, shapes.get(model)!);
+    this.stores = buildStores(this.client, reads);
     ({
       organizations: this.organizations,
       users: this.users,
@@ -94,16 +146,44 @@ export class PrismaDatabase implements Database {
 
   transaction<T>(work: (stores: Stores) => Promise<T>): Promise<T> {
     return this.client
-      .$transaction((tx) => work(buildStores(tx)), { timeout: 30_000 })
+      .$transaction((tx) => work(buildStores(tx)), { timeout: 30_000, maxWait: 30_000 })
       .catch((error: unknown) => {
         throw translate(error);
       });
   }
 
-  close(): Promise<void> {
-    return this.client.$disconnect();
+  readSubmission(uids: SubmissionUids): Promise<SubmissionRows> {
+    return guard(() => readSubmission(this.sql, (model) => this.codecs.get(model)!, uids));
+  }
+
+  async insertTogether(rows: NewRows): Promise<void> {
+    const now = new Date();
+    const statements: SqlStatement[] = [];
+    for (const [store, model] of INSERT_ORDER) {
+      const records = rows[store];
+      if (!records?.length) continue;
+      const codec = this.codecs.get(model)!;
+      const withCreation = "createdAt" in codec.shape.columns ? records.map((r) => ({ createdAt: now, ...r })) : records;
+      statements.push(codec.insert(withCreation));
+    }
+    await guard(() => this.sql.batch(statements));
+  }
+
+  async close(): Promise<void> {
+    await this.client.$disconnect();
+    await this.connection.end();
   }
 }
+
+/** Parents before children. */
+const INSERT_ORDER: Array<[keyof NewRows, string]> = [
+  ["datasets", "Dataset"],
+  ["models", "Model"],
+  ["tasks", "Task"],
+  ["taskSteps", "TaskStep"],
+  ["taskEvents", "TaskStatusEvent"],
+  ["idempotency", "IdempotencyRecord"],
+];
 
 /** The subset of a Prisma model delegate the generic store uses. */
 interface Delegate {
@@ -131,14 +211,22 @@ class PrismaEntityStore<R extends { uid: string; createdAt: Date }> implements E
   constructor(
     protected readonly delegate: Delegate,
     private readonly mapping: RowMapping<R> = identity as unknown as RowMapping<R>,
+    /** Prepared-statement reads (absent inside a transaction, whose reads are Prisma's). */
+    protected readonly reads?: SqlReads<unknown>,
   ) {}
 
   async find(uid: string): Promise<R | null> {
-    const row = await this.run(() => this.delegate.findUnique({ where: { uid } }));
+    const row = this.reads
+      ? await this.run(() => this.reads!.find(uid))
+      : await this.run(() => this.delegate.findUnique({ where: { uid } }));
     return row ? this.mapping.fromRow(row) : null;
   }
 
   async list(filter: Filter<R>, page?: PageRequest): Promise<R[]> {
+    if (this.reads) {
+      const rows = await this.run(() => this.reads!.list(this.mapping.toRow(filter as Partial<R>) as Filter<unknown>, page));
+      return rows.map((row) => this.mapping.fromRow(row));
+    }
     const where: Record<string, unknown> = this.mapping.toRow(filter as Partial<R>);
     if (page?.after) {
       const { createdAt, uid } = page.after;
@@ -151,7 +239,8 @@ class PrismaEntityStore<R extends { uid: string; createdAt: Date }> implements E
   }
 
   count(filter: Filter<R>): Promise<number> {
-    return this.run(() => this.delegate.count({ where: this.mapping.toRow(filter as Partial<R>) }));
+    const where = this.mapping.toRow(filter as Partial<R>);
+    return this.reads ? this.run(() => this.reads!.count(where as Filter<unknown>)) : this.run(() => this.delegate.count({ where }));
   }
 
   async create(record: NewRecord<R>): Promise<R> {
@@ -175,6 +264,7 @@ class PrismaEntityStore<R extends { uid: string; createdAt: Date }> implements E
 
 class PrismaUserStore extends PrismaEntityStore<UserRecord> implements UserStore {
   async findByAccessKey(accessKey: string): Promise<UserRecord | null> {
+    if (this.reads) return (await this.run(() => this.reads!.findBy("accessKey", accessKey))) as UserRecord | null;
     return (await this.run(() => this.delegate.findUnique({ where: { accessKey } }))) as UserRecord | null;
   }
 }
@@ -261,26 +351,27 @@ async function guard<T>(query: () => Promise<T>): Promise<T> {
   }
 }
 
-function buildStores(client: TxClient): Stores {
+function buildStores(client: TxClient, reads?: <R>(model: string) => SqlReads<R>): Stores {
   const d = (delegate: unknown) => delegate as Delegate;
+  const r = (model: string) => reads?.<unknown>(model);
   return {
-    organizations: new PrismaEntityStore(d(client.organization)),
-    users: new PrismaUserStore(d(client.user)),
-    files: new PrismaEntityStore(d(client.storedFile), fileMapping),
-    projects: new PrismaEntityStore(d(client.project)),
-    applications: new PrismaEntityStore(d(client.application)),
-    pipelines: new PrismaEntityStore(d(client.pipeline)),
-    datasets: new PrismaEntityStore(d(client.dataset)),
-    configs: new PrismaEntityStore(d(client.config)),
-    images: new PrismaEntityStore(d(client.image)),
-    imageBuilds: new PrismaEntityStore(d(client.imageBuild)),
-    models: new PrismaEntityStore(d(client.model)),
-    agents: new PrismaEntityStore(d(client.agent)),
-    applicationAgentLinks: new PrismaEntityStore(d(client.applicationAgentLink)),
-    inferenceTemplates: new PrismaEntityStore(d(client.inferenceTemplate)),
-    rawData: new PrismaEntityStore(d(client.rawData)),
-    sessions: new PrismaSessionStore(d(client.session)),
-    tasks: new PrismaTaskStore(d(client.task)),
+    organizations: new PrismaEntityStore(d(client.organization), undefined, r("Organization")),
+    users: new PrismaUserStore(d(client.user), undefined, r("User")),
+    sessions: new PrismaSessionStore(d(client.session), undefined, r("Session")),
+    files: new PrismaEntityStore(d(client.storedFile), fileMapping, r("StoredFile")),
+    projects: new PrismaEntityStore(d(client.project), undefined, r("Project")),
+    applications: new PrismaEntityStore(d(client.application), undefined, r("Application")),
+    pipelines: new PrismaEntityStore(d(client.pipeline), undefined, r("Pipeline")),
+    datasets: new PrismaEntityStore(d(client.dataset), undefined, r("Dataset")),
+    configs: new PrismaEntityStore(d(client.config), undefined, r("Config")),
+    images: new PrismaEntityStore(d(client.image), undefined, r("Image")),
+    imageBuilds: new PrismaEntityStore(d(client.imageBuild), undefined, r("ImageBuild")),
+    models: new PrismaEntityStore(d(client.model), undefined, r("Model")),
+    agents: new PrismaEntityStore(d(client.agent), undefined, r("Agent")),
+    applicationAgentLinks: new PrismaEntityStore(d(client.applicationAgentLink), undefined, r("ApplicationAgentLink")),
+    inferenceTemplates: new PrismaEntityStore(d(client.inferenceTemplate), undefined, r("InferenceTemplate")),
+    rawData: new PrismaEntityStore(d(client.rawData), undefined, r("RawData")),
+    tasks: new PrismaTaskStore(d(client.task), undefined, r("Task")),
     taskSteps: new PrismaTaskStepStore(client),
     taskEvents: new PrismaTaskEventStore(client),
     idempotency: new PrismaIdempotencyStore(client),
@@ -292,16 +383,29 @@ function translate(error: unknown): unknown {
   if (error instanceof ConflictError || error instanceof NotFoundError || error instanceof UpstreamError) return error;
   const code = (error as { code?: unknown }).code;
   switch (code) {
+    // Prisma's codes, then those of the drivers under the service's own statements (libsql, pg).
+    case "SQLITE_CONSTRAINT_PRIMARYKEY":
+    case "SQLITE_CONSTRAINT_UNIQUE":
+    case "23505":
     case "P2002":
       return new ConflictError("a record with the same unique value already exists", { cause: error });
+    case "SQLITE_CONSTRAINT_FOREIGNKEY":
+    case "23503":
     case "P2003":
     case "P2014":
       return new ConflictError("other records still refer to this one; delete them first", { cause: error });
     case "P2025":
       return new NotFoundError("record not found", { cause: error });
     default:
-      return error instanceof Error && (error as { name?: string }).name?.startsWith("PrismaClient")
-        ? new UpstreamError("the database is unavailable", { cause: error })
-        : error;
+      return isDatabaseFailure(error) ? new UpstreamError("the database is unavailable", { cause: error }) : error;
   }
+}
+
+/** Prisma's errors, and the drivers' own (libsql's, pg's server errors, its socket errors). */
+function isDatabaseFailure(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const { name, code, severity } = error as { name?: string; code?: unknown; severity?: unknown };
+  return Boolean(
+    name?.startsWith("PrismaClient") || name === "LibsqlError" || severity || (typeof code === "string" && /^E[A-Z]+$/.test(code)),
+  );
 }

@@ -1,53 +1,101 @@
 import { PrismaLibSQL } from "@prisma/adapter-libsql";
 import { createClient, type Client, type Config, type InStatement, type Transaction, type TransactionMode } from "@libsql/client";
+import { Mutex } from "../../lib/mutex.js";
 
 /** Per-connection settings: write-ahead logging, one fsync per checkpoint, and waiting on a held lock. */
 const PRAGMAS = ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA busy_timeout = 5000", "PRAGMA foreign_keys = ON"];
 
+/** Counts the SQL statements sent (not BEGIN/COMMIT), for the tests that keep hot paths short. */
+export interface StatementCounter {
+  statements: number;
+}
+
 /**
- * Prisma's libsql adapter, on one SQLite connection for the life of the service.
+ * Prisma's libsql adapter, on one SQLite connection for the life of the service, shared with the
+ * service's own prepared statements.
  *
  * @libsql/client 0.8 hands its connection to each interactive transaction and opens a new one
  * for everything after, never closing the old one: every transaction leaked a connection and
- * the new ones ran without the PRAGMAs above. The adapter already runs one statement or one
- * transaction at a time (its mutex), so a transaction can simply run on the same connection.
+ * the new ones ran without the PRAGMAs above. Here transactions (interactive ones and batches)
+ * take one lock on the one connection, whoever starts them, so two never overlap. Single
+ * statements take no lock, as Prisma's own outside a transaction never did: code inside a
+ * transaction may still read through the service's other stores without waiting on itself.
  */
 export class SingleConnectionLibSQL extends PrismaLibSQL {
-  override createClient(config: Config): Client {
+  private open: Client | undefined;
+
+  constructor(
+    private readonly config: Config,
+    private readonly counter: StatementCounter,
+  ) {
+    super(config);
+  }
+
+  /** The one connection, opened on first use by Prisma or by the service's own statements. */
+  connection(): Client {
+    if (!this.open || this.open.closed) this.open = this.openConnection(this.config);
+    return this.open;
+  }
+
+  override createClient(): Client {
+    return this.connection();
+  }
+
+  private openConnection(config: Config): Client {
     const client = createClient(config);
+    const lock = new Mutex();
+    const counter = this.counter;
     const ready = (async () => {
       for (const pragma of PRAGMAS) await client.execute(pragma);
     })();
-    const run = async <T>(work: () => Promise<T>) => {
+    const locked = async <T>(work: () => Promise<T>) => {
       await ready;
-      return work();
+      return lock.run(work);
     };
     const wrapper: Client = Object.create(client) as Client;
     Object.assign(wrapper, {
-      execute: (statement: InStatement) => run(() => client.execute(statement)),
-      batch: (statements: InStatement[], mode?: TransactionMode) => run(() => client.batch(statements, mode)),
-      executeMultiple: (sql: string) => run(() => client.executeMultiple(sql)),
-      transaction: (mode: TransactionMode = "deferred") => run(() => transactionOn(client, mode)),
+      execute: async (statement: InStatement) => {
+        await ready;
+        counter.statements++;
+        return client.execute(statement);
+      },
+      batch: (statements: InStatement[], mode?: TransactionMode) =>
+        locked(() => ((counter.statements += statements.length), client.batch(statements, mode))),
+      executeMultiple: async (sql: string) => (await ready, client.executeMultiple(sql)),
+      transaction: async (mode: TransactionMode = "deferred") => {
+        await ready;
+        const release = await lock.acquire();
+        try {
+          return await transactionOn(client, mode, counter, release);
+        } catch (error) {
+          release();
+          throw error;
+        }
+      },
       close: () => client.close(),
     });
     return wrapper;
   }
 }
 
-/** An interactive transaction on the client's own connection. */
-async function transactionOn(client: Client, mode: TransactionMode): Promise<Transaction> {
+/** An interactive transaction on the client's own connection, holding the lock until it ends. */
+async function transactionOn(client: Client, mode: TransactionMode, counter: StatementCounter, release: () => void): Promise<Transaction> {
   await client.execute(mode === "write" ? "BEGIN IMMEDIATE" : mode === "read" ? "BEGIN TRANSACTION READONLY" : "BEGIN DEFERRED");
   let open = true;
   const end = async (statement: string) => {
     if (!open) return;
     open = false;
-    await client.execute(statement);
+    try {
+      await client.execute(statement);
+    } finally {
+      release();
+    }
   };
   return {
-    execute: (statement: InStatement) => client.execute(statement),
+    execute: (statement: InStatement) => (counter.statements++, client.execute(statement)),
     batch: async (statements: InStatement[]) => {
       const results = [];
-      for (const statement of statements) results.push(await client.execute(statement));
+      for (const statement of statements) results.push(await (counter.statements++, client.execute(statement)));
       return results;
     },
     executeMultiple: (sql: string) => client.executeMultiple(sql),

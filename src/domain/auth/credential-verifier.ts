@@ -14,12 +14,16 @@ export interface Credentials {
 export interface VerificationCacheSettings {
   ttlSeconds: number;
   maxEntries: number;
+  /** How long a hit is served without reading the user again (rotations in other processes take up to this). */
+  recheckSeconds: number;
 }
 
 interface CachedVerification {
-  userUid: string;
+  principal: Principal;
   secretVersion: number;
   expiresAt: number;
+  /** Until then a hit needs no read of the user. */
+  checkedUntil: number;
 }
 
 const INVALID = "Invalid access_key or secret_key";
@@ -29,8 +33,9 @@ const MAX_SECRET_LENGTH = 1024;
 /**
  * Checks an access/secret key pair. bcrypt is deliberately slow, so a successful check is
  * remembered for a short time under an HMAC of the pair (a per-process random key: the cache
- * never holds anything that could be replayed elsewhere). A hit still reads the user, so a
- * revoked user or a rotated secret (its version changes) stops matching at once.
+ * never holds anything that could be replayed elsewhere). A hit reads the user again at most
+ * every `recheckSeconds`, so a revoked user or a rotated secret (its version changes) stops
+ * matching within that time when another process changed it, and at once in this one (`forget`).
  *
  * Failed sign-ins are throttled three ways, each reserving its attempt before bcrypt runs so
  * concurrent guesses cannot outrun a limit: per access key and client address (strict), per
@@ -66,19 +71,22 @@ export class CredentialVerifier {
     pair.assertAllowed(pairSubject);
     key.assertAllowed(credentials.accessKey);
 
-    const user = await this.deps.users.findByAccessKey(credentials.accessKey);
     const cacheKey = this.cacheKey(credentials);
     const now = this.deps.clock.now().getTime();
     const cached = this.cache.get(cacheKey);
+    if (cached && cached.expiresAt > now && cached.checkedUntil > now) return cached.principal;
+
+    const user = await this.deps.users.findByAccessKey(credentials.accessKey);
     if (
       user &&
       !user.revokedAt &&
       cached &&
       cached.expiresAt > now &&
-      cached.userUid === user.uid &&
+      cached.principal.userUid === user.uid &&
       cached.secretVersion === user.secretVersion
     ) {
-      return toPrincipal(user);
+      cached.checkedUntil = now + this.deps.cache.recheckSeconds * 1000;
+      return cached.principal;
     }
 
     const matches = await this.checkOnce(cacheKey, () => {
@@ -111,8 +119,14 @@ export class CredentialVerifier {
       throw new AuthenticationError(INVALID);
     }
     pair.reset(pairSubject);
-    this.remember(cacheKey, { userUid: user.uid, secretVersion: user.secretVersion, expiresAt: now + this.deps.cache.ttlSeconds * 1000 });
-    return toPrincipal(user);
+    const principal = toPrincipal(user);
+    this.remember(cacheKey, {
+      principal,
+      secretVersion: user.secretVersion,
+      expiresAt: now + this.deps.cache.ttlSeconds * 1000,
+      checkedUntil: now + this.deps.cache.recheckSeconds * 1000,
+    });
+    return principal;
   }
 
   private checkOnce(cacheKey: string, check: () => Promise<boolean>): Promise<boolean> {
@@ -133,7 +147,7 @@ export class CredentialVerifier {
 
   /** Drops every cached verification of a user (after rotation or revocation in this process). */
   forget(userUid: string): void {
-    for (const [key, entry] of this.cache) if (entry.userUid === userUid) this.cache.delete(key);
+    for (const [key, entry] of this.cache) if (entry.principal.userUid === userUid) this.cache.delete(key);
   }
 
   private remember(key: string, entry: CachedVerification): void {

@@ -7,12 +7,12 @@ import { RegistryRecords, paged, type Described, type Page } from "./registry-re
 /** Agents (deployment-platform sites of an organization) and the applications linked to them. */
 export class AgentRegistry extends RegistryRecords {
   async createAgent(principal: Principal, input: { name: string; description: string; organizationUid: string }): Promise<AgentRecord> {
-    const organization = await this.ownedOrganization(principal, input.organizationUid, "organizationUid");
+    await this.checkOrganization(principal, input.organizationUid, "organizationUid");
     return this.deps.db.agents.create({
       uid: this.deps.ids.uid(),
       name: input.name,
       description: input.description,
-      organizationUid: organization.uid,
+      organizationUid: input.organizationUid,
       activationToken: this.deps.ids.token(32),
     });
   }
@@ -30,7 +30,7 @@ export class AgentRegistry extends RegistryRecords {
   }
 
   async listAgents(principal: Principal, organizationUid: string, page?: PageRequest): Promise<Page<AgentRecord>> {
-    await this.ownedOrganization(principal, organizationUid, "organizationUid");
+    await this.checkOrganization(principal, organizationUid, "organizationUid");
     return paged(this.deps.db.agents, { organizationUid }, page);
   }
 

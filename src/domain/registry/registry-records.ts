@@ -41,6 +41,11 @@ export abstract class RegistryRecords {
     return record;
   }
 
+  /** Checks the caller may act in organization `uid`; its own needs no read (the caller's user row refers to it). */
+  async checkOrganization(principal: Principal, uid: string, subject = "uid"): Promise<void> {
+    if (uid !== principal.organizationUid) await this.ownedOrganization(principal, uid, subject);
+  }
+
   /** An organization the caller belongs to (or any, for an admin). */
   async ownedOrganization(principal: Principal, uid: string, subject = "uid"): Promise<OrganizationRecord> {
     const organization = await this.deps.db.organizations.find(uid);

@@ -32,13 +32,9 @@ export class RegistryService extends RegistryRecords {
     principal: Principal,
     input: { name: string; description: string; organizationUid?: string },
   ): Promise<ProjectRecord> {
-    const organization = await this.getOrganization(principal, input.organizationUid ?? principal.organizationUid, "organizationUid");
-    return this.deps.db.projects.create({
-      uid: this.deps.ids.uid(),
-      name: input.name,
-      description: input.description,
-      organizationUid: organization.uid,
-    });
+    const organizationUid = input.organizationUid ?? principal.organizationUid;
+    await this.checkOrganization(principal, organizationUid, "organizationUid");
+    return this.deps.db.projects.create({ uid: this.deps.ids.uid(), name: input.name, description: input.description, organizationUid });
   }
 
   updateProject(principal: Principal, uid: string, input: Described): Promise<ProjectRecord> {
@@ -51,7 +47,7 @@ export class RegistryService extends RegistryRecords {
   }
 
   async listProjects(principal: Principal, organizationUid: string, page?: PageRequest): Promise<Page<ProjectRecord>> {
-    await this.getOrganization(principal, organizationUid, "organizationUid");
+    await this.checkOrganization(principal, organizationUid, "organizationUid");
     return paged(this.deps.db.projects, { organizationUid }, page);
   }
 

@@ -2,6 +2,7 @@ import type { ImageBuilds, StepImage } from "../builds/image-builds.js";
 import { ConflictError, UnprocessableError } from "../errors.js";
 import type { Database, Logger } from "../ports.js";
 import type { ImageRecord, ImageSequence, TaskRecord } from "../records.js";
+import { WorkQueue } from "../../lib/work-queue.js";
 import type { TaskEngine, TaskPlan } from "./task-engine.js";
 import type { TaskLifecycle } from "./task-lifecycle.js";
 import type { TaskPlanner } from "./task-planner.js";
@@ -12,6 +13,9 @@ import type { TaskPlanner } from "./task-planner.js";
  * not be built ends in `init error` with the build's message.
  */
 export class TaskDispatcher {
+  /** Submissions answer before their run starts: dispatch happens here, after the commit. */
+  private readonly queue: WorkQueue<{ task: TaskRecord; stepToken?: string }>;
+
   constructor(
     private readonly deps: {
       db: Database;
@@ -20,15 +24,38 @@ export class TaskDispatcher {
       builds: ImageBuilds;
       lifecycle: TaskLifecycle;
       logger: Logger;
+      queue: { concurrency: number; capacity: number };
     },
-  ) {}
+  ) {
+    // dispatch() logs its own failures and marks the task; a crash before it ran is healed on start.
+    this.queue = new WorkQueue(
+      ({ task, stepToken }) => this.dispatch(task, stepToken).then(() => undefined),
+      deps.queue,
+      () => undefined,
+    );
+  }
+
+  /** Queues a task just written (waits only when the queue is full). */
+  enqueue(task: TaskRecord, stepToken?: string): Promise<void> {
+    return this.queue.push(stepToken ? { task, stepToken } : { task });
+  }
+
+  /** Tasks queued or being dispatched. */
+  get queued(): number {
+    return this.queue.depth;
+  }
+
+  /** Resolves once every queued task was dispatched (or failed to be). */
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
 
   /**
    * Submits the task with a fresh step credential once its images are ready. Safe to repeat:
    * engines treat a second submission of the same task as a no-op, which is how a crash between
    * the database write and the submission heals (see `resumeUndispatched`).
    */
-  async dispatch(task: TaskRecord): Promise<TaskRecord> {
+  async dispatch(task: TaskRecord, stepToken?: string): Promise<TaskRecord> {
     const { lifecycle } = this.deps;
     const readiness = await this.deps.builds.readiness(await this.imagesOf(task));
     if (readiness.state === "failed") {
@@ -47,7 +74,7 @@ export class TaskDispatcher {
     const generating = await lifecycle.transition(task, task.status, "generate_file", "rendering the run");
     let plan: TaskPlan;
     try {
-      plan = await this.deps.planner.plan(generating, readiness.steps);
+      plan = await this.deps.planner.plan(generating, readiness.steps, stepToken);
       const run = await this.deps.engine.submit(plan);
       const submitted = await this.deps.db.tasks.update(task.uid, { workflowName: run.runName, workflowUid: run.runUid });
       const current = (await this.deps.db.tasks.find(task.uid))!;

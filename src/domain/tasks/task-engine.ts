@@ -22,6 +22,8 @@ export interface TaskPlan {
   outputFilePath: string | null;
   /** The steps' credential, in clear: engines pass it to steps through a Secret or the environment. */
   stepToken: string;
+  /** Nothing of an earlier attempt can exist (the task was just accepted); else engines clear what one may have left. */
+  firstAttempt: boolean;
 }
 
 /** A workflow's phase in Argo's words; the local engine uses the same ones. */

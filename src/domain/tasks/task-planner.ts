@@ -12,8 +12,11 @@ import { outputTargetOf } from "./task-outputs.js";
 export class TaskPlanner {
   constructor(private readonly deps: { db: Database; ids: IdGenerator; clock: Clock; stepTokenTtlSeconds: number }) {}
 
-  /** The run of `task`, whose steps run `images` (see ImageBuilds.readiness). */
-  async plan(task: TaskRecord, images: Record<ImageSequence, StepImage>): Promise<TaskPlan> {
+  /**
+   * The run of `task`, whose steps run `images` (see ImageBuilds.readiness). `stepToken` is the
+   * credential whose hash was stored with the task at submission; without it a fresh one is made.
+   */
+  async plan(task: TaskRecord, images: Record<ImageSequence, StepImage>, stepToken?: string): Promise<TaskPlan> {
     const { db } = this.deps;
     const [config, pipeline] = await Promise.all([db.configs.find(task.configUid), db.pipelines.find(task.pipelineUid)]);
     if (!config || !pipeline) throw new UnprocessableError(`an input of task ${task.uid} no longer exists`);
@@ -24,11 +27,12 @@ export class TaskPlanner {
     ]);
     const outputFileName = output ? `${output.kind === "dataset" ? "training_dataset" : "model"}.${output.extension}` : null;
     const resources = JSON.parse(task.resources) as Record<ImageSequence, StepResources>;
-    const stepToken = this.deps.ids.token(32);
-    await db.tasks.update(task.uid, {
-      stepTokenHash: createHash("sha256").update(stepToken).digest("hex"),
-      stepTokenExpires: new Date(this.deps.clock.now().getTime() + this.deps.stepTokenTtlSeconds * 1000),
-    });
+    let token = stepToken;
+    if (!token) {
+      const fresh = this.newCredential();
+      token = fresh.token;
+      await db.tasks.update(task.uid, { stepTokenHash: fresh.hash, stepTokenExpires: fresh.expires });
+    }
     return {
       task,
       steps: TASK_KINDS[task.kind].steps.map((step) => ({ ...step, run: images[step.sequence], resources: resources[step.sequence] })),
@@ -36,7 +40,18 @@ export class TaskPlanner {
       outputFileName,
       datasetFilePath: datasetFile?.storageKey ?? null,
       outputFilePath: output?.key ?? null,
-      stepToken,
+      stepToken: token,
+      firstAttempt: stepToken !== undefined,
+    };
+  }
+
+  /** A step credential: the token in clear for the engine, its hash and expiry for the task's row. */
+  newCredential(): { token: string; hash: string; expires: Date } {
+    const token = this.deps.ids.token(32);
+    return {
+      token,
+      hash: createHash("sha256").update(token).digest("hex"),
+      expires: new Date(this.deps.clock.now().getTime() + this.deps.stepTokenTtlSeconds * 1000),
     };
   }
 }

@@ -1,6 +1,6 @@
 import { NotFoundError, UnprocessableError } from "../errors.js";
-import type { Database, IdGenerator, Stores } from "../ports.js";
-import type { Principal } from "../principal.js";
+import type { Database } from "../ports.js";
+import { canAccess, type Principal } from "../principal.js";
 import {
   IMAGE_SEQUENCES,
   type ApplicationRecord,
@@ -13,9 +13,6 @@ import {
   type TaskKind,
   type TaskRecord,
 } from "../records.js";
-import type { DatasetRegistry } from "../registry/dataset-registry.js";
-import type { ModelRegistry } from "../registry/model-registry.js";
-import type { RegistryService } from "../registry/registry-service.js";
 import { checkExtension } from "../registry/storage-keys.js";
 import type { StepResources } from "./task-engine.js";
 import { TASK_KINDS } from "./task-kinds.js";
@@ -45,21 +42,32 @@ export interface References {
   images: Record<ImageSequence, ImageRecord>;
   dataset: DatasetRecord;
   baseModel: ModelRecord | undefined;
+  /** The highest version in the base model's lineage (for the output's version). */
+  lineageVersion: number | null;
 }
 
 const mismatch = (subject: string, detail: string, requirement: string) =>
   new UnprocessableError(detail, { problems: [{ field: subject, message: requirement }] });
 
-/** Checks every uid a submission names: owned by the caller's organization and consistent with the pipeline and the task kind. */
-export async function checkReferences(
-  deps: { db: Database; registry: RegistryService; datasets: DatasetRegistry; models: ModelRegistry },
-  principal: Principal,
-  kind: TaskKind,
-  input: SubmitInput,
-): Promise<References> {
-  const { db, registry, datasets, models } = deps;
+/**
+ * Checks every uid a submission names, read together in one query: owned by the caller's
+ * organization (else "not found", as for a uid that does not exist) and consistent with the
+ * pipeline and the task kind.
+ */
+export async function checkReferences(db: Database, principal: Principal, kind: TaskKind, input: SubmitInput): Promise<References> {
   const definition = TASK_KINDS[kind];
-  const { record: pipeline } = await registry.getPipeline(principal, input.pipelineUid, "pipelineUid");
+  const rows = await db.readSubmission({
+    pipelineUid: input.pipelineUid,
+    imageUids: input.imageUids,
+    configUid: input.configUid,
+    datasetUid: input.datasetUid,
+    baseModelUid: kind === "optimization" || kind === "evaluation" ? (input.baseModelUid ?? "") : null,
+  });
+  const owned = <R extends { organizationUid: string }>(record: R | null, entity: string, subject: string, uid: string): R => {
+    if (!record || !canAccess(principal, record.organizationUid)) throw NotFoundError.entity(entity, subject, uid);
+    return record;
+  };
+  const pipeline = owned(rows.pipeline, "pipeline", "pipelineUid", input.pipelineUid);
   if (!definition.pipelineTypes.includes(pipeline.type)) {
     const allowed = definition.pipelineTypes.join(" or ");
     throw mismatch(
@@ -68,25 +76,23 @@ export async function checkReferences(
       `must be a ${allowed} pipeline`,
     );
   }
-  const application = (await db.applications.find(pipeline.applicationUid))!;
+  const application = rows.application!;
   const images = {} as Record<ImageSequence, ImageRecord>;
   for (const sequence of IMAGE_SEQUENCES) {
     const subject = `imageUids.${sequence}`;
-    const image = await registry.owned(db.images, "build file", subject, principal, input.imageUids[sequence]);
+    const image = owned(rows.images[sequence], "build file", subject, input.imageUids[sequence]);
     if (image.pipelineUid !== pipeline.uid)
       throw mismatch(subject, `build file ${image.uid} belongs to another pipeline`, "must belong to the pipeline");
     if (image.sequence !== sequence)
       throw mismatch(subject, `build file ${image.uid} is a ${image.sequence} build file`, `must have sequence ${sequence}`);
     images[sequence] = image;
   }
-  const config = await registry.owned(db.configs, "config", "configUid", principal, input.configUid);
+  const config = owned(rows.config, "config", "configUid", input.configUid);
   if (config.pipelineUid !== pipeline.uid)
     throw mismatch("configUid", `config ${config.uid} belongs to another pipeline`, "must belong to the pipeline");
 
-  const dataset = await datasets.getDataset(principal, input.datasetScope, input.datasetUid, "datasetUid").catch((error: unknown) => {
-    if (error instanceof NotFoundError) throw NotFoundError.entity(`${input.datasetScope} dataset`, "datasetUid", input.datasetUid);
-    throw error;
-  });
+  const dataset = owned(rows.dataset, `${input.datasetScope} dataset`, "datasetUid", input.datasetUid);
+  if (dataset.scope !== input.datasetScope) throw NotFoundError.entity(`${input.datasetScope} dataset`, "datasetUid", input.datasetUid);
   const parentMatches =
     dataset.scope === "project" ? dataset.projectUid === application.projectUid : dataset.applicationUid === application.uid;
   if (!parentMatches)
@@ -103,22 +109,23 @@ export async function checkReferences(
 
   let baseModel: ModelRecord | undefined;
   if (kind === "optimization" || kind === "evaluation") {
-    baseModel = await models.getModel(principal, input.baseModelUid ?? "", "baseModelUid");
+    baseModel = owned(rows.baseModel, "model", "baseModelUid", input.baseModelUid ?? "");
     if (baseModel.applicationUid !== application.uid)
       throw mismatch("baseModelUid", `model ${baseModel.uid} belongs to another application`, "must belong to the pipeline's application");
-    if (!(await models.usable([baseModel])).length)
+    // Usable as ModelRegistry.usable says: a file, and not an output of a task that has not succeeded.
+    if (!baseModel.fileUid || rows.baseModelInProduction)
       throw mismatch("baseModelUid", `model ${baseModel.uid} has no file yet`, "is not available yet");
   }
-  return { pipeline, application, images, dataset, baseModel };
+  return { pipeline, application, images, dataset, baseModel, lineageVersion: rows.lineageVersion };
 }
 
-/** The output a task will produce, created with it (unavailable until the task succeeds). */
-export async function createOutputDataset(
-  stores: Stores,
-  ids: IdGenerator,
+/** The output dataset a task will produce, written with it (unavailable until the task succeeds). */
+export function outputDataset(
+  uid: string,
   refs: References,
   output: NonNullable<SubmitInput["outputDataset"]>,
-): Promise<string> {
+  createdAt: Date,
+): DatasetRecord {
   // The output lives where its input did: a project dataset gives a training dataset, an application one an optimization dataset.
   const type = refs.dataset.scope === "project" ? "training" : "optimization";
   if (output.type && output.type !== type)
@@ -127,33 +134,33 @@ export async function createOutputDataset(
       `a ${refs.dataset.scope} dataset produces a ${type} dataset`,
       `must be ${type} for a ${refs.dataset.scope} dataset`,
     );
-  const uid = ids.uid();
-  await stores.datasets.create({
+  return {
     uid,
     name: output.name,
     description: output.description,
     scope: refs.dataset.scope,
     type,
     status: "unavailable",
+    createdAt,
     organizationUid: refs.pipeline.organizationUid,
     projectUid: refs.dataset.scope === "project" ? refs.application.projectUid : null,
     applicationUid: refs.dataset.scope === "application" ? refs.application.uid : null,
     fileUid: null,
     extension: checkExtension("outputDataset.extension", output.extension),
-  });
-  return uid;
+  };
 }
 
-export async function createOutputModel(
-  stores: Stores,
-  ids: IdGenerator,
+/** The output model a task will produce: the next version of its base model's lineage, or version 1. */
+export function outputModel(
+  uid: string,
+  accessToken: string,
   refs: References,
   output: NonNullable<SubmitInput["outputModel"]>,
-): Promise<string> {
-  const uid = ids.uid();
+  createdAt: Date,
+): ModelRecord {
   const source = refs.baseModel ? (refs.baseModel.source ?? refs.baseModel.uid) : null;
-  const version = source ? Math.max(refs.baseModel!.version, ...(await stores.models.list({ source })).map((m) => m.version)) + 1 : 1;
-  await stores.models.create({
+  const version = refs.baseModel ? Math.max(refs.baseModel.version, refs.lineageVersion ?? 0) + 1 : 1;
+  return {
     uid,
     name: output.name,
     description: output.description,
@@ -163,15 +170,15 @@ export async function createOutputModel(
     status: "unavailable",
     version,
     accuracy: null,
-    accessToken: ids.token(32),
+    accessToken,
     source,
+    createdAt,
     organizationUid: refs.pipeline.organizationUid,
     applicationUid: refs.application.uid,
     agentUid: null,
     fileUid: null,
     extension: checkExtension("outputModel.extension", output.extension),
-  });
-  return uid;
+  };
 }
 
 /** What resubmitting a task submits: its inputs again, and an output like the one it had. */

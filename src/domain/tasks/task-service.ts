@@ -24,7 +24,7 @@ import { TASK_KINDS } from "./task-kinds.js";
 import { orderSteps, pendingStep, type TaskLifecycle } from "./task-lifecycle.js";
 import type { TaskDispatcher } from "./task-dispatcher.js";
 import type { TaskPlanner } from "./task-planner.js";
-import { checkReferences, createOutputDataset, createOutputModel, resubmission, type SubmitInput } from "./task-references.js";
+import { checkReferences, outputDataset, outputModel, resubmission, type SubmitInput } from "./task-references.js";
 
 export interface SubmittedTask {
   task: TaskRecord;
@@ -64,11 +64,17 @@ export class TaskService {
 
   // ---- submission ----
 
+  /**
+   * The accept path: one read of everything the body names, one batch that writes the task
+   * with its steps, first event, output and step credential, then the run is queued; the
+   * answer does not wait for the engine.
+   */
   async submit(
     principal: Principal,
     kind: TaskKind,
     input: SubmitInput,
     idempotency?: { key: string; body: unknown },
+    resubmittedFrom: string | null = null,
   ): Promise<SubmittedTask> {
     const requestHash = idempotency
       ? createHash("sha256")
@@ -79,68 +85,63 @@ export class TaskService {
       const replay = await this.replay(principal, idempotency.key, requestHash);
       if (replay) return replay;
     }
-    const refs = await checkReferences(this.deps, principal, kind, input);
+    const refs = await checkReferences(this.deps.db, principal, kind, input);
     const resources = this.resolveResources(input.resources);
     const definition = TASK_KINDS[kind];
-    const { ids, clock } = this.deps;
-
-    let created: SubmittedTask;
+    const { ids, clock, planner } = this.deps;
+    const now = clock.now();
+    const dataset = definition.output === "dataset" ? outputDataset(ids.uid(), refs, input.outputDataset!, now) : null;
+    const model = definition.output === "model" ? outputModel(ids.uid(), ids.token(32), refs, input.outputModel!, now) : null;
+    const credential = planner.newCredential();
+    const task: TaskRecord = {
+      uid: ids.uid(),
+      name: input.name,
+      description: input.description,
+      kind,
+      status: "init",
+      executeStep: "prepare_file",
+      statusMessage: "",
+      createdAt: now,
+      updatedAt: now,
+      finishedAt: null,
+      organizationUid: refs.pipeline.organizationUid,
+      createdByUid: principal.userUid,
+      pipelineUid: refs.pipeline.uid,
+      downloadImageUid: refs.images.download.uid,
+      runningImageUid: refs.images.running.uid,
+      uploadImageUid: refs.images.upload.uid,
+      configUid: input.configUid,
+      datasetUid: refs.dataset.uid,
+      baseModelUid: refs.baseModel?.uid ?? null,
+      outputDatasetUid: dataset?.uid ?? null,
+      outputModelUid: model?.uid ?? null,
+      resources: JSON.stringify(resources),
+      engine: this.deps.engine.name,
+      workflowName: null,
+      workflowUid: null,
+      resubmittedFrom,
+      stepTokenHash: credential.hash,
+      stepTokenExpires: credential.expires,
+      metrics: "{}",
+    };
     try {
-      created = await this.deps.db.transaction(async (stores) => {
-        const outputDatasetUid =
-          definition.output === "dataset" ? await createOutputDataset(stores, ids, refs, input.outputDataset!) : null;
-        const outputModelUid = definition.output === "model" ? await createOutputModel(stores, ids, refs, input.outputModel!) : null;
-        const task = await stores.tasks.create({
-          uid: ids.uid(),
-          name: input.name,
-          description: input.description,
-          kind,
-          status: "init",
-          executeStep: "prepare_file",
-          statusMessage: "",
-          updatedAt: clock.now(),
-          finishedAt: null,
-          organizationUid: refs.pipeline.organizationUid,
-          createdByUid: principal.userUid,
-          pipelineUid: refs.pipeline.uid,
-          downloadImageUid: refs.images.download.uid,
-          runningImageUid: refs.images.running.uid,
-          uploadImageUid: refs.images.upload.uid,
-          configUid: input.configUid,
-          datasetUid: refs.dataset.uid,
-          baseModelUid: refs.baseModel?.uid ?? null,
-          outputDatasetUid,
-          outputModelUid,
-          resources: JSON.stringify(resources),
-          engine: this.deps.engine.name,
-          workflowName: null,
-          workflowUid: null,
-          resubmittedFrom: null,
-          stepTokenHash: null,
-          stepTokenExpires: null,
-          metrics: "{}",
-        });
-        for (const step of definition.steps) await stores.taskSteps.save(pendingStep(task.uid, step.name, step.sequence));
-        await stores.taskEvents.append({
-          taskUid: task.uid,
-          status: "init",
-          executeStep: "prepare_file",
-          message: "task created",
-          at: clock.now(),
-        });
-        if (idempotency)
-          await stores.idempotency.create({ userUid: principal.userUid, key: idempotency.key, requestHash, taskUid: task.uid });
-        return { task, outputDatasetUid, outputModelUid };
+      await this.deps.db.insertTogether({
+        ...(dataset ? { datasets: [dataset] } : {}),
+        ...(model ? { models: [model] } : {}),
+        tasks: [task],
+        taskSteps: definition.steps.map((step) => pendingStep(task.uid, step.name, step.sequence)),
+        taskEvents: [{ taskUid: task.uid, status: "init", executeStep: "prepare_file", message: "task created", at: now }],
+        ...(idempotency ? { idempotency: [{ userUid: principal.userUid, key: idempotency.key, requestHash, taskUid: task.uid }] } : {}),
       });
     } catch (error) {
-      // A concurrent submission with the same key won the race (and rolled this one back): answer with its task.
+      // A concurrent submission with the same key won the race (and this batch wrote nothing): answer with its task.
       const replay = idempotency && error instanceof ConflictError ? await this.replay(principal, idempotency.key, requestHash) : undefined;
       if (replay) return replay;
       throw error;
     }
     // The original answered with the task as first written (`prepare_file` / `init`); progress shows in task info.
-    await this.deps.dispatcher.dispatch(created.task);
-    return created;
+    await this.deps.dispatcher.enqueue(task, credential.token);
+    return { task, outputDatasetUid: task.outputDatasetUid, outputModelUid: task.outputModelUid };
   }
 
   // ---- reading and housekeeping ----
@@ -228,8 +229,7 @@ export class TaskService {
       old.outputModelUid ? db.models.find(old.outputModelUid) : null,
     ]);
     const input = resubmission(old, dataset.scope, outputDataset, outputModel);
-    const submitted = await this.submit(principal, old.kind, input);
-    return { ...submitted, task: await db.tasks.update(submitted.task.uid, { resubmittedFrom: old.uid }) };
+    return this.submit(principal, old.kind, input, undefined, old.uid);
   }
 
   // ---- helpers ----

@@ -158,16 +158,19 @@ function kindOf(request: IncomingMessage & { is(types: string | string[]): strin
   return "other";
 }
 
+/** The most items one answer holds; a list without `limit` (the original's whole list) stops there, with `next_cursor`. */
+const LIST_CAP = 1000;
+
 /** `limit` and `cursor` taken out of the body (they are the surface's, not the operation's). */
-function takePage(body: Record<string, unknown>): PageRequest | undefined {
+function takePage(body: Record<string, unknown>): PageRequest {
   const { limit, cursor } = body;
   delete body.limit;
   delete body.cursor;
-  if (limit === undefined && cursor === undefined) return undefined;
+  if (limit === undefined && cursor === undefined) return { limit: LIST_CAP };
   const problems = [];
   const size = typeof limit === "string" && /^\d{1,4}$/.test(limit) ? Number(limit) : limit;
-  if (size !== undefined && (!Number.isInteger(size) || (size as number) < 1 || (size as number) > 1000))
-    problems.push({ field: "limit", message: "must be an integer from 1 to 1000" });
+  if (size !== undefined && (!Number.isInteger(size) || (size as number) < 1 || (size as number) > LIST_CAP))
+    problems.push({ field: "limit", message: `must be an integer from 1 to ${LIST_CAP}` });
   let after: PageRequest["after"];
   if (cursor !== undefined) {
     after = typeof cursor === "string" ? decodeCursor(cursor) : undefined;

@@ -188,6 +188,17 @@ export class FakeArgoController {
     }
   }
 
+  /** A Secret a container needs; the kubelet retries the container until it exists (or the pod is stopped). */
+  private async secretFor(ns: string, name: string, signal: AbortSignal) {
+    if (!name) return undefined;
+    for (let waited = 0; waited < 30_000 && !signal.aborted; waited += 10) {
+      const secret = this.server.get("secrets", ns, name);
+      if (secret) return secret;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return undefined;
+  }
+
   private async runPod(
     workflow: string,
     task: DagTask,
@@ -265,7 +276,8 @@ export class FakeArgoController {
       (wf.status as { nodes: Record<string, Node> }).nodes[nodeId]!.phase = "Running";
     });
 
-    const secret = this.server.get("secrets", ns, parameters.credential_secret ?? "");
+    // The main container's env names the Secret (secretKeyRef, not optional): like the kubelet, wait until it exists.
+    const secret = await this.secretFor(ns, parameters.credential_secret ?? "", signal);
     const token = secret ? Buffer.from(((secret.data as Record<string, string>) ?? {}).token ?? "", "base64").toString("utf8") : "";
     let code: number;
     let outputs: StepResult["outputs"];

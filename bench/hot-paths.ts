@@ -1,0 +1,136 @@
+/**
+ * The hot paths against a bare Express route, in interleaved rounds: authenticated registry
+ * reads, and task submissions (the accept path, then the Kubernetes dispatch on its own).
+ */
+import express from "express";
+import { startFakeCluster, argoEnv } from "../tests/support/fake-kube/fake-cluster.js";
+import { registerTrainingWorld } from "./fixtures.js";
+import { interleaved, runMeasured, runOpenLoop, type LoadResult, type RoundResult } from "./load.js";
+import { API, databaseName, listen, listeningService } from "./service.js";
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const SECONDS = Number(process.env.BENCH_ROUND_SECONDS ?? 2);
+
+async function bareRoute() {
+  const bare = express();
+  bare.post("/bare", express.json(), (_req, res) => void res.json({ detail: "ok", data: [] }));
+  const { server, port } = await listen(bare);
+  return {
+    run: (concurrency: number) =>
+      runMeasured(port, () => ({ method: "POST", path: "/bare", body: "{}", headers: { "Content-Type": "application/json" } }), {
+        concurrency,
+        seconds: SECONDS,
+      }),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+function row(name: string, result: RoundResult | LoadResult, baseline?: RoundResult) {
+  return {
+    scenario: name,
+    "req/s": Math.round(result.perSecond),
+    "ratio to baseline": baseline ? (result.perSecond / baseline.perSecond).toFixed(3) : "1.000",
+    "p50 ms": result.p50Ms.toFixed(2),
+    "p99 ms": result.p99Ms.toFixed(2),
+    "CPU ms/req": "cpuMsPerRequest" in result ? result.cpuMsPerRequest.toFixed(3) : "",
+    failures: result.failures,
+  };
+}
+
+export async function registryReads(): Promise<void> {
+  const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
+  const bare = await bareRoute();
+  const cached = await listeningService({});
+  const uncached = await listeningService({ AUTH_CACHE_TTL_SECONDS: "0" });
+  const projects = async (instance: typeof cached) => {
+    for (let i = 0; i < 20; i += 1)
+      await instance.container.db.projects.create({
+        uid: crypto.randomUUID(),
+        name: `p${i}`,
+        description: "",
+        organizationUid: instance.organizationUid,
+      });
+    const body = JSON.stringify({ f_organization_uid: instance.organizationUid });
+    return () => ({
+      method: "POST",
+      path: `${API}/a75vPQAyPqVGFwiZ`,
+      body,
+      headers: {
+        "Content-Type": "application/json",
+        "X-Access-Key": instance.credentials.access_key,
+        "X-Secret-Key": instance.credentials.secret_key,
+      },
+    });
+  };
+  const withCache = await projects(cached);
+  const withoutCache = await projects(uncached);
+  const [baseline, hit, miss] = await interleaved(ROUNDS, [
+    () => bare.run(concurrency),
+    () => runMeasured(cached.port, withCache, { concurrency, seconds: SECONDS }),
+    () => runMeasured(uncached.port, withoutCache, { concurrency, seconds: SECONDS / 2 }),
+  ]);
+  await Promise.all([bare.close(), cached.close(), uncached.close()]);
+  console.log(`\nRegistry reads on ${databaseName()} (${concurrency} clients, ${ROUNDS} interleaved rounds, medians)`);
+  console.table([
+    row("bare Express route (baseline)", baseline!),
+    row("list projects, credential cached", hit!, baseline),
+    row("list projects, credential cache off (bcrypt cost 12 each)", miss!, baseline),
+  ]);
+}
+
+export async function submissions(): Promise<void> {
+  const concurrency = Number(process.env.BENCH_SUBMIT_CONCURRENCY ?? 64);
+  const bare = await bareRoute();
+  const cluster = await startFakeCluster();
+  cluster.controller.stop(); // nothing runs: this measures the service's own path and its Kubernetes calls
+  const instance = await listeningService(argoEnv(cluster, { AUTH_CACHE_TTL_SECONDS: "600" }));
+  await instance.container.start(instance.url);
+  const world = await registerTrainingWorld(
+    instance.url,
+    instance.credentials,
+    { content: "exit 0\n", extension: "sh" },
+    "registry.local/train:1",
+  );
+  const body = JSON.stringify(world.trainingBody);
+  const submit = () => ({ method: "POST", path: `${API}/q8uzMBcM5YJH6dPf`, body, headers: { "Content-Type": "application/json" } });
+  const kubeCalls = () => cluster.server.requests.filter((r) => !r.watch && r.resource !== "leases" && r.method !== "GET").length;
+
+  // Accept path: the answer; dispatch drains between rounds so each round measures the same work.
+  const dispatched: Array<{ tasks: number; seconds: number; calls: number }> = [];
+  const accept = async () => {
+    const calls = kubeCalls();
+    const result = await runMeasured(instance.port, submit, { concurrency, seconds: SECONDS });
+    const started = performance.now();
+    await instance.container.dispatcher.idle();
+    dispatched.push({
+      tasks: result.requests - result.failures,
+      seconds: (performance.now() - started) / 1000,
+      calls: kubeCalls() - calls,
+    });
+    return result;
+  };
+  const [baseline, accepted] = await interleaved(ROUNDS, [() => bare.run(concurrency), accept]);
+  const acceptedInRounds = dispatched.reduce((sum, d) => sum + d.tasks, 0);
+  const busySeconds = accepted!.seconds + dispatched.reduce((sum, d) => sum + d.seconds, 0);
+  const callsPerTask = dispatched.reduce((sum, d) => sum + d.calls, 0) / Math.max(1, acceptedInRounds);
+
+  // Open loop at half the measured maximum: the latency a client sees when the service is not saturated.
+  const openRate = Math.max(1, Math.round(accepted!.perSecond / 2));
+  const open = await runOpenLoop(instance.port, submit, { perSecond: openRate, seconds: 5 });
+  await instance.container.dispatcher.idle();
+
+  await Promise.all([bare.close(), instance.close()]);
+  await cluster.close();
+  console.log(
+    `\nTask submissions on ${databaseName()} (${concurrency} clients, ${ROUNDS} interleaved rounds, medians; fake Kubernetes API at zero latency)`,
+  );
+  console.table([
+    row("bare Express route (baseline)", baseline!),
+    row("submit a training task: accept path (auth, checks, one write; answered before dispatch)", accepted!, baseline),
+    row(`same, open loop at ${openRate}/s (half the maximum)`, open),
+  ]);
+  console.log(
+    `dispatch: ${acceptedInRounds} tasks handed to Kubernetes at ${(acceptedInRounds / busySeconds).toFixed(0)}/s ` +
+      `(while accepting, then draining); Kubernetes writes per task: ${callsPerTask.toFixed(2)} (Workflow create, Secret create)`,
+  );
+}

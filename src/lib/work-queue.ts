@@ -1,0 +1,48 @@
+/**
+ * A bounded in-process queue: at most `concurrency` items run at once and at most `capacity`
+ * wait; `push` waits for room when full, so a burst slows its callers instead of growing
+ * memory without bound. A failing item is reported to `onError` and never stops the queue.
+ */
+export class WorkQueue<T> {
+  private readonly waiting: T[] = [];
+  private readonly roomWaiters: Array<() => void> = [];
+  private readonly idleWaiters: Array<() => void> = [];
+  private running = 0;
+
+  constructor(
+    private readonly work: (item: T) => Promise<void>,
+    private readonly settings: { concurrency: number; capacity: number },
+    private readonly onError: (error: unknown, item: T) => void,
+  ) {}
+
+  /** Items waiting or running. */
+  get depth(): number {
+    return this.waiting.length + this.running;
+  }
+
+  async push(item: T): Promise<void> {
+    while (this.waiting.length >= this.settings.capacity) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+    this.waiting.push(item);
+    this.pump();
+  }
+
+  /** Resolves once nothing waits or runs. */
+  idle(): Promise<void> {
+    return this.depth === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private pump(): void {
+    while (this.running < this.settings.concurrency && this.waiting.length) {
+      const item = this.waiting.shift()!;
+      this.roomWaiters.shift()?.();
+      this.running += 1;
+      void this.work(item)
+        .catch((error: unknown) => this.onError(error, item))
+        .finally(() => {
+          this.running -= 1;
+          this.pump();
+          if (this.depth === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+        });
+    }
+  }
+}

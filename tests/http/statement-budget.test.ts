@@ -1,0 +1,87 @@
+/**
+ * The hot paths' SQL budget: a submission's accept path and an authenticated registry read,
+ * counted statement by statement on the real database, so a regression fails CI.
+ */
+import { afterAll, beforeAll, describe, expect, jest, test } from "@jest/globals";
+import {
+  example,
+  registerPipeline,
+  registerProject,
+  registerTrainingDataset,
+  startListeningService,
+  trainingBody,
+  waitForStatus,
+  type PipelineFixture,
+} from "../support/task-fixture.js";
+import type { TestService, TestUser } from "../support/test-service.js";
+
+describe("SQL statements per request on the hot paths", () => {
+  let running: { service: TestService; close(): Promise<void> };
+  let service: TestService;
+  let user: TestUser;
+  let project: { project: string; application: string };
+  let training: PipelineFixture;
+  let dataset: string;
+
+  beforeAll(async () => {
+    running = await startListeningService({ LOCAL_CONCURRENCY: "1" });
+    service = running.service;
+    user = await service.user();
+    project = await registerProject(service, user);
+    training = await registerPipeline(service, user, project.application, {
+      type: "training",
+      program: example("train.py"),
+      extension: "py",
+      config: { target: "y", learning_rate: 0.5, epochs: 20 },
+    });
+    dataset = await registerTrainingDataset(service, user, project.project);
+  });
+
+  afterAll(async () => {
+    await running.close();
+  });
+
+  const statementsOf = async (request: () => PromiseLike<{ status: number }>) => {
+    const before = service.container.sqlStatements();
+    const response = await request();
+    return { status: response.status, statements: service.container.sqlStatements() - before };
+  };
+
+  test("When a member lists projects with a credential the cache knows, then it costs at most 2 statements", async () => {
+    const list = () => service.post("a75vPQAyPqVGFwiZ", user, { f_organization_uid: user.organizationUid });
+    expect((await list()).status).toBe(200); // the credential is verified (bcrypt) and cached
+    const { status, statements } = await statementsOf(list);
+    expect(status).toBe(200);
+    expect(statements).toBeLessThanOrEqual(2);
+  });
+
+  test("When a training task is submitted with a cached credential, then the accept path costs at most 5 statements and the run starts after the answer", async () => {
+    await service.post("a75vPQAyPqVGFwiZ", user, { f_organization_uid: user.organizationUid }); // cache the credential
+    // Hold the dispatch (which runs after the answer) so only the accept path is counted.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const dispatcher = service.container.dispatcher;
+    const dispatch = dispatcher.dispatch.bind(dispatcher);
+    const spy = jest.spyOn(dispatcher, "dispatch").mockImplementationOnce(async (...args) => (await held, dispatch(...args)));
+
+    let counted: { status: number; statements: number };
+    try {
+      counted = await statementsOf(() => service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, dataset)));
+    } finally {
+      release();
+    }
+    expect(counted.status).toBe(200);
+    expect(counted.statements).toBeLessThanOrEqual(5);
+    expect(spy).toHaveBeenCalledTimes(1);
+    const task = (await service.container.db.tasks.list({ pipelineUid: training.pipeline })).at(-1)!;
+    expect((await waitForStatus(service, user, task.uid, ["success", "fail"])).status).toBe("success");
+    spy.mockRestore();
+  });
+
+  test("When another organization submits this organization's uids, then the one joined read refuses them as not found", async () => {
+    const stranger = await service.user({ organization: "elsewhere" });
+    const response = await service.post("q8uzMBcM5YJH6dPf", stranger, trainingBody(stranger, training, dataset));
+    expect(response.status).toBe(404);
+    expect(response.body.detail).toMatch(/pipeline/);
+  });
+});
