@@ -8,6 +8,7 @@ export class WorkQueue<T> {
   private readonly roomWaiters: Array<() => void> = [];
   private readonly idleWaiters: Array<() => void> = [];
   private running = 0;
+  private paused = false;
 
   constructor(
     private readonly work: (item: T) => Promise<void>,
@@ -26,13 +27,23 @@ export class WorkQueue<T> {
     this.pump();
   }
 
+  /** Holds the waiting items (running ones finish); `resume` starts them again. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.pump();
+  }
+
   /** Resolves once nothing waits or runs. */
   idle(): Promise<void> {
     return this.depth === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   private pump(): void {
-    while (this.running < this.settings.concurrency && this.waiting.length) {
+    while (!this.paused && this.running < this.settings.concurrency && this.waiting.length) {
       const item = this.waiting.shift()!;
       this.roomWaiters.shift()?.();
       this.running += 1;

@@ -45,6 +45,15 @@ export class TaskDispatcher {
     return this.queue.depth;
   }
 
+  /** Holds queued tasks (accepted ones wait; a full queue makes submissions wait), e.g. while the engine is being maintained. */
+  pauseDispatch(): void {
+    this.queue.pause();
+  }
+
+  resumeDispatch(): void {
+    this.queue.resume();
+  }
+
   /** Resolves once every queued task was dispatched (or failed to be). */
   idle(): Promise<void> {
     return this.queue.idle();
