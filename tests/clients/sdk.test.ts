@@ -6,7 +6,7 @@
  * each request here carries exactly what that .netrc makes requests send (Basic). And where each
  * stops: a user's credential, another output, other routes, a task that has ended, a failed one.
  */
-import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { upload } from "../support/registry-fixture.js";
@@ -47,6 +47,7 @@ function netrcAuthorization(netrc: string): string {
 }
 
 function findFile(root: string, name: string): string | undefined {
+  if (!existsSync(root)) return undefined; // the run starts after the answer: its directory may not exist yet
   for (const entry of readdirSync(root)) {
     const full = path.join(root, entry);
     if (entry === name) return full;
