@@ -252,7 +252,7 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
     },
     async close() {
       housekeeping.stop();
-      await dispatcher.idle(); // runs accepted before the close still reach the engine
+      await dispatcher.stop(); // dispatches under way finish; queued tasks are dispatched on the next start
       await runtime.close();
       await progress.drain(); // no report may reach a closed database
       await db.close();

@@ -109,15 +109,26 @@ export interface Stores {
   idempotency: IdempotencyStore;
 }
 
+/** The fields of each row a submission names that its checks and its new rows need. */
+export type SubmissionPipeline = Pick<PipelineRecord, "uid" | "organizationUid" | "type" | "applicationUid">;
+export type SubmissionApplication = Pick<ApplicationRecord, "uid" | "projectUid">;
+export type SubmissionImage = Pick<ImageRecord, "uid" | "organizationUid" | "pipelineUid" | "sequence">;
+export type SubmissionConfig = Pick<ConfigRecord, "uid" | "organizationUid" | "pipelineUid">;
+export type SubmissionDataset = Pick<
+  DatasetRecord,
+  "uid" | "organizationUid" | "scope" | "type" | "status" | "projectUid" | "applicationUid" | "fileUid"
+>;
+export type SubmissionModel = Pick<ModelRecord, "uid" | "organizationUid" | "applicationUid" | "fileUid" | "source" | "version">;
+
 /** What a submission names, read together (null where absent). */
 export interface SubmissionRows {
-  pipeline: PipelineRecord | null;
+  pipeline: SubmissionPipeline | null;
   /** The pipeline's application. */
-  application: ApplicationRecord | null;
-  images: Record<ImageSequence, ImageRecord | null>;
-  config: ConfigRecord | null;
-  dataset: DatasetRecord | null;
-  baseModel: ModelRecord | null;
+  application: SubmissionApplication | null;
+  images: Record<ImageSequence, SubmissionImage | null>;
+  config: SubmissionConfig | null;
+  dataset: SubmissionDataset | null;
+  baseModel: SubmissionModel | null;
   /** A task that has not succeeded is still producing the base model. */
   baseModelInProduction: boolean;
   /** The highest version in the base model's lineage. */

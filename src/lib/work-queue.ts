@@ -7,6 +7,7 @@ export class WorkQueue<T> {
   private readonly waiting: T[] = [];
   private readonly roomWaiters: Array<() => void> = [];
   private readonly idleWaiters: Array<() => void> = [];
+  private readonly stopWaiters: Array<() => void> = [];
   private running = 0;
   private paused = false;
 
@@ -37,6 +38,12 @@ export class WorkQueue<T> {
     this.pump();
   }
 
+  /** Takes no more work and resolves once the running items finished; waiting ones are left (a restart picks them up). */
+  stop(): Promise<void> {
+    this.paused = true;
+    return this.running === 0 ? Promise.resolve() : new Promise((resolve) => this.stopWaiters.push(resolve));
+  }
+
   /** Resolves once nothing waits or runs. */
   idle(): Promise<void> {
     return this.depth === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
@@ -51,6 +58,7 @@ export class WorkQueue<T> {
         .catch((error: unknown) => this.onError(error, item))
         .finally(() => {
           this.running -= 1;
+          if (this.running === 0) for (const resolve of this.stopWaiters.splice(0)) resolve();
           this.pump();
           if (this.depth === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
         });

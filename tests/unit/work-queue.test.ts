@@ -72,4 +72,27 @@ describe("WorkQueue (the dispatch queue)", () => {
     await queue.idle();
     expect(done).toEqual([1]);
   });
+
+  test("When stopped, then running items finish, waiting ones stay, and stop resolves without them", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const done: number[] = [];
+    const queue = new WorkQueue<number>(
+      async (n) => {
+        if (n === 1) await gate;
+        done.push(n);
+      },
+      { concurrency: 1, capacity: 10 },
+      () => undefined,
+    );
+    await queue.push(1);
+    await queue.push(2);
+    let stopped = false;
+    const stopping = queue.stop().then(() => (stopped = true));
+    await tick();
+    expect(stopped).toBe(false);
+    release();
+    await stopping;
+    expect({ done, depth: queue.depth }).toEqual({ done: [1], depth: 1 });
+  });
 });

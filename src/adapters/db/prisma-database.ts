@@ -76,7 +76,7 @@ export function createPrismaClient({ url, provider }: DatabaseSettings): Databas
     return { client, sql: postgresSqlClient(pool), counter, end: async () => void (pool.ended ? undefined : await pool.end()) };
   }
   const adapter = new SingleConnectionLibSQL({ url }, counter);
-  return { client: new SqliteClient({ adapter }), sql: sqliteSqlClient(() => adapter.connection()), counter, end: async () => undefined };
+  return { client: new SqliteClient({ adapter }), sql: sqliteSqlClient(() => adapter.connection()), counter, end: () => adapter.end() };
 }
 
 /** The Database port on Prisma: one generic store per table plus the few special queries. */

@@ -1,6 +1,7 @@
 import { PrismaLibSQL } from "@prisma/adapter-libsql";
 import { createClient, type Client, type Config, type InStatement, type Transaction, type TransactionMode } from "@libsql/client";
 import { Mutex } from "../../lib/mutex.js";
+import { BACKSTOP_CHECKPOINT, startWalCheckpointer } from "./wal-checkpointer.js";
 
 /** Per-connection settings: write-ahead logging, one fsync per checkpoint, and waiting on a held lock. */
 const PRAGMAS = ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA busy_timeout = 5000", "PRAGMA foreign_keys = ON"];
@@ -23,6 +24,7 @@ export interface StatementCounter {
  */
 export class SingleConnectionLibSQL extends PrismaLibSQL {
   private open: Client | undefined;
+  private checkpointer: { stop(): Promise<void> } | undefined;
 
   constructor(
     private readonly config: Config,
@@ -41,12 +43,25 @@ export class SingleConnectionLibSQL extends PrismaLibSQL {
     return this.connection();
   }
 
+  /** Stops the checkpoint worker (after a last checkpoint); the connection itself closes with Prisma. */
+  async end(): Promise<void> {
+    await this.checkpointer?.stop();
+  }
+
   private openConnection(config: Config): Client {
     const client = createClient(config);
     const lock = new Mutex();
     const counter = this.counter;
+    // A database file gets its checkpoints from a worker thread (see wal-checkpointer.ts).
+    const onDisk = config.url.startsWith("file:") && !config.url.includes(":memory:");
     const ready = (async () => {
       for (const pragma of PRAGMAS) await client.execute(pragma);
+      if (!onDisk) return;
+      for (const pragma of BACKSTOP_CHECKPOINT) await client.execute(pragma);
+      this.checkpointer ??= startWalCheckpointer(
+        config.url,
+        () => void client.execute("PRAGMA wal_autocheckpoint = 1000").catch(() => undefined),
+      );
     })();
     const locked = async <T>(work: () => Promise<T>) => {
       await ready;

@@ -48,10 +48,11 @@ export class TableCodec {
     return value as SqlValue;
   }
 
-  /** The record in `row`, whose columns may carry a prefix (`alias.column`, from a joined read). */
-  record<R>(row: SqlRow, prefix = ""): R {
+  /** The record in `row` (or those of its `columns`), whose columns may carry a prefix (`alias.column`, from a joined read). */
+  record<R>(row: SqlRow, prefix = "", columns: readonly string[] = Object.keys(this.shape.columns)): R {
     const out: Record<string, unknown> = {};
-    for (const [column, type] of Object.entries(this.shape.columns)) {
+    for (const column of columns) {
+      const type = this.shape.columns[column];
       const value = row[prefix + column];
       if (value === null || value === undefined) out[column] = null;
       else if (type === "DateTime") out[column] = value instanceof Date ? value : new Date(String(value));

@@ -54,6 +54,11 @@ export class TaskDispatcher {
     this.queue.resume();
   }
 
+  /** Shutdown: finishes the dispatches under way; queued tasks stay `init` and are dispatched on the next start. */
+  stop(): Promise<void> {
+    return this.queue.stop();
+  }
+
   /** Resolves once every queued task was dispatched (or failed to be). */
   idle(): Promise<void> {
     return this.queue.idle();

@@ -1,15 +1,12 @@
 import { NotFoundError, UnprocessableError } from "../errors.js";
-import type { Database } from "../ports.js";
+import type { Database, SubmissionApplication, SubmissionDataset, SubmissionImage, SubmissionModel, SubmissionPipeline } from "../ports.js";
 import { canAccess, type Principal } from "../principal.js";
 import {
   IMAGE_SEQUENCES,
-  type ApplicationRecord,
   type DatasetRecord,
   type DatasetScope,
-  type ImageRecord,
   type ImageSequence,
   type ModelRecord,
-  type PipelineRecord,
   type TaskKind,
   type TaskRecord,
 } from "../records.js";
@@ -37,11 +34,11 @@ export interface SubmitInput {
 }
 
 export interface References {
-  pipeline: PipelineRecord;
-  application: ApplicationRecord;
-  images: Record<ImageSequence, ImageRecord>;
-  dataset: DatasetRecord;
-  baseModel: ModelRecord | undefined;
+  pipeline: SubmissionPipeline;
+  application: SubmissionApplication;
+  images: Record<ImageSequence, SubmissionImage>;
+  dataset: SubmissionDataset;
+  baseModel: SubmissionModel | undefined;
   /** The highest version in the base model's lineage (for the output's version). */
   lineageVersion: number | null;
 }
@@ -77,7 +74,7 @@ export async function checkReferences(db: Database, principal: Principal, kind: 
     );
   }
   const application = rows.application!;
-  const images = {} as Record<ImageSequence, ImageRecord>;
+  const images = {} as Record<ImageSequence, SubmissionImage>;
   for (const sequence of IMAGE_SEQUENCES) {
     const subject = `imageUids.${sequence}`;
     const image = owned(rows.images[sequence], "build file", subject, input.imageUids[sequence]);
@@ -107,7 +104,7 @@ export async function checkReferences(db: Database, principal: Principal, kind: 
   if (!expectedTypes.includes(dataset.type))
     throw mismatch("datasetUid", `dataset ${dataset.uid} is a ${dataset.type} dataset`, `must be a ${expectedTypes.join(" or ")} dataset`);
 
-  let baseModel: ModelRecord | undefined;
+  let baseModel: SubmissionModel | undefined;
   if (kind === "optimization" || kind === "evaluation") {
     baseModel = owned(rows.baseModel, "model", "baseModelUid", input.baseModelUid ?? "");
     if (baseModel.applicationUid !== application.uid)
