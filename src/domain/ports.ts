@@ -17,7 +17,9 @@ import type {
   RawDataRecord,
   SessionRecord,
   StoredFileRecord,
+  TaskKind,
   TaskRecord,
+  TaskStatus,
   TaskStatusEventRecord,
   TaskStepRecord,
   UserRecord,
@@ -55,9 +57,25 @@ export interface SessionStore extends EntityStore<SessionRecord> {
   deleteExpired(now: Date, idleCutoff: Date): Promise<number>;
 }
 
+/** Which tasks a search returns; every field narrows it, none widens it. */
+export interface TaskQuery {
+  /** Absent: every organization (admins only; the service checks). */
+  organizationUid?: string;
+  statuses?: TaskStatus[];
+  kinds?: TaskKind[];
+  pipelineUid?: string;
+  createdByUid?: string;
+  /** Created at or after / before. */
+  since?: Date;
+  until?: Date;
+  order: "newest" | "oldest";
+}
+
 export interface TaskStore extends EntityStore<TaskRecord> {
   /** Active tasks (init, pending, running) that use the given uid as an input or output. */
   countActiveUsing(uid: string): Promise<number>;
+  /** A page of the tasks `query` names, in its order, after `page.after` in that order. */
+  search(query: TaskQuery, page: PageRequest): Promise<TaskRecord[]>;
 }
 
 export interface TaskStepStore {
@@ -113,7 +131,7 @@ export interface Stores {
 export type SubmissionPipeline = Pick<PipelineRecord, "uid" | "organizationUid" | "type" | "applicationUid">;
 export type SubmissionApplication = Pick<ApplicationRecord, "uid" | "projectUid">;
 export type SubmissionImage = Pick<ImageRecord, "uid" | "organizationUid" | "pipelineUid" | "sequence">;
-export type SubmissionConfig = Pick<ConfigRecord, "uid" | "organizationUid" | "pipelineUid">;
+type SubmissionConfig = Pick<ConfigRecord, "uid" | "organizationUid" | "pipelineUid">;
 export type SubmissionDataset = Pick<
   DatasetRecord,
   "uid" | "organizationUid" | "scope" | "type" | "status" | "projectUid" | "applicationUid" | "fileUid"

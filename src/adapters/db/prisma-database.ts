@@ -18,6 +18,7 @@ import type {
   PageRequest,
   SessionStore,
   Stores,
+  TaskQuery,
   SubmissionRows,
   SubmissionUids,
   TaskEventStore,
@@ -282,6 +283,22 @@ class PrismaSessionStore extends PrismaEntityStore<SessionRecord> implements Ses
 }
 
 class PrismaTaskStore extends PrismaEntityStore<TaskRecord> implements TaskStore {
+  async search(query: TaskQuery, page: PageRequest): Promise<TaskRecord[]> {
+    if (!this.reads) throw new Error("task search runs outside transactions");
+    const conditions: SqlStatement[] = [];
+    const inList = (column: string, values: readonly string[]) =>
+      conditions.push({ sql: `"${column}" IN (${values.map(() => "?").join(", ")})`, args: [...values] });
+    if (query.organizationUid !== undefined) conditions.push({ sql: `"organizationUid" = ?`, args: [query.organizationUid] });
+    if (query.statuses?.length) inList("status", query.statuses);
+    if (query.kinds?.length) inList("kind", query.kinds);
+    if (query.pipelineUid !== undefined) conditions.push({ sql: `"pipelineUid" = ?`, args: [query.pipelineUid] });
+    if (query.createdByUid !== undefined) conditions.push({ sql: `"createdByUid" = ?`, args: [query.createdByUid] });
+    if (query.since) conditions.push({ sql: `"createdAt" >= ?`, args: [this.reads.time(query.since)] });
+    if (query.until) conditions.push({ sql: `"createdAt" < ?`, args: [this.reads.time(query.until)] });
+    const order = query.order === "newest" ? "desc" : "asc";
+    return (await this.run(() => this.reads!.search(conditions, order, page))) as TaskRecord[];
+  }
+
   countActiveUsing(uid: string): Promise<number> {
     const uses = [
       "pipelineUid",

@@ -91,6 +91,11 @@ export class SqlReads<R> {
       .join(", ")} FROM "${shape.table}"`;
   }
 
+  /** A time as this database compares it (an argument for `search` conditions). */
+  time(date: Date): SqlValue {
+    return this.codec.value("createdAt", date);
+  }
+
   async find(uid: string): Promise<R | null> {
     const [row] = await this.sql.query(`${this.selectAll} WHERE "uid" = ?`, [uid]);
     return row ? this.codec.record<R>(row) : null;
@@ -115,6 +120,27 @@ export class SqlReads<R> {
     const limit = page ? ` LIMIT ${Math.max(0, Math.floor(page.limit))}` : "";
     const rows = await this.sql.query(
       `${this.selectAll}${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY "createdAt", "uid"${limit}`,
+      args,
+    );
+    return rows.map((row) => this.codec.record<R>(row));
+  }
+
+  /**
+   * Rows matching `conditions` (SQL over this model's quoted columns, with `?` arguments) in
+   * (createdAt, uid) order either way, after `page.after` in that order.
+   */
+  async search(conditions: SqlStatement[], order: "asc" | "desc", page: PageRequest): Promise<R[]> {
+    const where = conditions.map((c) => c.sql);
+    const args = conditions.flatMap((c) => c.args);
+    if (page.after) {
+      const at = this.codec.value("createdAt", page.after.createdAt);
+      const [bound, strict, next] = order === "asc" ? [">=", ">", ">"] : ["<=", "<", "<"];
+      where.push(`"createdAt" ${bound} ? AND ("createdAt" ${strict} ? OR "uid" ${next} ?)`);
+      args.push(at, at, page.after.uid);
+    }
+    const direction = order === "asc" ? "ASC" : "DESC";
+    const rows = await this.sql.query(
+      `${this.selectAll}${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY "createdAt" ${direction}, "uid" ${direction} LIMIT ${Math.max(0, Math.floor(page.limit))}`,
       args,
     );
     return rows.map((row) => this.codec.record<R>(row));

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Clock } from "../clock.js";
 import { ConflictError, NotFoundError, UnprocessableError } from "../errors.js";
-import type { Database, IdGenerator, Logger, ObjectStore, PageRequest, Stores } from "../ports.js";
+import type { Database, IdGenerator, Logger, ObjectStore, PageRequest, Stores, TaskQuery } from "../ports.js";
 import { canAccess, type Principal } from "../principal.js";
 import {
   ACTIVE_TASK_STATUSES,
@@ -155,6 +155,32 @@ export class TaskService {
   async list(principal: Principal, pipelineUid: string, page?: PageRequest): Promise<Page<TaskRecord>> {
     await this.deps.registry.getPipeline(principal, pipelineUid, "pipelineUid");
     return paged(this.deps.db.tasks, { pipelineUid }, page);
+  }
+
+  /**
+   * Tasks across an organization (the caller's own by default; an admin may name another, or
+   * none for every organization), filtered and ordered as `query` says. Every uid it names must
+   * be the caller's to see.
+   */
+  async search(
+    principal: Principal,
+    query: Omit<TaskQuery, "order"> & { order?: TaskQuery["order"] },
+    page: PageRequest,
+  ): Promise<Page<TaskRecord>> {
+    const { db, registry } = this.deps;
+    const organizationUid = query.organizationUid ?? (principal.role === "admin" ? undefined : principal.organizationUid);
+    if (organizationUid !== undefined) await registry.checkOrganization(principal, organizationUid, "organizationUid");
+    if (query.pipelineUid !== undefined) await registry.owned(db.pipelines, "pipeline", "pipelineUid", principal, query.pipelineUid);
+    if (query.createdByUid !== undefined) {
+      const creator = await db.users.find(query.createdByUid);
+      if (!creator || !canAccess(principal, creator.organizationUid))
+        throw NotFoundError.entity("user", "createdByUid", query.createdByUid);
+    }
+    const items = await db.tasks.search({ ...query, organizationUid, order: query.order ?? "newest" }, { ...page, limit: page.limit + 1 });
+    if (items.length <= page.limit) return { items };
+    const kept = items.slice(0, page.limit);
+    const last = kept[kept.length - 1]!;
+    return { items: kept, next: { createdAt: last.createdAt, uid: last.uid } };
   }
 
   async rename(principal: Principal, uid: string, input: { name?: string; description?: string }): Promise<TaskRecord> {

@@ -36,6 +36,10 @@ function toProblem(error: ErrorObject): FieldProblem {
     const missing = (error.params as { missingProperty: string }).missingProperty;
     return { field: path ? `${path}.${missing}` : missing, message: "is required" };
   }
+  if (error.keyword === "additionalProperties") {
+    const extra = (error.params as { additionalProperty: string }).additionalProperty;
+    return { field: path ? `${path}.${extra}` : extra, message: "is not a field of this body" };
+  }
   if (error.keyword === "enum") {
     return { field: path, message: `must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.join(", ")}` };
   }

@@ -3,13 +3,16 @@
  * service adds (stop, terminate, retry, resubmit), listed in the README.
  */
 import { Type, type Static, type TObject } from "@sinclair/typebox";
-import type { TaskKind } from "../../domain/records.js";
+import { TASK_STATUSES, type TaskKind } from "../../domain/records.js";
+import { TASK_KINDS } from "../../domain/tasks/task-kinds.js";
 import type { SubmitInput } from "../../domain/tasks/task-references.js";
 import type { SubmittedTask, TaskService } from "../../domain/tasks/task-service.js";
 import type { Presenter } from "../shared/presenters.js";
 import { EXECUTED, LISTED, RETRIEVED, UPDATED } from "./messages.js";
 import { listed, operation, record, type OperationResult } from "./operation.js";
 import { Name, Optional, Quantity, Text, Uid, oneOf } from "./schemas.js";
+
+const TASK_KIND_NAMES = Object.keys(TASK_KINDS) as readonly TaskKind[];
 
 const StepResources = Type.Object(
   { cpu: Optional(Quantity), memory: Optional(Quantity), gpu: Optional(Type.Integer({ minimum: 0, maximum: 16 })) },
@@ -170,6 +173,45 @@ export function taskOperations({ tasks, present }: { tasks: TaskService; present
       fields: { pipelineUid: "f_pipeline_uid" },
       handle: async ({ principal, body, page }) =>
         listed(LISTED, await tasks.list(principal, body.f_pipeline_uid, page), (t) => present.task(t)),
+    }),
+    searchTasks: operation({
+      id: "tasks.list-by-organization",
+      summary: "TaskMetadataWriter/filter_by_organization (added: an organization's tasks, filtered, newest first)",
+      mitlabKey: "Tb7oRgW2kQ9xLm4s",
+      paginated: true,
+      body: Type.Object(
+        {
+          f_organization_uid: Optional(Uid),
+          status: Optional(Type.Array(oneOf(TASK_STATUSES), { minItems: 1, maxItems: TASK_STATUSES.length })),
+          type: Optional(Type.Array(oneOf(TASK_KIND_NAMES), { minItems: 1, maxItems: TASK_KIND_NAMES.length })),
+          f_pipeline_uid: Optional(Uid),
+          f_created_by_uid: Optional(Uid),
+          since: Optional(Type.String({ format: "date-time" })),
+          until: Optional(Type.String({ format: "date-time" })),
+          order: Optional(oneOf(["newest", "oldest"] as const)),
+        },
+        { additionalProperties: false },
+      ),
+      fields: { organizationUid: "f_organization_uid", pipelineUid: "f_pipeline_uid", createdByUid: "f_created_by_uid" },
+      handle: async ({ principal, body, page }) =>
+        listed(
+          LISTED,
+          await tasks.search(
+            principal,
+            {
+              ...(body.f_organization_uid ? { organizationUid: body.f_organization_uid } : {}),
+              ...(body.status ? { statuses: body.status } : {}),
+              ...(body.type ? { kinds: body.type } : {}),
+              ...(body.f_pipeline_uid ? { pipelineUid: body.f_pipeline_uid } : {}),
+              ...(body.f_created_by_uid ? { createdByUid: body.f_created_by_uid } : {}),
+              ...(body.since ? { since: new Date(body.since) } : {}),
+              ...(body.until ? { until: new Date(body.until) } : {}),
+              ...(body.order ? { order: body.order } : {}),
+            },
+            page!,
+          ),
+          (t) => present.task(t),
+        ),
     }),
     renameTask: operation({
       id: "tasks.update",
