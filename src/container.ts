@@ -50,6 +50,8 @@ import type { Operation } from "./http/operations/operation.js";
 import { pipelineOperations } from "./http/operations/pipeline.operations.js";
 import { registryOperations } from "./http/operations/registry.operations.js";
 import { taskOperations } from "./http/operations/task.operations.js";
+import { statusOperations } from "./http/operations/status.operations.js";
+import { StatusFeed } from "./domain/tasks/status-feed.js";
 import { accountRoutes } from "./http/mitlab/accounts.js";
 import { RequestAuthenticator } from "./http/shared/authenticate.js";
 import { Presenter } from "./http/shared/presenters.js";
@@ -194,6 +196,7 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
     agentOperations({ agents, present }),
     attachmentOperations({ attachments, present }),
     taskOperations({ tasks, present }),
+    statusOperations({ feed: new StatusFeed({ db, registry, settings: { pollMs: 500, batch: 500 } }), present }),
     logOperations({ logs, follower }),
   ].flatMap((group) => Object.values(group) as Operation[]);
   const app = createApp({

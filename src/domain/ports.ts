@@ -171,11 +171,29 @@ export interface NewRows {
   idempotency?: IdempotencyRecord[];
 }
 
+/** A status change as the status feed carries it: the event and what it is about. */
+export interface TaskFeedEvent extends TaskStatusEventRecord {
+  organizationUid: string;
+  kind: TaskKind;
+}
+
+export interface TaskFeedQuery {
+  /** Events after this id (ids only grow). */
+  afterId: number;
+  organizationUid?: string;
+  taskUid?: string;
+  limit: number;
+}
+
 export interface Database extends Stores {
   /** Runs `work` atomically: every write inside commits together or not at all. */
   transaction<T>(work: (stores: Stores) => Promise<T>): Promise<T>;
   /** Reads every row a submission names in one query. */
   readSubmission(uids: SubmissionUids): Promise<SubmissionRows>;
+  /** Status changes in the order they happened, after an id: the feed behind the status stream. */
+  taskFeed(query: TaskFeedQuery): Promise<TaskFeedEvent[]>;
+  /** The id of the newest status change (0 when none). */
+  latestTaskEventId(): Promise<number>;
   /** Inserts all of `rows` in one batch: all or nothing (ConflictError on a taken unique value). */
   insertTogether(rows: NewRows): Promise<void>;
   close(): Promise<void>;

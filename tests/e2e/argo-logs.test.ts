@@ -15,35 +15,10 @@ import {
   waitForStatus,
   type PipelineFixture,
 } from "../support/task-fixture.js";
+import { readSse } from "../support/sse.js";
 import { API, type TestService, type TestUser } from "../support/test-service.js";
 
 const ARCHIVE_BUCKET = "argo-artifacts";
-
-/** Reads an SSE stream into events until it ends (or `until` says stop). */
-async function sse(
-  url: string,
-  body: Record<string, unknown>,
-  options: { until?: (events: Array<{ event: string; data: any }>) => boolean } = {},
-): Promise<Array<{ event: string; data: any }>> {
-  const response = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-  expect(response.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
-  const events: Array<{ event: string; data: any }> = [];
-  let buffer = "";
-  const decoder = new TextDecoder();
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let end: number;
-    while ((end = buffer.indexOf("\n\n")) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const name = /^event: (.*)$/m.exec(block)?.[1];
-      const data = /^data: (.*)$/m.exec(block)?.[1];
-      if (name && data) events.push({ event: name, data: JSON.parse(data) });
-    }
-    if (options.until?.(events)) break;
-  }
-  return events;
-}
 
 describe("Task logs from Argo: live pods, the archive after pod GC, follow and fan-out", () => {
   let cluster: FakeCluster;
@@ -195,7 +170,7 @@ describe("Task logs from Argo: live pods, the archive after pod GC, follow and f
 
   test("When a step is followed, then lines arrive as Server-Sent Events and the stream ends with the step", async () => {
     const task = await heldTask(2);
-    const followed = sse(`${running.url}${API}/Fw3lGz8Kc1VbN6mQ`, {
+    const followed = readSse(`${running.url}${API}/Fw3lGz8Kc1VbN6mQ`, {
       access_key: user.accessKey,
       secret_key: user.secretKey,
       task_uid: task.uid,
@@ -215,7 +190,7 @@ describe("Task logs from Argo: live pods, the archive after pod GC, follow and f
 
   test("When the step's container restarts while it is followed, then the follower goes on with the new container's lines", async () => {
     const task = await heldTask(1);
-    const followed = sse(`${running.url}${API}/Fw3lGz8Kc1VbN6mQ`, {
+    const followed = readSse(`${running.url}${API}/Fw3lGz8Kc1VbN6mQ`, {
       access_key: user.accessKey,
       secret_key: user.secretKey,
       task_uid: task.uid,
@@ -241,7 +216,7 @@ describe("Task logs from Argo: live pods, the archive after pod GC, follow and f
 
   test("When a follower asks for a tail, then it starts with only that many recent lines", async () => {
     const task = await heldTask(5);
-    const followed = sse(`${running.url}${API}/Fw3lGz8Kc1VbN6mQ`, {
+    const followed = readSse(`${running.url}${API}/Fw3lGz8Kc1VbN6mQ`, {
       access_key: user.accessKey,
       secret_key: user.secretKey,
       task_uid: task.uid,
@@ -256,7 +231,7 @@ describe("Task logs from Argo: live pods, the archive after pod GC, follow and f
 
   test("When a follower asks for lines since a time, then the API server is asked for sinceSeconds", async () => {
     const task = await heldTask(1);
-    const followed = sse(`${running.url}${API}/Fw3lGz8Kc1VbN6mQ`, {
+    const followed = readSse(`${running.url}${API}/Fw3lGz8Kc1VbN6mQ`, {
       access_key: user.accessKey,
       secret_key: user.secretKey,
       task_uid: task.uid,
@@ -273,7 +248,7 @@ describe("Task logs from Argo: live pods, the archive after pod GC, follow and f
 
   test("When all steps are followed, then each line names its step and the stream ends with the task", async () => {
     const task = await heldTask(1);
-    const followed = sse(`${running.url}${API}/Fw3lGz8Kc1VbN6mQ`, {
+    const followed = readSse(`${running.url}${API}/Fw3lGz8Kc1VbN6mQ`, {
       access_key: user.accessKey,
       secret_key: user.secretKey,
       task_uid: task.uid,
@@ -289,7 +264,7 @@ describe("Task logs from Argo: live pods, the archive after pod GC, follow and f
     const task = await heldTask(1);
     const before = cluster.server.requests.filter((r) => r.resource === "pods/log" && r.query.follow === "true").length;
     const followers = Array.from({ length: 50 }, () =>
-      sse(`${running.url}${API}/Fw3lGz8Kc1VbN6mQ`, {
+      readSse(`${running.url}${API}/Fw3lGz8Kc1VbN6mQ`, {
         access_key: user.accessKey,
         secret_key: user.secretKey,
         task_uid: task.uid,
@@ -319,7 +294,7 @@ describe("Task logs from Argo: live pods, the archive after pod GC, follow and f
       );
       request.end(JSON.stringify({ access_key: user.accessKey, secret_key: user.secretKey, task_uid: task.uid, step: "training" }));
     });
-    const healthy = sse(`${running.url}${API}/Fw3lGz8Kc1VbN6mQ`, {
+    const healthy = readSse(`${running.url}${API}/Fw3lGz8Kc1VbN6mQ`, {
       access_key: user.accessKey,
       secret_key: user.secretKey,
       task_uid: task.uid,

@@ -1,7 +1,7 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { SingleConnectionLibSQL, type StatementCounter } from "./single-connection-libsql.js";
-import { countedPool, postgresSqlClient, sqliteSqlClient, type SqlClient, type SqlStatement } from "./sql-client.js";
+import { countedPool, postgresSqlClient, sqliteSqlClient, type SqlClient, type SqlStatement, type SqlValue } from "./sql-client.js";
 import { modelShapes, SqlReads, TableCodec } from "./sql-reads.js";
 import { readSubmission } from "./submission-reads.js";
 import { Prisma as SqliteModels, PrismaClient as SqliteClient } from "../../../generated/sqlite/index.js";
@@ -18,6 +18,8 @@ import type {
   PageRequest,
   SessionStore,
   Stores,
+  TaskFeedEvent,
+  TaskFeedQuery,
   TaskQuery,
   SubmissionRows,
   SubmissionUids,
@@ -155,6 +157,39 @@ export class PrismaDatabase implements Database {
 
   readSubmission(uids: SubmissionUids): Promise<SubmissionRows> {
     return guard(() => readSubmission(this.sql, (model) => this.codecs.get(model)!, uids));
+  }
+
+  async taskFeed(query: TaskFeedQuery): Promise<TaskFeedEvent[]> {
+    const events = this.codecs.get("TaskStatusEvent")!;
+    const where = [`"e"."id" > ?`];
+    const args: SqlValue[] = [query.afterId];
+    if (query.organizationUid !== undefined) {
+      where.push(`"t"."organizationUid" = ?`);
+      args.push(query.organizationUid);
+    }
+    if (query.taskUid !== undefined) {
+      where.push(`"e"."taskUid" = ?`);
+      args.push(query.taskUid);
+    }
+    const columns = Object.keys(events.shape.columns).map((c) => `"e"."${c}" AS "${c}"`);
+    const rows = await guard(() =>
+      this.sql.query(
+        `SELECT ${columns.join(", ")}, "t"."organizationUid" AS "organizationUid", "t"."kind" AS "kind"
+         FROM "TaskStatusEvent" AS "e" JOIN "Task" AS "t" ON "t"."uid" = "e"."taskUid"
+         WHERE ${where.join(" AND ")} ORDER BY "e"."id" LIMIT ${Math.max(1, Math.floor(query.limit))}`,
+        args,
+      ),
+    );
+    return rows.map((row) => ({
+      ...events.record<TaskStatusEventRecord>(row),
+      organizationUid: String(row.organizationUid),
+      kind: row.kind as TaskFeedEvent["kind"],
+    }));
+  }
+
+  async latestTaskEventId(): Promise<number> {
+    const [row] = await guard(() => this.sql.query(`SELECT max("id") AS "id" FROM "TaskStatusEvent"`));
+    return Number(row?.id ?? 0);
   }
 
   async insertTogether(rows: NewRows): Promise<void> {

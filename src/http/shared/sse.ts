@@ -1,9 +1,10 @@
 import { Readable } from "node:stream";
 
-/** One Server-Sent Event: its name and JSON data. */
+/** One Server-Sent Event: its name, JSON data and, for resumable streams, its id (a client sends it back as Last-Event-ID). */
 export interface SseEvent {
   event: string;
   data: unknown;
+  id?: string;
 }
 
 /**
@@ -53,6 +54,6 @@ async function* frames(
   }
 }
 
-function frame({ event, data }: SseEvent): string {
-  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+function frame({ event, data, id }: SseEvent): string {
+  return `${id === undefined ? "" : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
