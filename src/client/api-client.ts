@@ -1,0 +1,123 @@
+/**
+ * The client side of the API for the CLI: JSON calls to route keys and Server-Sent Events
+ * streams, with credentials in headers (never in argv or URLs), and failures as exit codes.
+ */
+export const EXIT = { ok: 0, taskFailed: 1, usage: 2, auth: 3, notFound: 4, unavailable: 5 } as const;
+
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface Credentials {
+  url: string;
+  accessKey: string;
+  secretKey: string;
+}
+
+const API_VERSION = "v1.2.4";
+
+export interface SseMessage {
+  event: string;
+  data: unknown;
+  id?: string;
+}
+
+export class ApiClient {
+  constructor(private readonly credentials: Credentials) {}
+
+  private endpoint(key: string): string {
+    return `${this.credentials.url.replace(/\/$/, "")}/api/${API_VERSION}/entrypoint/Router/parse/${key}`;
+  }
+
+  private headers(extra: Record<string, string> = {}): Record<string, string> {
+    return {
+      "Content-Type": "application/json",
+      "X-Access-Key": this.credentials.accessKey,
+      "X-Secret-Key": this.credentials.secretKey,
+      ...extra,
+    };
+  }
+
+  /** One call; its `{detail, data}` answer, or a CliError with the exit code its status means. */
+  async call<T = unknown>(
+    key: string,
+    body: Record<string, unknown>,
+    headers: Record<string, string> = {},
+  ): Promise<{ data: T; next_cursor?: string }> {
+    const response = await this.send(key, body, headers);
+    const text = await response.text();
+    let parsed: { detail?: string; data?: T; next_cursor?: string } = {};
+    try {
+      parsed = JSON.parse(text) as typeof parsed;
+    } catch {
+      // a proxy's HTML page: reported by status below
+    }
+    if (!response.ok) throw failure(response.status, parsed.detail ?? text.slice(0, 200));
+    return { data: parsed.data as T, ...(parsed.next_cursor ? { next_cursor: parsed.next_cursor } : {}) };
+  }
+
+  /** Opens an event stream and yields its events until it ends or `signal` aborts. */
+  async *stream(
+    key: string,
+    body: Record<string, unknown>,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+  ): AsyncGenerator<SseMessage> {
+    const response = await this.send(key, body, headers, signal);
+    if (!response.ok) {
+      const text = await response.text();
+      let detail = text.slice(0, 200);
+      try {
+        detail = (JSON.parse(text) as { detail?: string }).detail ?? detail;
+      } catch {
+        // not JSON
+      }
+      throw failure(response.status, detail);
+    }
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const event = /^event: (.*)$/m.exec(block)?.[1];
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        const id = /^id: (.*)$/m.exec(block)?.[1];
+        if (event && data !== undefined) yield { event, data: JSON.parse(data) as unknown, ...(id ? { id } : {}) };
+      }
+    }
+  }
+
+  private async send(key: string, body: Record<string, unknown>, headers: Record<string, string>, signal?: AbortSignal): Promise<Response> {
+    try {
+      return await fetch(this.endpoint(key), {
+        method: "POST",
+        headers: this.headers(headers),
+        body: JSON.stringify(body),
+        ...(signal ? { signal } : {}),
+      });
+    } catch (error) {
+      if ((error as Error).name === "AbortError") throw error;
+      throw new CliError(`cannot reach ${this.credentials.url}: ${(error as Error).message}`, EXIT.unavailable);
+    }
+  }
+}
+
+function failure(status: number, detail: string): CliError {
+  const code =
+    status === 401 || status === 403
+      ? EXIT.auth
+      : status === 404
+        ? EXIT.notFound
+        : status === 429 || status >= 500
+          ? EXIT.unavailable
+          : EXIT.usage;
+  return new CliError(`${status}: ${detail}`, code);
+}

@@ -1,0 +1,300 @@
+/**
+ * The client CLI for CI jobs and people: `argo-entrypoint task <command>` against a running
+ * service. Credentials come from the environment or a profile written by `login` (0600), never
+ * from arguments (those show in `ps`). Exit codes: 0 success, 1 the task failed or was stopped,
+ * 2 usage, 3 authentication or authorization, 4 not found, 5 unavailable or timed out.
+ */
+import { randomUUID } from "node:crypto";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { ApiClient, CliError, EXIT, type Credentials } from "./api-client.js";
+
+const USAGE = `usage: argo-entrypoint task <command> [options]
+
+  submit <preprocessing|training|optimization|evaluation> -f <body.json> [--wait] [--idempotency-key <key>] [--timeout <s>]
+                         submit a task with the seed's body; --wait exits with its outcome
+  wait <uid> [--timeout <s>]   wait for a task to end (0 success, 1 failed or stopped)
+  get <uid>                    task info
+  list [--status <s>[,<s>]] [--kind <k>[,<k>]] [--pipeline <uid>] [--since <time>] [--limit <n>]
+                               the organization's tasks, newest first
+  logs <uid> [-f] [--step <name>] [--tail <n>]
+                               the steps' logs as plain text (-f: follow as they are written)
+  stop|terminate|retry|resubmit|delete <uid>
+
+  login --url <url> --access-key <key>   store credentials (the secret key is read from stdin)
+
+options: --output json|table   answers as JSON (default for get) or a table (default for list)
+         --help                this text
+credentials: ARGO_ENTRYPOINT_URL, ARGO_ENTRYPOINT_ACCESS_KEY, ARGO_ENTRYPOINT_SECRET_KEY, or the profile \`login\` writes
+exit codes: 0 success, 1 task failed or stopped, 2 usage, 3 authentication, 4 not found, 5 unavailable or timed out
+`;
+
+const SUBMIT_KEYS: Record<string, string> = {
+  preprocessing: "jPqyAFWh7hBKRRNK",
+  training: "q8uzMBcM5YJH6dPf",
+  optimization: "Oi6u8dkur8GTKPxS",
+  evaluation: "u8Wo0fVM6pFEthFH",
+};
+const CONTROL: Record<string, { key: string; field: string }> = {
+  stop: { key: "CNNfUmDpcWXp7vdM", field: "task_uid" },
+  terminate: { key: "Xq7TnR2vKp9LmW4c", field: "uid" },
+  retry: { key: "Rt5yHb8NqZ3wPd6s", field: "uid" },
+  resubmit: { key: "Ms2kVf9LcX4nTj7e", field: "uid" },
+  delete: { key: "AoTqlTmu8l47CbMU", field: "uid" },
+};
+const FINAL = ["success", "fail", "init error"];
+
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+  env: NodeJS.ProcessEnv;
+  stdin(): Promise<string>;
+}
+
+export async function runClientCli(argv: string[], io: CliIo): Promise<number> {
+  try {
+    return await run(argv, io);
+  } catch (error) {
+    if (error instanceof CliError) {
+      io.err(`argo-entrypoint: ${error.message}\n`);
+      return error.exitCode;
+    }
+    io.err(`argo-entrypoint: ${(error as Error).message}\n`);
+    return EXIT.usage;
+  }
+}
+
+async function run(argv: string[], io: CliIo): Promise<number> {
+  // `-f` is the body file for submit and "follow" for logs, as in `kubectl logs -f`.
+  const args = argv[0] === "logs" ? argv.map((arg) => (arg === "-f" ? "--follow" : arg)) : argv;
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        file: { type: "string", short: "f" },
+        wait: { type: "boolean" },
+        follow: { type: "boolean" },
+        "idempotency-key": { type: "string" },
+        timeout: { type: "string" },
+        status: { type: "string" },
+        kind: { type: "string" },
+        pipeline: { type: "string" },
+        since: { type: "string" },
+        limit: { type: "string" },
+        step: { type: "string" },
+        tail: { type: "string" },
+        output: { type: "string" },
+        url: { type: "string" },
+        "access-key": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    throw new CliError(`${(error as Error).message} (see --help)`, EXIT.usage);
+  }
+  const { positionals, values } = parsed;
+  const [command, first] = positionals;
+  if (values.help || !command) {
+    (values.help ? io.out : io.err)(USAGE);
+    return values.help ? EXIT.ok : EXIT.usage;
+  }
+  if (values.output !== undefined && !["json", "table"].includes(values.output))
+    throw new CliError("--output must be json or table", EXIT.usage);
+  if (command === "login") return login(values, io);
+  if (!["submit", "wait", "get", "list", "logs", ...Object.keys(CONTROL)].includes(command))
+    throw new CliError(`unknown command "${command}" (see --help)`, EXIT.usage);
+  const api = new ApiClient(credentials(io.env));
+  const timeoutMs = seconds(values.timeout, "--timeout") * 1000;
+  const print = (data: unknown) => io.out(`${JSON.stringify(data, null, 2)}\n`);
+
+  switch (command) {
+    case "submit": {
+      const key = SUBMIT_KEYS[first ?? ""];
+      if (!key) throw new CliError(`submit needs a kind: ${Object.keys(SUBMIT_KEYS).join(", ")}`, EXIT.usage);
+      if (!values.file) throw new CliError("submit needs -f <body.json>", EXIT.usage);
+      const body = readBody(values.file);
+      // A retried submission with the same key answers with the same task: safe for CI retries.
+      const { data } = await api.call<{ uid: string }>(key, body, { "Idempotency-Key": values["idempotency-key"] ?? randomUUID() });
+      if (values.output === "json") print(data);
+      else io.out(`${data.uid}\n`);
+      return values.wait ? waitFor(api, data.uid, timeoutMs, io) : EXIT.ok;
+    }
+    case "wait":
+      return waitFor(api, need(first, "wait <uid>"), timeoutMs, io);
+    case "get":
+      print((await api.call("KlnZtRyqy3rPAZWL", { uid: need(first, "get <uid>") })).data);
+      return EXIT.ok;
+    case "list":
+      return list(api, values, io);
+    case "logs":
+      return logs(api, need(first, "logs <uid>"), values, io);
+    default: {
+      const control = CONTROL[command]!;
+      const { data } = await api.call(control.key, { [control.field]: need(first, `${command} <uid>`) });
+      if (values.output === "json") print(data);
+      else io.out(`${command}: ${first}\n`);
+      return EXIT.ok;
+    }
+  }
+}
+
+/** Rides the status stream to the task's end; reconnects (with the last event id) when the stream or the service drops. */
+async function waitFor(api: ApiClient, uid: string, timeoutMs: number, io: CliIo): Promise<number> {
+  const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Number.POSITIVE_INFINITY;
+  let lastId: string | undefined;
+  let delay = 250;
+  while (Date.now() < deadline) {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), Math.max(0, Math.min(deadline - Date.now(), 2 ** 31 - 1)));
+    try {
+      for await (const message of api.stream(
+        "Ts5pWq8LmN3vXc2z",
+        { task_uid: uid },
+        lastId ? { "Last-Event-ID": lastId } : {},
+        controller.signal,
+      )) {
+        delay = 250;
+        const data = message.data as { status: string; execute_step: string; message: string };
+        if (message.id) lastId = message.id;
+        if (message.event === "status") io.err(`${uid}: ${data.status} (${data.execute_step})${data.message ? `: ${data.message}` : ""}\n`);
+        if (message.event === "end") return outcome(uid, data.status, data.message, io);
+      }
+    } catch (error) {
+      // Authentication and a task that does not exist do not heal by waiting.
+      if (error instanceof CliError && error.exitCode !== EXIT.unavailable) throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+    if (Date.now() >= deadline) break;
+    // The stream ended without `end` (a restart, a proxy): read the task, then follow again.
+    const task = await api.call<{ status: string; status_message: string }>("KlnZtRyqy3rPAZWL", { uid }).catch((error: unknown) => {
+      if (error instanceof CliError && error.exitCode !== EXIT.unavailable) throw error;
+      return undefined;
+    });
+    if (task && FINAL.includes(task.data.status)) return outcome(uid, task.data.status, task.data.status_message, io);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    delay = Math.min(delay * 2, 5000);
+  }
+  throw new CliError(`timed out waiting for task ${uid}`, EXIT.unavailable);
+}
+
+function outcome(uid: string, status: string, message: string, io: CliIo): number {
+  io.err(`${uid}: ended ${status}${message ? `: ${message}` : ""}\n`);
+  return status === "success" ? EXIT.ok : EXIT.taskFailed;
+}
+
+async function list(api: ApiClient, values: Record<string, string | boolean | undefined>, io: CliIo): Promise<number> {
+  const csv = (value: unknown) => (typeof value === "string" ? value.split(",").filter(Boolean) : undefined);
+  const body: Record<string, unknown> = {
+    ...(csv(values.status) ? { status: csv(values.status) } : {}),
+    ...(csv(values.kind) ? { type: csv(values.kind) } : {}),
+    ...(values.pipeline ? { f_pipeline_uid: values.pipeline } : {}),
+    ...(values.since ? { since: values.since } : {}),
+    ...(values.limit ? { limit: values.limit } : {}),
+  };
+  const { data } = await api.call<Array<Record<string, string>>>("Tb7oRgW2kQ9xLm4s", body);
+  if (values.output === "json") {
+    io.out(`${JSON.stringify(data, null, 2)}\n`);
+    return EXIT.ok;
+  }
+  const rows = [
+    ["UID", "TYPE", "STATUS", "STEP", "CREATED", "NAME"],
+    ...data.map((t) => [t.uid, t.type, t.status, t.execute_step, t.created_time, t.name]),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => String(r[i] ?? "").length)));
+  for (const row of rows)
+    io.out(
+      `${row
+        .map((cell, i) => String(cell ?? "").padEnd(widths[i]!))
+        .join("  ")
+        .trimEnd()}\n`,
+    );
+  return EXIT.ok;
+}
+
+async function logs(api: ApiClient, uid: string, values: Record<string, string | boolean | undefined>, io: CliIo): Promise<number> {
+  if (!values.follow) {
+    const { data } = await api.call<Record<string, string>>("bJ7xLmgp4WSWK498", { task_uid: uid });
+    for (const [step, text] of Object.entries(data))
+      if (!values.step || values.step === step) io.out(values.step ? text : `==> ${step} <==\n${text}`);
+    return EXIT.ok;
+  }
+  const body = { task_uid: uid, ...(values.step ? { step: values.step } : {}), ...(values.tail ? { tail: Number(values.tail) } : {}) };
+  for await (const message of api.stream("Fw3lGz8Kc1VbN6mQ", body, {}, new AbortController().signal)) {
+    const data = message.data as { step?: string; line?: string; status?: string; message?: string; reason?: string };
+    if (message.event === "log") io.out(`${values.step ? "" : `[${data.step}] `}${data.line}\n`);
+    else if (message.event === "unavailable") io.err(`${data.step}: ${data.reason}\n`);
+    else if (message.event === "end") return data.status === "success" ? EXIT.ok : EXIT.taskFailed;
+  }
+  return EXIT.ok;
+}
+
+function profilePath(env: NodeJS.ProcessEnv): string {
+  return path.join(env.XDG_CONFIG_HOME ?? path.join(env.HOME ?? os.homedir(), ".config"), "argo-entrypoint", "credentials.json");
+}
+
+function credentials(env: NodeJS.ProcessEnv): Credentials {
+  if (env.ARGO_ENTRYPOINT_URL && env.ARGO_ENTRYPOINT_ACCESS_KEY && env.ARGO_ENTRYPOINT_SECRET_KEY)
+    return { url: env.ARGO_ENTRYPOINT_URL, accessKey: env.ARGO_ENTRYPOINT_ACCESS_KEY, secretKey: env.ARGO_ENTRYPOINT_SECRET_KEY };
+  try {
+    const stored = JSON.parse(readFileSync(profilePath(env), "utf8")) as Credentials;
+    if (stored.url && stored.accessKey && stored.secretKey) return stored;
+  } catch {
+    // no profile: said below
+  }
+  throw new CliError(
+    "no credentials: set ARGO_ENTRYPOINT_URL, ARGO_ENTRYPOINT_ACCESS_KEY and ARGO_ENTRYPOINT_SECRET_KEY, or run `argo-entrypoint task login`",
+    EXIT.auth,
+  );
+}
+
+async function login(values: Record<string, string | boolean | undefined>, io: CliIo): Promise<number> {
+  const url = values.url;
+  const accessKey = values["access-key"];
+  if (typeof url !== "string" || typeof accessKey !== "string")
+    throw new CliError("login needs --url and --access-key (the secret key comes on stdin)", EXIT.usage);
+  const secretKey = (await io.stdin()).trim();
+  if (!secretKey) throw new CliError("login reads the secret key from stdin", EXIT.usage);
+  // Checked before it is stored: a typo fails here, not in the next CI run.
+  await new ApiClient({ url, accessKey, secretKey }).call("Tb7oRgW2kQ9xLm4s", { limit: 1 });
+  const file = profilePath(io.env);
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  writeFileSync(file, JSON.stringify({ url, accessKey, secretKey }), { mode: 0o600 });
+  chmodSync(file, 0o600);
+  io.out(`credentials stored in ${file}\n`);
+  return EXIT.ok;
+}
+
+function readBody(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new CliError(`cannot read ${file}: ${(error as Error).message}`, EXIT.usage);
+  }
+  try {
+    const body = JSON.parse(text) as unknown;
+    if (typeof body !== "object" || body === null || Array.isArray(body)) throw new Error("not a JSON object");
+    // Credentials come from the environment or the profile, never from a body file.
+    const { access_key: _a, secret_key: _s, ...rest } = body as Record<string, unknown>;
+    return rest;
+  } catch (error) {
+    throw new CliError(`${file} is not a JSON object: ${(error as Error).message}`, EXIT.usage);
+  }
+}
+
+function need(value: string | undefined, usage: string): string {
+  if (!value) throw new CliError(`usage: argo-entrypoint task ${usage}`, EXIT.usage);
+  return value;
+}
+
+function seconds(value: string | undefined, option: string): number {
+  if (value === undefined) return 0;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new CliError(`${option} must be a number of seconds`, EXIT.usage);
+  return n;
+}

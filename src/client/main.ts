@@ -1,0 +1,15 @@
+/** `argo-entrypoint task ...`: the client CLI's process entry (kept apart from the service so it starts fast). */
+import { runClientCli } from "./cli.js";
+
+const readStdin = async () => {
+  let text = "";
+  for await (const chunk of process.stdin) text += String(chunk);
+  return text;
+};
+
+process.exitCode = await runClientCli(process.argv.slice(2), {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+  env: process.env,
+  stdin: readStdin,
+});
