@@ -13,14 +13,19 @@ const USAGE = `usage: argo-entrypoint <command>
 
   migrate                                         apply pending database migrations
   org create <name>                               create an organization
+  org list                                        list organizations (uid, name, users)
   user create --org <name|uid> --access-key <key> [--role member|admin] [--secret <secret>]
                                                   create a user; prints its secret key once
   user rotate <access-key> [--secret <secret>]    issue a new secret key (the old one stops working)
   user revoke <access-key>                        disable a user's secret key
+  user enable <access-key>                        undo a revocation (the same secret key works again)
+  user unlock <access-key>                        lift the sign-in lock that failed attempts put on a key
+                                                  (every replica honours it at the key's next attempt)
   user list                                       list users (never their secrets)
   bootstrap-admin --org <name> --access-key <key> --secret-from-env <VAR>
                                                   create the organization and an admin with the secret in $VAR,
                                                   unless they exist (for deployment jobs; prints no secret)
+  task <command>                                  the client CLI against a running service (argo-entrypoint task --help)
 `;
 
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv, out: (line: string) => void): Promise<number> {
@@ -39,7 +44,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, out: (line:
   const [group, action, subject] = positionals;
   if (values.help || !group) {
     out(USAGE);
-    return group ? 0 : 2;
+    return values.help ? 0 : 2;
   }
   const config = loadConfig(env);
   if (group === "migrate") {
@@ -97,6 +102,22 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, out: (line:
         print({ access_key: user.accessKey, revoked: true });
         return 0;
       }
+      case "org list": {
+        print(await accounts.listOrganizations());
+        return 0;
+      }
+      case "user enable": {
+        if (!subject) break;
+        const user = await accounts.enable(subject);
+        print({ access_key: user.accessKey, revoked: false });
+        return 0;
+      }
+      case "user unlock": {
+        if (!subject) break;
+        const user = await accounts.unlock(subject, new Date());
+        print({ access_key: user.accessKey, unlocked_at: user.unlockedAt });
+        return 0;
+      }
       case "user list": {
         const users = await accounts.listUsers();
         print(
@@ -111,7 +132,12 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, out: (line:
         return 0;
       }
     }
-    out(USAGE);
+    const known = ["org create", "org list", "user create", "user rotate", "user revoke", "user enable", "user unlock", "user list"];
+    out(
+      known.includes(`${group} ${action}`)
+        ? `${group} ${action}: missing arguments\n\n${USAGE}`
+        : `unknown command "${[group, action].filter(Boolean).join(" ")}"\n\n${USAGE}`,
+    );
     return 2;
   } finally {
     await close();

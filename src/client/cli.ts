@@ -24,11 +24,32 @@ const USAGE = `usage: argo-entrypoint task <command> [options]
   stop|terminate|retry|resubmit|delete <uid>
 
   login --url <url> --access-key <key>   store credentials (the secret key is read from stdin)
+  completion bash|zsh          a completion script: eval "$(argo-entrypoint task completion bash)"
 
 options: --output json|table   answers as JSON (default for get) or a table (default for list)
          --help                this text
 credentials: ARGO_ENTRYPOINT_URL, ARGO_ENTRYPOINT_ACCESS_KEY, ARGO_ENTRYPOINT_SECRET_KEY, or the profile \`login\` writes
 exit codes: 0 success, 1 task failed or stopped, 2 usage, 3 authentication, 4 not found, 5 unavailable or timed out
+`;
+
+/** Bash completion (zsh runs it through bashcompinit): commands, kinds and each command's options. */
+const BASH_COMPLETION = `_argo_entrypoint() {
+  local cur=\${COMP_WORDS[COMP_CWORD]}
+  if [ "$COMP_CWORD" -eq 1 ]; then COMPREPLY=($(compgen -W "task migrate org user bootstrap-admin" -- "$cur")); return; fi
+  [ "\${COMP_WORDS[1]}" = task ] || return
+  if [ "$COMP_CWORD" -eq 2 ]; then
+    COMPREPLY=($(compgen -W "submit wait get list logs stop terminate retry resubmit delete login completion" -- "$cur")); return
+  fi
+  case "\${COMP_WORDS[2]}" in
+    submit) if [ "$COMP_CWORD" -eq 3 ]; then COMPREPLY=($(compgen -W "preprocessing training optimization evaluation" -- "$cur"));
+            else COMPREPLY=($(compgen -W "-f --wait --idempotency-key --timeout --output" -- "$cur")); fi ;;
+    list) COMPREPLY=($(compgen -W "--status --kind --pipeline --since --limit --output" -- "$cur")) ;;
+    logs) COMPREPLY=($(compgen -W "-f --step --tail" -- "$cur")) ;;
+    wait) COMPREPLY=($(compgen -W "--timeout" -- "$cur")) ;;
+    completion) COMPREPLY=($(compgen -W "bash zsh" -- "$cur")) ;;
+  esac
+}
+complete -o default -F _argo_entrypoint argo-entrypoint
 `;
 
 const SUBMIT_KEYS: Record<string, string> = {
@@ -105,6 +126,11 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   if (values.output !== undefined && !["json", "table"].includes(values.output))
     throw new CliError("--output must be json or table", EXIT.usage);
   if (command === "login") return login(values, io);
+  if (command === "completion") {
+    if (first !== "bash" && first !== "zsh") throw new CliError("completion needs bash or zsh", EXIT.usage);
+    io.out(first === "zsh" ? `autoload -U +X bashcompinit && bashcompinit\n${BASH_COMPLETION}` : BASH_COMPLETION);
+    return EXIT.ok;
+  }
   if (!["submit", "wait", "get", "list", "logs", ...Object.keys(CONTROL)].includes(command))
     throw new CliError(`unknown command "${command}" (see --help)`, EXIT.usage);
   const api = new ApiClient(credentials(io.env));

@@ -23,6 +23,8 @@ export interface UserRecord {
   secretVersion: number;
   role: Role;
   revokedAt: Date | null;
+  /** Sign-in throttles that started before this no longer hold. */
+  unlockedAt: Date | null;
   createdAt: Date;
   organizationUid: string;
 }

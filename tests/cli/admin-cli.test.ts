@@ -39,6 +39,24 @@ describe("Admin CLI", () => {
     expect(JSON.parse((await run("user", "list")).output)[0].revoked).toBe(true);
   });
 
+  test("When a revoked user is enabled again, then the list shows it active and organizations are listed with their users", async () => {
+    expect(JSON.parse((await run("user", "enable", "user1")).output)).toEqual({ access_key: "user1", revoked: false });
+    expect(JSON.parse((await run("user", "list")).output)[0].revoked).toBe(false);
+    expect(JSON.parse((await run("org", "list")).output)).toEqual([{ uid: expect.any(String), name: "lab", users: 1 }]);
+    await expect(run("user", "enable", "nobody")).rejects.toThrow(/nobody/);
+  });
+
+  test("When --help is asked, then it exits 0; an unknown command is named and exits 2", async () => {
+    const help = await run("--help");
+    expect({ code: help.code, lists: help.output.includes("org list") && help.output.includes("user enable") }).toEqual({
+      code: 0,
+      lists: true,
+    });
+    const unknown = await run("user", "frobnicate");
+    expect({ code: unknown.code, says: unknown.output.startsWith('unknown command "user frobnicate"') }).toEqual({ code: 2, says: true });
+    expect((await run("user", "rotate")).output).toMatch(/^user rotate: missing arguments/);
+  });
+
   test("When the deployment job bootstraps the first admin twice, then it is created once and no secret is printed", async () => {
     const environment = { ...env(), FIRST_ADMIN_SECRET: "bootstrap-secret-123" };
     const first: string[] = [];

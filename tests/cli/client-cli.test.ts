@@ -132,6 +132,28 @@ describe("The client CLI", () => {
     expect((await cli(["submit", "training"])).code).toBe(2);
   });
 
+  test("When bash completion is loaded, then it completes commands, kinds and options", async () => {
+    const script = await cli(["completion", "bash"]);
+    expect(script.code).toBe(0);
+    const file = path.join(dir, "completion.bash");
+    writeFileSync(file, script.stdout);
+    const complete = (words: string[]) =>
+      new Promise<string>((resolve) =>
+        execFile(
+          "bash",
+          [
+            "-c",
+            `source ${file}; COMP_WORDS=(${words.map((w) => `"${w}"`).join(" ")}); COMP_CWORD=${words.length - 1}; _argo_entrypoint; echo "\${COMPREPLY[*]}"`,
+          ],
+          (_error, stdout) => resolve(stdout.trim()),
+        ),
+      );
+    expect(await complete(["argo-entrypoint", "task", "su"])).toBe("submit");
+    expect(await complete(["argo-entrypoint", "task", "submit", "tr"])).toBe("training");
+    expect(await complete(["argo-entrypoint", "task", "list", "--st"])).toBe("--status");
+    expect((await cli(["completion", "fish"])).code).toBe(2);
+  });
+
   test("When login stores a credential, then the profile is readable only by its owner and later commands need no environment", async () => {
     const stored = await cli(["login", "--url", running.url, "--access-key", user.accessKey], {}, `${user.secretKey}\n`);
     expect(stored.code).toBe(0);

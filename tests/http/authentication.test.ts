@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import { runCli } from "../../src/cli.js";
 import { API, startTestService, type TestService, type TestUser } from "../support/test-service.js";
 
 const LIST_PROJECTS = "a75vPQAyPqVGFwiZ";
@@ -71,6 +72,20 @@ describe("Authentication on the entrypoint router", () => {
       f_organization_uid: other.organizationUid,
     });
     expect(unaffected.status).toBe(200);
+  });
+
+  test("When an admin runs `user unlock` from another process, then the locked key signs in again at once", async () => {
+    const locked = await service.user();
+    const body = { access_key: locked.accessKey, secret_key: locked.secretKey, f_organization_uid: locked.organizationUid };
+    for (let i = 0; i < 3; i += 1) await list().send({ ...body, secret_key: "wrong" });
+    expect((await list().send(body)).status).toBe(429);
+    const output: string[] = [];
+    const code = await runCli(["user", "unlock", locked.accessKey], { DATABASE_URL: service.config.database.url }, (line) =>
+      output.push(line),
+    );
+    expect(code).toBe(0);
+    expect(JSON.parse(output.join("\n"))).toMatchObject({ access_key: locked.accessKey, unlocked_at: expect.any(String) });
+    expect((await list().send(body)).status).toBe(200);
   });
 
   test("When a secret is rotated, then the old one stops working at once and the new one works", async () => {

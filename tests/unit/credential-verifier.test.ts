@@ -27,6 +27,7 @@ function setUp(ttlSeconds: number) {
     secretVersion: 1,
     role: "member",
     revokedAt: null,
+    unlockedAt: null as Date | null,
     createdAt: new Date(0),
     organizationUid: "org",
   };
@@ -115,6 +116,18 @@ describe("CredentialVerifier", () => {
         AuthenticationError,
       );
     await expect(verifier.verify(good, "10.0.2.1")).rejects.toBeInstanceOf(RateLimitedError);
+  });
+
+  test("When an admin unlocks a locked key, then it signs in again, and new failures lock it again", async () => {
+    const { verifier, user, advance } = setUp(60);
+    const wrong = { accessKey: "alice", secretKey: "wrong" };
+    for (let i = 0; i < 5; i += 1) await expect(verifier.verify(wrong, `10.0.1.${i % 3}`)).rejects.toBeInstanceOf(AuthenticationError);
+    await expect(verifier.verify(good, "10.0.1.0")).rejects.toBeInstanceOf(RateLimitedError);
+    advance(1_000);
+    user.unlockedAt = new Date(1_000_500); // `user unlock`, run in another process
+    await expect(verifier.verify(good, "10.0.1.0")).resolves.toMatchObject({ userUid: "u1" });
+    for (let i = 0; i < 3; i += 1) await expect(verifier.verify(wrong, "10.0.1.0")).rejects.toBeInstanceOf(AuthenticationError);
+    await expect(verifier.verify({ accessKey: "alice", secretKey: "again" }, "10.0.1.0")).rejects.toBeInstanceOf(RateLimitedError);
   });
 
   test("When 101 different guesses arrive at once with the right one last, then at most the limit is checked and all are refused", async () => {

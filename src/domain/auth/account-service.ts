@@ -56,6 +56,7 @@ export class AccountService {
       secretVersion: 1,
       role,
       revokedAt: null,
+      unlockedAt: null,
       organizationUid: organization.uid,
     });
     return { user, secretKey };
@@ -113,6 +114,26 @@ export class AccountService {
     const updated = await this.deps.db.users.update(user.uid, { revokedAt: new Date(), secretVersion: user.secretVersion + 1 });
     await this.signedOut(user.uid);
     return updated;
+  }
+
+  /** Undoes a revocation: the user's current secret works again (cached checks of it are redone). */
+  async enable(accessKey: string): Promise<UserRecord> {
+    const user = await this.requireUser(accessKey);
+    return this.deps.db.users.update(user.uid, { revokedAt: null, secretVersion: user.secretVersion + 1 });
+  }
+
+  /**
+   * Lifts the sign-in throttles on a key that too many failures locked, in every process: each
+   * reads this time when it finds the key locked (`now` is the admin's clock).
+   */
+  async unlock(accessKey: string, now: Date): Promise<UserRecord> {
+    const user = await this.requireUser(accessKey);
+    return this.deps.db.users.update(user.uid, { unlockedAt: now });
+  }
+
+  async listOrganizations(): Promise<Array<{ uid: string; name: string; users: number }>> {
+    const [organizations, users] = await Promise.all([this.deps.db.organizations.list({}), this.deps.db.users.list({})]);
+    return organizations.map((o) => ({ uid: o.uid, name: o.name, users: users.filter((u) => u.organizationUid === o.uid).length }));
   }
 
   async listUsers(): Promise<Array<UserRecord & { organizationName: string }>> {

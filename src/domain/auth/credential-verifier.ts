@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from "node:crypto";
-import { AuthenticationError } from "../errors.js";
+import { AuthenticationError, RateLimitedError } from "../errors.js";
 import type { Clock } from "../clock.js";
 import type { SecretHasher, UserStore } from "../ports.js";
 import type { Principal } from "../principal.js";
@@ -68,8 +68,14 @@ export class CredentialVerifier {
       throw new AuthenticationError(INVALID);
     const { pair, key, unknownKeyAddress } = this.deps.throttles;
     const pairSubject = `${credentials.accessKey}\0${clientAddress}`;
-    pair.assertAllowed(pairSubject);
-    key.assertAllowed(credentials.accessKey);
+    try {
+      pair.assertAllowed(pairSubject);
+      key.assertAllowed(credentials.accessKey);
+    } catch (error) {
+      if (!(error instanceof RateLimitedError) || !(await this.unlockedSinceLocked(credentials.accessKey, pairSubject))) throw error;
+      pair.assertAllowed(pairSubject);
+      key.assertAllowed(credentials.accessKey);
+    }
 
     const cacheKey = this.cacheKey(credentials);
     const now = this.deps.clock.now().getTime();
@@ -127,6 +133,15 @@ export class CredentialVerifier {
       checkedUntil: now + this.deps.cache.recheckSeconds * 1000,
     });
     return principal;
+  }
+
+  /** A locked key's user is read: an admin's unlock (in any process) restarts the windows that began before it. */
+  private async unlockedSinceLocked(accessKey: string, pairSubject: string): Promise<boolean> {
+    const unlockedAt = (await this.deps.users.findByAccessKey(accessKey))?.unlockedAt;
+    if (!unlockedAt) return false;
+    const { pair, key } = this.deps.throttles;
+    const restartedPair = pair.restartIfBefore(pairSubject, unlockedAt);
+    return key.restartIfBefore(accessKey, unlockedAt) || restartedPair;
   }
 
   private checkOnce(cacheKey: string, check: () => Promise<boolean>): Promise<boolean> {

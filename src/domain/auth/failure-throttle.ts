@@ -69,6 +69,15 @@ export class FailureThrottle {
     if (window) window.failures = 0;
   }
 
+  /** Starts the subject's window afresh if it began before `time` (an admin unlocked it then); true if it did. */
+  restartIfBefore(subject: string, time: Date): boolean {
+    const window = this.windows.get(subject);
+    if (!window || window.startedAt >= time.getTime()) return false;
+    window.startedAt = this.clock.now().getTime();
+    window.failures = 0;
+    return true;
+  }
+
   private blocked(window: Window, now: number): RateLimitedError {
     const retryAfter = Math.max(1, Math.ceil((window.startedAt + this.settings.windowSeconds * 1000 - now) / 1000));
     return new RateLimitedError("Too many failed authentication attempts; try again later", retryAfter);
