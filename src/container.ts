@@ -57,6 +57,10 @@ import { RequestAuthenticator } from "./http/shared/authenticate.js";
 import { Presenter } from "./http/shared/presenters.js";
 import { stepApi } from "./http/steps/step-api.js";
 import { createLogger } from "./logging/logger.js";
+import { fetchWebhookSender } from "./adapters/webhooks/fetch-webhook-sender.js";
+import { WebhookRelay } from "./domain/webhooks/webhook-relay.js";
+import { WebhookService } from "./domain/webhooks/webhook-service.js";
+import { webhookOperations } from "./http/operations/webhook.operations.js";
 
 export interface Container {
   app: ReturnType<typeof createApp>;
@@ -198,6 +202,7 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
     taskOperations({ tasks, present }),
     statusOperations({ feed: new StatusFeed({ db, registry, settings: { pollMs: 500, batch: 500 } }), present }),
     logOperations({ logs, follower }),
+    webhookOperations({ webhooks: new WebhookService({ db, ids, registry }), present }),
   ].flatMap((group) => Object.values(group) as Operation[]);
   const app = createApp({
     operations,
@@ -225,6 +230,7 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
     trustProxy: config.http.trustProxy,
     readiness: async () => void (await db.organizations.count({})),
   });
+  const webhookRelay = new WebhookRelay({ db, ids, clock, logger, sender: fetchWebhookSender, settings: config.webhooks });
   const housekeeping = new Housekeeping({
     db,
     sessions,
@@ -251,10 +257,12 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
     async start(listeningUrl) {
       serviceUrl ||= listeningUrl;
       housekeeping.start();
+      webhookRelay.start();
       await runtime.start({ dispatcher, builds: buildRecorder });
     },
     async close() {
       housekeeping.stop();
+      await webhookRelay.stop(); // attempts under way end (each within WEBHOOK_TIMEOUT_SECONDS); the rest wait in the outbox
       await dispatcher.stop(); // dispatches under way finish; queued tasks are dispatched on the next start
       await runtime.close();
       await progress.drain(); // no report may reach a closed database

@@ -50,6 +50,21 @@ export interface AppConfig {
     /** Runs handed to the engine at once, and submissions waiting beyond those before a submit waits for room. */
     dispatch: { concurrency: number; capacity: number };
   };
+  /** Deliveries of task status changes to the webhooks admins register. */
+  webhooks: {
+    /** How often due deliveries are looked for (and new status changes turned into deliveries). */
+    pollMs: number;
+    timeoutSeconds: number;
+    /** Attempts per delivery before it is recorded as failed. */
+    maxAttempts: number;
+    /** The wait before the second attempt; each further one waits twice as long, up to `retryMaxMs`. */
+    retryBaseMs: number;
+    retryMaxMs: number;
+    /** Failed attempts in a row after which a webhook is disabled. */
+    disableAfterFailures: number;
+    /** Deliveries sent at once by this process. */
+    concurrency: number;
+  };
   logs: {
     maxJsonBytesPerStep: number;
     followMaxQueueBytes: number;
@@ -224,6 +239,15 @@ export function loadConfig(env: Env): AppConfig {
       identity: read.optional("POD_NAME") ?? read.optional("HOSTNAME"),
       requestTimeoutSeconds: read.integer("KUBE_REQUEST_TIMEOUT_SECONDS", 30, 1, 300),
       retryAttempts: read.integer("KUBE_RETRY_ATTEMPTS", 5, 1, 20),
+    },
+    webhooks: {
+      pollMs: read.integer("WEBHOOK_POLL_MS", 1000, 10, 60_000),
+      timeoutSeconds: read.integer("WEBHOOK_TIMEOUT_SECONDS", 10, 1, 120),
+      maxAttempts: read.integer("WEBHOOK_MAX_ATTEMPTS", 8, 1, 50),
+      retryBaseMs: read.integer("WEBHOOK_RETRY_BASE_MS", 10_000, 10, 3_600_000),
+      retryMaxMs: read.integer("WEBHOOK_RETRY_MAX_MS", 3_600_000, 10, 86_400_000),
+      disableAfterFailures: read.integer("WEBHOOK_DISABLE_AFTER_FAILURES", 25, 1, 10_000),
+      concurrency: read.integer("WEBHOOK_CONCURRENCY", 4, 1, 64),
     },
     logs: {
       /** Cap of each step's text in the JSON log route; the rest is in the download. */

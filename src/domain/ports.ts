@@ -23,6 +23,8 @@ import type {
   TaskStatusEventRecord,
   TaskStepRecord,
   UserRecord,
+  WebhookDeliveryRecord,
+  WebhookRecord,
 } from "./records.js";
 
 /** Equality (or membership) on stored fields: the only filtering the domain asks for. */
@@ -104,6 +106,20 @@ export interface IdempotencyStore {
   deleteOlderThan(cutoff: Date): Promise<number>;
 }
 
+export interface WebhookStore extends EntityStore<WebhookRecord> {
+  /** Moves the outbox cursor from `from` to `to`; false when another process moved it first. */
+  advance(uid: string, from: number, to: number): Promise<boolean>;
+  /** Counts one more failed attempt in a row, disabling the webhook when that reaches `limit`. */
+  countFailure(uid: string, limit: number, now: Date): Promise<WebhookRecord>;
+}
+
+export interface WebhookDeliveryStore extends EntityStore<WebhookDeliveryRecord> {
+  /** Pending deliveries of enabled webhooks whose next attempt is due and that nobody holds, oldest due first. */
+  due(now: Date, limit: number): Promise<WebhookDeliveryRecord[]>;
+  /** Holds a due delivery until `until` for this process; false when another took it. */
+  claim(uid: string, now: Date, until: Date): Promise<boolean>;
+}
+
 export interface Stores {
   organizations: EntityStore<OrganizationRecord>;
   users: UserStore;
@@ -125,6 +141,8 @@ export interface Stores {
   taskSteps: TaskStepStore;
   taskEvents: TaskEventStore;
   idempotency: IdempotencyStore;
+  webhooks: WebhookStore;
+  webhookDeliveries: WebhookDeliveryStore;
 }
 
 /** The fields of each row a submission names that its checks and its new rows need. */
@@ -215,6 +233,12 @@ export interface ObjectStore {
   get(key: string): Promise<Readable>;
   /** Absent keys are ignored. */
   remove(key: string): Promise<void>;
+}
+
+/** Sends a webhook delivery. */
+export interface WebhookSender {
+  /** POSTs `body` to `url` and resolves with the status it answered; rejects when nothing answered in time. */
+  post(url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<number>;
 }
 
 export interface SecretHasher {

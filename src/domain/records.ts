@@ -199,3 +199,41 @@ export interface TaskStatusEventRecord {
   message: string;
   at: Date;
 }
+
+/** An endpoint told of an organization's task status changes; `events` are names like `task.success` or `task.*`. */
+export interface WebhookRecord {
+  uid: string;
+  organizationUid: string;
+  url: string;
+  events: string[];
+  /** The HMAC key its deliveries are signed with. */
+  secret: string;
+  enabled: boolean;
+  consecutiveFailures: number;
+  disabledAt: Date | null;
+  /** The last status event turned into deliveries. */
+  lastEventId: number;
+  createdByUid: string;
+  createdAt: Date;
+}
+
+export const DELIVERY_STATUSES = ["pending", "delivered", "failed"] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/** One event for one webhook: sent until it succeeds or runs out of attempts. */
+export interface WebhookDeliveryRecord {
+  uid: string;
+  webhookUid: string;
+  eventId: number;
+  event: string;
+  /** The JSON body, fixed when the event is recorded so every attempt sends the same bytes. */
+  payload: string;
+  status: DeliveryStatus;
+  attempts: number;
+  nextAttemptAt: Date;
+  claimedUntil: Date | null;
+  lastStatusCode: number | null;
+  lastError: string;
+  deliveredAt: Date | null;
+  createdAt: Date;
+}

@@ -23,7 +23,7 @@ describe("The task status stream", () => {
   let dataset: string;
 
   beforeAll(async () => {
-    running = await startListeningService({ LOCAL_CONCURRENCY: "2" });
+    running = await startListeningService({ LOCAL_CONCURRENCY: "2", WEBHOOK_POLL_MS: "60000" }); // no webhook looks while statements are counted
     service = running.service;
     user = await service.user({ organization: "lab" });
     stranger = await service.user({ organization: "elsewhere" });

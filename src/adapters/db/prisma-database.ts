@@ -27,6 +27,8 @@ import type {
   TaskStepStore,
   TaskStore,
   UserStore,
+  WebhookDeliveryStore,
+  WebhookStore,
 } from "../../domain/ports.js";
 import {
   ACTIVE_TASK_STATUSES,
@@ -36,6 +38,8 @@ import {
   type TaskStatusEventRecord,
   type TaskStepRecord,
   type UserRecord,
+  type WebhookDeliveryRecord,
+  type WebhookRecord,
 } from "../../domain/records.js";
 
 /** Both generated clients share one API; the sqlite one's type stands for both. */
@@ -105,6 +109,8 @@ export class PrismaDatabase implements Database {
   readonly taskSteps;
   readonly taskEvents;
   readonly idempotency;
+  readonly webhooks;
+  readonly webhookDeliveries;
 
   private readonly client: Client;
   private readonly connection: DatabaseConnection;
@@ -144,6 +150,8 @@ export class PrismaDatabase implements Database {
       taskSteps: this.taskSteps,
       taskEvents: this.taskEvents,
       idempotency: this.idempotency,
+      webhooks: this.webhooks,
+      webhookDeliveries: this.webhookDeliveries,
     } = this.stores);
   }
 
@@ -230,6 +238,7 @@ interface Delegate {
   update(args: unknown): Promise<unknown>;
   delete(args: unknown): Promise<unknown>;
   deleteMany(args: unknown): Promise<{ count: number }>;
+  updateMany(args: unknown): Promise<{ count: number }>;
 }
 
 interface RowMapping<R> {
@@ -241,6 +250,14 @@ const identity = { fromRow: (row: unknown) => row, toRow: (record: object) => ({
 const fileMapping: RowMapping<StoredFileRecord> = {
   fromRow: (row) => ({ ...(row as StoredFileRecord), size: Number((row as { size: bigint }).size) }),
   toRow: (record) => ({ ...record, ...(record.size === undefined ? {} : { size: BigInt(record.size) }) }),
+};
+
+const webhookMapping: RowMapping<WebhookRecord> = {
+  fromRow: (row) => {
+    const stored = row as Omit<WebhookRecord, "events"> & { events: string };
+    return { ...stored, events: stored.events.split(",").filter(Boolean) };
+  },
+  toRow: (record) => ({ ...record, ...(record.events === undefined ? {} : { events: record.events.join(",") }) }),
 };
 
 class PrismaEntityStore<R extends { uid: string; createdAt: Date }> implements EntityStore<R> {
@@ -352,6 +369,42 @@ class PrismaTaskStore extends PrismaEntityStore<TaskRecord> implements TaskStore
   }
 }
 
+class PrismaWebhookStore extends PrismaEntityStore<WebhookRecord> implements WebhookStore {
+  async advance(uid: string, from: number, to: number): Promise<boolean> {
+    const { count } = await this.run(() => this.delegate.updateMany({ where: { uid, lastEventId: from }, data: { lastEventId: to } }));
+    return count === 1;
+  }
+
+  async countFailure(uid: string, limit: number, now: Date): Promise<WebhookRecord> {
+    const counted = webhookMapping.fromRow(
+      await this.run(() => this.delegate.update({ where: { uid }, data: { consecutiveFailures: { increment: 1 } } })),
+    );
+    if (!counted.enabled || counted.consecutiveFailures < limit) return counted;
+    return this.update(uid, { enabled: false, disabledAt: now });
+  }
+}
+
+class PrismaWebhookDeliveryStore extends PrismaEntityStore<WebhookDeliveryRecord> implements WebhookDeliveryStore {
+  async due(now: Date, limit: number): Promise<WebhookDeliveryRecord[]> {
+    return (await this.run(() =>
+      this.delegate.findMany({
+        where: { status: "pending", nextAttemptAt: { lte: now }, ...unclaimed(now), webhook: { enabled: true } },
+        orderBy: [{ nextAttemptAt: "asc" }, { uid: "asc" }],
+        take: limit,
+      }),
+    )) as WebhookDeliveryRecord[];
+  }
+
+  async claim(uid: string, now: Date, until: Date): Promise<boolean> {
+    const { count } = await this.run(() =>
+      this.delegate.updateMany({ where: { uid, status: "pending", ...unclaimed(now) }, data: { claimedUntil: until } }),
+    );
+    return count === 1;
+  }
+}
+
+const unclaimed = (now: Date) => ({ OR: [{ claimedUntil: null }, { claimedUntil: { lt: now } }] });
+
 class PrismaTaskStepStore implements TaskStepStore {
   constructor(private readonly client: TxClient) {}
 
@@ -427,6 +480,8 @@ function buildStores(client: TxClient, reads?: <R>(model: string) => SqlReads<R>
     taskSteps: new PrismaTaskStepStore(client),
     taskEvents: new PrismaTaskEventStore(client),
     idempotency: new PrismaIdempotencyStore(client),
+    webhooks: new PrismaWebhookStore(d(client.webhook), webhookMapping, r("Webhook")),
+    webhookDeliveries: new PrismaWebhookDeliveryStore(d(client.webhookDelivery), undefined, r("WebhookDelivery")),
   };
 }
 

@@ -14,6 +14,8 @@ import type {
   ProjectRecord,
   RawDataRecord,
   StoredFileRecord,
+  WebhookDeliveryRecord,
+  WebhookRecord,
 } from "../../domain/records.js";
 import type { WithFile } from "../../domain/registry/registry-records.js";
 import type { TaskView } from "../../domain/tasks/task-service.js";
@@ -206,6 +208,36 @@ export class Presenter {
         pod_name: s.podName,
       })),
       history: view.history.map((e) => ({ status: e.status, execute_step: e.executeStep, message: e.message, time: this.time(e.at) })),
+    };
+  }
+
+  /** Never its secret (the answer that creates it adds the secret once). */
+  webhook(w: WebhookRecord) {
+    return {
+      uid: w.uid,
+      created_time: this.time(w.createdAt),
+      f_organization_uid: w.organizationUid,
+      url: w.url,
+      events: w.events,
+      enabled: w.enabled,
+      consecutive_failures: w.consecutiveFailures,
+      disabled_time: this.time(w.disabledAt),
+    };
+  }
+
+  webhookDelivery(d: WebhookDeliveryRecord) {
+    return {
+      uid: d.uid,
+      created_time: this.time(d.createdAt),
+      f_webhook_uid: d.webhookUid,
+      event: d.event,
+      event_id: d.eventId,
+      status: d.status,
+      attempts: d.attempts,
+      next_attempt_time: d.status === "pending" ? this.time(d.nextAttemptAt) : null,
+      last_status_code: d.lastStatusCode,
+      last_error: d.lastError,
+      delivered_time: this.time(d.deliveredAt),
     };
   }
 }
