@@ -79,6 +79,8 @@ export interface Container {
   fanout: LogFanout;
   housekeeping: Housekeeping;
   logger: Logger;
+  /** Ends the event streams (status, logs) so their clients reconnect, to this process once it is back or to another. */
+  drain(): void;
   /** Recovery and watching: call once the service listens (steps call back into it). */
   start(listeningUrl: string): Promise<void>;
   close(): Promise<void>;
@@ -204,7 +206,9 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
     logOperations({ logs, follower }),
     webhookOperations({ webhooks: new WebhookService({ db, ids, registry }), present }),
   ].flatMap((group) => Object.values(group) as Operation[]);
+  const shutdown = new AbortController();
   const app = createApp({
+    shutdown: shutdown.signal,
     operations,
     logger,
     objects,
@@ -254,6 +258,7 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
     fanout,
     housekeeping,
     logger,
+    drain: () => shutdown.abort(),
     async start(listeningUrl) {
       serviceUrl ||= listeningUrl;
       housekeeping.start();
@@ -261,6 +266,7 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
       await runtime.start({ dispatcher, builds: buildRecorder });
     },
     async close() {
+      shutdown.abort();
       housekeeping.stop();
       await webhookRelay.stop(); // attempts under way end (each within WEBHOOK_TIMEOUT_SECONDS); the rest wait in the outbox
       await dispatcher.stop(); // dispatches under way finish; queued tasks are dispatched on the next start

@@ -50,7 +50,11 @@ async function main(): Promise<void> {
       process.exit(1);
     }, config.http.shutdownTimeoutSeconds * 1000);
     deadline.unref();
+    container.drain(); // open event streams end, so the server can close once the requests under way are done
+    // A kept-alive connection whose answer just ended is closed at once, not after its idle timeout.
+    const idle = setInterval(() => server.closeIdleConnections(), 100);
     server.close(async () => {
+      clearInterval(idle);
       await container.close();
       logger.info({}, "action=shutdown outcome=done");
       process.exit(0);

@@ -61,6 +61,22 @@ export class ApiClient {
     return { data: parsed.data as T, ...(parsed.next_cursor ? { next_cursor: parsed.next_cursor } : {}) };
   }
 
+  /** Opens a download: its file name (from Content-Disposition), size when known, and the body to stream. */
+  async open(
+    key: string,
+    body: Record<string, unknown>,
+  ): Promise<{ filename: string | undefined; size: number | undefined; body: ReadableStream }> {
+    const response = await this.send(key, body, {});
+    if (!response.ok || !response.body) throw failure(response.status, await detailOf(response));
+    const disposition = response.headers.get("content-disposition") ?? "";
+    const length = Number(response.headers.get("content-length"));
+    return {
+      filename: /filename="([^"]*)"/.exec(disposition)?.[1],
+      size: Number.isFinite(length) && length > 0 ? length : undefined,
+      body: response.body,
+    };
+  }
+
   /** Opens an event stream and yields its events until it ends or `signal` aborts. */
   async *stream(
     key: string,
@@ -69,16 +85,7 @@ export class ApiClient {
     signal: AbortSignal,
   ): AsyncGenerator<SseMessage> {
     const response = await this.send(key, body, headers, signal);
-    if (!response.ok) {
-      const text = await response.text();
-      let detail = text.slice(0, 200);
-      try {
-        detail = (JSON.parse(text) as { detail?: string }).detail ?? detail;
-      } catch {
-        // not JSON
-      }
-      throw failure(response.status, detail);
-    }
+    if (!response.ok) throw failure(response.status, await detailOf(response));
     const decoder = new TextDecoder();
     let buffer = "";
     for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
@@ -107,6 +114,16 @@ export class ApiClient {
       if ((error as Error).name === "AbortError") throw error;
       throw new CliError(`cannot reach ${this.credentials.url}: ${(error as Error).message}`, EXIT.unavailable);
     }
+  }
+}
+
+/** The `detail` of an error answer, or the start of whatever else came (a proxy's page). */
+async function detailOf(response: Response): Promise<string> {
+  const text = await response.text();
+  try {
+    return (JSON.parse(text) as { detail?: string }).detail ?? text.slice(0, 200);
+  } catch {
+    return text.slice(0, 200);
   }
 }
 

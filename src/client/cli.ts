@@ -5,28 +5,34 @@
  * 2 usage, 3 authentication or authorization, 4 not found, 5 unavailable or timed out.
  */
 import { randomUUID } from "node:crypto";
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { ApiClient, CliError, EXIT, type Credentials } from "./api-client.js";
+import { ApiClient, CliError, EXIT } from "./api-client.js";
+import { download, DOWNLOAD_KINDS } from "./download.js";
+import { list, taskTable, type TaskInfo } from "./listing.js";
+import { credentials, login } from "./profile.js";
 
 const USAGE = `usage: argo-entrypoint task <command> [options]
 
-  submit <preprocessing|training|optimization|evaluation> -f <body.json> [--wait] [--idempotency-key <key>] [--timeout <s>]
-                         submit a task with the seed's body; --wait exits with its outcome
+  submit <preprocessing|training|optimization|evaluation> -f <body.json> [--wait] [--follow] [--idempotency-key <key>] [--timeout <s>]
+                         submit a task with the seed's body; --wait exits with its outcome,
+                         --follow also prints its steps' logs as they are written
   wait <uid> [--timeout <s>]   wait for a task to end (0 success, 1 failed or stopped)
-  get <uid>                    task info
+  get <uid>                    task info (--output table: its fields and steps)
   list [--status <s>[,<s>]] [--kind <k>[,<k>]] [--pipeline <uid>] [--since <time>] [--limit <n>]
                                the organization's tasks, newest first
   logs <uid> [-f] [--step <name>] [--tail <n>]
                                the steps' logs as plain text (-f: follow as they are written)
   stop|terminate|retry|resubmit|delete <uid>
+  download model|dataset|logs <uid> [--to <path>]
+                               a model's or dataset's file, or a task's logs (tar.gz), streamed to a file
+                               (default: the service's file name here), with a progress bar on a terminal
 
   login --url <url> --access-key <key>   store credentials (the secret key is read from stdin)
   completion bash|zsh          a completion script: eval "$(argo-entrypoint task completion bash)"
 
 options: --output json|table   answers as JSON (default for get) or a table (default for list)
+         --timeout <s>         give up waiting after this long (exit 5)
          --help                this text
 credentials: ARGO_ENTRYPOINT_URL, ARGO_ENTRYPOINT_ACCESS_KEY, ARGO_ENTRYPOINT_SECRET_KEY, or the profile \`login\` writes
 exit codes: 0 success, 1 task failed or stopped, 2 usage, 3 authentication, 4 not found, 5 unavailable or timed out
@@ -38,14 +44,17 @@ const BASH_COMPLETION = `_argo_entrypoint() {
   if [ "$COMP_CWORD" -eq 1 ]; then COMPREPLY=($(compgen -W "task migrate org user bootstrap-admin" -- "$cur")); return; fi
   [ "\${COMP_WORDS[1]}" = task ] || return
   if [ "$COMP_CWORD" -eq 2 ]; then
-    COMPREPLY=($(compgen -W "submit wait get list logs stop terminate retry resubmit delete login completion" -- "$cur")); return
+    COMPREPLY=($(compgen -W "submit wait get list logs stop terminate retry resubmit delete download login completion" -- "$cur")); return
   fi
   case "\${COMP_WORDS[2]}" in
     submit) if [ "$COMP_CWORD" -eq 3 ]; then COMPREPLY=($(compgen -W "preprocessing training optimization evaluation" -- "$cur"));
-            else COMPREPLY=($(compgen -W "-f --wait --idempotency-key --timeout --output" -- "$cur")); fi ;;
+            else COMPREPLY=($(compgen -W "-f --wait --follow --idempotency-key --timeout --output" -- "$cur")); fi ;;
     list) COMPREPLY=($(compgen -W "--status --kind --pipeline --since --limit --output" -- "$cur")) ;;
     logs) COMPREPLY=($(compgen -W "-f --step --tail" -- "$cur")) ;;
     wait) COMPREPLY=($(compgen -W "--timeout" -- "$cur")) ;;
+    get) COMPREPLY=($(compgen -W "--output" -- "$cur")) ;;
+    download) if [ "$COMP_CWORD" -eq 3 ]; then COMPREPLY=($(compgen -W "model dataset logs" -- "$cur"));
+              else COMPREPLY=($(compgen -W "--to" -- "$cur")); fi ;;
     completion) COMPREPLY=($(compgen -W "bash zsh" -- "$cur")) ;;
   esac
 }
@@ -72,6 +81,8 @@ export interface CliIo {
   err(text: string): void;
   env: NodeJS.ProcessEnv;
   stdin(): Promise<string>;
+  /** Standard error is a terminal (progress bars are drawn only there). */
+  errIsTerminal: boolean;
 }
 
 export async function runClientCli(argv: string[], io: CliIo): Promise<number> {
@@ -109,6 +120,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
         step: { type: "string" },
         tail: { type: "string" },
         output: { type: "string" },
+        to: { type: "string" },
         url: { type: "string" },
         "access-key": { type: "string" },
         help: { type: "boolean", short: "h" },
@@ -131,7 +143,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     io.out(first === "zsh" ? `autoload -U +X bashcompinit && bashcompinit\n${BASH_COMPLETION}` : BASH_COMPLETION);
     return EXIT.ok;
   }
-  if (!["submit", "wait", "get", "list", "logs", ...Object.keys(CONTROL)].includes(command))
+  if (!["submit", "wait", "get", "list", "logs", "download", ...Object.keys(CONTROL)].includes(command))
     throw new CliError(`unknown command "${command}" (see --help)`, EXIT.usage);
   const api = new ApiClient(credentials(io.env));
   const timeoutMs = seconds(values.timeout, "--timeout") * 1000;
@@ -147,13 +159,19 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       const { data } = await api.call<{ uid: string }>(key, body, { "Idempotency-Key": values["idempotency-key"] ?? randomUUID() });
       if (values.output === "json") print(data);
       else io.out(`${data.uid}\n`);
+      if (values.follow) return logs(api, data.uid, { follow: true }, io, timeoutMs);
       return values.wait ? waitFor(api, data.uid, timeoutMs, io) : EXIT.ok;
     }
     case "wait":
       return waitFor(api, need(first, "wait <uid>"), timeoutMs, io);
-    case "get":
-      print((await api.call("KlnZtRyqy3rPAZWL", { uid: need(first, "get <uid>") })).data);
+    case "get": {
+      const { data } = await api.call<TaskInfo>("KlnZtRyqy3rPAZWL", { uid: need(first, "get <uid>") });
+      if (values.output === "table") io.out(taskTable(data));
+      else print(data);
       return EXIT.ok;
+    }
+    case "download":
+      return download(api, first, need(positionals[2], `download ${DOWNLOAD_KINDS.join("|")} <uid>`), values.to, io);
     case "list":
       return list(api, values, io);
     case "logs":
@@ -169,7 +187,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
 }
 
 /** Rides the status stream to the task's end; reconnects (with the last event id) when the stream or the service drops. */
-async function waitFor(api: ApiClient, uid: string, timeoutMs: number, io: CliIo): Promise<number> {
+async function waitFor(api: ApiClient, uid: string, timeoutMs: number, io: CliIo, { progress = true } = {}): Promise<number> {
   const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Number.POSITIVE_INFINITY;
   let lastId: string | undefined;
   let delay = 250;
@@ -186,7 +204,8 @@ async function waitFor(api: ApiClient, uid: string, timeoutMs: number, io: CliIo
         delay = 250;
         const data = message.data as { status: string; execute_step: string; message: string };
         if (message.id) lastId = message.id;
-        if (message.event === "status") io.err(`${uid}: ${data.status} (${data.execute_step})${data.message ? `: ${data.message}` : ""}\n`);
+        if (message.event === "status" && progress)
+          io.err(`${uid}: ${data.status} (${data.execute_step})${data.message ? `: ${data.message}` : ""}\n`);
         if (message.event === "end") return outcome(uid, data.status, data.message, io);
       }
     } catch (error) {
@@ -213,36 +232,13 @@ function outcome(uid: string, status: string, message: string, io: CliIo): numbe
   return status === "success" ? EXIT.ok : EXIT.taskFailed;
 }
 
-async function list(api: ApiClient, values: Record<string, string | boolean | undefined>, io: CliIo): Promise<number> {
-  const csv = (value: unknown) => (typeof value === "string" ? value.split(",").filter(Boolean) : undefined);
-  const body: Record<string, unknown> = {
-    ...(csv(values.status) ? { status: csv(values.status) } : {}),
-    ...(csv(values.kind) ? { type: csv(values.kind) } : {}),
-    ...(values.pipeline ? { f_pipeline_uid: values.pipeline } : {}),
-    ...(values.since ? { since: values.since } : {}),
-    ...(values.limit ? { limit: values.limit } : {}),
-  };
-  const { data } = await api.call<Array<Record<string, string>>>("Tb7oRgW2kQ9xLm4s", body);
-  if (values.output === "json") {
-    io.out(`${JSON.stringify(data, null, 2)}\n`);
-    return EXIT.ok;
-  }
-  const rows = [
-    ["UID", "TYPE", "STATUS", "STEP", "CREATED", "NAME"],
-    ...data.map((t) => [t.uid, t.type, t.status, t.execute_step, t.created_time, t.name]),
-  ];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => String(r[i] ?? "").length)));
-  for (const row of rows)
-    io.out(
-      `${row
-        .map((cell, i) => String(cell ?? "").padEnd(widths[i]!))
-        .join("  ")
-        .trimEnd()}\n`,
-    );
-  return EXIT.ok;
-}
-
-async function logs(api: ApiClient, uid: string, values: Record<string, string | boolean | undefined>, io: CliIo): Promise<number> {
+async function logs(
+  api: ApiClient,
+  uid: string,
+  values: Record<string, string | boolean | undefined>,
+  io: CliIo,
+  timeoutMs = 0,
+): Promise<number> {
   if (!values.follow) {
     const { data } = await api.call<Record<string, string>>("bJ7xLmgp4WSWK498", { task_uid: uid });
     for (const [step, text] of Object.entries(data))
@@ -250,49 +246,19 @@ async function logs(api: ApiClient, uid: string, values: Record<string, string |
     return EXIT.ok;
   }
   const body = { task_uid: uid, ...(values.step ? { step: values.step } : {}), ...(values.tail ? { tail: Number(values.tail) } : {}) };
-  for await (const message of api.stream("Fw3lGz8Kc1VbN6mQ", body, {}, new AbortController().signal)) {
-    const data = message.data as { step?: string; line?: string; status?: string; message?: string; reason?: string };
-    if (message.event === "log") io.out(`${values.step ? "" : `[${data.step}] `}${data.line}\n`);
-    else if (message.event === "unavailable") io.err(`${data.step}: ${data.reason}\n`);
-    else if (message.event === "end") return data.status === "success" ? EXIT.ok : EXIT.taskFailed;
-  }
-  return EXIT.ok;
-}
-
-function profilePath(env: NodeJS.ProcessEnv): string {
-  return path.join(env.XDG_CONFIG_HOME ?? path.join(env.HOME ?? os.homedir(), ".config"), "argo-entrypoint", "credentials.json");
-}
-
-function credentials(env: NodeJS.ProcessEnv): Credentials {
-  if (env.ARGO_ENTRYPOINT_URL && env.ARGO_ENTRYPOINT_ACCESS_KEY && env.ARGO_ENTRYPOINT_SECRET_KEY)
-    return { url: env.ARGO_ENTRYPOINT_URL, accessKey: env.ARGO_ENTRYPOINT_ACCESS_KEY, secretKey: env.ARGO_ENTRYPOINT_SECRET_KEY };
   try {
-    const stored = JSON.parse(readFileSync(profilePath(env), "utf8")) as Credentials;
-    if (stored.url && stored.accessKey && stored.secretKey) return stored;
-  } catch {
-    // no profile: said below
+    for await (const message of api.stream("Fw3lGz8Kc1VbN6mQ", body, {}, new AbortController().signal)) {
+      const data = message.data as { step?: string; line?: string; status?: string; message?: string; reason?: string };
+      if (message.event === "log") io.out(`${values.step ? "" : `[${data.step}] `}${data.line}\n`);
+      else if (message.event === "unavailable") io.err(`${data.step}: ${data.reason}\n`);
+      else if (message.event === "end") return data.status === "success" ? EXIT.ok : EXIT.taskFailed;
+    }
+  } catch (error) {
+    if (!(error instanceof CliError) || error.exitCode !== EXIT.unavailable) throw error;
   }
-  throw new CliError(
-    "no credentials: set ARGO_ENTRYPOINT_URL, ARGO_ENTRYPOINT_ACCESS_KEY and ARGO_ENTRYPOINT_SECRET_KEY, or run `argo-entrypoint task login`",
-    EXIT.auth,
-  );
-}
-
-async function login(values: Record<string, string | boolean | undefined>, io: CliIo): Promise<number> {
-  const url = values.url;
-  const accessKey = values["access-key"];
-  if (typeof url !== "string" || typeof accessKey !== "string")
-    throw new CliError("login needs --url and --access-key (the secret key comes on stdin)", EXIT.usage);
-  const secretKey = (await io.stdin()).trim();
-  if (!secretKey) throw new CliError("login reads the secret key from stdin", EXIT.usage);
-  // Checked before it is stored: a typo fails here, not in the next CI run.
-  await new ApiClient({ url, accessKey, secretKey }).call("Tb7oRgW2kQ9xLm4s", { limit: 1 });
-  const file = profilePath(io.env);
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  writeFileSync(file, JSON.stringify({ url, accessKey, secretKey }), { mode: 0o600 });
-  chmodSync(file, 0o600);
-  io.out(`credentials stored in ${file}\n`);
-  return EXIT.ok;
+  // The stream was cut before the end (a restart): the exit code is still the task's outcome.
+  io.err(`${uid}: the log stream was cut; waiting for the task's outcome\n`);
+  return waitFor(api, uid, timeoutMs, io, { progress: false });
 }
 
 function readBody(file: string): Record<string, unknown> {

@@ -12,4 +12,5 @@ process.exitCode = await runClientCli(process.argv.slice(2), {
   err: (text) => process.stderr.write(text),
   env: process.env,
   stdin: readStdin,
+  errIsTerminal: process.stderr.isTTY === true,
 });

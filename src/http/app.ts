@@ -15,6 +15,8 @@ export interface AppDependencies {
   apiVersions: string[];
   maxUploadBytes: number;
   keepAliveMs: number;
+  /** Aborted at shutdown: event streams end. */
+  shutdown: AbortSignal;
   trustProxy: boolean;
   /** CORS_ORIGINS. */
   corsOrigins: string[];
@@ -50,6 +52,7 @@ export function createApp(deps: AppDependencies): express.Express {
       apiVersions: deps.apiVersions,
       maxUploadBytes: deps.maxUploadBytes,
       keepAliveMs: deps.keepAliveMs,
+      shutdown: deps.shutdown,
       logger: deps.logger,
     }),
   );

@@ -1,21 +1,55 @@
-/** `argo-entrypoint task ...` as a CI job runs it: a subprocess against a running service (local engine). */
-import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+/**
+ * `argo-entrypoint task ...` as a CI job runs it: the compiled build (built here, apart from the
+ * repository's dist) started through the package's bin, as a subprocess against a running service
+ * on the local engine.
+ */
+import { execFile, execFileSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { runClientCli } from "../../src/client/cli.js";
+import { createTestDatabase } from "../support/test-database.js";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import {
   registerPipeline,
   registerProject,
   registerTrainingDataset,
+  example,
   startListeningService,
   trainingBody,
   type PipelineFixture,
 } from "../support/task-fixture.js";
 import type { TestService, TestUser } from "../support/test-service.js";
 
-const TSX_LOADER = new URL("../../node_modules/tsx/dist/loader.mjs", import.meta.url).href;
-const ENTRY = path.resolve("src/client/main.ts");
+/** The package as installed: `bin/argo-entrypoint.mjs` beside the compiled `dist`. */
+function buildPackage(into: string): string {
+  mkdirSync(into, { recursive: true });
+  execFileSync(process.execPath, [
+    path.resolve("node_modules/typescript/bin/tsc"),
+    "-p",
+    "tsconfig.build.json",
+    "--outDir",
+    path.join(into, "dist"),
+  ]);
+  mkdirSync(path.join(into, "bin"));
+  copyFileSync(path.resolve("bin/argo-entrypoint.mjs"), path.join(into, "bin", "argo-entrypoint.mjs"));
+  return path.join(into, "bin", "argo-entrypoint.mjs");
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, "127.0.0.1");
+  await new Promise((resolve) => server.once("listening", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+let bin: string;
+const packageDir = mkdtempSync(path.join(os.tmpdir(), "argo-entrypoint-package-"));
+beforeAll(() => void (bin = buildPackage(packageDir)), 180_000);
+afterAll(() => rmSync(packageDir, { recursive: true, force: true }));
 
 interface Run {
   code: number;
@@ -36,11 +70,12 @@ describe("The client CLI", () => {
   /** The CLI with the user's credentials in the environment only. */
   const cli = (args: string[], env: Record<string, string> = {}, stdin?: string): Promise<Run> =>
     new Promise((resolve) => {
-      const argv = ["--import", TSX_LOADER, ENTRY, ...args];
+      const argv = [bin, "task", ...args];
       const child = execFile(
         process.execPath,
         argv,
         {
+          cwd: dir,
           env: {
             PATH: process.env.PATH,
             HOME: dir,
@@ -69,7 +104,7 @@ describe("The client CLI", () => {
     dataset = await registerTrainingDataset(service, user, project.project);
     const pipeline = (program: string) =>
       registerPipeline(service, user, project.application, { type: "training", program, extension: "sh", config: {} });
-    good = await pipeline('for i in 1 2 3; do echo "epoch $i"; sleep 0.3; done\ntouch "$OUTPUTS_DIR/$OUTPUT_FILE_NAME"\n');
+    good = await pipeline('for i in 1 2 3; do echo "epoch $i"; sleep 0.3; done\necho weights > "$OUTPUTS_DIR/$OUTPUT_FILE_NAME"\n');
     failing = await pipeline('echo "boom" >&2\nexit 4\n');
   });
 
@@ -114,6 +149,17 @@ describe("The client CLI", () => {
     expect(followed.stdout).toBe("epoch 1\nepoch 2\nepoch 3\n");
     const text = await cli(["logs", uid]);
     expect(text.stdout).toContain("==> training <==\nepoch 1\nepoch 2\nepoch 3\n");
+    const submittedAndFollowed = await cli([
+      "submit",
+      "training",
+      "-f",
+      bodyFile("follow2.json", trainingBody(user, good, dataset)),
+      "--follow",
+    ]);
+    expect(submittedAndFollowed.code).toBe(0);
+    expect(submittedAndFollowed.stdout).toMatch(
+      /^[0-9a-f-]{36}\n(.*\n)*\[training\] epoch 1\n\[training\] epoch 2\n\[training\] epoch 3\n/,
+    );
   });
 
   test("When the command, the credential or the task is wrong, then the exit code says which (2, 3, 4); --help exits 0", async () => {
@@ -165,4 +211,108 @@ describe("The client CLI", () => {
     const refused = await cli(["login", "--url", running.url, "--access-key", user.accessKey], {}, "not-the-secret\n");
     expect(refused.code).toBe(3);
   });
+
+  test("When a task is shown as a table, then its fields and steps are aligned columns", async () => {
+    const submitted = await cli(["submit", "training", "-f", bodyFile("table.json", trainingBody(user, good, dataset)), "--wait"]);
+    const shown = await cli(["get", submitted.stdout.trim(), "--output", "table"]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/^FIELD\s+VALUE\nUID\s+[0-9a-f-]{36}\n/);
+    expect(shown.stdout).toMatch(/\nSTATUS\s+success\n/);
+    expect(shown.stdout).toMatch(/\nSTEP\s+PHASE\s+STARTED\s+FINISHED\s+EXIT\s+MESSAGE\n/);
+    expect(shown.stdout).toMatch(/\ntraining\s+Succeeded\s/);
+  });
+
+  test("When a model, a dataset and logs are downloaded, then each file is complete and named by the service", async () => {
+    const submitted = await cli([
+      "submit",
+      "training",
+      "-f",
+      bodyFile("dl.json", trainingBody(user, good, dataset)),
+      "--wait",
+      "--output",
+      "json",
+    ]);
+    const task = JSON.parse(submitted.stdout) as { uid: string; model_uid: string };
+    const model = await cli(["download", "model", task.model_uid, "--to", "model.bin"]);
+    expect({ code: model.code, stdout: model.stdout.trim() }).toEqual({ code: 0, stdout: path.join(dir, "model.bin") });
+    expect(readFileSync(path.join(dir, "model.bin"), "utf8")).toBe("weights\n");
+    expect(model.stderr).toMatch(/^saved .*model\.bin \(8 B\)\n$/); // no bar when stderr is not a terminal
+    const data = await cli(["download", "dataset", dataset]);
+    expect(data.code).toBe(0);
+    expect(readFileSync(data.stdout.trim())).toEqual(example("dataset.zip"));
+    const logs = await cli(["download", "logs", task.uid]);
+    expect(logs.stdout.trim()).toBe(path.join(dir, `${task.uid}-logs.tar.gz`));
+    expect(readFileSync(logs.stdout.trim()).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+    expect(existsSync(`${logs.stdout.trim()}.part`)).toBe(false);
+    expect((await cli(["download", "weights", task.uid])).code).toBe(2);
+    expect((await cli(["download", "model", "0b6d7d62-3c3c-4c1e-9a1c-7b7b2c1f0e11"])).code).toBe(4);
+  });
+
+  test("When a download runs on a terminal, then a progress bar is drawn in place up to 100%", async () => {
+    let stderr = "";
+    const code = await runClientCli(["download", "dataset", dataset, "--to", path.join(dir, "bar.zip")], {
+      out: () => undefined,
+      err: (text) => void (stderr += text),
+      env: { ARGO_ENTRYPOINT_URL: running.url, ARGO_ENTRYPOINT_ACCESS_KEY: user.accessKey, ARGO_ENTRYPOINT_SECRET_KEY: user.secretKey },
+      stdin: async () => "",
+      errIsTerminal: true,
+    });
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/\rbar\.zip \[#{30}\] 100% .+ \/ .+\nsaved /);
+  });
+});
+
+describe("The client CLI across a service restart", () => {
+  test("When the service restarts while submit --wait follows a task, then it reconnects and exits with the task's outcome", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "argo-entrypoint-restart-"));
+    const database = await createTestDatabase();
+    const port = await freePort();
+    const env = { DATABASE_URL: database.url, FILES_DIR: path.join(dir, "files"), WORK_DIR: path.join(dir, "work") };
+    let running = await startListeningService(env, () => undefined, port);
+    try {
+      const user = await running.service.user();
+      const project = await registerProject(running.service, user);
+      const dataset = await registerTrainingDataset(running.service, user, project.project);
+      const fixture = await registerPipeline(running.service, user, project.application, {
+        type: "training",
+        program: 'echo "epoch 1"\ntouch "$OUTPUTS_DIR/$OUTPUT_FILE_NAME"\n',
+        extension: "sh",
+        config: {},
+      });
+      writeFileSync(path.join(dir, "body.json"), JSON.stringify(trainingBody(user, fixture, dataset)));
+      running.service.container.dispatcher.pauseDispatch(); // accepted, not started: it starts after the restart
+
+      let stderr = "";
+      const exited = new Promise<number>((resolve) => {
+        const child = execFile(
+          process.execPath,
+          [bin, "task", "submit", "training", "-f", path.join(dir, "body.json"), "--wait", "--timeout", "120"],
+          {
+            env: {
+              PATH: process.env.PATH,
+              HOME: dir,
+              ARGO_ENTRYPOINT_URL: running.url,
+              ARGO_ENTRYPOINT_ACCESS_KEY: user.accessKey,
+              ARGO_ENTRYPOINT_SECRET_KEY: user.secretKey,
+            },
+          },
+          (error) => resolve(error ? Number((error as { code?: number }).code ?? 1) : 0),
+        );
+        child.stderr!.on("data", (chunk: Buffer) => void (stderr += String(chunk)));
+      });
+      const deadline = Date.now() + 30_000;
+      while (!/: init \(/.test(stderr) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(stderr).toMatch(/: init \(/); // following the stream
+
+      await running.close(); // the stream drops; the task waits in the database
+      running = await startListeningService(env, () => undefined, port);
+      expect(await exited).toBe(0);
+      expect(stderr).toMatch(/ended success/);
+      expect(stderr).toMatch(/: running \(/); // changes after the restart came through the resumed stream
+    } finally {
+      await running.close();
+      await database.drop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -5,6 +5,8 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import { execFile as execFileCallback } from "node:child_process";
+import { runCli } from "../../src/cli.js";
 import { createTestDatabase } from "../support/test-database.js";
 
 const TSX_LOADER = new URL("../../node_modules/tsx/dist/loader.mjs", import.meta.url).href;
@@ -60,4 +62,44 @@ describe("Starting the service", () => {
     expect(stderr).toMatch(/PORT must be an integer/);
     expect(stderr).toMatch(/LOCAL_SANDBOX must be one of auto, require, off/);
   });
+
+  test("When SIGTERM comes while a status stream is open, then the stream ends and the service exits 0 without waiting out its timeout", async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, "127.0.0.1", () => {
+        const { port: free } = probe.address() as AddressInfo;
+        probe.close(() => resolve(free));
+      });
+    });
+    const admin = (...argv: string[]) => runCli(argv, { DATABASE_URL: database.url, BCRYPT_COST: "4" }, () => undefined);
+    await admin("org", "create", "shutdown-lab");
+    await admin("user", "create", "--org", "shutdown-lab", "--access-key", "streamer", "--secret", "streamer-secret-1");
+    const child = execFileCallback(process.execPath, ["--import", TSX_LOADER, path.resolve("src/main.ts")], {
+      env: { PATH: process.env.PATH, ...env({ PORT: String(port), SHUTDOWN_TIMEOUT_SECONDS: "30" }) },
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    const base = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 600; i += 1) {
+      if (
+        await fetch(`${base}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const stream = await fetch(`${base}/api/v1.2.4/entrypoint/Router/parse/Ts5pWq8LmN3vXc2z`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-Access-Key": "streamer", "X-Secret-Key": "streamer-secret-1" },
+      body: "{}",
+    });
+    expect(stream.status).toBe(200);
+    const ended = stream.text().then(
+      () => "ended",
+      (error: Error) => `cut: ${error.message}`,
+    );
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0); // without ending the stream, the shutdown timeout would exit 1
+    expect(await ended).toBe("ended");
+  }, 90_000);
 });

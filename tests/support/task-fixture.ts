@@ -9,9 +9,10 @@ import { startTestService, type TestService, type TestUser } from "./test-servic
 export async function startListeningService(
   env: Record<string, string> = {},
   onListening: (url: string) => void = () => undefined,
+  port = 0,
 ): Promise<{ service: TestService; url: string; close(): Promise<void> }> {
   const service = await startTestService(env);
-  const server = service.container.app.listen(0, "127.0.0.1");
+  const server = service.container.app.listen(port, "127.0.0.1");
   await new Promise((resolve) => server.once("listening", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   onListening(url);
@@ -20,8 +21,10 @@ export async function startListeningService(
     service,
     url,
     async close() {
-      await service.container.close();
+      await service.container.close(); // ends the event streams first
+      const idle = setInterval(() => server.closeIdleConnections(), 50);
       await new Promise((resolve) => server.close(resolve));
+      clearInterval(idle);
       await service.close();
     },
   };

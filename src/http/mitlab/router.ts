@@ -39,6 +39,8 @@ export interface MitlabRouterOptions {
   apiVersions: string[];
   maxUploadBytes: number;
   keepAliveMs: number;
+  /** Aborted when the service shuts down: long-lived answers (event streams) end so their clients reconnect. */
+  shutdown: AbortSignal;
   logger: Logger;
 }
 
@@ -118,13 +120,14 @@ export function mitlabRouter(options: MitlabRouterOptions): express.Router {
 
       const aborted = new AbortController();
       response.on("close", () => aborted.abort());
+      const signal = AbortSignal.any([aborted.signal, options.shutdown]);
       useFieldNames(response, operation.fields);
       options.logger.info({ route: routeKey, operation: operation.id, user: principal.userUid }, "action=route");
       const result = await operation.handle({
         principal,
         body,
         headers: request.headers,
-        signal: aborted.signal,
+        signal,
         ...(file ? { file } : {}),
         ...(page ? { page } : {}),
       });
