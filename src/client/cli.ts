@@ -145,6 +145,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   }
   if (!["submit", "wait", "get", "list", "logs", "download", ...Object.keys(CONTROL)].includes(command))
     throw new CliError(`unknown command "${command}" (see --help)`, EXIT.usage);
+  if (values.tail !== undefined && !/^\d{1,9}$/.test(values.tail)) throw new CliError("--tail must be a number of lines", EXIT.usage);
   const api = new ApiClient(credentials(io.env));
   const timeoutMs = seconds(values.timeout, "--timeout") * 1000;
   const print = (data: unknown) => io.out(`${JSON.stringify(data, null, 2)}\n`);
@@ -241,8 +242,12 @@ async function logs(
 ): Promise<number> {
   if (!values.follow) {
     const { data } = await api.call<Record<string, string>>("bJ7xLmgp4WSWK498", { task_uid: uid });
-    for (const [step, text] of Object.entries(data))
-      if (!values.step || values.step === step) io.out(values.step ? text : `==> ${step} <==\n${text}`);
+    const tail = values.tail === undefined ? undefined : Number(values.tail);
+    for (const [step, text] of Object.entries(data)) {
+      if (values.step && values.step !== step) continue;
+      const shown = tail === undefined ? text : lastLines(text, tail);
+      io.out(values.step ? shown : `==> ${step} <==\n${shown}`);
+    }
     return EXIT.ok;
   }
   const body = { task_uid: uid, ...(values.step ? { step: values.step } : {}), ...(values.tail ? { tail: Number(values.tail) } : {}) };
@@ -259,6 +264,12 @@ async function logs(
   // The stream was cut before the end (a restart): the exit code is still the task's outcome.
   io.err(`${uid}: the log stream was cut; waiting for the task's outcome\n`);
   return waitFor(api, uid, timeoutMs, io, { progress: false });
+}
+
+function lastLines(text: string, count: number): string {
+  const lines = text.split("\n");
+  const complete = text.endsWith("\n") ? lines.slice(0, -1) : lines;
+  return complete.length ? `${complete.slice(-count).join("\n")}\n` : "";
 }
 
 function readBody(file: string): Record<string, unknown> {

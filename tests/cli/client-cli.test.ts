@@ -149,6 +149,8 @@ describe("The client CLI", () => {
     expect(followed.stdout).toBe("epoch 1\nepoch 2\nepoch 3\n");
     const text = await cli(["logs", uid]);
     expect(text.stdout).toContain("==> training <==\nepoch 1\nepoch 2\nepoch 3\n");
+    expect((await cli(["logs", uid, "--step", "training", "--tail", "2"])).stdout).toBe("epoch 2\nepoch 3\n");
+    expect((await cli(["logs", uid, "--tail", "many"])).code).toBe(2);
     const submittedAndFollowed = await cli([
       "submit",
       "training",
