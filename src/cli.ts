@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { applyMigrations } from "./adapters/db/migrator.js";
 import { ConfigError, loadConfig } from "./config/config.js";
 import { buildAdminContainer } from "./container.js";
+import { AUDITED_ACTIONS, type AuditedAction } from "./domain/audit/audit-trail.js";
 import { DomainError } from "./domain/errors.js";
 
 const USAGE = `usage: argo-entrypoint <command>
@@ -22,6 +23,8 @@ const USAGE = `usage: argo-entrypoint <command>
   user unlock <access-key>                        lift the sign-in lock that failed attempts put on a key
                                                   (every replica honours it at the key's next attempt)
   user list                                       list users (never their secrets)
+  audit [--subject <uid>] [--action <action>] [--limit <n>]
+                                                  the audit log: who did what to which record, oldest first
   bootstrap-admin --org <name> --access-key <key> --secret-from-env <VAR>
                                                   create the organization and an admin with the secret in $VAR,
                                                   unless they exist (for deployment jobs; prints no secret)
@@ -38,6 +41,9 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, out: (line:
       role: { type: "string", default: "member" },
       secret: { type: "string" },
       "secret-from-env": { type: "string" },
+      subject: { type: "string" },
+      action: { type: "string" },
+      limit: { type: "string" },
       help: { type: "boolean" },
     },
   });
@@ -53,7 +59,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, out: (line:
     return 0;
   }
 
-  const { accounts, close } = await buildAdminContainer(config);
+  const { accounts, audit, close } = await buildAdminContainer(config);
   const print = (value: unknown) => out(JSON.stringify(value, null, 2));
   try {
     if (group === "bootstrap-admin") {
@@ -66,6 +72,20 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, out: (line:
       print({ organization: values.org, access_key: values["access-key"], created });
       return 0;
     }
+    if (group === "audit") {
+      const limit = values.limit === undefined ? 100 : Number(values.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+        out("audit: --limit must be a whole number from 1 to 1000");
+        return 2;
+      }
+      if (values.action !== undefined && !(AUDITED_ACTIONS as readonly string[]).includes(values.action)) {
+        out(`audit: --action must be one of ${AUDITED_ACTIONS.join(", ")}`);
+        return 2;
+      }
+      const page = await audit.listAll({ subjectUid: values.subject, action: values.action as AuditedAction | undefined }, { limit });
+      print(page.items.map((e) => ({ ...e, details: JSON.parse(e.details) as unknown })));
+      return 0;
+    }
     switch (`${group} ${action}`) {
       case "org create": {
         if (!subject) break;
@@ -75,12 +95,15 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, out: (line:
       }
       case "user create": {
         if (!values.org || !values["access-key"]) break;
-        const { user, secretKey } = await accounts.createUser({
-          organization: values.org,
-          accessKey: values["access-key"],
-          role: values.role ?? "member",
-          ...(values.secret ? { secretKey: values.secret } : {}),
-        });
+        const { user, secretKey } = await accounts.createUser(
+          {
+            organization: values.org,
+            accessKey: values["access-key"],
+            role: values.role ?? "member",
+            ...(values.secret ? { secretKey: values.secret } : {}),
+          },
+          "admin-cli",
+        );
         print({
           uid: user.uid,
           access_key: user.accessKey,

@@ -57,10 +57,12 @@ import { RequestAuthenticator } from "./http/shared/authenticate.js";
 import { Presenter } from "./http/shared/presenters.js";
 import { stepApi } from "./http/steps/step-api.js";
 import { createLogger } from "./logging/logger.js";
+import { AuditTrail } from "./domain/audit/audit-trail.js";
 import { fetchWebhookSender } from "./adapters/webhooks/fetch-webhook-sender.js";
 import { WebhookRelay } from "./domain/webhooks/webhook-relay.js";
 import { WebhookService } from "./domain/webhooks/webhook-service.js";
 import { webhookOperations } from "./http/operations/webhook.operations.js";
+import { auditOperations } from "./http/operations/audit.operations.js";
 
 export interface Container {
   app: ReturnType<typeof createApp>;
@@ -126,7 +128,8 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
     clock,
     settings: { idleSeconds: config.sessions.idleSeconds, maxSeconds: config.sessions.maxSeconds },
   });
-  const accounts = new AccountService({ db, hasher, ids, verifier, sessions });
+  const audit = new AuditTrail({ db, ids, clock });
+  const accounts = new AccountService({ db, hasher, ids, verifier, sessions, audit });
   const registry = new RegistryService({ db, objects, ids });
   const datasets = new DatasetRegistry({ db, objects, ids });
   const models = new ModelRegistry({ db, objects, ids });
@@ -166,6 +169,7 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
     ids,
     clock,
     logger,
+    audit,
     defaultResources: config.tasks.defaultResources,
   });
   const steps = new StepAccess({ db, objects, ids, clock });
@@ -204,7 +208,8 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
     taskOperations({ tasks, present }),
     statusOperations({ feed: new StatusFeed({ db, registry, settings: { pollMs: 500, batch: 500 } }), present }),
     logOperations({ logs, follower }),
-    webhookOperations({ webhooks: new WebhookService({ db, ids, registry }), present }),
+    webhookOperations({ webhooks: new WebhookService({ db, ids, registry, audit }), present }),
+    auditOperations({ audit, present }),
   ].flatMap((group) => Object.values(group) as Operation[]);
   const shutdown = new AbortController();
   const app = createApp({
@@ -278,11 +283,15 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
 }
 
 /** What the admin CLI needs: the database and account management, no HTTP or object store. */
-export async function buildAdminContainer(config: AppConfig): Promise<{ accounts: AccountService; close(): Promise<void> }> {
+export async function buildAdminContainer(
+  config: AppConfig,
+): Promise<{ accounts: AccountService; audit: AuditTrail; close(): Promise<void> }> {
   await applyMigrations(config.database);
   const db = new PrismaDatabase(createPrismaClient(config.database));
+  const audit = new AuditTrail({ db, ids: randomIds, clock: systemClock });
   return {
-    accounts: new AccountService({ db, hasher: new BcryptHasher(config.auth.bcryptCost), ids: randomIds }),
+    accounts: new AccountService({ db, hasher: new BcryptHasher(config.auth.bcryptCost), ids: randomIds, audit }),
+    audit,
     close: () => db.close(),
   };
 }

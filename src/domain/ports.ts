@@ -2,6 +2,7 @@
 import type { Readable } from "node:stream";
 import type {
   AgentRecord,
+  AuditEventRecord,
   ApplicationAgentLinkRecord,
   ApplicationRecord,
   ConfigRecord,
@@ -143,6 +144,7 @@ export interface Stores {
   idempotency: IdempotencyStore;
   webhooks: WebhookStore;
   webhookDeliveries: WebhookDeliveryStore;
+  auditEvents: EntityStore<AuditEventRecord>;
 }
 
 /** The fields of each row a submission names that its checks and its new rows need. */
@@ -187,6 +189,7 @@ export interface NewRows {
   taskSteps?: TaskStepRecord[];
   taskEvents?: Array<Omit<TaskStatusEventRecord, "id">>;
   idempotency?: IdempotencyRecord[];
+  auditEvents?: AuditEventRecord[];
 }
 
 /** A status change as the status feed carries it: the event and what it is about. */

@@ -237,3 +237,16 @@ export interface WebhookDeliveryRecord {
   deliveredAt: Date | null;
   createdAt: Date;
 }
+
+/** One audited action: who (a user, or the admin CLI) did what to which record. */
+export interface AuditEventRecord {
+  uid: string;
+  action: string;
+  actorUid: string;
+  actorAccessKey: string;
+  subjectUid: string;
+  organizationUid: string | null;
+  /** JSON; never a secret. */
+  details: string;
+  createdAt: Date;
+}

@@ -68,7 +68,10 @@ export async function startTestService(env: Record<string, string> = {}): Promis
       if (!organizations.has(organization))
         organizations.set(organization, (await container.accounts.createOrganization(organization)).uid);
       counter += 1;
-      const { user, secretKey } = await container.accounts.createUser({ organization, accessKey: `user${counter}-${organization}`, role });
+      const { user, secretKey } = await container.accounts.createUser(
+        { organization, accessKey: `user${counter}-${organization}`, role },
+        "admin-cli",
+      );
       return { accessKey: user.accessKey, secretKey, organizationUid: user.organizationUid, userUid: user.uid };
     },
     post(key, user, body = {}) {

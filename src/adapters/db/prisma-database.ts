@@ -111,6 +111,7 @@ export class PrismaDatabase implements Database {
   readonly idempotency;
   readonly webhooks;
   readonly webhookDeliveries;
+  readonly auditEvents;
 
   private readonly client: Client;
   private readonly connection: DatabaseConnection;
@@ -152,6 +153,7 @@ export class PrismaDatabase implements Database {
       idempotency: this.idempotency,
       webhooks: this.webhooks,
       webhookDeliveries: this.webhookDeliveries,
+      auditEvents: this.auditEvents,
     } = this.stores);
   }
 
@@ -227,6 +229,7 @@ const INSERT_ORDER: Array<[keyof NewRows, string]> = [
   ["taskSteps", "TaskStep"],
   ["taskEvents", "TaskStatusEvent"],
   ["idempotency", "IdempotencyRecord"],
+  ["auditEvents", "AuditEvent"],
 ];
 
 /** The subset of a Prisma model delegate the generic store uses. */
@@ -482,6 +485,7 @@ function buildStores(client: TxClient, reads?: <R>(model: string) => SqlReads<R>
     idempotency: new PrismaIdempotencyStore(client),
     webhooks: new PrismaWebhookStore(d(client.webhook), webhookMapping, r("Webhook")),
     webhookDeliveries: new PrismaWebhookDeliveryStore(d(client.webhookDelivery), undefined, r("WebhookDelivery")),
+    auditEvents: new PrismaEntityStore(d(client.auditEvent), undefined, r("AuditEvent")),
   };
 }
 

@@ -2,6 +2,7 @@ import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import type { Database, IdGenerator, SecretHasher } from "../ports.js";
 import { ROLES, type Role } from "../principal.js";
 import type { OrganizationRecord, UserRecord } from "../records.js";
+import type { Actor, AuditTrail } from "../audit/audit-trail.js";
 import type { CredentialVerifier } from "./credential-verifier.js";
 import type { SessionService } from "./session-service.js";
 
@@ -21,6 +22,7 @@ export class AccountService {
       db: Database;
       hasher: SecretHasher;
       ids: IdGenerator;
+      audit: AuditTrail;
       verifier?: CredentialVerifier;
       sessions?: SessionService;
     },
@@ -40,7 +42,10 @@ export class AccountService {
     return found;
   }
 
-  async createUser(input: { organization: string; accessKey: string; role: string; secretKey?: string }): Promise<IssuedCredentials> {
+  async createUser(
+    input: { organization: string; accessKey: string; role: string; secretKey?: string },
+    actor?: Actor,
+  ): Promise<IssuedCredentials> {
     if (!ACCESS_KEY_PATTERN.test(input.accessKey)) {
       throw ValidationError.field("access_key", "must be 3-64 characters of letters, digits, '.', '_', '@' or '-'");
     }
@@ -59,6 +64,7 @@ export class AccountService {
       unlockedAt: null,
       organizationUid: organization.uid,
     });
+    await this.deps.audit.record(actor ?? { userUid: user.uid, accessKey: user.accessKey }, "user.create", user, { role });
     return { user, secretKey };
   }
 
@@ -67,7 +73,10 @@ export class AccountService {
     const organizations = await this.deps.db.organizations.list({ name: input.organization });
     if (organizations.length === 0) await this.createOrganization(input.organization);
     if (await this.deps.db.users.findByAccessKey(input.accessKey)) return false;
-    await this.createUser({ organization: input.organization, accessKey: input.accessKey, role: "admin", secretKey: input.secretKey });
+    await this.createUser(
+      { organization: input.organization, accessKey: input.accessKey, role: "admin", secretKey: input.secretKey },
+      "admin-cli",
+    );
     return true;
   }
 
@@ -106,6 +115,7 @@ export class AccountService {
       revokedAt: null,
     });
     await this.signedOut(user.uid);
+    await this.deps.audit.record("admin-cli", "user.rotate", updated);
     return { user: updated, secretKey: secret };
   }
 
@@ -113,13 +123,16 @@ export class AccountService {
     const user = await this.requireUser(accessKey);
     const updated = await this.deps.db.users.update(user.uid, { revokedAt: new Date(), secretVersion: user.secretVersion + 1 });
     await this.signedOut(user.uid);
+    await this.deps.audit.record("admin-cli", "user.revoke", updated);
     return updated;
   }
 
   /** Undoes a revocation: the user's current secret works again (cached checks of it are redone). */
   async enable(accessKey: string): Promise<UserRecord> {
     const user = await this.requireUser(accessKey);
-    return this.deps.db.users.update(user.uid, { revokedAt: null, secretVersion: user.secretVersion + 1 });
+    const updated = await this.deps.db.users.update(user.uid, { revokedAt: null, secretVersion: user.secretVersion + 1 });
+    await this.deps.audit.record("admin-cli", "user.enable", updated);
+    return updated;
   }
 
   /**
@@ -128,7 +141,9 @@ export class AccountService {
    */
   async unlock(accessKey: string, now: Date): Promise<UserRecord> {
     const user = await this.requireUser(accessKey);
-    return this.deps.db.users.update(user.uid, { unlockedAt: now });
+    const updated = await this.deps.db.users.update(user.uid, { unlockedAt: now });
+    await this.deps.audit.record("admin-cli", "user.unlock", updated);
+    return updated;
   }
 
   async listOrganizations(): Promise<Array<{ uid: string; name: string; users: number }>> {

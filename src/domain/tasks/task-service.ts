@@ -21,6 +21,7 @@ import type { RegistryService } from "../registry/registry-service.js";
 import { stableJson } from "../../lib/text.js";
 import type { ShutdownStrategy, StepResources, TaskEngine } from "./task-engine.js";
 import { TASK_KINDS } from "./task-kinds.js";
+import type { AuditTrail } from "../audit/audit-trail.js";
 import { orderSteps, pendingStep, type TaskLifecycle } from "./task-lifecycle.js";
 import type { TaskDispatcher } from "./task-dispatcher.js";
 import type { TaskPlanner } from "./task-planner.js";
@@ -58,6 +59,7 @@ export class TaskService {
       ids: IdGenerator;
       clock: Clock;
       logger: Logger;
+      audit: AuditTrail;
       defaultResources: StepResources;
     },
   ) {}
@@ -132,6 +134,12 @@ export class TaskService {
         taskSteps: definition.steps.map((step) => pendingStep(task.uid, step.name, step.sequence)),
         taskEvents: [{ taskUid: task.uid, status: "init", executeStep: "prepare_file", message: "task created", at: now }],
         ...(idempotency ? { idempotency: [{ userUid: principal.userUid, key: idempotency.key, requestHash, taskUid: task.uid }] } : {}),
+        auditEvents: [
+          this.deps.audit.event(principal, resubmittedFrom ? "task.resubmit" : "task.submit", task, {
+            kind,
+            ...(resubmittedFrom ? { resubmitted_from: resubmittedFrom } : {}),
+          }),
+        ],
       });
     } catch (error) {
       // A concurrent submission with the same key won the race (and this batch wrote nothing): answer with its task.
@@ -192,6 +200,7 @@ export class TaskService {
   async remove(principal: Principal, uid: string): Promise<void> {
     const task = await this.owned(principal, uid);
     await this.deps.engine.remove(task);
+    await this.deps.audit.record(principal, "task.delete", task, { name: task.name });
     const dropped: string[] = [];
     await this.deps.db.transaction(async (stores) => {
       await stores.tasks.delete(uid);
@@ -211,14 +220,21 @@ export class TaskService {
     if (!ACTIVE_TASK_STATUSES.includes(task.status))
       throw new ConflictError(`task ${uid} is ${task.status}; only a task that has not finished can be stopped`);
     // Not submitted yet (waiting for its images): there is no run to stop, the task just ends.
-    if (!task.workflowName)
-      return this.deps.lifecycle.transition(task, "fail", task.executeStep, `${strategy.toLowerCase()} requested before the run started`);
+    // The history says who asked; the audit log keeps it with the rest of their actions.
+    const requested = `${strategy.toLowerCase()} requested by ${principal.accessKey}`;
+    const audited = () => this.deps.audit.record(principal, strategy === "Stop" ? "task.stop" : "task.terminate", task);
+    if (!task.workflowName) {
+      const ended = await this.deps.lifecycle.transition(task, "fail", task.executeStep, `${requested} before the run started`);
+      await audited();
+      return ended;
+    }
     await this.deps.engine.shutdown(task, strategy);
+    await audited();
     await this.deps.db.taskEvents.append({
       taskUid: uid,
       status: task.status,
       executeStep: task.executeStep,
-      message: `${strategy.toLowerCase()} requested`,
+      message: requested,
       at: this.deps.clock.now(),
     });
     return task;
@@ -230,6 +246,7 @@ export class TaskService {
     const task = await this.owned(principal, uid);
     if (task.status !== "fail" && task.status !== "init error")
       throw new ConflictError(`task ${uid} is ${task.status}; only a failed task can be retried`);
+    await this.deps.audit.record(principal, "task.retry", task);
     if (!task.workflowName)
       return this.deps.dispatcher.dispatch(
         await lifecycle.transition(task, "init", "prepare_file", "retrying submission", { reopen: true }),

@@ -4,6 +4,7 @@ import type { Principal } from "../principal.js";
 import type { DeliveryStatus, WebhookDeliveryRecord, WebhookRecord } from "../records.js";
 import { paged, type Page } from "../registry/registry-records.js";
 import type { RegistryService } from "../registry/registry-service.js";
+import type { AuditTrail } from "../audit/audit-trail.js";
 import { ALL_TASK_EVENTS, TASK_EVENTS } from "./webhook-events.js";
 
 export interface WebhookInput {
@@ -21,7 +22,7 @@ const MAX_URL_LENGTH = 2048;
  * creates it.
  */
 export class WebhookService {
-  constructor(private readonly deps: { db: Database; ids: IdGenerator; registry: RegistryService }) {}
+  constructor(private readonly deps: { db: Database; ids: IdGenerator; registry: RegistryService; audit: AuditTrail }) {}
 
   async create(
     principal: Principal,
@@ -42,6 +43,7 @@ export class WebhookService {
       lastEventId: await this.deps.db.latestTaskEventId(),
       createdByUid: principal.userUid,
     });
+    await this.deps.audit.record(principal, "webhook.create", webhook, { url: webhook.url, events: webhook.events });
     return { webhook, secret };
   }
 
@@ -58,17 +60,22 @@ export class WebhookService {
     patch: Partial<WebhookInput> & { enabled?: boolean | undefined },
   ): Promise<WebhookRecord> {
     const webhook = await this.find(principal, uid);
-    return this.deps.db.webhooks.update(webhook.uid, {
+    const updated = await this.deps.db.webhooks.update(webhook.uid, {
       ...(patch.url !== undefined ? { url: checkUrl(patch.url) } : {}),
       ...(patch.events !== undefined ? { events: checkEvents(patch.events) } : {}),
       ...(patch.secret !== undefined ? { secret: checkSecret(patch.secret) } : {}),
       ...(patch.enabled === true && !webhook.enabled ? { enabled: true, consecutiveFailures: 0, disabledAt: null } : {}),
       ...(patch.enabled === false && webhook.enabled ? { enabled: false, disabledAt: new Date() } : {}),
     });
+    const changed = Object.keys(patch).filter((key) => patch[key as keyof typeof patch] !== undefined);
+    await this.deps.audit.record(principal, "webhook.update", updated, { changed });
+    return updated;
   }
 
   async delete(principal: Principal, uid: string): Promise<void> {
-    await this.deps.db.webhooks.delete((await this.find(principal, uid)).uid);
+    const webhook = await this.find(principal, uid);
+    await this.deps.db.webhooks.delete(webhook.uid);
+    await this.deps.audit.record(principal, "webhook.delete", webhook, { url: webhook.url });
   }
 
   async deliveries(

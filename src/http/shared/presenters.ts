@@ -2,6 +2,7 @@
 import { formatTimestamp } from "../../domain/clock.js";
 import type {
   AgentRecord,
+  AuditEventRecord,
   ApplicationRecord,
   ConfigRecord,
   DatasetRecord,
@@ -238,6 +239,19 @@ export class Presenter {
       last_status_code: d.lastStatusCode,
       last_error: d.lastError,
       delivered_time: this.time(d.deliveredAt),
+    };
+  }
+
+  auditEvent(e: AuditEventRecord) {
+    return {
+      uid: e.uid,
+      created_time: this.time(e.createdAt),
+      action: e.action,
+      actor_uid: e.actorUid,
+      actor_access_key: e.actorAccessKey,
+      subject_uid: e.subjectUid,
+      f_organization_uid: e.organizationUid,
+      details: JSON.parse(e.details) as unknown,
     };
   }
 }
