@@ -58,6 +58,7 @@ import { Presenter } from "./http/shared/presenters.js";
 import { stepApi } from "./http/steps/step-api.js";
 import { createLogger } from "./logging/logger.js";
 import { AuditTrail } from "./domain/audit/audit-trail.js";
+import { PrometheusMetrics } from "./adapters/metrics/prometheus-metrics.js";
 import { fetchWebhookSender } from "./adapters/webhooks/fetch-webhook-sender.js";
 import { WebhookRelay } from "./domain/webhooks/webhook-relay.js";
 import { WebhookService } from "./domain/webhooks/webhook-service.js";
@@ -66,6 +67,8 @@ import { auditOperations } from "./http/operations/audit.operations.js";
 
 export interface Container {
   app: ReturnType<typeof createApp>;
+  /** Prometheus metrics (served at /metrics with METRICS_TOKEN, or on METRICS_PORT by main.ts). */
+  metrics: PrometheusMetrics;
   /** Every operation the surfaces serve. */
   operations: Operation[];
   db: Database;
@@ -103,6 +106,15 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
 
   await applyMigrations(config.database);
   const db = new PrismaDatabase(createPrismaClient(config.database));
+  // Read on scrape, once everything below exists.
+  const metrics = new PrometheusMetrics({
+    tasksByState: () => db.tasks.countByStatusAndKind(),
+    dispatchQueueDepth: () => dispatcher.queued,
+    logFollowers: () => fanout.followers,
+    logUpstreams: () => fanout.upstreams,
+    webhookDeliveriesPending: () => db.webhookDeliveries.count({ status: "pending" }),
+  });
+  const meter = metrics;
   const objects = await createObjectStore(config);
   const hasher = new BcryptHasher(config.auth.bcryptCost);
   const throttle = (maxFailures: number) =>
@@ -141,7 +153,7 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
   const lifecycle = new TaskLifecycle({ db, clock, logger });
   const progress = new ProgressRecorder({ db, lifecycle });
   let serviceUrl = config.tasks.stepApiUrl ?? "";
-  const runtime = await createEngine(config, { logger, clock, sink: progress, serviceUrl: () => serviceUrl });
+  const runtime = await createEngine(config, { logger, meter, clock, sink: progress, serviceUrl: () => serviceUrl });
   const { engine } = runtime;
   const planner = new TaskPlanner({ db, ids, clock, stepTokenTtlSeconds: config.tasks.stepTokenTtlSeconds });
   const logSource = firstAvailable(runtime.logSources);
@@ -174,10 +186,14 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
   });
   const steps = new StepAccess({ db, objects, ids, clock });
   const authenticator = new Authenticator({ users: verifier, steps });
-  const requests = new RequestAuthenticator(authenticator, {
-    service: sessions,
-    cookie: { name: config.sessions.cookieName, allowedOrigins: config.corsOrigins, trustProxy: config.http.trustProxy },
-  });
+  const requests = new RequestAuthenticator(
+    authenticator,
+    { logger, meter },
+    {
+      service: sessions,
+      cookie: { name: config.sessions.cookieName, allowedOrigins: config.corsOrigins, trustProxy: config.http.trustProxy },
+    },
+  );
 
   const logs = new LogService({ tasks, source: logSource, maxJsonBytesPerStep: config.logs.maxJsonBytesPerStep });
   const fanout = new LogFanout(
@@ -214,6 +230,8 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
   const shutdown = new AbortController();
   const app = createApp({
     shutdown: shutdown.signal,
+    meter,
+    metrics: { registry: metrics.registry, token: config.metrics.token },
     operations,
     logger,
     objects,
@@ -250,6 +268,7 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
 
   return {
     app,
+    metrics,
     operations,
     db,
     sqlStatements: () => db.counter.statements,

@@ -22,7 +22,7 @@ import type { ImageBuilder } from "./domain/builds/image-builds.js";
 import type { Clock } from "./domain/clock.js";
 import { NotFoundError } from "./domain/errors.js";
 import type { LogSource } from "./domain/logs/log-source.js";
-import type { Logger, ObjectStore } from "./domain/ports.js";
+import type { Logger, Meter, ObjectStore } from "./domain/ports.js";
 import type { ProgressRecorder } from "./domain/tasks/progress-recorder.js";
 import type { TaskDispatcher } from "./domain/tasks/task-dispatcher.js";
 import type { TaskEngine } from "./domain/tasks/task-engine.js";
@@ -39,7 +39,7 @@ export interface EngineRuntime {
 
 export async function createEngine(
   config: AppConfig,
-  deps: { logger: Logger; clock: Clock; sink: ProgressRecorder; serviceUrl: () => string },
+  deps: { logger: Logger; meter: Meter; clock: Clock; sink: ProgressRecorder; serviceUrl: () => string },
 ): Promise<EngineRuntime> {
   if (config.tasks.engine === "local") {
     const engine = await LocalEngine.open(
@@ -73,7 +73,8 @@ export async function createEngine(
     maxDelayMs: 5_000,
     timeoutMs: config.argo.requestTimeoutSeconds * 1000,
   };
-  const gateway = new ArgoWorkflowGateway(kubeConfig, { namespace: config.argo.namespace, retry }, deps.logger);
+  const observe = { logger: deps.logger, meter: deps.meter };
+  const gateway = new ArgoWorkflowGateway(kubeConfig, { namespace: config.argo.namespace, retry }, observe);
   const engine = new ArgoEngine(gateway, {
     namespace: config.argo.namespace,
     templatePrefix: config.argo.templatePrefix,
@@ -98,7 +99,7 @@ export async function createEngine(
       renewSeconds: config.argo.leaseRenewSeconds,
       retry,
     },
-    deps.logger,
+    observe,
     {
       // Only the leader watches and writes status; it also finishes submissions a crash interrupted.
       onStartedLeading: async () => {
@@ -106,7 +107,14 @@ export async function createEngine(
         watcher = new WorkflowWatcher(
           kubeConfig,
           { maxRestartDelayMs: 10_000 },
-          { sink: deps.sink, builds: services.builds, gateway, logger: deps.logger, activeTasks: () => deps.sink.activeTasks(engine.name) },
+          {
+            sink: deps.sink,
+            builds: services.builds,
+            gateway,
+            logger: deps.logger,
+            meter: deps.meter,
+            activeTasks: () => deps.sink.activeTasks(engine.name),
+          },
         );
         await watcher.start();
         await services.dispatcher.resumeUndispatched();

@@ -1,7 +1,9 @@
 import type { AddressInfo } from "node:net";
+import express from "express";
 import { ConfigError, loadConfig, presentConfig } from "./config/config.js";
 import { buildContainer } from "./container.js";
 import { StartupRefusal } from "./adapters/startup-refusal.js";
+import { metricsEndpoint } from "./http/shared/metrics-endpoint.js";
 
 async function main(): Promise<void> {
   let config;
@@ -39,6 +41,14 @@ async function main(): Promise<void> {
     logger.info({ port }, `action=listen url=http://${loopback}:${port}`);
     container.start(`http://${loopback}:${port}`).catch((error: unknown) => logger.error({ err: error }, "action=recover outcome=failed"));
   });
+
+  // A port of its own for the scraper, without the token (METRICS_PORT); it stops with the process.
+  const metricsPort = config.metrics.port;
+  if (metricsPort !== undefined) {
+    const metricsServer = express().get("/metrics", metricsEndpoint(container.metrics.registry)).listen(metricsPort, config.metrics.host);
+    metricsServer.on("error", (error) => logger.error({ err: error, port: metricsPort }, "action=metrics-listen outcome=failed"));
+    metricsServer.unref();
+  }
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -50,6 +50,8 @@ export interface AppConfig {
     /** Runs handed to the engine at once, and submissions waiting beyond those before a submit waits for room. */
     dispatch: { concurrency: number; capacity: number };
   };
+  /** Prometheus metrics: off unless a token (for /metrics on the service's port) or a port of their own is set. */
+  metrics: { token: string | undefined; port: number | undefined; host: string };
   /** Deliveries of task status changes to the webhooks admins register. */
   webhooks: {
     /** How often due deliveries are looked for (and new status changes turned into deliveries). */
@@ -100,6 +102,14 @@ export interface AppConfig {
     stopGraceSeconds: number;
     sandbox: "auto" | "require" | "off";
   };
+}
+
+const MIN_METRICS_TOKEN_LENGTH = 16;
+
+function metricsToken(token: string | undefined, problems: string[]): string | undefined {
+  if (token !== undefined && token.length < MIN_METRICS_TOKEN_LENGTH)
+    problems.push(`METRICS_TOKEN must be at least ${MIN_METRICS_TOKEN_LENGTH} characters`);
+  return token;
 }
 
 export class ConfigError extends Error {
@@ -240,6 +250,13 @@ export function loadConfig(env: Env): AppConfig {
       requestTimeoutSeconds: read.integer("KUBE_REQUEST_TIMEOUT_SECONDS", 30, 1, 300),
       retryAttempts: read.integer("KUBE_RETRY_ATTEMPTS", 5, 1, 20),
     },
+    metrics: {
+      /** A bearer token /metrics on the service's port requires; unset: no /metrics there. */
+      token: metricsToken(read.optional("METRICS_TOKEN"), problems),
+      /** A port of their own (no token; for a scraper inside the cluster); unset: none. */
+      port: read.optional("METRICS_PORT") === undefined ? undefined : read.integer("METRICS_PORT", 9464, 1, 65535),
+      host: read.string("METRICS_HOST", "0.0.0.0"),
+    },
     webhooks: {
       pollMs: read.integer("WEBHOOK_POLL_MS", 1000, 10, 60_000),
       timeoutSeconds: read.integer("WEBHOOK_TIMEOUT_SECONDS", 10, 1, 120),
@@ -322,6 +339,8 @@ export function presentConfig(config: AppConfig): Record<string, unknown> {
         ? { namespace: config.argo.namespace, templatePrefix: config.argo.templatePrefix, stepImage: config.argo.stepImage }
         : undefined,
     local: { workDir: config.local.workDir, concurrency: config.local.concurrency, sandbox: config.local.sandbox },
+    metrics: { token: config.metrics.token ? "[set]" : undefined, port: config.metrics.port },
+    webhooks: config.webhooks,
   };
 }
 

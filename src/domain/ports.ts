@@ -79,6 +79,8 @@ export interface TaskStore extends EntityStore<TaskRecord> {
   countActiveUsing(uid: string): Promise<number>;
   /** A page of the tasks `query` names, in its order, after `page.after` in that order. */
   search(query: TaskQuery, page: PageRequest): Promise<TaskRecord[]>;
+  /** How many tasks there are of each status and kind. */
+  countByStatusAndKind(): Promise<Array<{ status: TaskStatus; kind: TaskKind; count: number }>>;
 }
 
 export interface TaskStepStore {
@@ -247,6 +249,16 @@ export interface WebhookSender {
 export interface SecretHasher {
   hash(secret: string): Promise<string>;
   verify(secret: string, hash: string): Promise<boolean>;
+}
+
+/** What the service counts for its operator (Prometheus in production; nothing in the admin tools). */
+export interface Meter {
+  request(route: string, method: string, status: number, seconds: number): void;
+  kubeCall(verb: string, outcome: "ok" | "failed"): void;
+  /** A watch that failed and is resumed, or a list made again after its resourceVersion expired (410). */
+  watchRestarted(reason: "error" | "relist"): void;
+  signInFailed(reason: "invalid" | "throttled"): void;
+  uploaded(bytes: number): void;
 }
 
 export interface Logger {

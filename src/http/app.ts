@@ -1,10 +1,13 @@
 import express from "express";
-import type { Logger, ObjectStore } from "../domain/ports.js";
+import type { Registry } from "prom-client";
+import type { Logger, Meter, ObjectStore } from "../domain/ports.js";
 import { mitlabRouter } from "./mitlab/router.js";
 import type { Operation } from "./operations/operation.js";
 import type { RequestAuthenticator } from "./shared/authenticate.js";
+import { accessLog } from "./shared/access-log.js";
 import { cors } from "./shared/cors.js";
 import { errorHandler, notFoundHandler } from "./shared/errors.js";
+import { metricsEndpoint } from "./shared/metrics-endpoint.js";
 import { requestContext } from "./shared/request-context.js";
 
 export interface AppDependencies {
@@ -17,6 +20,9 @@ export interface AppDependencies {
   keepAliveMs: number;
   /** Aborted at shutdown: event streams end. */
   shutdown: AbortSignal;
+  meter: Meter;
+  /** /metrics is served here only with a token (else on a port of its own, or not at all). */
+  metrics: { registry: Registry; token: string | undefined };
   trustProxy: boolean;
   /** CORS_ORIGINS. */
   corsOrigins: string[];
@@ -32,6 +38,8 @@ export function createApp(deps: AppDependencies): express.Express {
   app.disable("x-powered-by");
   app.set("trust proxy", deps.trustProxy ? 1 : false);
   app.use(requestContext);
+  app.use(accessLog({ logger: deps.logger, meter: deps.meter }));
+  if (deps.metrics.token) app.get("/metrics", metricsEndpoint(deps.metrics.registry, deps.metrics.token));
   app.use(cors(deps.corsOrigins));
   app.get("/healthz", (_request, response) => void response.json({ status: "ok" }));
   app.get("/readyz", async (_request, response) => {
@@ -53,6 +61,7 @@ export function createApp(deps: AppDependencies): express.Express {
       maxUploadBytes: deps.maxUploadBytes,
       keepAliveMs: deps.keepAliveMs,
       shutdown: deps.shutdown,
+      meter: deps.meter,
       logger: deps.logger,
     }),
   );

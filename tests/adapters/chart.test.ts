@@ -53,6 +53,19 @@ describe("charts/argo-entrypoint", () => {
     expect(installer).toContain('replace "\\n  name: argo-entrypoint-" (printf "\\n  name: %s" $.Values.argo.templatePrefix)');
   });
 
+  test("When metrics are enabled, then the pods expose a metrics port with scrape annotations and a ServiceMonitor can scrape it", () => {
+    expect(values.metrics).toMatchObject({ enabled: true, port: 9464, serviceMonitor: { enabled: false } });
+    const template = (name: string) => readFileSync(path.join(CHART, "templates", name), "utf8");
+    expect(template("configmap.yaml")).toContain("METRICS_PORT: {{ .Values.metrics.port | quote }}");
+    expect(template("deployment.yaml")).toContain('prometheus.io/scrape: "true"');
+    expect(template("deployment.yaml")).toContain("- { name: metrics, containerPort: {{ .Values.metrics.port }} }");
+    expect(template("service.yaml")).toContain("- { name: metrics, port: {{ .Values.metrics.port }}, targetPort: metrics }");
+    const monitor = template("servicemonitor.yaml");
+    expect(monitor).toContain("{{- if and .Values.metrics.enabled .Values.metrics.serviceMonitor.enabled }}");
+    expect(monitor).toMatch(/kind: ServiceMonitor[\s\S]*- port: metrics\n\s+path: \/metrics/);
+    expect(validate({ ...values, metrics: { ...values.metrics, port: "9464" } })).toBe(false);
+  });
+
   test("When a dashboard Service is named, then the Ingress sends /api/ to the service and the rest of the host to the dashboard", () => {
     const ingress = readFileSync(path.join(CHART, "templates/ingress.yaml"), "utf8");
     const routes = ingress.slice(ingress.indexOf("{{- with .Values.ingress.dashboard.serviceName }}"), ingress.indexOf("{{- else }}"));

@@ -1,12 +1,10 @@
-import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { CoordinationV1Api } from "@kubernetes/client-node";
 import { loadKubeConfig } from "../../src/adapters/kubernetes/kube-config.js";
 import { LeaseElection } from "../../src/adapters/kubernetes/lease-election.js";
-import { createLogger } from "../../src/logging/logger.js";
+import { silentLogger, uncounted } from "../support/observers.js";
 import { FakeKubeApiServer } from "../support/fake-kube/fake-kube-apiserver.js";
 
-const silent = createLogger("silent", new Writable({ write: (_c, _e, done) => done() }));
 const retry = { attempts: 1, baseDelayMs: 1, maxDelayMs: 1, timeoutMs: 2000 };
 
 describe("LeaseElection on a fake API server as strict as a real one", () => {
@@ -16,7 +14,7 @@ describe("LeaseElection on a fake API server as strict as a real one", () => {
     new LeaseElection(
       loadKubeConfig({ kubeconfigPath: kubeconfig, inCluster: false }),
       { namespace: "argo", name, identity, leaseSeconds: 30, renewSeconds: 1, retry },
-      silent,
+      { logger: silentLogger, meter: uncounted },
       { onStartedLeading: () => callbacks.started?.(), onStoppedLeading: () => callbacks.stopped?.() },
     );
 

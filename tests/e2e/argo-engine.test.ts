@@ -129,6 +129,9 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
       ["upload_training_dataset", "Succeeded", 0, true],
     ]);
     expect(workflowCreates() - creates).toBe(1);
+    // Every Kubernetes call is counted for the operator by verb and outcome.
+    const kubeCalls = await service.container.metrics.registry.getSingleMetricAsString("argo_entrypoint_kubernetes_calls_total");
+    expect(kubeCalls).toMatch(/argo_entrypoint_kubernetes_calls_total\{verb="create",outcome="ok"\} [1-9]/);
     // The credential's Secret is gone once the task ended; the Workflow stays for its logs.
     await eventually(() => cluster.server.get("secrets", NAMESPACE, `ae-${done.uid}-credential`) === undefined);
     expect(cluster.server.get("workflows", NAMESPACE, `ae-${done.uid}`)).toBeDefined();
@@ -416,6 +419,7 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
     running = second;
     service = second.service;
     const response = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset));
-    expect((await waitForStatus(service, user, response.body.data.uid, ["success", "fail"])).status).toBe("success");
+    const ended = await waitForStatus(service, user, response.body.data.uid, ["success", "fail"]);
+    expect({ status: ended.status, message: ended.status_message }).toEqual({ status: "success", message: "" });
   });
 });

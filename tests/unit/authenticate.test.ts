@@ -3,6 +3,7 @@ import { describe, expect, test } from "@jest/globals";
 import type { Credentials, CredentialVerifier } from "../../src/domain/auth/credential-verifier.js";
 import { AuthenticationError } from "../../src/domain/errors.js";
 import { RequestAuthenticator } from "../../src/http/shared/authenticate.js";
+import { silentLogger, uncounted } from "../support/observers.js";
 
 /** A verifier that records what it was asked and accepts everything. */
 function authenticator() {
@@ -10,7 +11,7 @@ function authenticator() {
   const verifier = {
     verify: async (credentials: Credentials, address: string) => (seen.push({ credentials, address }), { userUid: credentials.accessKey }),
   } as unknown as CredentialVerifier;
-  return { sut: new RequestAuthenticator(verifier), seen };
+  return { sut: new RequestAuthenticator(verifier, { logger: silentLogger, meter: uncounted }), seen };
 }
 const request = (headers: Record<string, string>) => ({ headers, socket: { remoteAddress: "10.1.2.3" } }) as unknown as IncomingMessage;
 

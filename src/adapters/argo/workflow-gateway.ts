@@ -1,7 +1,6 @@
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Pod } from "@kubernetes/client-node";
 import { ConflictError, NotFoundError } from "../../domain/errors.js";
-import type { Logger } from "../../domain/ports.js";
-import { kubeCall, type RetrySettings } from "../kubernetes/kube-calls.js";
+import { kubeCall, type KubeObservers, type RetrySettings } from "../kubernetes/kube-calls.js";
 import {
   ARGO_GROUP,
   ARGO_VERSION,
@@ -30,7 +29,7 @@ export class ArgoWorkflowGateway {
   constructor(
     kubeConfig: KubeConfig,
     private readonly settings: { namespace: string; retry: RetrySettings },
-    private readonly logger: Logger,
+    private readonly observe: KubeObservers,
   ) {
     this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
     this.core = kubeConfig.makeApiClient(CoreV1Api);
@@ -148,7 +147,7 @@ export class ArgoWorkflowGateway {
   }
 
   private call<T>(what: string, call: () => Promise<T>): Promise<T> {
-    return kubeCall(what, call, this.settings.retry, this.logger);
+    return kubeCall(what, call, this.settings.retry, this.observe);
   }
 }
 

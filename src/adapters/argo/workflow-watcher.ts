@@ -1,6 +1,6 @@
 import { makeInformer, type Informer, type KubeConfig, type ObjectCache } from "@kubernetes/client-node";
 import type { BuildProgress } from "../../domain/builds/image-builds.js";
-import type { Logger } from "../../domain/ports.js";
+import type { Logger, Meter } from "../../domain/ports.js";
 import type { TaskRecord } from "../../domain/records.js";
 import type { ProgressSink } from "../../domain/tasks/task-engine.js";
 import { ARGO_GROUP, ARGO_VERSION, MANAGED_BY, MANAGED_BY_LABEL, TASK_UID_LABEL, WORKFLOWS, type Workflow } from "./argo-types.js";
@@ -38,6 +38,7 @@ export class WorkflowWatcher {
       };
       gateway: ArgoWorkflowGateway;
       logger: Logger;
+      meter: Meter;
       activeTasks(): Promise<TaskRecord[]>;
     },
   ) {}
@@ -49,7 +50,13 @@ export class WorkflowWatcher {
     const { gateway } = this.deps;
     const selector = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
     const path = `/apis/${ARGO_GROUP}/${ARGO_VERSION}/namespaces/${gateway.namespace}/${WORKFLOWS}`;
-    const informer = makeInformer<Workflow>(this.kubeConfig, path, (() => gateway.listManagedWorkflows()) as never, selector);
+    let lists = 0;
+    const list = () => {
+      // The informer lists once at start and again whenever its resourceVersion expired (410 Gone).
+      if ((lists += 1) > 1) this.deps.meter.watchRestarted("relist");
+      return gateway.listManagedWorkflows();
+    };
+    const informer = makeInformer<Workflow>(this.kubeConfig, path, list as never, selector);
     this.informer = informer;
     informer.on("add", (wf) => void this.observe(wf));
     informer.on("update", (wf) => void this.observe(wf));
@@ -58,6 +65,7 @@ export class WorkflowWatcher {
     informer.on("error", (error) => {
       if (!this.running) return; // our own stop aborts the watch
       this.deps.logger.warn({ err: error }, "action=watch-workflows outcome=restarting");
+      this.deps.meter.watchRestarted("error");
       this.scheduleRestart();
     });
     this.initialSync = informer.start().catch((error: unknown) => {

@@ -34,7 +34,9 @@ import {
   ACTIVE_TASK_STATUSES,
   type SessionRecord,
   type StoredFileRecord,
+  type TaskKind,
   type TaskRecord,
+  type TaskStatus,
   type TaskStatusEventRecord,
   type TaskStepRecord,
   type UserRecord,
@@ -242,6 +244,7 @@ interface Delegate {
   delete(args: unknown): Promise<unknown>;
   deleteMany(args: unknown): Promise<{ count: number }>;
   updateMany(args: unknown): Promise<{ count: number }>;
+  groupBy(args: unknown): Promise<unknown[]>;
 }
 
 interface RowMapping<R> {
@@ -352,6 +355,15 @@ class PrismaTaskStore extends PrismaEntityStore<TaskRecord> implements TaskStore
     if (query.until) conditions.push({ sql: `"createdAt" < ?`, args: [this.reads.time(query.until)] });
     const order = query.order === "newest" ? "desc" : "asc";
     return (await this.run(() => this.reads!.search(conditions, order, page))) as TaskRecord[];
+  }
+
+  async countByStatusAndKind(): Promise<Array<{ status: TaskStatus; kind: TaskKind; count: number }>> {
+    const groups = (await this.run(() => this.delegate.groupBy({ by: ["status", "kind"], _count: { _all: true } }))) as Array<{
+      status: TaskStatus;
+      kind: TaskKind;
+      _count: { _all: number };
+    }>;
+    return groups.map((g) => ({ status: g.status, kind: g.kind, count: g._count._all }));
   }
 
   countActiveUsing(uid: string): Promise<number> {

@@ -1,5 +1,5 @@
 import { ConflictError, DomainError, NotFoundError, UpstreamError } from "../../domain/errors.js";
-import type { Logger } from "../../domain/ports.js";
+import type { Logger, Meter } from "../../domain/ports.js";
 
 export interface RetrySettings {
   attempts: number;
@@ -26,11 +26,21 @@ function retriable(error: unknown): boolean {
  * exponential backoff and full jitter on 429, 5xx and network errors, and translated once into
  * the domain's errors (404 → NotFound, 409 → Conflict, 403 → a configuration problem).
  */
-export async function kubeCall<T>(what: string, call: () => Promise<T>, settings: RetrySettings, logger: Logger): Promise<T> {
+/** Where a Kubernetes call's failures are logged and its outcome counted. */
+export interface KubeObservers {
+  logger: Logger;
+  meter: Meter;
+}
+
+export async function kubeCall<T>(what: string, call: () => Promise<T>, settings: RetrySettings, observe: KubeObservers): Promise<T> {
+  const { logger, meter } = observe;
+  const verb = what.split(" ")[0] ?? "call";
   let lastError: unknown;
   for (let attempt = 1; attempt <= settings.attempts; attempt += 1) {
     try {
-      return await withTimeout(call(), settings.timeoutMs, what);
+      const result = await withTimeout(call(), settings.timeoutMs, what);
+      meter.kubeCall(verb, "ok");
+      return result;
     } catch (error) {
       lastError = error;
       if (!retriable(error) || attempt === settings.attempts) break;
@@ -39,6 +49,7 @@ export async function kubeCall<T>(what: string, call: () => Promise<T>, settings
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
+  meter.kubeCall(verb, "failed");
   throw translate(what, lastError, logger);
 }
 

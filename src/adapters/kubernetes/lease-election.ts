@@ -1,7 +1,6 @@
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
 import { ConflictError, NotFoundError } from "../../domain/errors.js";
-import type { Logger } from "../../domain/ports.js";
-import { kubeCall, type RetrySettings } from "./kube-calls.js";
+import { kubeCall, type KubeObservers, type RetrySettings } from "./kube-calls.js";
 
 export interface LeaseSettings {
   namespace: string;
@@ -29,7 +28,7 @@ export class LeaseElection {
   constructor(
     kubeConfig: KubeConfig,
     private readonly settings: LeaseSettings,
-    private readonly logger: Logger,
+    private readonly observe: KubeObservers,
     private readonly callbacks: { onStartedLeading(): Promise<void> | void; onStoppedLeading(): Promise<void> | void },
   ) {
     this.api = kubeConfig.makeApiClient(CoordinationV1Api);
@@ -50,7 +49,7 @@ export class LeaseElection {
       this.leading = false;
       await this.callbacks.onStoppedLeading();
       await this.release().catch((error: unknown) =>
-        this.logger.warn({ err: error, lease: this.settings.name }, "action=lease-release outcome=failed"),
+        this.observe.logger.warn({ err: error, lease: this.settings.name }, "action=lease-release outcome=failed"),
       );
     }
   }
@@ -58,14 +57,14 @@ export class LeaseElection {
   /** Gives the lease up (a graceful stop), so another replica takes over now rather than after it expires. */
   private async release(): Promise<void> {
     const { namespace, name, identity } = this.settings;
-    const lease = await kubeCall("get lease", () => this.api.readNamespacedLease({ name, namespace }), this.settings.retry, this.logger);
+    const lease = await kubeCall("get lease", () => this.api.readNamespacedLease({ name, namespace }), this.settings.retry, this.observe);
     if (lease.spec?.holderIdentity !== identity) return;
     const now = new V1MicroTime();
     const body: V1Lease = {
       ...lease,
       spec: { ...lease.spec, holderIdentity: "", leaseDurationSeconds: 1, acquireTime: now, renewTime: now },
     };
-    await kubeCall("release lease", () => this.api.replaceNamespacedLease({ name, namespace, body }), this.settings.retry, this.logger);
+    await kubeCall("release lease", () => this.api.replaceNamespacedLease({ name, namespace, body }), this.settings.retry, this.observe);
   }
 
   private async tick(): Promise<void> {
@@ -74,17 +73,17 @@ export class LeaseElection {
     try {
       leading = await this.tryAcquireOrRenew();
     } catch (error) {
-      this.logger.warn({ err: error, lease: this.settings.name }, "action=lease outcome=error");
+      this.observe.logger.warn({ err: error, lease: this.settings.name }, "action=lease outcome=error");
     }
     // stop() may have run while the lease call was in flight: then nothing may start any more.
     if (this.stopped) return;
     if (leading !== this.leading) {
       this.leading = leading;
-      this.logger.info({ lease: this.settings.name, identity: this.settings.identity, leading }, "action=lease outcome=changed");
+      this.observe.logger.info({ lease: this.settings.name, identity: this.settings.identity, leading }, "action=lease outcome=changed");
       try {
         await (leading ? this.callbacks.onStartedLeading() : this.callbacks.onStoppedLeading());
       } catch (error) {
-        this.logger.error({ err: error, lease: this.settings.name, leading }, "action=lease-transition outcome=failed");
+        this.observe.logger.error({ err: error, lease: this.settings.name, leading }, "action=lease-transition outcome=failed");
       }
     }
     if (!this.stopped) this.timer = setTimeout(() => void this.tick(), this.settings.renewSeconds * 1000);
@@ -93,7 +92,7 @@ export class LeaseElection {
   private async tryAcquireOrRenew(): Promise<boolean> {
     const { namespace, name, identity, leaseSeconds } = this.settings;
     const now = new V1MicroTime();
-    const call = <T>(what: string, fn: () => Promise<T>) => kubeCall(what, fn, this.settings.retry, this.logger);
+    const call = <T>(what: string, fn: () => Promise<T>) => kubeCall(what, fn, this.settings.retry, this.observe);
     let lease: V1Lease;
     try {
       lease = await call("get lease", () => this.api.readNamespacedLease({ name, namespace }));

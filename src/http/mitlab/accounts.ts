@@ -60,7 +60,7 @@ export function accountRoutes(options: AccountRoutesOptions): express.Router {
       // The lab's SDK 0.1.0 sent `account_password`; later clients send `password`.
       const accountName = stringField(body, "account_name");
       const password = stringField(body, "password", body.account_password === undefined ? undefined : "account_password");
-      const principal = await options.authenticator.verify({ accessKey: accountName, secretKey: password }, clientAddress(request));
+      const principal = await options.requests.verify({ accessKey: accountName, secretKey: password }, request);
       if (principal.task) {
         response.json({
           detail: "Login successfully",

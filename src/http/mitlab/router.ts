@@ -14,11 +14,12 @@ import {
   UnsupportedMediaTypeError,
   ValidationError,
 } from "../../domain/errors.js";
-import type { Logger, ObjectStore, PageRequest, StagedObject } from "../../domain/ports.js";
+import type { Logger, Meter, ObjectStore, PageRequest, StagedObject } from "../../domain/ports.js";
 import type { Principal } from "../../domain/principal.js";
 import { BodyValidator } from "../operations/body-validator.js";
 import type { Operation } from "../operations/operation.js";
 import { credentialsRequired, stripCredentialFields, type RequestAuthenticator } from "../shared/authenticate.js";
+import { describeCaller, describeRoute } from "../shared/access-log.js";
 import { decodeCursor } from "../shared/cursor.js";
 import { useFieldNames } from "../shared/errors.js";
 import { DEFAULT_JSON_LIMITS, checkJsonValues, readJsonBody } from "../shared/json-body.js";
@@ -41,6 +42,7 @@ export interface MitlabRouterOptions {
   keepAliveMs: number;
   /** Aborted when the service shuts down: long-lived answers (event streams) end so their clients reconnect. */
   shutdown: AbortSignal;
+  meter: Meter;
   logger: Logger;
 }
 
@@ -69,6 +71,7 @@ export function mitlabRouter(options: MitlabRouterOptions): express.Router {
       throw new NotFoundError(`Unknown API version ${version.slice(0, 40)}; supported: ${[...versions].join(", ")}`);
     const operation = table.get(routeKey);
     if (!operation) throw new NotFoundError(`Unknown route key ${routeKey.slice(0, 40)}`);
+    describeRoute(response, routeKey);
 
     let principal: Principal | undefined;
     let file: StagedObject | undefined;
@@ -111,6 +114,7 @@ export function mitlabRouter(options: MitlabRouterOptions): express.Router {
       }
       stripCredentialFields(body);
       if (!principal) throw credentialsRequired();
+      describeCaller(response, principal.userUid);
       if (principal.task && !operation.acceptsTaskCredential)
         throw new ForbiddenError(`a task credential reaches only the routes a step's SDK uses (${taskRoutes.join(", ")})`);
 
@@ -122,7 +126,7 @@ export function mitlabRouter(options: MitlabRouterOptions): express.Router {
       response.on("close", () => aborted.abort());
       const signal = AbortSignal.any([aborted.signal, options.shutdown]);
       useFieldNames(response, operation.fields);
-      options.logger.info({ route: routeKey, operation: operation.id, user: principal.userUid }, "action=route");
+      if (file) options.meter.uploaded(file.size);
       const result = await operation.handle({
         principal,
         body,

@@ -2,7 +2,8 @@ import type { IncomingMessage } from "node:http";
 import { TASK_ACCOUNT_PREFIX, type Authenticator } from "../../domain/auth/authenticator.js";
 import type { Credentials } from "../../domain/auth/credential-verifier.js";
 import type { SessionService } from "../../domain/auth/session-service.js";
-import { AuthenticationError, ForbiddenError } from "../../domain/errors.js";
+import { AuthenticationError, ForbiddenError, RateLimitedError } from "../../domain/errors.js";
+import type { Logger, Meter } from "../../domain/ports.js";
 import type { Principal } from "../../domain/principal.js";
 import { cookieValue } from "./cookies.js";
 
@@ -28,13 +29,29 @@ export interface SessionCookieSettings {
 export class RequestAuthenticator {
   constructor(
     private readonly authenticator: Pick<Authenticator, "verify">,
+    private readonly observe: { logger: Logger; meter: Meter },
     private readonly sessions?: { service: Pick<SessionService, "resolve">; cookie: SessionCookieSettings },
   ) {}
+
+  /** Checks a credential; a refusal is logged (the access key and address, never the secret) and counted. */
+  async verify(credentials: Credentials, request: IncomingMessage): Promise<Principal> {
+    const address = clientAddress(request);
+    try {
+      return await this.authenticator.verify(credentials, address);
+    } catch (error) {
+      const reason = error instanceof RateLimitedError ? "throttled" : error instanceof AuthenticationError ? "invalid" : undefined;
+      if (reason) {
+        this.observe.meter.signInFailed(reason);
+        this.observe.logger.warn({ accessKey: credentials.accessKey.slice(0, 128), address, reason }, "action=sign-in outcome=refused");
+      }
+      throw error;
+    }
+  }
 
   /** The caller named by the headers, or undefined when the headers carry no credential. */
   async fromHeaders(request: IncomingMessage): Promise<Principal | undefined> {
     const credentials = headerCredentials(request);
-    if (credentials) return this.authenticator.verify(credentials, clientAddress(request));
+    if (credentials) return this.verify(credentials, request);
     const token = this.sessions && cookieValue(request.headers.cookie, this.sessions.cookie.name);
     if (!token || !this.sessions) return undefined;
     assertSameOriginOrAllowed(request, this.sessions.cookie);
@@ -57,7 +74,7 @@ export class RequestAuthenticator {
     ];
     if (problems.length)
       throw new AuthenticationError("Authentication required: both access_key and secret_key must be sent", { problems });
-    return this.authenticator.verify({ accessKey: accessKey as string, secretKey: secretKey as string }, clientAddress(request));
+    return this.verify({ accessKey: accessKey as string, secretKey: secretKey as string }, request);
   }
 }
 
