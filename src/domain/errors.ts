@@ -26,6 +26,7 @@ export type ErrorKind =
   | "too_large"
   | "unsupported_media_type"
   | "unprocessable"
+  | "method_not_allowed"
   | "rate_limited"
   | "upstream"
   | "internal";

@@ -2,6 +2,7 @@ import express from "express";
 import type { Registry } from "prom-client";
 import type { Logger, Meter, ObjectStore } from "../domain/ports.js";
 import { mitlabRouter } from "./mitlab/router.js";
+import { restRouter } from "./rest/router.js";
 import type { Operation } from "./operations/operation.js";
 import type { RequestAuthenticator } from "./shared/authenticate.js";
 import { accessLog } from "./shared/access-log.js";
@@ -52,6 +53,15 @@ export function createApp(deps: AppDependencies): express.Express {
     }
   });
   for (const router of deps.routers) app.use(router);
+  app.use(
+    restRouter({
+      operations: deps.operations,
+      authenticator: deps.authenticator,
+      keepAliveMs: deps.keepAliveMs,
+      shutdown: deps.shutdown,
+      logger: deps.logger,
+    }),
+  );
   app.use(
     mitlabRouter({
       operations: deps.operations,

@@ -14,13 +14,13 @@ import {
   UnsupportedMediaTypeError,
   ValidationError,
 } from "../../domain/errors.js";
-import type { Logger, Meter, ObjectStore, PageRequest, StagedObject } from "../../domain/ports.js";
+import type { Logger, Meter, ObjectStore, StagedObject } from "../../domain/ports.js";
 import type { Principal } from "../../domain/principal.js";
 import { BodyValidator } from "../operations/body-validator.js";
 import type { Operation } from "../operations/operation.js";
 import { credentialsRequired, stripCredentialFields, type RequestAuthenticator } from "../shared/authenticate.js";
 import { describeCaller, describeRoute } from "../shared/access-log.js";
-import { decodeCursor } from "../shared/cursor.js";
+import { takePage } from "../shared/page.js";
 import { useFieldNames } from "../shared/errors.js";
 import { DEFAULT_JSON_LIMITS, checkJsonValues, readJsonBody } from "../shared/json-body.js";
 import {
@@ -163,27 +163,4 @@ function kindOf(request: IncomingMessage & { is(types: string | string[]): strin
   if (request.is("multipart/form-data")) return "multipart";
   if (request.is(["application/json", "application/*+json"])) return "json";
   return "other";
-}
-
-/** The most items one answer holds; a list without `limit` (the original's whole list) stops there, with `next_cursor`. */
-const LIST_CAP = 1000;
-
-/** `limit` and `cursor` taken out of the body (they are the surface's, not the operation's). */
-function takePage(body: Record<string, unknown>): PageRequest {
-  const { limit, cursor } = body;
-  delete body.limit;
-  delete body.cursor;
-  if (limit === undefined && cursor === undefined) return { limit: LIST_CAP };
-  const problems = [];
-  const size = typeof limit === "string" && /^\d{1,4}$/.test(limit) ? Number(limit) : limit;
-  if (size !== undefined && (!Number.isInteger(size) || (size as number) < 1 || (size as number) > LIST_CAP))
-    problems.push({ field: "limit", message: `must be an integer from 1 to ${LIST_CAP}` });
-  let after: PageRequest["after"];
-  if (cursor !== undefined) {
-    after = typeof cursor === "string" ? decodeCursor(cursor) : undefined;
-    if (!after) problems.push({ field: "cursor", message: "is not a cursor this service issued" });
-  }
-  if (problems.length)
-    throw new ValidationError(`Invalid pagination: ${problems.map((p) => `${p.field} ${p.message}`).join("; ")}`, { problems });
-  return after ? { limit: (size as number | undefined) ?? 100, after } : { limit: (size as number | undefined) ?? 100 };
 }

@@ -12,6 +12,7 @@ export function agentOperations({ agents, present }: { agents: AgentRegistry; pr
   return {
     listAgents: operation({
       id: "agents.list",
+      rest: [{ method: "get", path: "/organizations/{uid}/agents", params: { uid: "f_organization_uid" } }],
       summary: "AgentMetadataWriter/filter_by_organization",
       mitlabKey: "R1hgr6B6u4JIv5Ru",
       paginated: true,

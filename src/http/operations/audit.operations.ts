@@ -10,6 +10,7 @@ export function auditOperations({ audit, present }: { audit: AuditTrail; present
   return {
     listAuditEvents: operation({
       id: "audit.list",
+      rest: [{ method: "get", path: "/audit" }],
       summary: "Audit log (added; admins; oldest first, paged)",
       mitlabKey: "Au4dTq7LmZ2xRk9w",
       paginated: true,

@@ -7,6 +7,8 @@ import { UID_PATTERN } from "../../lib/patterns.js";
 type FormatsPlugin = (ajv: Ajv) => Ajv;
 const addFormats = ((addFormatsModule as unknown as { default?: FormatsPlugin }).default ?? addFormatsModule) as unknown as FormatsPlugin;
 
+type BodyKind = "json" | "multipart" | "query";
+
 /**
  * One ajv instance per body kind, every schema compiled once at start-up. Multipart fields
  * arrive as strings, so that instance coerces them to the schema's types.
@@ -14,14 +16,16 @@ const addFormats = ((addFormatsModule as unknown as { default?: FormatsPlugin })
 export class BodyValidator {
   private readonly json = addFormats(new Ajv({ allErrors: true, strict: false }));
   private readonly form = addFormats(new Ajv({ allErrors: true, strict: false, coerceTypes: true }));
+  /** Query strings: text coerced to the schema's types, and a single value to a list where one is wanted. */
+  private readonly query = addFormats(new Ajv({ allErrors: true, strict: false, coerceTypes: "array" }));
   private readonly compiled = new Map<string, ValidateFunction>();
 
-  compile(key: string, schema: object, kind: "json" | "multipart"): void {
-    this.compiled.set(`${kind}:${key}`, (kind === "json" ? this.json : this.form).compile(schema));
+  compile(key: string, schema: object, kind: BodyKind): void {
+    this.compiled.set(`${kind}:${key}`, { json: this.json, multipart: this.form, query: this.query }[kind].compile(schema));
   }
 
   /** Validates in place (coercion may rewrite fields); throws ValidationError listing every problem. */
-  validate(key: string, kind: "json" | "multipart", body: Record<string, unknown>): void {
+  validate(key: string, kind: BodyKind, body: Record<string, unknown>): void {
     const validate = this.compiled.get(`${kind}:${key}`);
     if (!validate) throw new Error(`no schema compiled for ${kind}:${key}`);
     if (validate(body)) return;

@@ -13,6 +13,10 @@ export function fileOperations({ registry, steps }: { registry: RegistryService;
   return {
     downloadFile: operation({
       id: "files.download",
+      rest: [
+        { method: "get", path: "/models/{uid}/file" },
+        { method: "get", path: "/datasets/{uid}/file" },
+      ],
       summary: "GeneralFileManager/download",
       mitlabKey: "TTiue1sygXrsm0YS",
       acceptsTaskCredential: true,

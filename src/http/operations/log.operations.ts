@@ -14,6 +14,7 @@ export function logOperations({ logs, follower }: { logs: LogService; follower: 
   return {
     followLogs: operation({
       id: "tasks.logs-follow",
+      rest: [{ method: "get", path: "/tasks/{uid}/logs", params: { uid: "task_uid" }, query: { follow: "true" } }],
       summary: "Task log follow (Server-Sent Events)",
       mitlabKey: "Fw3lGz8Kc1VbN6mQ",
       body: Type.Object({
@@ -39,6 +40,7 @@ export function logOperations({ logs, follower }: { logs: LogService; follower: 
     }),
     stepLogs: operation({
       id: "tasks.logs",
+      rest: [{ method: "get", path: "/tasks/{uid}/logs", params: { uid: "task_uid" } }],
       summary: "TaskStatusManager/get_log",
       mitlabKey: "bJ7xLmgp4WSWK498",
       body: Type.Object({ task_uid: Uid, type: Optional(Text) }),
@@ -69,6 +71,7 @@ export function logOperations({ logs, follower }: { logs: LogService; follower: 
     }),
     downloadLogs: operation({
       id: "tasks.logs-download",
+      rest: [{ method: "get", path: "/tasks/{uid}/logs/archive", params: { uid: "task_uid" } }],
       summary: "Task log download",
       mitlabKey: LOG_DOWNLOAD_KEY,
       body: Type.Object({ task_uid: Uid, format: Optional(oneOf(["txt", "tar.gz"])) }),

@@ -32,6 +32,19 @@ export type OperationResult =
   /** A long-lived stream of events, framed by the surface (Server-Sent Events). */
   | { kind: "events"; events: AsyncIterable<SseEvent> };
 
+/**
+ * A readable REST alias of an operation (added beside the original's keys): `/api/v1` + `path`,
+ * whose `{name}` segments fill the body field `params[name]` (or `name`). GET and DELETE take the
+ * rest of the body from the query string, other methods from a JSON body. `query` tells apart
+ * two operations on one method and path (e.g. `?follow=true`).
+ */
+export interface RestAlias {
+  method: "get" | "post" | "patch" | "delete";
+  path: string;
+  params?: Record<string, string>;
+  query?: Record<string, string>;
+}
+
 export interface Operation<Body extends TObject = TObject> {
   /** Stable name (logs, metrics, documentation). */
   id: string;
@@ -39,6 +52,8 @@ export interface Operation<Body extends TObject = TObject> {
   summary: string;
   /** The MITLab router key this operation answers to. */
   mitlabKey?: string;
+  /** Its REST aliases, if any. */
+  rest?: RestAlias[];
   body: Body;
   /** A form with a file part (multipart); such routes also take JSON when the file is optional. */
   form?: { file: "required" | "optional" };

@@ -64,6 +64,7 @@ export function pipelineOperations({ registry, builds, present }: { registry: Re
     }),
     getPipeline: operation({
       id: "pipelines.get",
+      rest: [{ method: "get", path: "/pipelines/{uid}" }],
       summary: "PipelineMetadataWriter/retrieve",
       mitlabKey: "owbCDAJ9rJW2AEO5",
       body: UidBody,
@@ -71,6 +72,7 @@ export function pipelineOperations({ registry, builds, present }: { registry: Re
     }),
     listPipelines: operation({
       id: "pipelines.list",
+      rest: [{ method: "get", path: "/applications/{uid}/pipelines", params: { uid: "f_application_uid" } }],
       summary: "PipelineMetadataWriter/filter_by_application",
       mitlabKey: "VytZbpzyI9fFWkM6",
       paginated: true,
@@ -125,6 +127,7 @@ export function pipelineOperations({ registry, builds, present }: { registry: Re
     }),
     listConfigs: operation({
       id: "configs.list",
+      rest: [{ method: "get", path: "/pipelines/{uid}/configs", params: { uid: "f_pipeline_uid" } }],
       summary: "ConfigMetadataWriter/filter_by_pipeline",
       mitlabKey: "NVVJBLsdkIjTLB2P",
       paginated: true,
@@ -189,6 +192,7 @@ export function pipelineOperations({ registry, builds, present }: { registry: Re
     }),
     listImages: operation({
       id: "build-files.list",
+      rest: [{ method: "get", path: "/pipelines/{uid}/build-files", params: { uid: "f_pipeline_uid" } }],
       summary: "ImageMetadataWriter/filter_by_pipeline",
       mitlabKey: "eu4oNOb8E0KVaOdo",
       paginated: true,

@@ -21,6 +21,7 @@ export function registryOperations({ registry, present }: { registry: RegistrySe
   return {
     getOrganization: operation({
       id: "organizations.get",
+      rest: [{ method: "get", path: "/organizations/{uid}" }],
       summary: "OrganizationMetadataWriter/retrieve",
       mitlabKey: "mGlkFLqgBQgNRvU3",
       body: UidBody,
@@ -28,6 +29,7 @@ export function registryOperations({ registry, present }: { registry: RegistrySe
     }),
     createProject: operation({
       id: "projects.create",
+      rest: [{ method: "post", path: "/projects" }],
       summary: "ProjectMetadataWriter/create",
       mitlabKey: "9Q1lCs56iud4oPcS",
       body: Type.Object({ name: Name, description: Optional(Text), f_organization_uid: Optional(Uid) }),
@@ -62,6 +64,7 @@ export function registryOperations({ registry, present }: { registry: RegistrySe
     }),
     listProjects: operation({
       id: "projects.list",
+      rest: [{ method: "get", path: "/organizations/{uid}/projects", params: { uid: "f_organization_uid" } }],
       summary: "ProjectMetadataWriter/filter_by_organization",
       mitlabKey: "a75vPQAyPqVGFwiZ",
       paginated: true,
@@ -133,6 +136,7 @@ export function registryOperations({ registry, present }: { registry: RegistrySe
     }),
     listApplications: operation({
       id: "applications.list",
+      rest: [{ method: "get", path: "/projects/{uid}/applications", params: { uid: "f_project_uid" } }],
       summary: "ApplicationMetadataWriter/filter_by_project",
       mitlabKey: "A19MSnNoF8p36XHn",
       paginated: true,

@@ -87,7 +87,7 @@ function executed(submitted: SubmittedTask, present: Presenter): OperationResult
     : submitted.outputModelUid
       ? { model_uid: submitted.outputModelUid }
       : {};
-  return record(EXECUTED, { ...output, ...present.task(submitted.task) });
+  return record(EXECUTED, { ...output, ...present.task(submitted.task) }, { created: true });
 }
 
 export function taskOperations({ tasks, present }: { tasks: TaskService; present: Presenter }) {
@@ -105,6 +105,7 @@ export function taskOperations({ tasks, present }: { tasks: TaskService; present
   const run = <B extends TObject>(kind: TaskKind, mitlabKey: string, summary: string, body: B, build: (body: Static<B>) => SubmitInput) =>
     operation({
       id: `tasks.run-${kind}`,
+      rest: [{ method: "post", path: `/tasks/${kind}` }],
       summary,
       mitlabKey,
       body,
@@ -159,6 +160,7 @@ export function taskOperations({ tasks, present }: { tasks: TaskService; present
 
     getTask: operation({
       id: "tasks.get",
+      rest: [{ method: "get", path: "/tasks/{uid}" }],
       summary: "TaskMetadataWriter/retrieve",
       mitlabKey: "KlnZtRyqy3rPAZWL",
       body: Type.Object({ uid: Uid }),
@@ -166,6 +168,7 @@ export function taskOperations({ tasks, present }: { tasks: TaskService; present
     }),
     listTasks: operation({
       id: "tasks.list-by-pipeline",
+      rest: [{ method: "get", path: "/pipelines/{uid}/tasks", params: { uid: "f_pipeline_uid" } }],
       summary: "TaskMetadataWriter/filter_by_pipeline",
       mitlabKey: "s8i1TNiTXwwv02mv",
       paginated: true,
@@ -176,6 +179,7 @@ export function taskOperations({ tasks, present }: { tasks: TaskService; present
     }),
     searchTasks: operation({
       id: "tasks.list-by-organization",
+      rest: [{ method: "get", path: "/tasks" }],
       summary: "TaskMetadataWriter/filter_by_organization (added: an organization's tasks, filtered, newest first)",
       mitlabKey: "Tb7oRgW2kQ9xLm4s",
       paginated: true,
@@ -215,6 +219,7 @@ export function taskOperations({ tasks, present }: { tasks: TaskService; present
     }),
     renameTask: operation({
       id: "tasks.update",
+      rest: [{ method: "patch", path: "/tasks/{uid}" }],
       summary: "TaskMetadataWriter/update",
       mitlabKey: "05wVeQQBhvFRTq54",
       body: Type.Object({ uid: Uid, name: Optional(Name), description: Optional(Text) }),
@@ -231,6 +236,7 @@ export function taskOperations({ tasks, present }: { tasks: TaskService; present
     }),
     deleteTask: operation({
       id: "tasks.delete",
+      rest: [{ method: "delete", path: "/tasks/{uid}" }],
       summary: "TaskMetadataWriter/delete (also deletes the run)",
       mitlabKey: "AoTqlTmu8l47CbMU",
       body: Type.Object({ uid: Uid }),
@@ -238,6 +244,7 @@ export function taskOperations({ tasks, present }: { tasks: TaskService; present
     }),
     stopTask: operation({
       id: "tasks.stop",
+      rest: [{ method: "post", path: "/tasks/{uid}/stop", params: { uid: "task_uid" } }],
       summary: "TaskWorker/delete (stop the run)",
       mitlabKey: "CNNfUmDpcWXp7vdM",
       body: Type.Object({ task_uid: Uid, type: Optional(Text) }),
@@ -247,6 +254,7 @@ export function taskOperations({ tasks, present }: { tasks: TaskService; present
     }),
     terminateTask: operation({
       id: "tasks.terminate",
+      rest: [{ method: "post", path: "/tasks/{uid}/terminate" }],
       summary: "TaskWorker/terminate",
       mitlabKey: "Xq7TnR2vKp9LmW4c",
       body: Type.Object({ uid: Uid }),
@@ -255,6 +263,7 @@ export function taskOperations({ tasks, present }: { tasks: TaskService; present
     }),
     retryTask: operation({
       id: "tasks.retry",
+      rest: [{ method: "post", path: "/tasks/{uid}/retry" }],
       summary: "TaskWorker/retry (failed steps, same run)",
       mitlabKey: "Rt5yHb8NqZ3wPd6s",
       body: Type.Object({ uid: Uid }),
@@ -262,6 +271,7 @@ export function taskOperations({ tasks, present }: { tasks: TaskService; present
     }),
     resubmitTask: operation({
       id: "tasks.resubmit",
+      rest: [{ method: "post", path: "/tasks/{uid}/resubmit" }],
       summary: "TaskWorker/resubmit (new task, same inputs)",
       mitlabKey: "Ms2kVf9LcX4nTj7e",
       body: Type.Object({ uid: Uid }),

@@ -16,6 +16,7 @@ export function webhookOperations({ webhooks, present }: { webhooks: WebhookServ
   return {
     createWebhook: operation({
       id: "webhooks.create",
+      rest: [{ method: "post", path: "/webhooks" }],
       summary: "Webhook create (added; admins; the secret is in this answer only)",
       mitlabKey: "Wh3kQz8NcR1vTb6m",
       body: Type.Object(
@@ -35,6 +36,7 @@ export function webhookOperations({ webhooks, present }: { webhooks: WebhookServ
     }),
     listWebhooks: operation({
       id: "webhooks.list",
+      rest: [{ method: "get", path: "/webhooks" }],
       summary: "Webhook list (added; admins; one organization or all)",
       mitlabKey: "Wh7pLs2XgD9yFa4e",
       paginated: true,
@@ -45,6 +47,7 @@ export function webhookOperations({ webhooks, present }: { webhooks: WebhookServ
     }),
     updateWebhook: operation({
       id: "webhooks.update",
+      rest: [{ method: "patch", path: "/webhooks/{uid}", params: { uid: "webhook_uid" } }],
       summary: "Webhook update (added; admins; enabled: true restarts a disabled one)",
       mitlabKey: "Wh5rMn1VbK8uJc3q",
       body: Type.Object(
@@ -67,6 +70,7 @@ export function webhookOperations({ webhooks, present }: { webhooks: WebhookServ
     }),
     deleteWebhook: operation({
       id: "webhooks.delete",
+      rest: [{ method: "delete", path: "/webhooks/{uid}", params: { uid: "webhook_uid" } }],
       summary: "Webhook delete (added; admins; its delivery records go with it)",
       mitlabKey: "Wh2tGy6HsP0wEd9x",
       body: Type.Object({ webhook_uid: Uid }, { additionalProperties: false }),
@@ -75,6 +79,7 @@ export function webhookOperations({ webhooks, present }: { webhooks: WebhookServ
     }),
     listDeliveries: operation({
       id: "webhooks.deliveries",
+      rest: [{ method: "get", path: "/webhooks/{uid}/deliveries", params: { uid: "webhook_uid" } }],
       summary: "Webhook deliveries (added; admins; each event's outcome, oldest first)",
       mitlabKey: "Wh9cBv4NzQ7kLm1r",
       paginated: true,
