@@ -91,6 +91,9 @@ export interface Container {
   close(): Promise<void>;
 }
 
+/** The service's version, as the package says (the OpenAPI document's `info.version`). */
+const SERVICE_VERSION = "0.1.0";
+
 /** Sign-ups one client address may make per failure window (AUTH_FAILURE_WINDOW_SECONDS). */
 const SIGNUPS_PER_ADDRESS = 10;
 
@@ -232,6 +235,7 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
     shutdown: shutdown.signal,
     meter,
     metrics: { registry: metrics.registry, token: config.metrics.token },
+    openApi: { version: SERVICE_VERSION, apiVersions: config.api.versions, sessionCookie: config.sessions.cookieName },
     operations,
     logger,
     objects,

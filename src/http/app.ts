@@ -3,6 +3,8 @@ import type { Registry } from "prom-client";
 import type { Logger, Meter, ObjectStore } from "../domain/ports.js";
 import { mitlabRouter } from "./mitlab/router.js";
 import { restRouter } from "./rest/router.js";
+import { docsRouter } from "./openapi/docs.js";
+import { openApiDocument, type OpenApiSettings } from "./openapi/openapi.js";
 import type { Operation } from "./operations/operation.js";
 import type { RequestAuthenticator } from "./shared/authenticate.js";
 import { accessLog } from "./shared/access-log.js";
@@ -22,6 +24,7 @@ export interface AppDependencies {
   /** Aborted at shutdown: event streams end. */
   shutdown: AbortSignal;
   meter: Meter;
+  openApi: OpenApiSettings;
   /** /metrics is served here only with a token (else on a port of its own, or not at all). */
   metrics: { registry: Registry; token: string | undefined };
   trustProxy: boolean;
@@ -52,6 +55,7 @@ export function createApp(deps: AppDependencies): express.Express {
       response.status(503).json({ status: "not ready" });
     }
   });
+  app.use(docsRouter(openApiDocument(deps.operations, deps.openApi)));
   for (const router of deps.routers) app.use(router);
   app.use(
     restRouter({

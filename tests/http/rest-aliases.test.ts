@@ -22,7 +22,7 @@ describe("REST aliases", () => {
   const as = (who: TestUser) => ({ "X-Access-Key": who.accessKey, "X-Secret-Key": who.secretKey });
   const get = (path: string, who = user) => service.http.get(`/api/v1${path}`).set(as(who));
   const post = (path: string, body: object = {}, who = user) => service.http.post(`/api/v1${path}`).set(as(who)).send(body);
-  const original = (key: string, body: object = {}) => service.post(key, user, body);
+  const original = (key: string, body: Record<string, unknown> = {}) => service.post(key, user, body);
 
   beforeAll(async () => {
     running = await startListeningService();
