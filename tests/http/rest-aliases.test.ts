@@ -97,4 +97,121 @@ describe("REST aliases", () => {
     const foreign = await get(`/organizations/${user.organizationUid}/projects`, stranger);
     expect(foreign.status).toBe(404);
   });
+
+  test("When every REST alias is called, then it answers as its original key does for the same body", async () => {
+    const admin = await service.user({ organization: "rest-ops", role: "admin" });
+    const { access_key: _a, secret_key: _s, ...run } = trainingBody(user, pipeline, dataset);
+    const task = (await post("/tasks/training", run)).body.data;
+    await waitForStatus(service, user, task.uid, ["success"]);
+    const hook = (await post("/webhooks", { f_organization_uid: user.organizationUid, url: "http://127.0.0.1:9/h" }, admin)).body.data;
+    const withoutRequestId = (body: Record<string, unknown>) => ({ ...body, request_id: undefined });
+    const strip = (text: string) => text.replace(/"time":"[^"]*"/g, "");
+    // [method, REST path, original key, the original's body, who]
+    const reads: Array<[string, string, string, Record<string, unknown>, TestUser?]> = [
+      ["get", `/tasks?type=training&limit=3`, "Tb7oRgW2kQ9xLm4s", { type: ["training"], limit: 3 }],
+      ["get", `/tasks/${task.uid}`, "KlnZtRyqy3rPAZWL", { uid: task.uid }],
+      ["get", `/tasks/${task.uid}/logs`, "bJ7xLmgp4WSWK498", { task_uid: task.uid }],
+      ["get", `/tasks/${task.uid}/logs?follow=true&step=training`, "Fw3lGz8Kc1VbN6mQ", { task_uid: task.uid, step: "training" }],
+      ["get", `/tasks/${task.uid}/logs/archive`, "Lg7dWnQ2xR5tYp8k", { task_uid: task.uid }],
+      ["get", `/tasks/${task.uid}/events`, "Ts5pWq8LmN3vXc2z", { task_uid: task.uid }],
+      ["get", `/models/${task.model_uid}/file`, "TTiue1sygXrsm0YS", { uid: task.model_uid }],
+      ["get", `/datasets/${dataset}/file`, "TTiue1sygXrsm0YS", { uid: dataset }],
+      ["get", `/organizations/${user.organizationUid}`, "mGlkFLqgBQgNRvU3", { uid: user.organizationUid }],
+      ["get", `/organizations/${user.organizationUid}/projects`, "a75vPQAyPqVGFwiZ", { f_organization_uid: user.organizationUid }],
+      ["get", `/organizations/${user.organizationUid}/agents`, "R1hgr6B6u4JIv5Ru", { f_organization_uid: user.organizationUid }],
+      ["get", `/projects/${project.project}/applications`, "A19MSnNoF8p36XHn", { f_project_uid: project.project }],
+      ["get", `/projects/${project.project}/datasets`, "MyC2aIHtzkZJrEGi", { f_project_uid: project.project }],
+      ["get", `/applications/${project.application}/pipelines`, "VytZbpzyI9fFWkM6", { f_application_uid: project.application }],
+      ["get", `/applications/${project.application}/datasets`, "1sphuopUuLnIqoPU", { f_application_uid: project.application }],
+      ["get", `/applications/${project.application}/models`, "EU2X3oWVHQiEoYBi", { f_application_uid: project.application }],
+      ["get", `/pipelines/${pipeline.pipeline}`, "owbCDAJ9rJW2AEO5", { uid: pipeline.pipeline }],
+      ["get", `/pipelines/${pipeline.pipeline}/configs`, "NVVJBLsdkIjTLB2P", { f_pipeline_uid: pipeline.pipeline }],
+      ["get", `/pipelines/${pipeline.pipeline}/build-files`, "eu4oNOb8E0KVaOdo", { f_pipeline_uid: pipeline.pipeline }],
+      ["get", `/pipelines/${pipeline.pipeline}/tasks`, "s8i1TNiTXwwv02mv", { f_pipeline_uid: pipeline.pipeline }],
+      [
+        "get",
+        `/webhooks?f_organization_uid=${user.organizationUid}`,
+        "Wh7pLs2XgD9yFa4e",
+        { f_organization_uid: user.organizationUid },
+        admin,
+      ],
+      ["get", `/webhooks/${hook.uid}/deliveries`, "Wh9cBv4NzQ7kLm1r", { webhook_uid: hook.uid }, admin],
+      ["get", `/audit?subject_uid=${task.uid}`, "Au4dTq7LmZ2xRk9w", { subject_uid: task.uid }, admin],
+    ];
+    const covered = new Set<string>();
+    for (const [method, path, key, body, who = user] of reads) {
+      const rest = await service.http
+        .get(`/api/v1${path}`)
+        .set(as(who))
+        .buffer(true)
+        .parse((res, done) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (chunk: Buffer) => chunks.push(chunk));
+          res.on("end", () => done(null, Buffer.concat(chunks)));
+        });
+      const byKey = await service.http
+        .post(`/api/v1.2.4/entrypoint/Router/parse/${key}`)
+        .set(as(who))
+        .send(body)
+        .buffer(true)
+        .parse((res, done) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (chunk: Buffer) => chunks.push(chunk));
+          res.on("end", () => done(null, Buffer.concat(chunks)));
+        });
+      const seen = (response: typeof rest) => {
+        const text = (response.body as Buffer).toString("latin1");
+        const type = String(response.headers["content-type"]);
+        if (type.startsWith("application/json")) return withoutRequestId(JSON.parse(text));
+        if (type.startsWith("application/gzip")) return `gzip ${text.length > 20}`;
+        return strip(text);
+      };
+      expect({ path, status: rest.status, answer: seen(rest) }).toEqual({ path, status: byKey.status, answer: seen(byKey) });
+      covered.add(`${method} ${path.split("?")[0]!.replace(/[0-9a-f-]{36}/g, "{uid}")}${path.includes("follow=true") ? "?follow" : ""}`);
+    }
+    // The writes are exercised above (submit, stop, retry, resubmit, delete) and here; every declared alias is covered.
+    expect((await service.http.patch(`/api/v1/tasks/${task.uid}`).set(as(user)).send({ name: "renamed" })).body.data.name).toBe("renamed");
+    expect((await post("/projects", { name: "by-rest", description: "" })).status).toBe(201);
+    expect((await service.http.patch(`/api/v1/webhooks/${hook.uid}`).set(as(admin)).send({ enabled: false })).body.data.enabled).toBe(
+      false,
+    );
+    expect((await service.http.delete(`/api/v1/webhooks/${hook.uid}`).set(as(admin))).status).toBe(200);
+    // Bodies the use case refuses: the same refusal either way.
+    const same = async (restPath: string, key: string, body: Record<string, unknown>) => {
+      const rest = await post(restPath, body);
+      const byKey = await original(key, body);
+      expect({ restPath, status: rest.status, errors: rest.body.errors, detail: rest.body.detail }).toEqual({
+        restPath,
+        status: byKey.status,
+        errors: byKey.body.errors,
+        detail: byKey.body.detail,
+      });
+    };
+    await same("/tasks/preprocessing", "jPqyAFWh7hBKRRNK", {});
+    await same("/tasks/optimization", "Oi6u8dkur8GTKPxS", { ...run, type: "project" });
+    await same("/tasks/evaluation", "u8Wo0fVM6pFEthFH", { ...run, model_uid: project.project });
+    const ended = await post(`/tasks/${task.uid}/terminate`);
+    expect({ status: ended.status, detail: ended.body.detail }).toEqual({
+      status: 409,
+      detail: (await original("Xq7TnR2vKp9LmW4c", { uid: task.uid })).body.detail,
+    });
+    const writes = [
+      "patch /tasks/{uid}",
+      "post /projects",
+      "patch /webhooks/{uid}",
+      "delete /webhooks/{uid}",
+      "post /webhooks",
+      "delete /tasks/{uid}",
+    ];
+    const kinds = ["preprocessing", "training", "optimization", "evaluation"].map((kind) => `post /tasks/${kind}`); // above
+    const controls = ["stop", "terminate", "retry", "resubmit"].map((action) => `post /tasks/{uid}/${action}`);
+    const declared = service.container.operations.flatMap((o) =>
+      (o.rest ?? []).map((a) => `${a.method} ${a.path}${a.query ? "?follow" : ""}`),
+    );
+    for (const alias of declared)
+      expect({ alias, covered: covered.has(alias) || [...writes, ...kinds, ...controls].includes(alias) }).toEqual({
+        alias,
+        covered: true,
+      });
+  });
 });
