@@ -251,7 +251,7 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
         sessionMaxSeconds: config.sessions.maxSeconds,
         signup: { ...config.signup, throttle: throttle(SIGNUPS_PER_ADDRESS) },
       }),
-      stepApi({ steps, objects, maxUploadBytes: config.uploads.maxBytes }),
+      stepApi({ steps, objects, maxUploadBytes: config.uploads.maxBytes, meter }),
     ],
     authenticator: requests,
     corsOrigins: config.corsOrigins,

@@ -86,6 +86,16 @@ describe("The audit log", () => {
       runCli(argv, { DATABASE_URL: service.config.database.url, BCRYPT_COST: "4" }, (line) => lines.push(line));
     expect(await cli("user", "revoke", member.accessKey)).toBe(0);
     expect(await cli("user", "enable", member.accessKey)).toBe(0);
+    const other = await service.user({ organization: "audited-lab" });
+    expect(await cli("user", "rotate", other.accessKey)).toBe(0);
+    expect(await cli("user", "unlock", other.accessKey)).toBe(0);
+    lines.length = 0;
+    expect(await cli("audit", "--subject", other.userUid)).toBe(0);
+    expect((JSON.parse(lines.join("\n")) as Array<{ action: string }>).map((r) => r.action)).toEqual([
+      "user.create",
+      "user.rotate",
+      "user.unlock",
+    ]);
     lines.length = 0;
     expect(await cli("audit", "--subject", member.userUid)).toBe(0);
     const printed = JSON.parse(lines.join("\n")) as Array<{ action: string; actorUid: string }>;
@@ -95,6 +105,26 @@ describe("The audit log", () => {
       ["user.enable", "admin-cli"],
     ]);
     expect(await cli("audit", "--action", "user.explode")).toBe(2);
+  });
+
+  test("When a failed task is retried, then the retry is recorded", async () => {
+    const project = await registerProject(service, member);
+    const dataset = await registerTrainingDataset(service, member, project.project);
+    const failing = await registerPipeline(service, member, project.application, {
+      type: "training",
+      program: "exit 3\n",
+      extension: "sh",
+      config: {},
+    });
+    const uid = (await service.post("q8uzMBcM5YJH6dPf", member, trainingBody(member, failing, dataset))).body.data.uid as string;
+    await waitForStatus(service, member, uid, ["fail"]);
+    expect((await service.post("Rt5yHb8NqZ3wPd6s", member, { uid })).status).toBe(200);
+    const records = (await audit({ subject_uid: uid })).body.data;
+    expect(records.map((r: { action: string; actor_uid: string }) => [r.action, r.actor_uid])).toEqual([
+      ["task.submit", member.userUid],
+      ["task.retry", member.userUid],
+    ]);
+    await waitForStatus(service, member, uid, ["fail"]);
   });
 
   test("When a member asks for the audit log, then it is refused", async () => {

@@ -1,7 +1,7 @@
 import { pipeline } from "node:stream/promises";
 import express, { type Request, type Response } from "express";
 import { AuthenticationError, ValidationError } from "../../domain/errors.js";
-import type { ObjectStore, StagedObject } from "../../domain/ports.js";
+import type { Meter, ObjectStore, StagedObject } from "../../domain/ports.js";
 import type { StepAccess, StepInput } from "../../domain/tasks/step-access.js";
 import { assertIdentityEncoding, checkJsonValues, readJsonBody } from "../shared/json-body.js";
 import { boundedBody } from "../shared/multipart-body.js";
@@ -23,10 +23,12 @@ export function stepApi({
   steps,
   objects,
   maxUploadBytes,
+  meter,
 }: {
   steps: StepAccess;
   objects: ObjectStore;
   maxUploadBytes: number;
+  meter: Meter;
 }): express.Router {
   const router = express.Router();
   const authorize = (request: Request) => {
@@ -74,6 +76,7 @@ export function stepApi({
       const staged: StagedObject = await objects.stage(boundedBody(request, maxUploadBytes, "body"));
       try {
         const { size } = await steps.storeOutput(task, staged);
+        meter.uploaded(size);
         response.status(201).json({ detail: "File uploaded successfully", data: { size } });
       } finally {
         await staged.discard();
