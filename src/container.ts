@@ -58,12 +58,18 @@ import { Presenter } from "./http/shared/presenters.js";
 import { stepApi } from "./http/steps/step-api.js";
 import { createLogger } from "./logging/logger.js";
 import { AuditTrail } from "./domain/audit/audit-trail.js";
+import { ApiKeys } from "./domain/auth/api-keys.js";
+import { randomBytes } from "node:crypto";
+import { SignedLinks } from "./domain/files/signed-links.js";
+import { predictionOneRouter } from "./http/prediction-one/router.js";
+import { linksRouter } from "./http/rest/links.js";
 import { PrometheusMetrics } from "./adapters/metrics/prometheus-metrics.js";
 import { fetchWebhookSender } from "./adapters/webhooks/fetch-webhook-sender.js";
 import { WebhookRelay } from "./domain/webhooks/webhook-relay.js";
 import { WebhookService } from "./domain/webhooks/webhook-service.js";
 import { webhookOperations } from "./http/operations/webhook.operations.js";
 import { auditOperations } from "./http/operations/audit.operations.js";
+import { apiKeyOperations } from "./http/operations/api-key.operations.js";
 
 export interface Container {
   app: ReturnType<typeof createApp>;
@@ -144,6 +150,12 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
     settings: { idleSeconds: config.sessions.idleSeconds, maxSeconds: config.sessions.maxSeconds },
   });
   const audit = new AuditTrail({ db, ids, clock });
+  const apiKeys = new ApiKeys({ db, ids, clock });
+  const links = new SignedLinks({
+    secret: config.links.signingKey ? Buffer.from(config.links.signingKey) : randomBytes(32),
+    clock,
+    ttlSeconds: config.links.ttlSeconds,
+  });
   const accounts = new AccountService({ db, hasher, ids, verifier, sessions, audit });
   const registry = new RegistryService({ db, objects, ids });
   const datasets = new DatasetRegistry({ db, objects, ids });
@@ -193,8 +205,11 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
     authenticator,
     { logger, meter },
     {
-      service: sessions,
-      cookie: { name: config.sessions.cookieName, allowedOrigins: config.corsOrigins, trustProxy: config.http.trustProxy },
+      sessions: {
+        service: sessions,
+        cookie: { name: config.sessions.cookieName, allowedOrigins: config.corsOrigins, trustProxy: config.http.trustProxy },
+      },
+      apiKeys,
     },
   );
 
@@ -229,6 +244,7 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
     logOperations({ logs, follower }),
     webhookOperations({ webhooks: new WebhookService({ db, ids, registry, audit }), present }),
     auditOperations({ audit, present }),
+    apiKeyOperations({ apiKeys, present }),
   ].flatMap((group) => Object.values(group) as Operation[]);
   const shutdown = new AbortController();
   const app = createApp({
@@ -252,6 +268,8 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
         signup: { ...config.signup, throttle: throttle(SIGNUPS_PER_ADDRESS) },
       }),
       stepApi({ steps, objects, maxUploadBytes: config.uploads.maxBytes, meter }),
+      predictionOneRouter({ requests, db, audit, links }),
+      linksRouter({ links, registry, logger, keepAliveMs: config.logs.followKeepAliveSeconds * 1000 }),
     ],
     authenticator: requests,
     corsOrigins: config.corsOrigins,

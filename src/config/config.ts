@@ -50,6 +50,8 @@ export interface AppConfig {
     /** Runs handed to the engine at once, and submissions waiting beyond those before a submit waits for room. */
     dispatch: { concurrency: number; capacity: number };
   };
+  /** Expiring download links (Prediction One's result_url / download_url). */
+  links: { signingKey: string | undefined; ttlSeconds: number };
   /** Prometheus metrics: off unless a token (for /metrics on the service's port) or a port of their own is set. */
   metrics: { token: string | undefined; port: number | undefined; host: string };
   /** Deliveries of task status changes to the webhooks admins register. */
@@ -104,12 +106,9 @@ export interface AppConfig {
   };
 }
 
-const MIN_METRICS_TOKEN_LENGTH = 16;
-
-function metricsToken(token: string | undefined, problems: string[]): string | undefined {
-  if (token !== undefined && token.length < MIN_METRICS_TOKEN_LENGTH)
-    problems.push(`METRICS_TOKEN must be at least ${MIN_METRICS_TOKEN_LENGTH} characters`);
-  return token;
+function minimumLength(name: string, secret: string | undefined, length: number, problems: string[]): string | undefined {
+  if (secret !== undefined && secret.length < length) problems.push(`${name} must be at least ${length} characters`);
+  return secret;
 }
 
 export class ConfigError extends Error {
@@ -250,9 +249,14 @@ export function loadConfig(env: Env): AppConfig {
       requestTimeoutSeconds: read.integer("KUBE_REQUEST_TIMEOUT_SECONDS", 30, 1, 300),
       retryAttempts: read.integer("KUBE_RETRY_ATTEMPTS", 5, 1, 20),
     },
+    links: {
+      /** Shared by every replica so each opens the others' links; unset: a random key per process. */
+      signingKey: minimumLength("LINK_SIGNING_KEY", read.optional("LINK_SIGNING_KEY"), 32, problems),
+      ttlSeconds: read.integer("LINK_TTL_SECONDS", 3600, 10, 7 * 86_400),
+    },
     metrics: {
       /** A bearer token /metrics on the service's port requires; unset: no /metrics there. */
-      token: metricsToken(read.optional("METRICS_TOKEN"), problems),
+      token: minimumLength("METRICS_TOKEN", read.optional("METRICS_TOKEN"), 16, problems),
       /** A port of their own (no token; for a scraper inside the cluster); unset: none. */
       port: read.optional("METRICS_PORT") === undefined ? undefined : read.integer("METRICS_PORT", 9464, 1, 65535),
       host: read.string("METRICS_HOST", "0.0.0.0"),

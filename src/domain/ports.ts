@@ -2,6 +2,7 @@
 import type { Readable } from "node:stream";
 import type {
   AgentRecord,
+  ApiKeyRecord,
   AuditEventRecord,
   ApplicationAgentLinkRecord,
   ApplicationRecord,
@@ -147,6 +148,7 @@ export interface Stores {
   webhooks: WebhookStore;
   webhookDeliveries: WebhookDeliveryStore;
   auditEvents: EntityStore<AuditEventRecord>;
+  apiKeys: EntityStore<ApiKeyRecord> & { findByHash(keyHash: string): Promise<ApiKeyRecord | null> };
 }
 
 /** The fields of each row a submission names that its checks and its new rows need. */

@@ -1,3 +1,5 @@
+import type { ApiKeyPurpose } from "./records.js";
+
 export type Role = "admin" | "member";
 export const ROLES: readonly Role[] = ["admin", "member"];
 
@@ -12,6 +14,8 @@ export interface Principal {
    * organization but reaches only that task's inputs and output, on the routes the original's SDK used.
    */
   task?: TaskScope;
+  /** Set when the caller signed in with an API key (`x-api-key`): what the key allows. */
+  apiKey?: { uid: string; purpose: ApiKeyPurpose; modelUid: string | null };
 }
 
 interface TaskScope {

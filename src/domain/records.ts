@@ -250,3 +250,22 @@ export interface AuditEventRecord {
   details: string;
   createdAt: Date;
 }
+
+export const API_KEY_PURPOSES = ["read", "retrain", "submit"] as const;
+/** What a key may do: `read`; `retrain` also retrains (optimization); `submit` also runs any task. */
+export type ApiKeyPurpose = (typeof API_KEY_PURPOSES)[number];
+
+export interface ApiKeyRecord {
+  uid: string;
+  userUid: string;
+  name: string;
+  purpose: ApiKeyPurpose;
+  /** Set: the key reaches only this model's retrain jobs. */
+  modelUid: string | null;
+  /** sha256 of the key (hex). */
+  keyHash: string;
+  prefix: string;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+  createdAt: Date;
+}

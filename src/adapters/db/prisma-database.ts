@@ -40,6 +40,7 @@ import {
   type TaskStatusEventRecord,
   type TaskStepRecord,
   type UserRecord,
+  type ApiKeyRecord,
   type WebhookDeliveryRecord,
   type WebhookRecord,
 } from "../../domain/records.js";
@@ -114,6 +115,7 @@ export class PrismaDatabase implements Database {
   readonly webhooks;
   readonly webhookDeliveries;
   readonly auditEvents;
+  readonly apiKeys;
 
   private readonly client: Client;
   private readonly connection: DatabaseConnection;
@@ -156,6 +158,7 @@ export class PrismaDatabase implements Database {
       webhooks: this.webhooks,
       webhookDeliveries: this.webhookDeliveries,
       auditEvents: this.auditEvents,
+      apiKeys: this.apiKeys,
     } = this.stores);
   }
 
@@ -420,6 +423,13 @@ class PrismaWebhookDeliveryStore extends PrismaEntityStore<WebhookDeliveryRecord
 
 const unclaimed = (now: Date) => ({ OR: [{ claimedUntil: null }, { claimedUntil: { lt: now } }] });
 
+class PrismaApiKeyStore extends PrismaEntityStore<ApiKeyRecord> {
+  async findByHash(keyHash: string): Promise<ApiKeyRecord | null> {
+    if (this.reads) return (await this.run(() => this.reads!.findBy("keyHash", keyHash))) as ApiKeyRecord | null;
+    return (await this.run(() => this.delegate.findUnique({ where: { keyHash } }))) as ApiKeyRecord | null;
+  }
+}
+
 class PrismaTaskStepStore implements TaskStepStore {
   constructor(private readonly client: TxClient) {}
 
@@ -498,6 +508,7 @@ function buildStores(client: TxClient, reads?: <R>(model: string) => SqlReads<R>
     webhooks: new PrismaWebhookStore(d(client.webhook), webhookMapping, r("Webhook")),
     webhookDeliveries: new PrismaWebhookDeliveryStore(d(client.webhookDelivery), undefined, r("WebhookDelivery")),
     auditEvents: new PrismaEntityStore(d(client.auditEvent), undefined, r("AuditEvent")),
+    apiKeys: new PrismaApiKeyStore(d(client.apiKey), undefined, r("ApiKey")),
   };
 }
 

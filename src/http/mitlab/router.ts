@@ -17,7 +17,7 @@ import {
 import type { Logger, Meter, ObjectStore, StagedObject } from "../../domain/ports.js";
 import type { Principal } from "../../domain/principal.js";
 import { BodyValidator } from "../operations/body-validator.js";
-import type { Operation } from "../operations/operation.js";
+import { checkReach, type Operation } from "../operations/operation.js";
 import { credentialsRequired, stripCredentialFields, type RequestAuthenticator } from "../shared/authenticate.js";
 import { describeCaller, describeRoute } from "../shared/access-log.js";
 import { takePage } from "../shared/page.js";
@@ -115,8 +115,7 @@ export function mitlabRouter(options: MitlabRouterOptions): express.Router {
       stripCredentialFields(body);
       if (!principal) throw credentialsRequired();
       describeCaller(response, principal.userUid);
-      if (principal.task && !operation.acceptsTaskCredential)
-        throw new ForbiddenError(`a task credential reaches only the routes a step's SDK uses (${taskRoutes.join(", ")})`);
+      checkReach(principal, operation, taskRoutes.join(", "));
 
       const page = operation.paginated ? takePage(body) : undefined;
       validator.validate(routeKey, kind === "multipart" ? "multipart" : "json", body);

@@ -105,6 +105,7 @@ export function datasetOperations({
     deleteProjectDataset: remove("project", "6PiGXBbrIvQLqhrC", PROJECT),
     listProjectDatasets: operation({
       id: "project-datasets.list",
+      apiKey: "read",
       rest: [{ method: "get", path: "/projects/{uid}/datasets", params: { uid: "f_project_uid" } }],
       summary: `${PROJECT}/filter_by_project`,
       mitlabKey: "MyC2aIHtzkZJrEGi",
@@ -127,6 +128,7 @@ export function datasetOperations({
     deleteApplicationDataset: remove("application", "9uKWKnG5ZTSew1HD", APPLICATION),
     listApplicationDatasets: operation({
       id: "application-datasets.list",
+      apiKey: "read",
       rest: [{ method: "get", path: "/applications/{uid}/datasets", params: { uid: "f_application_uid" } }],
       summary: `${APPLICATION}/filter_by_application`,
       mitlabKey: "1sphuopUuLnIqoPU",

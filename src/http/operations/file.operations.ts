@@ -13,6 +13,7 @@ export function fileOperations({ registry, steps }: { registry: RegistryService;
   return {
     downloadFile: operation({
       id: "files.download",
+      apiKey: "read",
       rest: [
         { method: "get", path: "/models/{uid}/file" },
         { method: "get", path: "/datasets/{uid}/file" },

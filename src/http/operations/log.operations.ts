@@ -14,6 +14,7 @@ export function logOperations({ logs, follower }: { logs: LogService; follower: 
   return {
     followLogs: operation({
       id: "tasks.logs-follow",
+      apiKey: "read",
       rest: [{ method: "get", path: "/tasks/{uid}/logs", params: { uid: "task_uid" }, query: { follow: "true" } }],
       summary: "Task log follow (Server-Sent Events)",
       mitlabKey: "Fw3lGz8Kc1VbN6mQ",
@@ -40,6 +41,7 @@ export function logOperations({ logs, follower }: { logs: LogService; follower: 
     }),
     stepLogs: operation({
       id: "tasks.logs",
+      apiKey: "read",
       rest: [{ method: "get", path: "/tasks/{uid}/logs", params: { uid: "task_uid" } }],
       summary: "TaskStatusManager/get_log",
       mitlabKey: "bJ7xLmgp4WSWK498",
@@ -71,6 +73,7 @@ export function logOperations({ logs, follower }: { logs: LogService; follower: 
     }),
     downloadLogs: operation({
       id: "tasks.logs-download",
+      apiKey: "read",
       rest: [{ method: "get", path: "/tasks/{uid}/logs/archive", params: { uid: "task_uid" } }],
       summary: "Task log download",
       mitlabKey: LOG_DOWNLOAD_KEY,

@@ -101,6 +101,7 @@ export function modelOperations({ models, present }: { models: ModelRegistry; pr
     }),
     listModels: operation({
       id: "models.list",
+      apiKey: "read",
       rest: [{ method: "get", path: "/applications/{uid}/models", params: { uid: "f_application_uid" } }],
       summary: "ModelMetadataWriter/filter_by_application",
       mitlabKey: "EU2X3oWVHQiEoYBi",

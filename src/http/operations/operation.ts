@@ -7,8 +7,11 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Readable } from "node:stream";
 import type { Static, TObject } from "@sinclair/typebox";
+import { permits } from "../../domain/auth/api-keys.js";
+import { ForbiddenError } from "../../domain/errors.js";
 import type { PageRequest, StagedObject } from "../../domain/ports.js";
 import type { Principal } from "../../domain/principal.js";
+import type { ApiKeyPurpose } from "../../domain/records.js";
 import type { SseEvent } from "../shared/sse.js";
 
 export interface OperationRequest<Body> {
@@ -64,6 +67,8 @@ export interface Operation<Body extends TObject = TObject> {
    * confines it to that task's inputs and output. Every other operation refuses it.
    */
   acceptsTaskCredential?: true;
+  /** The purpose an API key (`x-api-key`) needs to call it; absent: API keys are refused. */
+  apiKey?: ApiKeyPurpose;
   /** Accepts `limit` and `cursor`. */
   paginated?: boolean;
   /** The body field each domain subject came from, so errors name what the caller sent (identity when absent). */
@@ -86,4 +91,17 @@ export function listed<T>(
   present: (item: T) => unknown,
 ): OperationResult {
   return { kind: "list", detail, items: page.items.map(present), ...(page.next ? { next: page.next } : {}) };
+}
+
+/** A task credential reaches only the SDK's routes; an API key only the routes its purpose allows (a model's key none of ours). */
+export function checkReach(principal: Principal, operation: Operation, taskRoutes: string): void {
+  if (principal.task && !operation.acceptsTaskCredential)
+    throw new ForbiddenError(`a task credential reaches only the routes a step's SDK uses (${taskRoutes})`);
+  const key = principal.apiKey;
+  if (key && (key.modelUid !== null || !operation.apiKey || !permits(key.purpose, operation.apiKey)))
+    throw new ForbiddenError(
+      key.modelUid !== null
+        ? "a model's API key reaches only that model's Prediction One routes"
+        : `an API key for ${key.purpose} cannot call ${operation.id}${operation.apiKey ? ` (it needs ${operation.apiKey})` : ""}`,
+    );
 }

@@ -64,6 +64,7 @@ export function pipelineOperations({ registry, builds, present }: { registry: Re
     }),
     getPipeline: operation({
       id: "pipelines.get",
+      apiKey: "read",
       rest: [{ method: "get", path: "/pipelines/{uid}" }],
       summary: "PipelineMetadataWriter/retrieve",
       mitlabKey: "owbCDAJ9rJW2AEO5",
@@ -72,6 +73,7 @@ export function pipelineOperations({ registry, builds, present }: { registry: Re
     }),
     listPipelines: operation({
       id: "pipelines.list",
+      apiKey: "read",
       rest: [{ method: "get", path: "/applications/{uid}/pipelines", params: { uid: "f_application_uid" } }],
       summary: "PipelineMetadataWriter/filter_by_application",
       mitlabKey: "VytZbpzyI9fFWkM6",

@@ -13,6 +13,7 @@ export function statusOperations({ feed, present }: { feed: StatusFeed; present:
   return {
     followStatus: operation({
       id: "tasks.status-stream",
+      apiKey: "read",
       rest: [{ method: "get", path: "/tasks/{uid}/events", params: { uid: "task_uid" } }],
       summary: "Task status stream (added; Server-Sent Events, resumable with Last-Event-ID)",
       mitlabKey: "Ts5pWq8LmN3vXc2z",

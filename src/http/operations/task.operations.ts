@@ -106,6 +106,8 @@ export function taskOperations({ tasks, present }: { tasks: TaskService; present
     operation({
       id: `tasks.run-${kind}`,
       rest: [{ method: "post", path: `/tasks/${kind}` }],
+      // Prediction One's purposes: a retrain key may run optimizations, a submit key anything.
+      apiKey: kind === "optimization" ? "retrain" : "submit",
       summary,
       mitlabKey,
       body,
@@ -160,6 +162,7 @@ export function taskOperations({ tasks, present }: { tasks: TaskService; present
 
     getTask: operation({
       id: "tasks.get",
+      apiKey: "read",
       rest: [{ method: "get", path: "/tasks/{uid}" }],
       summary: "TaskMetadataWriter/retrieve",
       mitlabKey: "KlnZtRyqy3rPAZWL",
@@ -168,6 +171,7 @@ export function taskOperations({ tasks, present }: { tasks: TaskService; present
     }),
     listTasks: operation({
       id: "tasks.list-by-pipeline",
+      apiKey: "read",
       rest: [{ method: "get", path: "/pipelines/{uid}/tasks", params: { uid: "f_pipeline_uid" } }],
       summary: "TaskMetadataWriter/filter_by_pipeline",
       mitlabKey: "s8i1TNiTXwwv02mv",
@@ -179,6 +183,7 @@ export function taskOperations({ tasks, present }: { tasks: TaskService; present
     }),
     searchTasks: operation({
       id: "tasks.list-by-organization",
+      apiKey: "read",
       rest: [{ method: "get", path: "/tasks" }],
       summary: "TaskMetadataWriter/filter_by_organization (added: an organization's tasks, filtered, newest first)",
       mitlabKey: "Tb7oRgW2kQ9xLm4s",
@@ -244,6 +249,7 @@ export function taskOperations({ tasks, present }: { tasks: TaskService; present
     }),
     stopTask: operation({
       id: "tasks.stop",
+      apiKey: "submit",
       rest: [{ method: "post", path: "/tasks/{uid}/stop", params: { uid: "task_uid" } }],
       summary: "TaskWorker/delete (stop the run)",
       mitlabKey: "CNNfUmDpcWXp7vdM",
@@ -254,6 +260,7 @@ export function taskOperations({ tasks, present }: { tasks: TaskService; present
     }),
     terminateTask: operation({
       id: "tasks.terminate",
+      apiKey: "submit",
       rest: [{ method: "post", path: "/tasks/{uid}/terminate" }],
       summary: "TaskWorker/terminate",
       mitlabKey: "Xq7TnR2vKp9LmW4c",

@@ -9,7 +9,7 @@ import express, { type Request, type Response } from "express";
 import { DomainError, ForbiddenError, ValidationError } from "../../domain/errors.js";
 import type { Logger } from "../../domain/ports.js";
 import { BodyValidator } from "../operations/body-validator.js";
-import type { Operation, RestAlias } from "../operations/operation.js";
+import { checkReach, type Operation, type RestAlias } from "../operations/operation.js";
 import { describeCaller, describeRoute } from "../shared/access-log.js";
 import { credentialsRequired, type RequestAuthenticator } from "../shared/authenticate.js";
 import { useFieldNames } from "../shared/errors.js";
@@ -79,6 +79,7 @@ async function serve(
     const principal = await options.authenticator.fromHeaders(request);
     if (!principal) throw credentialsRequired();
     if (principal.task) throw new ForbiddenError("a task credential reaches only the original's routes");
+    checkReach(principal, operation, "");
     describeCaller(response, principal.userUid);
     const fromQuery = alias.method === "get" || alias.method === "delete";
     let body: Record<string, unknown>;

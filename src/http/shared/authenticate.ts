@@ -2,6 +2,7 @@ import type { IncomingMessage } from "node:http";
 import { TASK_ACCOUNT_PREFIX, type Authenticator } from "../../domain/auth/authenticator.js";
 import type { Credentials } from "../../domain/auth/credential-verifier.js";
 import type { SessionService } from "../../domain/auth/session-service.js";
+import type { ApiKeys } from "../../domain/auth/api-keys.js";
 import { AuthenticationError, ForbiddenError, RateLimitedError } from "../../domain/errors.js";
 import type { Logger, Meter } from "../../domain/ports.js";
 import type { Principal } from "../../domain/principal.js";
@@ -27,11 +28,33 @@ export interface SessionCookieSettings {
  * ignored.
  */
 export class RequestAuthenticator {
+  private readonly sessions: { service: Pick<SessionService, "resolve">; cookie: SessionCookieSettings } | undefined;
+  private readonly apiKeys: Pick<ApiKeys, "verify"> | undefined;
+
   constructor(
     private readonly authenticator: Pick<Authenticator, "verify">,
     private readonly observe: { logger: Logger; meter: Meter },
-    private readonly sessions?: { service: Pick<SessionService, "resolve">; cookie: SessionCookieSettings },
-  ) {}
+    options: {
+      sessions?: { service: Pick<SessionService, "resolve">; cookie: SessionCookieSettings };
+      apiKeys?: Pick<ApiKeys, "verify">;
+    } = {},
+  ) {
+    this.sessions = options.sessions;
+    this.apiKeys = options.apiKeys;
+  }
+
+  /** The caller an API key stands for; a refusal is logged (the key's first characters only) and counted. */
+  async withApiKey(key: string, request: IncomingMessage): Promise<Principal> {
+    try {
+      return await this.apiKeys!.verify(key);
+    } catch (error) {
+      if (error instanceof AuthenticationError) {
+        this.observe.meter.signInFailed("invalid");
+        this.observe.logger.warn({ apiKey: `${key.slice(0, 12)}...`, address: clientAddress(request) }, "action=api-key outcome=refused");
+      }
+      throw error;
+    }
+  }
 
   /** Checks a credential; a refusal is logged (the access key and address, never the secret) and counted. */
   async verify(credentials: Credentials, request: IncomingMessage): Promise<Principal> {
@@ -50,6 +73,8 @@ export class RequestAuthenticator {
 
   /** The caller named by the headers, or undefined when the headers carry no credential. */
   async fromHeaders(request: IncomingMessage): Promise<Principal | undefined> {
+    const apiKey = request.headers["x-api-key"];
+    if (apiKey !== undefined && this.apiKeys) return this.withApiKey(String(apiKey), request);
     const credentials = headerCredentials(request);
     if (credentials) return this.verify(credentials, request);
     const token = this.sessions && cookieValue(request.headers.cookie, this.sessions.cookie.name);

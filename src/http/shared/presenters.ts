@@ -2,6 +2,7 @@
 import { formatTimestamp } from "../../domain/clock.js";
 import type {
   AgentRecord,
+  ApiKeyRecord,
   AuditEventRecord,
   ApplicationRecord,
   ConfigRecord,
@@ -252,6 +253,20 @@ export class Presenter {
       subject_uid: e.subjectUid,
       f_organization_uid: e.organizationUid,
       details: JSON.parse(e.details) as unknown,
+    };
+  }
+
+  /** Never the key (the answer that mints it adds it once). */
+  apiKey(k: ApiKeyRecord) {
+    return {
+      uid: k.uid,
+      created_time: this.time(k.createdAt),
+      name: k.name,
+      purpose: k.purpose,
+      model_uid: k.modelUid,
+      prefix: k.prefix,
+      expires_time: this.time(k.expiresAt),
+      revoked_time: this.time(k.revokedAt),
     };
   }
 }

@@ -1,0 +1,133 @@
+/**
+ * The Prediction One surface (seeds 002 and 004): Train Status Check and Retrain Status Check,
+ * with `x-api-key`, their response bodies and their error table. A training task is an
+ * `external_process_id`; an optimization task is a `retrain_job_id`. Its errors are its own
+ * shape, mapped here once from the domain's.
+ */
+import express, { type Request, type Response } from "express";
+import { ApiKeyRefused } from "../../domain/auth/api-keys.js";
+import type { AuditTrail } from "../../domain/audit/audit-trail.js";
+import type { SignedLinks } from "../../domain/files/signed-links.js";
+import type { Database } from "../../domain/ports.js";
+import { canAccess, type Principal } from "../../domain/principal.js";
+import type { TaskRecord, TaskStatus } from "../../domain/records.js";
+import { describeCaller, describeRoute } from "../shared/access-log.js";
+import type { RequestAuthenticator } from "../shared/authenticate.js";
+import { describeError } from "../shared/errors.js";
+
+/** The code and error every documented failure carries (seed 002 and 004's tables). */
+const CODE = 4001000204;
+const ERROR = "PREDA_EXTERNAL_BAD_REQUEST";
+
+class PredictionOneError extends Error {}
+
+const TRAIN_STATUS: Record<TaskStatus, string> = {
+  init: "waiting",
+  pending: "waiting",
+  running: "running",
+  success: "finished",
+  fail: "failed",
+  "init error": "failed",
+};
+const RETRAIN_STATUS: Record<TaskStatus, string> = {
+  init: "job_waiting",
+  pending: "job_waiting",
+  running: "job_running",
+  success: "job_finished",
+  fail: "job_failed",
+  "init error": "job_failed",
+};
+
+export function predictionOneRouter(deps: {
+  requests: RequestAuthenticator;
+  db: Database;
+  audit: AuditTrail;
+  links: SignedLinks;
+}): express.Router {
+  const router = express.Router();
+  const linkTo = (request: Request, uid: string, organizationUid: string) =>
+    `${request.protocol}://${request.get("host")}/api/v1/links/${deps.links.sign({ uid, organizationUid }).token}`;
+
+  const handle =
+    (route: string, answer: (principal: Principal, request: Request) => Promise<unknown>) =>
+    async (request: Request, response: Response) => {
+      describeRoute(response, route);
+      try {
+        const key = request.headers["x-api-key"];
+        if (typeof key !== "string" || key === "") throw new PredictionOneError("invalid_api_key.");
+        const principal = await deps.requests.withApiKey(key, request);
+        describeCaller(response, principal.userUid);
+        response.json(await answer(principal, request));
+      } catch (error) {
+        const message = messageOf(error);
+        if (message) response.status(400).json({ code: CODE, error: ERROR, message });
+        else {
+          const { status, body } = describeError(error);
+          response.status(status).json(body);
+        }
+      }
+    };
+
+  router.get(
+    "/v1/external/models/results",
+    handle("/v1/external/models/results", async (principal, request) => {
+      const id = request.query.external_process_id;
+      if (principal.apiKey?.modelUid) throw new PredictionOneError("Not found external process.");
+      const task = await visibleTask(
+        typeof id === "string" ? id : "",
+        principal,
+        ["training", "optimization"],
+        "Not found external process.",
+      );
+      return {
+        status: TRAIN_STATUS[task.status],
+        created_datetime: task.createdAt.toISOString(),
+        updated_datetime: (task.finishedAt ?? task.updatedAt).toISOString(),
+        ...(task.status === "success" && task.outputModelUid
+          ? { result_url: linkTo(request, task.outputModelUid, task.organizationUid) }
+          : {}),
+      };
+    }),
+  );
+
+  router.get(
+    "/v1/external/retrain_jobs/:retrainJobId",
+    handle("/v1/external/retrain_jobs/{retrain_job_id}", async (principal, request) => {
+      const id = String(request.params.retrainJobId);
+      const task = await visibleTask(id, principal, ["optimization"], "Not found retrain job.");
+      // A key tied to a model reaches only that model's retrain jobs.
+      const scope = principal.apiKey?.modelUid;
+      if (scope && task.baseModelUid !== scope) throw new PredictionOneError("Not found retrain job.");
+      const model = task.status === "success" && task.outputModelUid ? await deps.db.models.find(task.outputModelUid) : null;
+      return {
+        status: RETRAIN_STATUS[task.status],
+        ...(model ? { model_id: model.version, download_url: linkTo(request, model.uid, task.organizationUid) } : {}),
+        ...(task.statusMessage ? { message: task.statusMessage } : {}),
+        metadata: { retrain_job_id: task.uid, ...(model ? { model_uid: model.uid } : {}) },
+      };
+    }),
+  );
+
+  /** A task of the caller's organization of one of `kinds`; one that was deleted is said so. */
+  async function visibleTask(uid: string, principal: Principal, kinds: string[], notFound: string): Promise<TaskRecord> {
+    const task = /^[0-9a-f-]{36}$/.test(uid) ? await deps.db.tasks.find(uid) : null;
+    if (task && canAccess(principal, task.organizationUid) && kinds.includes(task.kind)) return task;
+    if (!task && notFound === "Not found retrain job." && /^[0-9a-f-]{36}$/.test(uid)) {
+      const deleted = await deps.audit.listAll({ subjectUid: uid, action: "task.delete" }, { limit: 1 });
+      const record = deleted.items[0];
+      if (record && record.organizationUid && canAccess(principal, record.organizationUid))
+        throw new PredictionOneError("This job may be deleted.");
+    }
+    throw new PredictionOneError(notFound);
+  }
+
+  return router;
+}
+
+/** The message of the seed's error table this failure is, if it is one. */
+function messageOf(error: unknown): string | undefined {
+  if (error instanceof PredictionOneError) return error.message;
+  if (error instanceof ApiKeyRefused)
+    return { unknown: "Not_found_credential.", inactive: "Inactive_credential.", "user-gone": "This user may be deleted." }[error.refusal];
+  return undefined;
+}
