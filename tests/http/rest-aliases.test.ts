@@ -137,6 +137,7 @@ describe("REST aliases", () => {
       ],
       ["get", `/webhooks/${hook.uid}/deliveries`, "Wh9cBv4NzQ7kLm1r", { webhook_uid: hook.uid }, admin],
       ["get", `/audit?subject_uid=${task.uid}`, "Au4dTq7LmZ2xRk9w", { subject_uid: task.uid }, admin],
+      ["get", `/api-keys`, "Ak8sLt4VbN1qRe6d", {}],
     ];
     const covered = new Set<string>();
     for (const [method, path, key, body, who = user] of reads) {
@@ -176,6 +177,10 @@ describe("REST aliases", () => {
       false,
     );
     expect((await service.http.delete(`/api/v1/webhooks/${hook.uid}`).set(as(admin))).status).toBe(200);
+    const minted = await post("/api-keys", { name: "by-rest", purpose: "read" });
+    expect({ status: minted.status, key: minted.body.data.key }).toEqual({ status: 201, key: expect.stringMatching(/^aek_/) });
+    const revoked = await service.http.delete(`/api/v1/api-keys/${minted.body.data.uid}`).set(as(user));
+    expect(revoked.body.data.revoked_time).toEqual(expect.any(String));
     // Bodies the use case refuses: the same refusal either way.
     const same = async (restPath: string, key: string, body: Record<string, unknown>) => {
       const rest = await post(restPath, body);
@@ -196,6 +201,8 @@ describe("REST aliases", () => {
       detail: (await original("Xq7TnR2vKp9LmW4c", { uid: task.uid })).body.detail,
     });
     const writes = [
+      "post /api-keys",
+      "delete /api-keys/{uid}",
       "patch /tasks/{uid}",
       "post /projects",
       "patch /webhooks/{uid}",
