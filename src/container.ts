@@ -59,6 +59,8 @@ import { stepApi } from "./http/steps/step-api.js";
 import { createLogger } from "./logging/logger.js";
 import { AuditTrail } from "./domain/audit/audit-trail.js";
 import { ApiKeys } from "./domain/auth/api-keys.js";
+import { MetricHistory } from "./domain/tasks/metric-history.js";
+import { metricOperations } from "./http/operations/metric.operations.js";
 import { randomBytes } from "node:crypto";
 import { SignedLinks } from "./domain/files/signed-links.js";
 import { predictionOneRouter } from "./http/prediction-one/router.js";
@@ -200,6 +202,13 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
     defaultResources: config.tasks.defaultResources,
   });
   const steps = new StepAccess({ db, objects, ids, clock });
+  const metricHistory = new MetricHistory({
+    db,
+    clock,
+    logger,
+    settings: config.metricHistory,
+    stop: (task, message) => tasks.stopByRule(task, message),
+  });
   const authenticator = new Authenticator({ users: verifier, steps });
   const requests = new RequestAuthenticator(
     authenticator,
@@ -240,6 +249,7 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
     agentOperations({ agents, present }),
     attachmentOperations({ attachments, present }),
     taskOperations({ tasks, present }),
+    metricOperations({ metrics: metricHistory, present }),
     statusOperations({ feed: new StatusFeed({ db, registry, settings: { pollMs: 500, batch: 500 } }), present }),
     logOperations({ logs, follower }),
     webhookOperations({ webhooks: new WebhookService({ db, ids, registry, audit }), present }),
@@ -267,7 +277,7 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
         sessionMaxSeconds: config.sessions.maxSeconds,
         signup: { ...config.signup, throttle: throttle(SIGNUPS_PER_ADDRESS) },
       }),
-      stepApi({ steps, objects, maxUploadBytes: config.uploads.maxBytes, meter }),
+      stepApi({ steps, objects, maxUploadBytes: config.uploads.maxBytes, meter, metrics: metricHistory }),
       predictionOneRouter({ requests, db, audit, links }),
       linksRouter({ links, registry, logger, keepAliveMs: config.logs.followKeepAliveSeconds * 1000 }),
     ],

@@ -50,6 +50,8 @@ export interface AppConfig {
     /** Runs handed to the engine at once, and submissions waiting beyond those before a submit waits for room. */
     dispatch: { concurrency: number; capacity: number };
   };
+  /** Metric history a running step reports. */
+  metricHistory: { maxPointsPerTask: number; maxPointsPerReport: number };
   /** Expiring download links (Prediction One's result_url / download_url). */
   links: { signingKey: string | undefined; ttlSeconds: number };
   /** Prometheus metrics: off unless a token (for /metrics on the service's port) or a port of their own is set. */
@@ -248,6 +250,10 @@ export function loadConfig(env: Env): AppConfig {
       identity: read.optional("POD_NAME") ?? read.optional("HOSTNAME"),
       requestTimeoutSeconds: read.integer("KUBE_REQUEST_TIMEOUT_SECONDS", 30, 1, 300),
       retryAttempts: read.integer("KUBE_RETRY_ATTEMPTS", 5, 1, 20),
+    },
+    metricHistory: {
+      maxPointsPerTask: read.integer("METRIC_POINTS_PER_TASK", 100_000, 1, 10_000_000),
+      maxPointsPerReport: read.integer("METRIC_POINTS_PER_REPORT", 1000, 1, 100_000),
     },
     links: {
       /** Shared by every replica so each opens the others' links; unset: a random key per process. */

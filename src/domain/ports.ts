@@ -2,6 +2,7 @@
 import type { Readable } from "node:stream";
 import type {
   AgentRecord,
+  MetricPointRecord,
   ApiKeyRecord,
   AuditEventRecord,
   ApplicationAgentLinkRecord,
@@ -124,6 +125,14 @@ export interface WebhookDeliveryStore extends EntityStore<WebhookDeliveryRecord>
   claim(uid: string, now: Date, until: Date): Promise<boolean>;
 }
 
+export interface MetricPointStore {
+  append(points: Array<Omit<MetricPointRecord, "id">>): Promise<void>;
+  /** A task's points in step order (then report order), after `afterStep`, for one key or all. */
+  list(query: { taskUid: string; key?: string; afterStep?: number; limit: number }): Promise<MetricPointRecord[]>;
+  /** The values of a key's last `count` points, oldest first. */
+  lastValues(taskUid: string, key: string, count: number): Promise<number[]>;
+}
+
 export interface Stores {
   organizations: EntityStore<OrganizationRecord>;
   users: UserStore;
@@ -149,6 +158,7 @@ export interface Stores {
   webhookDeliveries: WebhookDeliveryStore;
   auditEvents: EntityStore<AuditEventRecord>;
   apiKeys: EntityStore<ApiKeyRecord> & { findByHash(keyHash: string): Promise<ApiKeyRecord | null> };
+  metricPoints: MetricPointStore;
 }
 
 /** The fields of each row a submission names that its checks and its new rows need. */

@@ -175,6 +175,10 @@ export interface TaskRecord extends Described {
   stepTokenExpires: Date | null;
   /** JSON object of reported metrics. */
   metrics: string;
+  /** JSON: per metric key its latest and best point and count, and the early stop that fired. */
+  metricSummary: string;
+  /** JSON early-stop rule, or "" for none. */
+  earlyStop: string;
 }
 
 export interface TaskStepRecord {
@@ -268,4 +272,15 @@ export interface ApiKeyRecord {
   expiresAt: Date | null;
   revokedAt: Date | null;
   createdAt: Date;
+}
+
+/** One reported value of a task's metric at a training step. */
+export interface MetricPointRecord {
+  id: number;
+  taskUid: string;
+  stepName: string;
+  key: string;
+  value: number;
+  stepIndex: number;
+  at: Date;
 }

@@ -221,6 +221,8 @@ describe("Registry routes", () => {
         stepTokenHash: null,
         stepTokenExpires: null,
         metrics: "{}",
+        metricSummary: "{}",
+        earlyStop: "",
       });
       const removal = await service.post("6PiGXBbrIvQLqhrC", user, { uid: r.projectDataset });
       expect(removal.status).toBe(409);

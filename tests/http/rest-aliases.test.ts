@@ -138,6 +138,7 @@ describe("REST aliases", () => {
       ["get", `/webhooks/${hook.uid}/deliveries`, "Wh9cBv4NzQ7kLm1r", { webhook_uid: hook.uid }, admin],
       ["get", `/audit?subject_uid=${task.uid}`, "Au4dTq7LmZ2xRk9w", { subject_uid: task.uid }, admin],
       ["get", `/api-keys`, "Ak8sLt4VbN1qRe6d", {}],
+      ["get", `/tasks/${task.uid}/metrics`, "Mh7tQx2LpV9kRz4n", { task_uid: task.uid }],
     ];
     const covered = new Set<string>();
     for (const [method, path, key, body, who = user] of reads) {

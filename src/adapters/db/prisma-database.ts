@@ -27,6 +27,7 @@ import type {
   TaskStepStore,
   TaskStore,
   UserStore,
+  MetricPointStore,
   WebhookDeliveryStore,
   WebhookStore,
 } from "../../domain/ports.js";
@@ -41,6 +42,7 @@ import {
   type TaskStepRecord,
   type UserRecord,
   type ApiKeyRecord,
+  type MetricPointRecord,
   type WebhookDeliveryRecord,
   type WebhookRecord,
 } from "../../domain/records.js";
@@ -116,6 +118,7 @@ export class PrismaDatabase implements Database {
   readonly webhookDeliveries;
   readonly auditEvents;
   readonly apiKeys;
+  readonly metricPoints;
 
   private readonly client: Client;
   private readonly connection: DatabaseConnection;
@@ -159,6 +162,7 @@ export class PrismaDatabase implements Database {
       webhookDeliveries: this.webhookDeliveries,
       auditEvents: this.auditEvents,
       apiKeys: this.apiKeys,
+      metricPoints: this.metricPoints,
     } = this.stores);
   }
 
@@ -430,6 +434,40 @@ class PrismaApiKeyStore extends PrismaEntityStore<ApiKeyRecord> {
   }
 }
 
+class PrismaMetricPointStore implements MetricPointStore {
+  constructor(private readonly client: TxClient) {}
+
+  async append(points: Array<Omit<MetricPointRecord, "id">>): Promise<void> {
+    await guard(() => this.client.metricPoint.createMany({ data: points }));
+  }
+
+  list(query: { taskUid: string; key?: string; afterStep?: number; limit: number }): Promise<MetricPointRecord[]> {
+    return guard(() =>
+      this.client.metricPoint.findMany({
+        where: {
+          taskUid: query.taskUid,
+          ...(query.key !== undefined ? { key: query.key } : {}),
+          ...(query.afterStep !== undefined ? { stepIndex: { gt: query.afterStep } } : {}),
+        },
+        orderBy: [{ stepIndex: "asc" }, { id: "asc" }],
+        take: query.limit,
+      }),
+    );
+  }
+
+  async lastValues(taskUid: string, key: string, count: number): Promise<number[]> {
+    const rows = await guard(() =>
+      this.client.metricPoint.findMany({
+        where: { taskUid, key },
+        orderBy: [{ stepIndex: "desc" }, { id: "desc" }],
+        take: count,
+        select: { value: true },
+      }),
+    );
+    return rows.map((row) => row.value).reverse();
+  }
+}
+
 class PrismaTaskStepStore implements TaskStepStore {
   constructor(private readonly client: TxClient) {}
 
@@ -509,6 +547,7 @@ function buildStores(client: TxClient, reads?: <R>(model: string) => SqlReads<R>
     webhookDeliveries: new PrismaWebhookDeliveryStore(d(client.webhookDelivery), undefined, r("WebhookDelivery")),
     auditEvents: new PrismaEntityStore(d(client.auditEvent), undefined, r("AuditEvent")),
     apiKeys: new PrismaApiKeyStore(d(client.apiKey), undefined, r("ApiKey")),
+    metricPoints: new PrismaMetricPointStore(client),
   };
 }
 

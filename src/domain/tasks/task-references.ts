@@ -15,6 +15,8 @@ import type { StepResources } from "./task-engine.js";
 import { TASK_KINDS } from "./task-kinds.js";
 
 /** What a submission names. Errors about it name these fields (`pipelineUid`, `imageUids.download`, ...). */
+import type { EarlyStopRule } from "./metric-history.js";
+
 export interface SubmitInput {
   name: string;
   description: string;
@@ -31,6 +33,8 @@ export interface SubmitInput {
   /** Training and optimization: the model they produce. */
   outputModel?: { name: string; description: string; type: string; inputFormat: string; outputFormat: string; extension: string };
   resources?: Partial<Record<ImageSequence, Partial<StepResources>>>;
+  /** Stops the run when its reported metric meets the rule (MRMS early_stop_param). */
+  earlyStop?: EarlyStopRule;
 }
 
 export interface References {

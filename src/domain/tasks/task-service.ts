@@ -125,6 +125,8 @@ export class TaskService {
       stepTokenHash: credential.hash,
       stepTokenExpires: credential.expires,
       metrics: "{}",
+      metricSummary: "{}",
+      earlyStop: input.earlyStop ? JSON.stringify(input.earlyStop) : "",
     };
     try {
       await this.deps.db.insertTogether({
@@ -238,6 +240,18 @@ export class TaskService {
       at: this.deps.clock.now(),
     });
     return task;
+  }
+
+  /** The engine's stop for a rule the service itself applies (early stopping); the history says which rule. */
+  async stopByRule(task: TaskRecord, message: string): Promise<void> {
+    await this.deps.engine.shutdown(task, "Stop");
+    await this.deps.db.taskEvents.append({
+      taskUid: task.uid,
+      status: task.status,
+      executeStep: task.executeStep,
+      message,
+      at: this.deps.clock.now(),
+    });
   }
 
   /** Re-runs the failed steps of the same run, as Argo's retry does. */

@@ -22,6 +22,27 @@ const Resources = Type.Object(
   { download: Optional(StepResources), running: Optional(StepResources), upload: Optional(StepResources) },
   { additionalProperties: false },
 );
+/** MRMS's early_stop_param: early_type 0 none, 1 min, 2 max, 3 variance (codes or names, strings or numbers). */
+const EARLY_TYPES = {
+  "0": undefined,
+  none: undefined,
+  "1": "min",
+  min: "min",
+  "2": "max",
+  max: "max",
+  "3": "variance",
+  variance: "variance",
+} as const;
+const EarlyStopParam = Type.Object(
+  {
+    early_type: Type.Union([...Object.keys(EARLY_TYPES).map((t) => Type.Literal(t)), Type.Integer({ minimum: 0, maximum: 3 })]),
+    early_key: Type.String({ pattern: "^[A-Za-z0-9_.\\-/]{1,64}$" }),
+    early_value: Type.Number(),
+    minsteps: Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+
 const Common = {
   task_name: Name,
   pipeline_uid: Uid,
@@ -30,6 +51,7 @@ const Common = {
   image_uid: Type.Object({ download_uid: Uid, running_uid: Uid, upload_uid: Uid }),
   task_description: Optional(Text),
   resources: Optional(Resources),
+  early_stop_param: Optional(EarlyStopParam),
 };
 const ModelOutput = {
   model_name: Name,
@@ -66,7 +88,13 @@ function commonInput(body: CommonBody): SubmitInput {
     configUid: body.config_uid,
     imageUids: { download: body.image_uid.download_uid, running: body.image_uid.running_uid, upload: body.image_uid.upload_uid },
     ...(body.resources ? { resources: body.resources } : {}),
+    ...earlyStop(body.early_stop_param),
   };
+}
+
+function earlyStop(param: Static<typeof EarlyStopParam> | undefined): Pick<SubmitInput, "earlyStop"> {
+  const type = param && EARLY_TYPES[String(param.early_type) as keyof typeof EARLY_TYPES];
+  return param && type ? { earlyStop: { type, key: param.early_key, value: param.early_value, minSteps: param.minsteps ?? 0 } } : {};
 }
 
 function modelOutput(body: Static<TObject<typeof ModelOutput>>): SubmitInput["outputModel"] {

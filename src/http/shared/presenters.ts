@@ -2,6 +2,7 @@
 import { formatTimestamp } from "../../domain/clock.js";
 import type {
   AgentRecord,
+  MetricPointRecord,
   ApiKeyRecord,
   AuditEventRecord,
   ApplicationRecord,
@@ -23,6 +24,15 @@ import type { WithFile } from "../../domain/registry/registry-records.js";
 import type { TaskView } from "../../domain/tasks/task-service.js";
 import type { TaskRecord } from "../../domain/records.js";
 import { keyDirectory } from "../../domain/registry/storage-keys.js";
+
+/** The metric history's summary on a task: latest and best per key, and the early stop that fired (if any). */
+function metricSummary(t: TaskRecord) {
+  const summary = JSON.parse(t.metricSummary) as { keys?: Record<string, unknown>; early_stop?: Record<string, unknown> };
+  return {
+    metric_summary: summary.keys ?? {},
+    early_stop: t.earlyStop ? { rule: JSON.parse(t.earlyStop) as unknown, fired: summary.early_stop ?? null } : null,
+  };
+}
 
 export class Presenter {
   constructor(private readonly offsetMinutes: number) {}
@@ -191,6 +201,7 @@ export class Presenter {
       resubmitted_from: t.resubmittedFrom,
       resources: JSON.parse(t.resources) as unknown,
       metrics: JSON.parse(t.metrics) as unknown,
+      ...metricSummary(t),
     };
   }
 
@@ -241,6 +252,10 @@ export class Presenter {
       last_error: d.lastError,
       delivered_time: this.time(d.deliveredAt),
     };
+  }
+
+  metricPoint(p: MetricPointRecord) {
+    return { key: p.key, value: p.value, step: p.stepIndex, step_name: p.stepName, time: this.time(p.at) };
   }
 
   auditEvent(e: AuditEventRecord) {

@@ -3,12 +3,14 @@ import express, { type Request, type Response } from "express";
 import { AuthenticationError, ValidationError } from "../../domain/errors.js";
 import type { Meter, ObjectStore, StagedObject } from "../../domain/ports.js";
 import type { StepAccess, StepInput } from "../../domain/tasks/step-access.js";
+import type { MetricHistory, MetricPointInput } from "../../domain/tasks/metric-history.js";
 import { assertIdentityEncoding, checkJsonValues, readJsonBody } from "../shared/json-body.js";
 import { boundedBody } from "../shared/multipart-body.js";
 import { settleUnreadBody } from "../shared/unread-body.js";
 
 const INPUTS: readonly StepInput[] = ["dataset", "base_model", "config", "program"];
 const METRICS_LIMITS = { maxBytes: 256 * 1024, maxDepth: 8 };
+const POINTS_LIMITS = { maxBytes: 1024 * 1024, maxDepth: 4 };
 
 /**
  * What a task's steps call, with the task credential as `Authorization: Bearer <token>`
@@ -18,17 +20,20 @@ const METRICS_LIMITS = { maxBytes: 256 * 1024, maxDepth: 8 };
  *   GET  /api/steps/v1/tasks/:taskUid/inputs/:input   dataset | base_model | config | program
  *   PUT  /api/steps/v1/tasks/:taskUid/output          the output file as the request body
  *   POST /api/steps/v1/tasks/:taskUid/metrics         a JSON object, e.g. {"accuracy": 0.93}
+ *   POST /api/steps/v1/tasks/:taskUid/metric-points   {"points": [{"key": "loss", "value": 0.4, "step": 3}, ...]}
  */
 export function stepApi({
   steps,
   objects,
   maxUploadBytes,
   meter,
+  metrics,
 }: {
   steps: StepAccess;
   objects: ObjectStore;
   maxUploadBytes: number;
   meter: Meter;
+  metrics: MetricHistory;
 }): express.Router {
   const router = express.Router();
   const authorize = (request: Request) => {
@@ -93,6 +98,20 @@ export function stepApi({
       checkJsonValues(body);
       await steps.recordMetrics(task, body as Record<string, unknown>);
       response.json({ detail: "Metrics recorded successfully", data: body });
+    }),
+  );
+  router.post(
+    "/api/steps/v1/tasks/:taskUid/metric-points",
+    guarded(async (request, response) => {
+      const task = await authorize(request);
+      const body = await readJsonBody(request, POINTS_LIMITS);
+      if (!body || typeof body !== "object" || Array.isArray(body)) throw ValidationError.field("body", "must be a JSON object");
+      const { points, step_name: stepName } = body as { points?: unknown; step_name?: unknown };
+      if (!Array.isArray(points)) throw ValidationError.field("points", "must be a list of {key, value, step}");
+      if (stepName !== undefined && (typeof stepName !== "string" || !/^[\w.-]{1,64}$/.test(stepName)))
+        throw ValidationError.field("step_name", "must be the step's name");
+      const stored = await metrics.report(task, (stepName as string | undefined) ?? "running", points as MetricPointInput[]);
+      response.status(201).json({ detail: "Metric points recorded successfully", data: stored });
     }),
   );
   return router;
