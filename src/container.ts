@@ -61,6 +61,8 @@ import { AuditTrail } from "./domain/audit/audit-trail.js";
 import { ApiKeys } from "./domain/auth/api-keys.js";
 import { MetricHistory } from "./domain/tasks/metric-history.js";
 import { metricOperations } from "./http/operations/metric.operations.js";
+import { ModelAliases } from "./domain/registry/model-aliases.js";
+import { modelAliasOperations } from "./http/operations/model-alias.operations.js";
 import { randomBytes } from "node:crypto";
 import { SignedLinks } from "./domain/files/signed-links.js";
 import { predictionOneRouter } from "./http/prediction-one/router.js";
@@ -250,6 +252,7 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
     attachmentOperations({ attachments, present }),
     taskOperations({ tasks, present }),
     metricOperations({ metrics: metricHistory, present }),
+    modelAliasOperations({ aliases: new ModelAliases({ db, clock }), present }),
     statusOperations({ feed: new StatusFeed({ db, registry, settings: { pollMs: 500, batch: 500 } }), present }),
     logOperations({ logs, follower }),
     webhookOperations({ webhooks: new WebhookService({ db, ids, registry, audit }), present }),

@@ -2,6 +2,8 @@
 import type { Readable } from "node:stream";
 import type {
   AgentRecord,
+  ModelAliasMoveRecord,
+  ModelAliasRecord,
   MetricPointRecord,
   ApiKeyRecord,
   AuditEventRecord,
@@ -133,6 +135,21 @@ export interface MetricPointStore {
   lastValues(taskUid: string, key: string, count: number): Promise<number[]>;
 }
 
+export interface ModelAliasStore {
+  find(applicationUid: string, alias: string): Promise<ModelAliasRecord | null>;
+  listForModel(modelUid: string): Promise<ModelAliasRecord[]>;
+  /**
+   * Points the alias at `record.modelUid` if it still points at `expected` (null: if it does not
+   * exist yet); false when another move came first (a ConflictError when both created it).
+   */
+  move(record: ModelAliasRecord, expected: string | null): Promise<boolean>;
+  remove(applicationUid: string, alias: string): Promise<void>;
+  /** Records a move (append-only). */
+  recordMove(move: Omit<ModelAliasMoveRecord, "id">): Promise<void>;
+  /** An application's moves, oldest first. */
+  moves(applicationUid: string, limit: number): Promise<ModelAliasMoveRecord[]>;
+}
+
 export interface Stores {
   organizations: EntityStore<OrganizationRecord>;
   users: UserStore;
@@ -159,6 +176,7 @@ export interface Stores {
   auditEvents: EntityStore<AuditEventRecord>;
   apiKeys: EntityStore<ApiKeyRecord> & { findByHash(keyHash: string): Promise<ApiKeyRecord | null> };
   metricPoints: MetricPointStore;
+  modelAliases: ModelAliasStore;
 }
 
 /** The fields of each row a submission names that its checks and its new rows need. */

@@ -117,6 +117,8 @@ export interface ModelRecord extends Described {
   agentUid: string | null;
   fileUid: string | null;
   extension: string;
+  /** A user's mark on a model worth keeping an eye on (MRMS bookmark). */
+  bookmarked: boolean;
 }
 
 /** A deployment-platform site of an organization; applications are linked to it. */
@@ -282,5 +284,25 @@ export interface MetricPointRecord {
   key: string;
   value: number;
   stepIndex: number;
+  at: Date;
+}
+
+/** A name pointing at one model of an application; `selected` is the application's selected model. */
+export interface ModelAliasRecord {
+  applicationUid: string;
+  alias: string;
+  modelUid: string;
+  updatedAt: Date;
+  updatedByUid: string;
+}
+
+export interface ModelAliasMoveRecord {
+  id: number;
+  applicationUid: string;
+  alias: string;
+  /** null: the alias was removed. */
+  modelUid: string | null;
+  previousModelUid: string | null;
+  byUid: string;
   at: Date;
 }

@@ -139,6 +139,9 @@ describe("REST aliases", () => {
       ["get", `/audit?subject_uid=${task.uid}`, "Au4dTq7LmZ2xRk9w", { subject_uid: task.uid }, admin],
       ["get", `/api-keys`, "Ak8sLt4VbN1qRe6d", {}],
       ["get", `/tasks/${task.uid}/metrics`, "Mh7tQx2LpV9kRz4n", { task_uid: task.uid }],
+      ["get", `/models/${task.model_uid}/lineage`, "Ma7lNg5MoU2wQa1g", { model_uid: task.model_uid }],
+      ["get", `/datasets/${dataset}/tasks`, "Ma8dSu3DaI6eWs9h", { dataset_uid: dataset }],
+      ["get", `/applications/${project.application}/alias-moves`, "Ma4hSt6AlR1iOp3d", { f_application_uid: project.application }],
     ];
     const covered = new Set<string>();
     for (const [method, path, key, body, who = user] of reads) {
@@ -178,6 +181,13 @@ describe("REST aliases", () => {
       false,
     );
     expect((await service.http.delete(`/api/v1/webhooks/${hook.uid}`).set(as(admin))).status).toBe(200);
+    // The model registry's writes, and the alias read (its path holds the alias, not a uid).
+    expect((await post(`/models/${task.model_uid}/aliases`, { alias: "champion" })).body.data.alias).toBe("champion");
+    const resolved = await get(`/applications/${project.application}/aliases/champion`);
+    expect(resolved.body).toEqual((await original("Ma3rSv8AlE2uPq5c", { f_application_uid: project.application, alias: "champion" })).body);
+    expect((await post(`/models/${task.model_uid}/select`)).body.data.alias).toBe("selected");
+    expect((await post(`/models/${task.model_uid}/bookmark`, { bookmarked: true })).body.data.bookmarked).toBe(true);
+    expect((await service.http.delete(`/api/v1/applications/${project.application}/aliases/champion`).set(as(user))).status).toBe(200);
     const minted = await post("/api-keys", { name: "by-rest", purpose: "read" });
     expect({ status: minted.status, key: minted.body.data.key }).toEqual({ status: 201, key: expect.stringMatching(/^aek_/) });
     const revoked = await service.http.delete(`/api/v1/api-keys/${minted.body.data.uid}`).set(as(user));
@@ -202,6 +212,11 @@ describe("REST aliases", () => {
       detail: (await original("Xq7TnR2vKp9LmW4c", { uid: task.uid })).body.detail,
     });
     const writes = [
+      "post /models/{uid}/aliases",
+      "get /applications/{uid}/aliases/{alias}",
+      "post /models/{uid}/select",
+      "post /models/{uid}/bookmark",
+      "delete /applications/{uid}/aliases/{alias}",
       "post /api-keys",
       "delete /api-keys/{uid}",
       "patch /tasks/{uid}",

@@ -28,6 +28,7 @@ import type {
   TaskStore,
   UserStore,
   MetricPointStore,
+  ModelAliasStore,
   WebhookDeliveryStore,
   WebhookStore,
 } from "../../domain/ports.js";
@@ -43,6 +44,8 @@ import {
   type UserRecord,
   type ApiKeyRecord,
   type MetricPointRecord,
+  type ModelAliasMoveRecord,
+  type ModelAliasRecord,
   type WebhookDeliveryRecord,
   type WebhookRecord,
 } from "../../domain/records.js";
@@ -119,6 +122,7 @@ export class PrismaDatabase implements Database {
   readonly auditEvents;
   readonly apiKeys;
   readonly metricPoints;
+  readonly modelAliases;
 
   private readonly client: Client;
   private readonly connection: DatabaseConnection;
@@ -163,6 +167,7 @@ export class PrismaDatabase implements Database {
       auditEvents: this.auditEvents,
       apiKeys: this.apiKeys,
       metricPoints: this.metricPoints,
+      modelAliases: this.modelAliases,
     } = this.stores);
   }
 
@@ -468,6 +473,42 @@ class PrismaMetricPointStore implements MetricPointStore {
   }
 }
 
+class PrismaModelAliasStore implements ModelAliasStore {
+  constructor(private readonly client: TxClient) {}
+
+  find(applicationUid: string, alias: string): Promise<ModelAliasRecord | null> {
+    return guard(() => this.client.modelAlias.findUnique({ where: { applicationUid_alias: { applicationUid, alias } } }));
+  }
+
+  listForModel(modelUid: string): Promise<ModelAliasRecord[]> {
+    return guard(() => this.client.modelAlias.findMany({ where: { modelUid }, orderBy: { alias: "asc" } }));
+  }
+
+  async move(record: ModelAliasRecord, expected: string | null): Promise<boolean> {
+    if (expected === null) {
+      await guard(() => this.client.modelAlias.create({ data: record }));
+      return true;
+    }
+    const { applicationUid, alias, ...moved } = record;
+    const { count } = await guard(() =>
+      this.client.modelAlias.updateMany({ where: { applicationUid, alias, modelUid: expected }, data: moved }),
+    );
+    return count === 1;
+  }
+
+  async remove(applicationUid: string, alias: string): Promise<void> {
+    await guard(() => this.client.modelAlias.deleteMany({ where: { applicationUid, alias } }));
+  }
+
+  async recordMove(move: Omit<ModelAliasMoveRecord, "id">): Promise<void> {
+    await guard(() => this.client.modelAliasMove.create({ data: move }));
+  }
+
+  moves(applicationUid: string, limit: number): Promise<ModelAliasMoveRecord[]> {
+    return guard(() => this.client.modelAliasMove.findMany({ where: { applicationUid }, orderBy: { id: "asc" }, take: limit }));
+  }
+}
+
 class PrismaTaskStepStore implements TaskStepStore {
   constructor(private readonly client: TxClient) {}
 
@@ -548,6 +589,7 @@ function buildStores(client: TxClient, reads?: <R>(model: string) => SqlReads<R>
     auditEvents: new PrismaEntityStore(d(client.auditEvent), undefined, r("AuditEvent")),
     apiKeys: new PrismaApiKeyStore(d(client.apiKey), undefined, r("ApiKey")),
     metricPoints: new PrismaMetricPointStore(client),
+    modelAliases: new PrismaModelAliasStore(client),
   };
 }
 

@@ -42,6 +42,7 @@ export class ModelRegistry extends RegistryRecords {
         status,
         version,
         accuracy: null,
+        bookmarked: false,
         accessToken: this.deps.ids.token(32),
         source: input.source ?? null,
         organizationUid: application.organizationUid,

@@ -38,7 +38,7 @@ export interface MetricHistorySettings {
   maxPointsPerReport: number;
 }
 
-const KEY = /^[A-Za-z0-9_.\-/]{1,64}$/;
+const KEY = /^[A-Za-z][A-Za-z0-9_.\-/]{0,63}$/;
 /** Keys where smaller is better (the rest: larger is). */
 const LOWER_IS_BETTER = /loss|error|mse|mae|rmse/i;
 
@@ -67,7 +67,7 @@ export class MetricHistory {
       throw new PayloadTooLargeError(`a report may carry at most ${settings.maxPointsPerReport} points`);
     for (const [index, point] of points.entries()) {
       if (typeof point.key !== "string" || !KEY.test(point.key))
-        throw ValidationError.field(`points.${index}.key`, "must be 1-64 letters, digits, '_', '.', '-' or '/'");
+        throw ValidationError.field(`points.${index}.key`, "must be 1-64 letters, digits, '_', '.', '-' or '/', starting with a letter");
       if (typeof point.value !== "number" || !Number.isFinite(point.value))
         throw ValidationError.field(`points.${index}.value`, "must be a finite number");
       if (!Number.isInteger(point.step) || point.step < 0 || point.step > 2 ** 31 - 1)

@@ -171,6 +171,7 @@ export function outputModel(
     status: "unavailable",
     version,
     accuracy: null,
+    bookmarked: false,
     accessToken,
     source,
     createdAt,

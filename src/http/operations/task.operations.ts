@@ -36,7 +36,7 @@ const EARLY_TYPES = {
 const EarlyStopParam = Type.Object(
   {
     early_type: Type.Union([...Object.keys(EARLY_TYPES).map((t) => Type.Literal(t)), Type.Integer({ minimum: 0, maximum: 3 })]),
-    early_key: Type.String({ pattern: "^[A-Za-z0-9_.\\-/]{1,64}$" }),
+    early_key: Type.String({ pattern: "^[A-Za-z][A-Za-z0-9_.\\-/]{0,63}$" }),
     early_value: Type.Number(),
     minsteps: Optional(Type.Integer({ minimum: 0 })),
   },

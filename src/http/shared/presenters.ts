@@ -1,7 +1,9 @@
 /** Records as the original API showed them: snake_case, `f_` foreign keys, offset timestamps. */
 import { formatTimestamp } from "../../domain/clock.js";
+import type { ModelLineage } from "../../domain/registry/model-aliases.js";
 import type {
   AgentRecord,
+  ModelAliasMoveRecord,
   MetricPointRecord,
   ApiKeyRecord,
   AuditEventRecord,
@@ -132,6 +134,7 @@ export class Presenter {
       status: m.status,
       version: m.version,
       accuracy: m.accuracy,
+      bookmarked: m.bookmarked,
       access_token: m.accessToken,
       source: m.source,
       file_extension: m.extension,
@@ -251,6 +254,49 @@ export class Presenter {
       last_status_code: d.lastStatusCode,
       last_error: d.lastError,
       delivered_time: this.time(d.deliveredAt),
+    };
+  }
+
+  /** A model as the registry's views show it (no file or access token). */
+  modelBrief(m: ModelRecord) {
+    return {
+      uid: m.uid,
+      created_time: this.time(m.createdAt),
+      name: m.name,
+      version: m.version,
+      status: m.status,
+      accuracy: m.accuracy,
+      bookmarked: m.bookmarked,
+      source: m.source,
+      f_application_uid: m.applicationUid,
+    };
+  }
+
+  aliasMove(move: ModelAliasMoveRecord) {
+    return {
+      alias: move.alias,
+      model_uid: move.modelUid,
+      previous_model_uid: move.previousModelUid,
+      by_user_uid: move.byUid,
+      time: this.time(move.at),
+    };
+  }
+
+  lineage(l: ModelLineage) {
+    const produced = l.producedBy;
+    return {
+      model: this.modelBrief(l.model),
+      aliases: l.aliases,
+      produced_by: produced
+        ? {
+            task: { uid: produced.task.uid, name: produced.task.name, type: produced.task.kind, status: produced.task.status },
+            dataset: produced.dataset && { uid: produced.dataset.uid, name: produced.dataset.name, type: produced.dataset.type },
+            config: produced.config && { uid: produced.config.uid, name: produced.config.name },
+            pipeline: produced.pipeline && { uid: produced.pipeline.uid, name: produced.pipeline.name, type: produced.pipeline.type },
+          }
+        : null,
+      base_model: l.baseModel && this.modelBrief(l.baseModel),
+      used_by: l.usedBy.map((t) => ({ uid: t.uid, name: t.name, type: t.kind, status: t.status })),
     };
   }
 
