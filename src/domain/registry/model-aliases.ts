@@ -13,7 +13,7 @@ import type {
 } from "../records.js";
 
 /** The alias that names an application's selected model (MRMS select_yn, Prediction One's model switch). */
-export const SELECTED = "selected";
+const SELECTED = "selected";
 const ALIAS = /^[a-z][a-z0-9_-]{0,31}$/;
 /** Tries of a move that keeps racing others (each race means another move went through). */
 const MAX_ATTEMPTS = 20;
