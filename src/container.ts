@@ -66,6 +66,7 @@ import { modelAliasOperations } from "./http/operations/model-alias.operations.j
 import { randomBytes } from "node:crypto";
 import { SignedLinks } from "./domain/files/signed-links.js";
 import { predictionOneRouter } from "./http/prediction-one/router.js";
+import { mrmsRouter } from "./http/mrms/router.js";
 import { linksRouter } from "./http/rest/links.js";
 import { PrometheusMetrics } from "./adapters/metrics/prometheus-metrics.js";
 import { fetchWebhookSender } from "./adapters/webhooks/fetch-webhook-sender.js";
@@ -232,6 +233,7 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
   );
   const follower = new LogFollower({ tasks, lifecycle, fanout, settings: { recheckMs: 1000 } });
 
+  const modelAliases = new ModelAliases({ db, clock });
   const operations: Operation[] = [
     registryOperations({ registry, present }),
     pipelineOperations({ registry, builds, present }),
@@ -252,7 +254,7 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
     attachmentOperations({ attachments, present }),
     taskOperations({ tasks, present }),
     metricOperations({ metrics: metricHistory, present }),
-    modelAliasOperations({ aliases: new ModelAliases({ db, clock }), present }),
+    modelAliasOperations({ aliases: modelAliases, present }),
     statusOperations({ feed: new StatusFeed({ db, registry, settings: { pollMs: 500, batch: 500 } }), present }),
     logOperations({ logs, follower }),
     webhookOperations({ webhooks: new WebhookService({ db, ids, registry, audit }), present }),
@@ -282,6 +284,17 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
       }),
       stepApi({ steps, objects, maxUploadBytes: config.uploads.maxBytes, meter, metrics: metricHistory }),
       predictionOneRouter({ requests, db, audit, links }),
+      mrmsRouter({
+        requests,
+        steps,
+        tasks,
+        logs,
+        metrics: metricHistory,
+        aliases: modelAliases,
+        registry,
+        ids,
+        keepAliveMs: config.logs.followKeepAliveSeconds * 1000,
+      }),
       linksRouter({ links, registry, logger, keepAliveMs: config.logs.followKeepAliveSeconds * 1000 }),
     ],
     authenticator: requests,

@@ -79,8 +79,8 @@ describe("The model registry", () => {
     expect({ status: refused.status, field: refused.body.errors[0].field }).toEqual({ status: 400, field: "alias" });
     const marked = await service.post("Ma6bKm9MoY3tRe7f", user, { model_uid: base.f_output_model_uid, bookmarked: true });
     expect(marked.body.data.bookmarked).toBe(true);
-    const listed = await service.post("EU2X3oWVHQiEoYBi", user, { f_application_uid: application });
-    expect(listed.body.data.find((m: any) => m.uid === base.f_output_model_uid).bookmarked).toBe(true);
+    const lineage = await service.post("Ma7lNg5MoU2wQa1g", user, { model_uid: base.f_output_model_uid });
+    expect(lineage.body.data.model.bookmarked).toBe(true);
     await service.post("Ma2dEl4AlW9yTn6b", user, { f_application_uid: application, alias: "racer" });
     expect((await service.post("Ma3rSv8AlE2uPq5c", user, { f_application_uid: application, alias: "racer" })).status).toBe(404);
   });

@@ -193,6 +193,26 @@ export class TaskService {
     return { items: kept, next: { createdAt: last.createdAt, uid: last.uid } };
   }
 
+  /** The tasks of a project's pipelines, oldest first (MRMS's learning histories of a project). */
+  async ofProject(principal: Principal, projectUid: string): Promise<TaskRecord[]> {
+    const { db } = this.deps;
+    const project = await db.projects.find(projectUid);
+    if (!project || !canAccess(principal, project.organizationUid)) throw NotFoundError.entity("project", "projectUid", projectUid);
+    const applications = await db.applications.list({ projectUid });
+    const pipelines = applications.length ? await db.pipelines.list({ applicationUid: { in: applications.map((a) => a.uid) } }) : [];
+    return pipelines.length ? db.tasks.list({ pipelineUid: { in: pipelines.map((p) => p.uid) } }) : [];
+  }
+
+  /** The project a task's pipeline belongs to. */
+  async projectOf(principal: Principal, uid: string): Promise<string> {
+    const { db } = this.deps;
+    const task = await this.owned(principal, uid);
+    const pipeline = await db.pipelines.find(task.pipelineUid);
+    const application = pipeline && (await db.applications.find(pipeline.applicationUid));
+    if (!application) throw NotFoundError.entity("task", "uid", uid);
+    return application.projectUid;
+  }
+
   async rename(principal: Principal, uid: string, input: { name?: string; description?: string }): Promise<TaskRecord> {
     await this.owned(principal, uid);
     return this.deps.db.tasks.update(uid, { ...input, updatedAt: this.deps.clock.now() });

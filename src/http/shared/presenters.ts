@@ -134,7 +134,6 @@ export class Presenter {
       status: m.status,
       version: m.version,
       accuracy: m.accuracy,
-      bookmarked: m.bookmarked,
       access_token: m.accessToken,
       source: m.source,
       file_extension: m.extension,
