@@ -3,6 +3,7 @@
  * variable is read here and nowhere else; all problems are reported at once. Over 300 lines on
  * purpose: each setting is declared once, with its documentation, default and check, in one place.
  */
+import type { WebhookRelaySettings } from "../domain/webhooks/webhook-relay.js";
 import { QUANTITY } from "../lib/patterns.js";
 
 export interface AppConfig {
@@ -57,20 +58,7 @@ export interface AppConfig {
   /** Prometheus metrics: off unless a token (for /metrics on the service's port) or a port of their own is set. */
   metrics: { token: string | undefined; port: number | undefined; host: string };
   /** Deliveries of task status changes to the webhooks admins register. */
-  webhooks: {
-    /** How often due deliveries are looked for (and new status changes turned into deliveries). */
-    pollMs: number;
-    timeoutSeconds: number;
-    /** Attempts per delivery before it is recorded as failed. */
-    maxAttempts: number;
-    /** The wait before the second attempt; each further one waits twice as long, up to `retryMaxMs`. */
-    retryBaseMs: number;
-    retryMaxMs: number;
-    /** Failed attempts in a row after which a webhook is disabled. */
-    disableAfterFailures: number;
-    /** Deliveries sent at once by this process. */
-    concurrency: number;
-  };
+  webhooks: WebhookRelaySettings;
   logs: {
     maxJsonBytesPerStep: number;
     followMaxQueueBytes: number;

@@ -4,12 +4,17 @@ import type { WebhookDeliveryRecord, WebhookRecord } from "../records.js";
 import { eventOf, signDelivery, subscribes } from "./webhook-events.js";
 
 export interface WebhookRelaySettings {
+  /** How often due deliveries are looked for (and new status changes turned into deliveries). */
   pollMs: number;
   timeoutSeconds: number;
+  /** Attempts per delivery before it is recorded as failed. */
   maxAttempts: number;
+  /** The wait before the second attempt; each further one waits twice as long, up to `retryMaxMs`. */
   retryBaseMs: number;
   retryMaxMs: number;
+  /** Failed attempts in a row after which a webhook is disabled. */
   disableAfterFailures: number;
+  /** Deliveries sent at once by this process. */
   concurrency: number;
 }
 
