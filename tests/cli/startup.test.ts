@@ -63,18 +63,24 @@ describe("Starting the service", () => {
     expect(stderr).toMatch(/LOCAL_SANDBOX must be one of auto, require, off/);
   });
 
-  test("When SIGTERM comes while a status stream is open, then the stream ends and the service exits 0 without waiting out its timeout", async () => {
-    const port = await new Promise<number>((resolve) => {
-      const probe = net.createServer().listen(0, "127.0.0.1", () => {
-        const { port: free } = probe.address() as AddressInfo;
-        probe.close(() => resolve(free));
+  test("When SIGTERM comes while a status stream is open, then the stream ends and the service exits 0 without waiting out its timeout; metrics have their own port", async () => {
+    const freePort = () =>
+      new Promise<number>((resolve) => {
+        const probe = net.createServer().listen(0, "127.0.0.1", () => {
+          const { port: free } = probe.address() as AddressInfo;
+          probe.close(() => resolve(free));
+        });
       });
-    });
+    const port = await freePort();
+    const metricsPort = await freePort();
     const admin = (...argv: string[]) => runCli(argv, { DATABASE_URL: database.url, BCRYPT_COST: "4" }, () => undefined);
     await admin("org", "create", "shutdown-lab");
     await admin("user", "create", "--org", "shutdown-lab", "--access-key", "streamer", "--secret", "streamer-secret-1");
     const child = execFileCallback(process.execPath, ["--import", TSX_LOADER, path.resolve("src/main.ts")], {
-      env: { PATH: process.env.PATH, ...env({ PORT: String(port), SHUTDOWN_TIMEOUT_SECONDS: "30" }) },
+      env: {
+        PATH: process.env.PATH,
+        ...env({ PORT: String(port), SHUTDOWN_TIMEOUT_SECONDS: "30", METRICS_PORT: String(metricsPort), METRICS_HOST: "127.0.0.1" }),
+      },
     });
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
     const base = `http://127.0.0.1:${port}`;
@@ -88,6 +94,13 @@ describe("Starting the service", () => {
         break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+    // METRICS_PORT: /metrics there without a token; the service's own port has none without METRICS_TOKEN.
+    const scraped = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+    expect({ status: scraped.status, text: (await scraped.text()).includes("argo_entrypoint_http_requests_total") }).toEqual({
+      status: 200,
+      text: true,
+    });
+    expect((await fetch(`${base}/metrics`)).status).toBe(404);
     const stream = await fetch(`${base}/api/v1.2.4/entrypoint/Router/parse/Ts5pWq8LmN3vXc2z`, {
       method: "POST",
       headers: { "Content-Type": "application/json", "X-Access-Key": "streamer", "X-Secret-Key": "streamer-secret-1" },
