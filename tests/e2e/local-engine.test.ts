@@ -321,6 +321,8 @@ describe("Tasks on the embedded local engine, end to end over HTTP", () => {
     expect({ status: done.status, message: done.status_message }).toEqual({ status: "success", message: "" });
     expect(done.steps.map((s: { name: string }) => s.name)).toEqual(["download_evaluation_files", "evaluation", "upload_metrics"]);
     expect(done.metrics).toEqual({ accuracy: 0.87, rmse: 1.2 });
+    // The built-in upload's metrics.json also lands in the metric history.
+    expect(done.metric_summary).toMatchObject({ accuracy: { count: 1, latest: { value: 0.87, step: 0 } }, rmse: { count: 1 } });
     expect(done.f_base_model_uid).toBe(model.body.data.uid);
   });
 

@@ -103,6 +103,27 @@ export class MetricHistory {
     return { stored: points.length, ...(fired ? { earlyStop: fired } : {}) };
   }
 
+  /**
+   * A step's final numbers (the flat metrics object, e.g. the built-in upload's metrics.json) as
+   * points one step after each key's latest; other fields and keys that are not metric names stay
+   * only in the flat object.
+   */
+  async recordResult(task: TaskRecord, stepName: string, values: Record<string, unknown>): Promise<void> {
+    const current = (await this.deps.db.tasks.find(task.uid)) ?? task;
+    const keys = (JSON.parse(current.metricSummary) as Summary).keys ?? {};
+    const points = Object.entries(values)
+      .filter((entry): entry is [string, number] => KEY.test(entry[0]) && typeof entry[1] === "number" && Number.isFinite(entry[1]))
+      .map(([key, value]) => ({ key, value, step: (keys[key]?.latest.step ?? -1) + 1 }));
+    if (points.length === 0) return;
+    try {
+      await this.report(current, stepName, points.slice(0, this.deps.settings.maxPointsPerReport));
+    } catch (error) {
+      // A history at its cap must not fail the step: the flat metrics are already recorded.
+      if (!(error instanceof PayloadTooLargeError)) throw error;
+      this.deps.logger.warn({ task: task.uid }, "action=metric-history outcome=full");
+    }
+  }
+
   /** A task's points for one key or all, in step order, after `afterStep`; thinned to `maxPoints` evenly when asked. */
   async history(
     principal: Principal,

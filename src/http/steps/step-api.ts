@@ -97,6 +97,7 @@ export function stepApi({
       if (!body || typeof body !== "object" || Array.isArray(body)) throw ValidationError.field("body", "must be a JSON object");
       checkJsonValues(body);
       await steps.recordMetrics(task, body as Record<string, unknown>);
+      await metrics.recordResult(task, "upload", body as Record<string, unknown>);
       response.json({ detail: "Metrics recorded successfully", data: body });
     }),
   );
