@@ -283,7 +283,7 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
         signup: { ...config.signup, throttle: throttle(SIGNUPS_PER_ADDRESS) },
       }),
       stepApi({ steps, objects, maxUploadBytes: config.uploads.maxBytes, meter, metrics: metricHistory }),
-      predictionOneRouter({ requests, db, audit, links }),
+      predictionOneRouter({ requests, db, audit, links, aliases: modelAliases }),
       mrmsRouter({
         requests,
         steps,

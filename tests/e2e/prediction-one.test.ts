@@ -149,6 +149,19 @@ describe("API keys and the Prediction One API", () => {
       ...P1_ERROR,
       message: "Not found retrain job.",
     });
+    // Retrain Model Switch: the retrained model becomes the application's selected model.
+    const readKey = await mint({ name: "reader", purpose: "read" });
+    const notAllowed = await service.http.put(`/v1/external/retrain_jobs/${jobId}/update_model`).set(withKey(readKey.key));
+    expect(notAllowed.body).toEqual({ ...P1_ERROR, message: "This API key cannot switch models." });
+    const switched = await service.http.put(`/v1/external/retrain_jobs/${jobId}/update_model`).set(withKey(key.key));
+    expect(switched.body).toEqual({
+      status: "model_switched",
+      model_id: expect.any(Number),
+      metadata: { retrain_job_id: jobId, model_uid: retrain.body.data.model_uid },
+    });
+    const application = (await service.post("KlnZtRyqy3rPAZWL", user, { uid: jobId })).body.data;
+    const lineage = await service.post("Ma7lNg5MoU2wQa1g", user, { model_uid: application.f_output_model_uid });
+    expect(lineage.body.data.aliases).toContain("selected");
     expect((await service.post("AoTqlTmu8l47CbMU", user, { uid: jobId })).status).toBe(200);
     expect((await retrainJob(key.key, jobId)).body).toEqual({ ...P1_ERROR, message: "This job may be deleted." });
   });

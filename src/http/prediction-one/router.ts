@@ -5,7 +5,8 @@
  * shape, mapped here once from the domain's.
  */
 import express, { type Request, type Response } from "express";
-import { ApiKeyRefused } from "../../domain/auth/api-keys.js";
+import { ApiKeyRefused, permits } from "../../domain/auth/api-keys.js";
+import type { ModelAliases } from "../../domain/registry/model-aliases.js";
 import type { AuditTrail } from "../../domain/audit/audit-trail.js";
 import type { SignedLinks } from "../../domain/files/signed-links.js";
 import type { Database } from "../../domain/ports.js";
@@ -43,6 +44,7 @@ export function predictionOneRouter(deps: {
   db: Database;
   audit: AuditTrail;
   links: SignedLinks;
+  aliases: ModelAliases;
 }): express.Router {
   const router = express.Router();
   const linkTo = (request: Request, uid: string, organizationUid: string) =>
@@ -93,11 +95,7 @@ export function predictionOneRouter(deps: {
   router.get(
     "/v1/external/retrain_jobs/:retrainJobId",
     handle("/v1/external/retrain_jobs/{retrain_job_id}", async (principal, request) => {
-      const id = String(request.params.retrainJobId);
-      const task = await visibleTask(id, principal, ["optimization"], "Not found retrain job.");
-      // A key tied to a model reaches only that model's retrain jobs.
-      const scope = principal.apiKey?.modelUid;
-      if (scope && task.baseModelUid !== scope) throw new PredictionOneError("Not found retrain job.");
+      const task = await retrainJob(principal, String(request.params.retrainJobId));
       const model = task.status === "success" && task.outputModelUid ? await deps.db.models.find(task.outputModelUid) : null;
       return {
         status: RETRAIN_STATUS[task.status],
@@ -107,6 +105,28 @@ export function predictionOneRouter(deps: {
       };
     }),
   );
+
+  // Retrain Model Switch: the retrained model becomes the application's selected model.
+  router.put(
+    "/v1/external/retrain_jobs/:retrainJobId/update_model",
+    handle("/v1/external/retrain_jobs/{retrain_job_id}/update_model", async (principal, request) => {
+      if (principal.apiKey && !permits(principal.apiKey.purpose, "retrain"))
+        throw new PredictionOneError("This API key cannot switch models.");
+      const task = await retrainJob(principal, String(request.params.retrainJobId));
+      if (task.status !== "success" || !task.outputModelUid) throw new PredictionOneError("The retrain job has not finished.");
+      await deps.aliases.select(principal, task.outputModelUid);
+      const model = await deps.db.models.find(task.outputModelUid);
+      return { status: "model_switched", model_id: model?.version, metadata: { retrain_job_id: task.uid, model_uid: task.outputModelUid } };
+    }),
+  );
+
+  /** An optimization task the caller may see; a key tied to a model reaches only that model's retrain jobs. */
+  async function retrainJob(principal: Principal, id: string): Promise<TaskRecord> {
+    const task = await visibleTask(id, principal, ["optimization"], "Not found retrain job.");
+    const scope = principal.apiKey?.modelUid;
+    if (scope && task.baseModelUid !== scope) throw new PredictionOneError("Not found retrain job.");
+    return task;
+  }
 
   /** A task of the caller's organization of one of `kinds`; one that was deleted is said so. */
   async function visibleTask(uid: string, principal: Principal, kinds: string[], notFound: string): Promise<TaskRecord> {
