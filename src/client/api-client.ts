@@ -2,6 +2,8 @@
  * The client side of the API for the CLI: JSON calls to route keys and Server-Sent Events
  * streams, with credentials in headers (never in argv or URLs), and failures as exit codes.
  */
+import { sseMessages, type SseMessage } from "./sse-reader.js";
+
 export const EXIT = { ok: 0, taskFailed: 1, usage: 2, auth: 3, notFound: 4, unavailable: 5 } as const;
 
 export class CliError extends Error {
@@ -20,12 +22,6 @@ export interface Credentials {
 }
 
 const API_VERSION = "v1.2.4";
-
-export interface SseMessage {
-  event: string;
-  data: unknown;
-  id?: string;
-}
 
 export class ApiClient {
   constructor(private readonly credentials: Credentials) {}
@@ -86,20 +82,7 @@ export class ApiClient {
   ): AsyncGenerator<SseMessage> {
     const response = await this.send(key, body, headers, signal);
     if (!response.ok) throw failure(response.status, await detailOf(response));
-    const decoder = new TextDecoder();
-    let buffer = "";
-    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf("\n\n")) >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const event = /^event: (.*)$/m.exec(block)?.[1];
-        const data = /^data: (.*)$/m.exec(block)?.[1];
-        const id = /^id: (.*)$/m.exec(block)?.[1];
-        if (event && data !== undefined) yield { event, data: JSON.parse(data) as unknown, ...(id ? { id } : {}) };
-      }
-    }
+    yield* sseMessages(response.body as unknown as AsyncIterable<Uint8Array>);
   }
 
   private async send(key: string, body: Record<string, unknown>, headers: Record<string, string>, signal?: AbortSignal): Promise<Response> {

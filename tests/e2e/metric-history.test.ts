@@ -31,6 +31,8 @@ for step in range(steps):
     time.sleep(0.05)
 status, answer = report([{"key": "loss", "value": 0.0, "step": 10_000 + i} for i in range(25)])
 print(f"oversized: {status} {answer.get('detail')}", flush=True)
+status, answer = report([None, 1, "loss"])
+print(f"malformed: {status} {answer['errors'][0]['field']}", flush=True)
 open(os.path.join(os.environ["OUTPUTS_DIR"], os.environ["OUTPUT_FILE_NAME"]), "w").write("weights")
 `;
 
@@ -81,6 +83,7 @@ describe("Metric history and early stopping", () => {
     // The oversized report was refused as a whole, with a clear 413.
     const logs = await service.post("bJ7xLmgp4WSWK498", user, { task_uid: uid });
     expect(logs.body.data.training).toMatch(/oversized: 413 a report may carry at most 20 points/);
+    expect(logs.body.data.training).toMatch(/malformed: 400 points\.0\n/);
   });
 
   test("When an early-stop rule is met, then the run is stopped and task info says which rule fired", async () => {

@@ -12,7 +12,7 @@ import type { TestService, TestUser } from "../support/test-service.js";
 
 /** A training program that reports to MRMS as an MLPS worker did: eps, cpu, then the final result. */
 const MRMS_PROGRAM = `
-import json, os, urllib.request
+import json, os, urllib.error, urllib.request
 def mrms(path, body):
     request = urllib.request.Request(os.environ["ARGO_ENTRYPOINT_URL"] + path, data=json.dumps(body).encode(),
         headers={"Authorization": "Bearer " + os.environ["TASK_TOKEN"], "Content-Type": "application/json"}, method="POST")
@@ -24,6 +24,10 @@ for eps in (120.5, 130.25):
 print("cpu", mrms("/mrms/model_resources", {"learn_hist_no": hist_no, "cpu": {"percent": "87.5"}}), flush=True)
 result = {"loss": 0.40, "accuracy": 0.88, "val_loss": 0.32, "val_accuracy": 0.91, "step": 1}
 print("result", mrms("/mrms/learn_result_update", {"result": json.dumps(result), "hist_no": hist_no}), flush=True)
+try:
+    mrms("/mrms/learn_result_update", {"result": "{not json", "hist_no": hist_no})
+except urllib.error.HTTPError as error:
+    print("broken result", error.code, error.read().decode(), flush=True)
 open(os.path.join(os.environ["OUTPUTS_DIR"], os.environ["OUTPUT_FILE_NAME"]), "w").write("weights")
 `;
 
@@ -58,6 +62,7 @@ describe("The MRMS API", () => {
   test('When a worker reports eps, resources and its result, then each call answers "1" and the history and result are kept', async () => {
     const logs = (await service.post("bJ7xLmgp4WSWK498", user, { task_uid: histNo })).body.data.training as string;
     expect(logs).toContain("eps 1\neps 1\ncpu 1\nresult 1\n");
+    expect(logs).toContain("broken result 400 error\n");
     const history = await service.post("Mh7tQx2LpV9kRz4n", user, { task_uid: histNo });
     const byKey = (key: string) =>
       history.body.data.filter((p: { key: string }) => p.key === key).map((p: { step: number; value: number }) => [p.step, p.value]);

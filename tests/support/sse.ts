@@ -1,4 +1,5 @@
 import { expect } from "@jest/globals";
+import { sseMessages } from "../../src/client/sse-reader.js";
 
 export interface ReadEvent {
   event: string;
@@ -20,19 +21,8 @@ export async function readSse(
   });
   expect(response.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
   const events: ReadEvent[] = [];
-  let buffer = "";
-  const decoder = new TextDecoder();
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let end: number;
-    while ((end = buffer.indexOf("\n\n")) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const name = /^event: (.*)$/m.exec(block)?.[1];
-      const data = /^data: (.*)$/m.exec(block)?.[1];
-      const id = /^id: (.*)$/m.exec(block)?.[1];
-      if (name && data) events.push({ event: name, data: JSON.parse(data), ...(id ? { id } : {}) });
-    }
+  for await (const message of sseMessages(response.body as unknown as AsyncIterable<Uint8Array>)) {
+    events.push(message as ReadEvent);
     if (options.until?.(events)) break; // leaving the loop cancels the body: the connection closes
   }
   return events;

@@ -66,6 +66,8 @@ export class MetricHistory {
     if (points.length > settings.maxPointsPerReport)
       throw new PayloadTooLargeError(`a report may carry at most ${settings.maxPointsPerReport} points`);
     for (const [index, point] of points.entries()) {
+      if (typeof point !== "object" || point === null || Array.isArray(point))
+        throw ValidationError.field(`points.${index}`, "must be an object {key, value, step}");
       if (typeof point.key !== "string" || !KEY.test(point.key))
         throw ValidationError.field(`points.${index}.key`, "must be 1-64 letters, digits, '_', '.', '-' or '/', starting with a letter");
       if (typeof point.value !== "number" || !Number.isFinite(point.value))
@@ -109,14 +111,13 @@ export class MetricHistory {
    * only in the flat object.
    */
   async recordResult(task: TaskRecord, stepName: string, values: Record<string, unknown>): Promise<void> {
-    const current = (await this.deps.db.tasks.find(task.uid)) ?? task;
-    const keys = (JSON.parse(current.metricSummary) as Summary).keys ?? {};
+    const keys = (JSON.parse(task.metricSummary) as Summary).keys ?? {};
     const points = Object.entries(values)
       .filter((entry): entry is [string, number] => KEY.test(entry[0]) && typeof entry[1] === "number" && Number.isFinite(entry[1]))
       .map(([key, value]) => ({ key, value, step: (keys[key]?.latest.step ?? -1) + 1 }));
     if (points.length === 0) return;
     try {
-      await this.report(current, stepName, points.slice(0, this.deps.settings.maxPointsPerReport));
+      await this.report(task, stepName, points.slice(0, this.deps.settings.maxPointsPerReport));
     } catch (error) {
       // A history at its cap must not fail the step: the flat metrics are already recorded.
       if (!(error instanceof PayloadTooLargeError)) throw error;

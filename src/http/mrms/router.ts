@@ -190,7 +190,7 @@ export function mrmsRouter(deps: MrmsDependencies): express.Router {
   router.post(
     "/mrms/learn_result_update",
     asStep("/mrms/learn_result_update", async (found, body) => {
-      const result = JSON.parse(text(body.result, "result")) as Record<string, unknown>;
+      const result = parseJson(text(body.result, "result"), "result") as Record<string, unknown>;
       if (!result || typeof result !== "object" || Array.isArray(result)) throw ValidationError.field("result", "must be a JSON object");
       const step = typeof result.step === "number" ? result.step : nextStep(found, "loss");
       const points = Object.entries(result)
@@ -231,6 +231,14 @@ async function plain(route: string, request: Request, response: Response, run: (
 function text(value: unknown, field: string): string {
   if (typeof value !== "string" || value === "") throw ValidationError.field(field, "is required");
   return value;
+}
+
+function parseJson(value: string, field: string): unknown {
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    throw ValidationError.field(field, "must be a JSON object in a string");
+  }
 }
 
 function number(value: unknown, field: string): number {
