@@ -67,6 +67,9 @@ import { randomBytes } from "node:crypto";
 import { SignedLinks } from "./domain/files/signed-links.js";
 import { predictionOneRouter } from "./http/prediction-one/router.js";
 import { mrmsRouter } from "./http/mrms/router.js";
+import { LearningReports } from "./domain/tasks/learning-reports.js";
+import { LearningHistories } from "./domain/tasks/learning-histories.js";
+import { ProjectProfiles } from "./domain/registry/project-profiles.js";
 import { linksRouter } from "./http/rest/links.js";
 import { PrometheusMetrics } from "./adapters/metrics/prometheus-metrics.js";
 import { fetchWebhookSender } from "./adapters/webhooks/fetch-webhook-sender.js";
@@ -212,6 +215,9 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
     settings: config.metricHistory,
     stop: (task, message) => tasks.stopByRule(task, message),
   });
+  const learningReports = new LearningReports({ db, logger, stop: (task, message) => tasks.stopByRule(task, message) });
+  const learningHistories = new LearningHistories({ db, tasks, reports: learningReports });
+  const projectProfiles = new ProjectProfiles({ db, clock });
   const authenticator = new Authenticator({ users: verifier, steps });
   const requests = new RequestAuthenticator(
     authenticator,
@@ -290,6 +296,9 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
         tasks,
         logs,
         metrics: metricHistory,
+        reports: learningReports,
+        histories: learningHistories,
+        projects: projectProfiles,
         aliases: modelAliases,
         registry,
         ids,

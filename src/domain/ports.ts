@@ -6,6 +6,8 @@ import type {
   ModelAliasRecord,
   MetricPointRecord,
   ApiKeyRecord,
+  ProjectProfileRecord,
+  RetrainJobRecord,
   AuditEventRecord,
   ApplicationAgentLinkRecord,
   ApplicationRecord,
@@ -175,6 +177,8 @@ export interface Stores {
   webhookDeliveries: WebhookDeliveryStore;
   auditEvents: EntityStore<AuditEventRecord>;
   apiKeys: EntityStore<ApiKeyRecord> & { findByHash(keyHash: string): Promise<ApiKeyRecord | null> };
+  projectProfiles: EntityStore<ProjectProfileRecord>;
+  retrainJobs: EntityStore<RetrainJobRecord>;
   metricPoints: MetricPointStore;
   modelAliases: ModelAliasStore;
 }
@@ -203,6 +207,8 @@ export interface SubmissionRows {
   baseModelInProduction: boolean;
   /** The highest version in the base model's lineage. */
   lineageVersion: number | null;
+  /** The early-stop rule (JSON) the pipeline's MRMS project sets for its tasks, if any. */
+  projectEarlyStop: string | null;
 }
 
 export interface SubmissionUids {

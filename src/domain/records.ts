@@ -306,3 +306,38 @@ export interface ModelAliasMoveRecord {
   byUid: string;
   at: Date;
 }
+
+/** What MRMS keeps about a project (seed 000): `uid` is the project's. */
+export interface ProjectProfileRecord {
+  uid: string;
+  /** project_purpose_cd: 1 classification, 10 trend analysis. */
+  purposeCode: string;
+  /** The dataset (or data analysis) it names, as given. */
+  datasetId: string;
+  /** MRMS's upload and data-analysis status code, 1 to 9. */
+  statusCode: string;
+  startTime: Date | null;
+  endTime: Date | null;
+  /** modeling_mode: 1 basic, 2 retraining. */
+  modelingMode: string;
+  /** JSON early-stop rule the project's tasks inherit, or "". */
+  earlyStop: string;
+  /** Comma-separated. */
+  tags: string;
+  createdAt: Date;
+}
+
+/** A Prediction One retrain job: waits for its data, then is the optimization task of the same uid. */
+export interface RetrainJobRecord {
+  uid: string;
+  organizationUid: string;
+  createdByUid: string;
+  apiKeyUid: string | null;
+  baseModelUid: string;
+  /** The task whose pipeline, config, images and resources the retrain repeats. */
+  templateTaskUid: string;
+  /** Set once the data landed (and the task exists). */
+  datasetUid: string | null;
+  expiresAt: Date;
+  createdAt: Date;
+}

@@ -78,6 +78,8 @@ export class PrismaDatabase implements Database {
   readonly webhookDeliveries;
   readonly auditEvents;
   readonly apiKeys;
+  readonly projectProfiles;
+  readonly retrainJobs;
   readonly metricPoints;
   readonly modelAliases;
 
@@ -123,6 +125,8 @@ export class PrismaDatabase implements Database {
       webhookDeliveries: this.webhookDeliveries,
       auditEvents: this.auditEvents,
       apiKeys: this.apiKeys,
+      projectProfiles: this.projectProfiles,
+      retrainJobs: this.retrainJobs,
       metricPoints: this.metricPoints,
       modelAliases: this.modelAliases,
     } = this.stores);

@@ -378,6 +378,8 @@ export function buildStores(client: TxClient, reads?: <R>(model: string) => SqlR
     webhookDeliveries: new PrismaWebhookDeliveryStore(d(client.webhookDelivery), undefined, r("WebhookDelivery")),
     auditEvents: new PrismaEntityStore(d(client.auditEvent), undefined, r("AuditEvent")),
     apiKeys: new PrismaApiKeyStore(d(client.apiKey), undefined, r("ApiKey")),
+    projectProfiles: new PrismaEntityStore(d(client.projectProfile), undefined, r("ProjectProfile")),
+    retrainJobs: new PrismaEntityStore(d(client.retrainJob), undefined, r("RetrainJob")),
     metricPoints: new PrismaMetricPointStore(client),
     modelAliases: new PrismaModelAliasStore(client),
   };

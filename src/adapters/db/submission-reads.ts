@@ -35,7 +35,8 @@ export async function readSubmission(sql: SqlClient, codec: Codecs, uids: Submis
   const [row] = await sql.query(
     `SELECT ${columns.join(", ")},
        EXISTS (SELECT 1 FROM "Task" AS "t" WHERE "t"."outputModelUid" = "m"."uid" AND "t"."status" <> 'success') AS "inProduction",
-       (SELECT max("version") FROM "Model" AS "l" WHERE "l"."source" = COALESCE("m"."source", "m"."uid")) AS "lineageVersion"
+       (SELECT max("version") FROM "Model" AS "l" WHERE "l"."source" = COALESCE("m"."source", "m"."uid")) AS "lineageVersion",
+       (SELECT "earlyStop" FROM "ProjectProfile" AS "pp" WHERE "pp"."uid" = "a"."projectUid") AS "projectEarlyStop"
      FROM (SELECT 1 AS "anchor") AS "x"
      ${joins.map(({ alias, model, on }) => `LEFT JOIN "${model}" AS "${alias}" ON ${on}`).join("\n     ")}`,
     joins.filter((j) => j.arg !== undefined).map((j) => j.arg!),
@@ -55,5 +56,6 @@ export async function readSubmission(sql: SqlClient, codec: Codecs, uids: Submis
     baseModel: read("m", "Model"),
     baseModelInProduction: row!.inProduction === true || Number(row!.inProduction) === 1,
     lineageVersion: row!.lineageVersion == null ? null : Number(row!.lineageVersion),
+    projectEarlyStop: typeof row!.projectEarlyStop === "string" && row!.projectEarlyStop !== "" ? row!.projectEarlyStop : null,
   };
 }

@@ -18,6 +18,8 @@ import { TASK_KINDS } from "./task-kinds.js";
 import type { EarlyStopRule } from "./metric-history.js";
 
 export interface SubmitInput {
+  /** A uid the client chose (an MRMS learn_hist_no, a Prediction One retrain job); a taken one is a conflict. */
+  uid?: string;
   name: string;
   description: string;
   pipelineUid: string;
@@ -45,6 +47,8 @@ export interface References {
   baseModel: SubmissionModel | undefined;
   /** The highest version in the base model's lineage (for the output's version). */
   lineageVersion: number | null;
+  /** The early-stop rule (JSON) the project sets for tasks whose body sets none. */
+  projectEarlyStop: string | null;
 }
 
 const mismatch = (subject: string, detail: string, requirement: string) =>
@@ -117,7 +121,15 @@ export async function checkReferences(db: Database, principal: Principal, kind: 
     if (!baseModel.fileUid || rows.baseModelInProduction)
       throw mismatch("baseModelUid", `model ${baseModel.uid} has no file yet`, "is not available yet");
   }
-  return { pipeline, application, images, dataset, baseModel, lineageVersion: rows.lineageVersion };
+  return {
+    pipeline,
+    application,
+    images,
+    dataset,
+    baseModel,
+    lineageVersion: rows.lineageVersion,
+    projectEarlyStop: rows.projectEarlyStop,
+  };
 }
 
 /** The output dataset a task will produce, written with it (unavailable until the task succeeds). */

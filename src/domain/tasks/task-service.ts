@@ -96,7 +96,7 @@ export class TaskService {
     const model = definition.output === "model" ? outputModel(ids.uid(), ids.token(32), refs, input.outputModel!, now) : null;
     const credential = planner.newCredential();
     const task: TaskRecord = {
-      uid: ids.uid(),
+      uid: input.uid ?? ids.uid(),
       name: input.name,
       description: input.description,
       kind,
@@ -126,7 +126,7 @@ export class TaskService {
       stepTokenExpires: credential.expires,
       metrics: "{}",
       metricSummary: "{}",
-      earlyStop: input.earlyStop ? JSON.stringify(input.earlyStop) : "",
+      earlyStop: input.earlyStop ? JSON.stringify(input.earlyStop) : (refs.projectEarlyStop ?? ""),
     };
     try {
       await this.deps.db.insertTogether({

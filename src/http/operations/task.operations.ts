@@ -5,11 +5,13 @@
 import { Type, type Static, type TObject } from "@sinclair/typebox";
 import { TASK_STATUSES, type TaskKind } from "../../domain/records.js";
 import { TASK_KINDS } from "../../domain/tasks/task-kinds.js";
+import type { EarlyStopRule } from "../../domain/tasks/metric-history.js";
 import type { SubmitInput } from "../../domain/tasks/task-references.js";
 import type { SubmittedTask, TaskService } from "../../domain/tasks/task-service.js";
 import type { Presenter } from "../shared/presenters.js";
 import { EXECUTED, LISTED, RETRIEVED, UPDATED } from "./messages.js";
 import { listed, operation, record, type OperationResult } from "./operation.js";
+import { EarlyStopParam, earlyStopRule } from "./early-stop.js";
 import { Name, Optional, Quantity, Text, Uid, oneOf } from "./schemas.js";
 
 const TASK_KIND_NAMES = Object.keys(TASK_KINDS) as readonly TaskKind[];
@@ -22,27 +24,6 @@ const Resources = Type.Object(
   { download: Optional(StepResources), running: Optional(StepResources), upload: Optional(StepResources) },
   { additionalProperties: false },
 );
-/** MRMS's early_stop_param: early_type 0 none, 1 min, 2 max, 3 variance (codes or names, strings or numbers). */
-const EARLY_TYPES = {
-  "0": undefined,
-  none: undefined,
-  "1": "min",
-  min: "min",
-  "2": "max",
-  max: "max",
-  "3": "variance",
-  variance: "variance",
-} as const;
-const EarlyStopParam = Type.Object(
-  {
-    early_type: Type.Union([...Object.keys(EARLY_TYPES).map((t) => Type.Literal(t)), Type.Integer({ minimum: 0, maximum: 3 })]),
-    early_key: Type.String({ pattern: "^[A-Za-z][A-Za-z0-9_.\\-/]{0,63}$" }),
-    early_value: Type.Number(),
-    minsteps: Optional(Type.Integer({ minimum: 0 })),
-  },
-  { additionalProperties: false },
-);
-
 const Common = {
   task_name: Name,
   pipeline_uid: Uid,
@@ -88,13 +69,12 @@ function commonInput(body: CommonBody): SubmitInput {
     configUid: body.config_uid,
     imageUids: { download: body.image_uid.download_uid, running: body.image_uid.running_uid, upload: body.image_uid.upload_uid },
     ...(body.resources ? { resources: body.resources } : {}),
-    ...earlyStop(body.early_stop_param),
+    ...earlyStop(earlyStopRule(body.early_stop_param)),
   };
 }
 
-function earlyStop(param: Static<typeof EarlyStopParam> | undefined): Pick<SubmitInput, "earlyStop"> {
-  const type = param && EARLY_TYPES[String(param.early_type) as keyof typeof EARLY_TYPES];
-  return param && type ? { earlyStop: { type, key: param.early_key, value: param.early_value, minSteps: param.minsteps ?? 0 } } : {};
+function earlyStop(rule: EarlyStopRule | undefined): Pick<SubmitInput, "earlyStop"> {
+  return rule ? { earlyStop: rule } : {};
 }
 
 function modelOutput(body: Static<TObject<typeof ModelOutput>>): SubmitInput["outputModel"] {

@@ -27,11 +27,17 @@ import type { TaskView } from "../../domain/tasks/task-service.js";
 import type { TaskRecord } from "../../domain/records.js";
 import { keyDirectory } from "../../domain/registry/storage-keys.js";
 
-/** The metric history's summary on a task: latest and best per key, and the early stop that fired (if any). */
+/** The metric history's summary on a task: latest and best per key, the early stop that fired (if any), and what its steps reported. */
 function metricSummary(t: TaskRecord) {
-  const summary = JSON.parse(t.metricSummary) as { keys?: Record<string, unknown>; early_stop?: Record<string, unknown> };
+  const summary = JSON.parse(t.metricSummary) as {
+    keys?: Record<string, unknown>;
+    early_stop?: Record<string, unknown>;
+    reported?: Record<string, unknown>;
+  };
   return {
     metric_summary: summary.keys ?? {},
+    // What the steps said of their own learning (MRMS status and times), beside the engine's phases and times.
+    reported: summary.reported ?? {},
     early_stop: t.earlyStop ? { rule: JSON.parse(t.earlyStop) as unknown, fired: summary.early_stop ?? null } : null,
   };
 }

@@ -1,0 +1,134 @@
+/**
+ * MRMS's learning updates (seed 000): what a running worker reports with its task credential
+ * (status, eps, result, time, resources), and insert_learn_hist, which adds a learning history
+ * to run.
+ */
+import { Type } from "@sinclair/typebox";
+import type express from "express";
+import { ValidationError } from "../../domain/errors.js";
+import type { TaskRecord } from "../../domain/records.js";
+import type { LearningHistories } from "../../domain/tasks/learning-histories.js";
+import type { LearningReports } from "../../domain/tasks/learning-reports.js";
+import type { MetricHistory } from "../../domain/tasks/metric-history.js";
+import type { StepAccess } from "../../domain/tasks/step-access.js";
+import { Uid, oneOf } from "../operations/schemas.js";
+import { MRMS_TIME, number, parseCompact, parseJson, text, type MrmsCallers } from "./plain.js";
+
+const HistNo = Type.String({ minLength: 1 });
+const StatusUpdateBody = Type.Object(
+  {
+    hist_no: HistNo,
+    task_idx: Type.String({ maxLength: 64 }),
+    sttus_cd: oneOf(["5", "6", "7"] as const),
+    message: Type.String({ maxLength: 100_000 }),
+  },
+  { additionalProperties: false },
+);
+const TimeUpdateBody = Type.Object(
+  { type: oneOf(["start", "end"] as const), curr_time: Type.String({ pattern: MRMS_TIME }), hist_no: HistNo },
+  { additionalProperties: false },
+);
+const InsertLearnHistBody = Type.Object(
+  {
+    learn_hist_no: Uid,
+    param_id: Uid,
+    alg_anal_id: Type.String({ maxLength: 255 }),
+    alg_id: Uid,
+    dp_analysis_id: Uid,
+    project_id: Uid,
+    learn_sttus_cd: oneOf(["5"] as const),
+    start_time: Type.String({ pattern: MRMS_TIME }),
+  },
+  { additionalProperties: false },
+);
+
+export interface LearningDependencies {
+  steps: StepAccess;
+  metrics: MetricHistory;
+  reports: LearningReports;
+  histories: LearningHistories;
+}
+
+export function mountLearningRoutes(router: express.Router, callers: MrmsCallers, deps: LearningDependencies): void {
+  /** The next step index of a key (points reported without one are numbered in report order). */
+  const nextStep = (found: TaskRecord, key: string) =>
+    (JSON.parse(found.metricSummary) as { keys?: Record<string, { count: number }> }).keys?.[key]?.count ?? 0;
+
+  router.post(
+    "/mrms/status_update/learn",
+    callers.asStep(
+      "/mrms/status_update/learn",
+      async (found, body) => {
+        const code = body.sttus_cd as "5" | "6" | "7";
+        await deps.reports.reportStatus(found, { code, worker: String(body.task_idx), message: String(body.message) });
+      },
+      StatusUpdateBody,
+    ),
+  );
+
+  router.post(
+    "/mrms/time_update",
+    callers.asStep(
+      "/mrms/time_update",
+      async (found, body) => {
+        const time = String(body.curr_time);
+        parseCompact(time, "curr_time");
+        await deps.reports.reportTime(found, body.type === "start" ? "start" : "end", time);
+      },
+      TimeUpdateBody,
+    ),
+  );
+
+  router.post(
+    "/mrms/eps_update",
+    callers.asStep("/mrms/eps_update", async (found, body) => {
+      await deps.metrics.report(found, "running", [{ key: "eps", value: number(body.eps, "eps"), step: nextStep(found, "eps") }]);
+    }),
+  );
+
+  router.post(
+    "/mrms/learn_result_update",
+    callers.asStep("/mrms/learn_result_update", async (found, body) => {
+      const result = parseJson(text(body.result, "result"), "result") as Record<string, unknown>;
+      if (!result || typeof result !== "object" || Array.isArray(result)) throw ValidationError.field("result", "must be a JSON object");
+      const step = typeof result.step === "number" ? result.step : nextStep(found, "loss");
+      const points = Object.entries(result)
+        .filter(([key, value]) => key !== "step" && typeof value === "number")
+        .map(([key, value]) => ({ key, value: value as number, step }));
+      if (points.length) await deps.metrics.report(found, "running", points);
+      await deps.steps.recordMetrics(found, result);
+    }),
+  );
+
+  router.post(
+    "/mrms/model_resources",
+    callers.asStep("/mrms/model_resources", async (found, body) => {
+      const cpu = body.cpu as { percent?: unknown } | undefined;
+      await deps.metrics.report(found, "running", [
+        { key: "cpu_percent", value: number(cpu?.percent, "cpu.percent"), step: nextStep(found, "cpu_percent") },
+      ]);
+    }),
+  );
+
+  router.post(
+    "/mrms/insert_learn_hist",
+    callers.asUser(
+      "/mrms/insert_learn_hist",
+      "submit",
+      async (principal, _request, body) => {
+        const time = String(body.start_time);
+        parseCompact(time, "start_time");
+        await deps.histories.insert(principal, {
+          uid: String(body.learn_hist_no),
+          pipelineUid: String(body.alg_id),
+          configUid: String(body.param_id),
+          datasetUid: String(body.dp_analysis_id),
+          projectUid: String(body.project_id),
+          startTime: time,
+        });
+        return "1";
+      },
+      InsertLearnHistBody,
+    ),
+  );
+}

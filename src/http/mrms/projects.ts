@@ -1,0 +1,108 @@
+/** MRMS's projects (seed 000): project_create, get_proj_sttus_cd, get_projects_info, update_projects_status. */
+import { Type } from "@sinclair/typebox";
+import type express from "express";
+import { ValidationError } from "../../domain/errors.js";
+import { PROJECT_STATUS_CODES, type ProjectProfiles } from "../../domain/registry/project-profiles.js";
+import { EarlyStopParam, earlyStopRule } from "../operations/early-stop.js";
+import { BodyValidator } from "../operations/body-validator.js";
+import { Optional, oneOf } from "../operations/schemas.js";
+import { MRMS_TIME, compact, parseCompact, parseJson, text, type MrmsCallers } from "./plain.js";
+
+const StatusCode = oneOf(PROJECT_STATUS_CODES);
+const ProjectCreateBody = Type.Object(
+  {
+    project_id: Type.String({ minLength: 1 }),
+    project_purpose_cd: Type.String({ pattern: "^\\d{1,4}$" }),
+    dataset_id: Optional(Type.String({ maxLength: 255 })),
+    status: StatusCode,
+    start_time: Optional(Type.String({ pattern: MRMS_TIME })),
+    modeling_mode: Optional(oneOf(["1", "2"] as const)),
+    early_stop_param: Optional(Type.String({ maxLength: 2000 })),
+    tag: Optional(Type.String({ maxLength: 1000 })),
+  },
+  { additionalProperties: false },
+);
+const ProjectStatusBody = Type.Object({ project_id: Type.String({ minLength: 1 }), status: StatusCode }, { additionalProperties: false });
+
+export function mountProjectRoutes(router: express.Router, callers: MrmsCallers, projects: ProjectProfiles): void {
+  const earlyStops = new BodyValidator();
+  earlyStops.compile("early_stop_param", EarlyStopParam, "json");
+
+  router.post(
+    "/mrms/project_create",
+    callers.asUser(
+      "/mrms/project_create",
+      "submit",
+      async (principal, _request, body) => {
+        const tags = String(body.tag ?? "")
+          .split(",")
+          .map((t) => t.trim())
+          .filter(Boolean);
+        await projects.create(principal, {
+          projectUid: String(body.project_id),
+          purposeCode: String(body.project_purpose_cd),
+          datasetId: String(body.dataset_id ?? ""),
+          statusCode: String(body.status),
+          startTime: body.start_time ? parseCompact(String(body.start_time), "start_time") : null,
+          modelingMode: String(body.modeling_mode ?? "1"),
+          earlyStop: body.early_stop_param ? earlyStopOf(String(body.early_stop_param), earlyStops) : undefined,
+          tags,
+        });
+        return "1";
+      },
+      ProjectCreateBody,
+    ),
+  );
+
+  router.get(
+    "/mrms/get_proj_sttus_cd",
+    callers.asUser("/mrms/get_proj_sttus_cd", "read", async (principal, request) => {
+      return (await projects.get(principal, text(request.query.project_id, "project_id"))).statusCode;
+    }),
+  );
+
+  router.get(
+    "/mrms/get_projects_info",
+    callers.asUser("/mrms/get_projects_info", "read", async (principal) =>
+      JSON.stringify(
+        (await projects.list(principal)).map(({ profile }) => ({
+          project_id: profile.uid,
+          project_purpose_cd: profile.purposeCode,
+          data_analysis_id: profile.datasetId,
+          status: profile.statusCode,
+          start_time: profile.startTime ? compact(profile.startTime) : "",
+          end_time: profile.endTime ? compact(profile.endTime) : "",
+          modeling_mode: profile.modelingMode,
+          tag: profile.tags,
+        })),
+      ),
+    ),
+  );
+
+  router.post(
+    "/mrms/update_projects_status",
+    callers.asUser(
+      "/mrms/update_projects_status",
+      "submit",
+      async (principal, _request, body) => {
+        await projects.setStatus(principal, String(body.project_id), String(body.status));
+        return "1";
+      },
+      ProjectStatusBody,
+    ),
+  );
+}
+
+/** early_stop_param arrives as JSON in a string; its problems are named under it. */
+function earlyStopOf(value: string, validator: BodyValidator) {
+  const param = parseJson(value, "early_stop_param");
+  if (!param || typeof param !== "object" || Array.isArray(param))
+    throw ValidationError.field("early_stop_param", "must be a JSON object in a string");
+  try {
+    validator.validate("early_stop_param", "json", param as Record<string, unknown>);
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    throw ValidationError.field("early_stop_param", error.message.replace(/^Invalid request: /, ""));
+  }
+  return earlyStopRule(param as Parameters<typeof earlyStopRule>[0]);
+}
