@@ -70,6 +70,7 @@ import { mrmsRouter } from "./http/mrms/router.js";
 import { LearningReports } from "./domain/tasks/learning-reports.js";
 import { LearningHistories } from "./domain/tasks/learning-histories.js";
 import { ProjectProfiles } from "./domain/registry/project-profiles.js";
+import { RetrainJobs } from "./domain/tasks/retrain-jobs.js";
 import { linksRouter } from "./http/rest/links.js";
 import { PrometheusMetrics } from "./adapters/metrics/prometheus-metrics.js";
 import { fetchWebhookSender } from "./adapters/webhooks/fetch-webhook-sender.js";
@@ -289,7 +290,16 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
         signup: { ...config.signup, throttle: throttle(SIGNUPS_PER_ADDRESS) },
       }),
       stepApi({ steps, objects, maxUploadBytes: config.uploads.maxBytes, meter, metrics: metricHistory }),
-      predictionOneRouter({ requests, db, audit, links, aliases: modelAliases }),
+      predictionOneRouter({
+        requests,
+        db,
+        audit,
+        links,
+        aliases: modelAliases,
+        retrainJobs: new RetrainJobs({ db, clock, ids, datasets, tasks, ttlSeconds: config.links.ttlSeconds }),
+        objects,
+        maxUploadBytes: config.uploads.maxBytes,
+      }),
       mrmsRouter({
         requests,
         steps,
