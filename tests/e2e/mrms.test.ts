@@ -72,7 +72,18 @@ describe("The MRMS API", () => {
     ]);
     expect(byKey("cpu_percent")).toEqual([[0, 87.5]]);
     expect(byKey("val_accuracy")).toEqual([[1, 0.91]]);
-    expect((await service.post("KlnZtRyqy3rPAZWL", user, { uid: histNo })).body.data.metrics).toMatchObject({ accuracy: 0.88, loss: 0.4 });
+    const info = (await service.post("KlnZtRyqy3rPAZWL", user, { uid: histNo })).body.data;
+    expect(info.metrics).toMatchObject({ accuracy: 0.88, loss: 0.4 });
+    // What the worker reported beside what the local engine measured of its processes.
+    expect(info.resource_usage.reported).toEqual({ cpu_percent: 87.5 });
+    const measured = info.resource_usage.measured.training;
+    expect(measured).toEqual({
+      durationSeconds: expect.any(Number),
+      cpuUserSeconds: expect.any(Number),
+      cpuSystemSeconds: expect.any(Number),
+    });
+    expect(measured.cpuUserSeconds + measured.cpuSystemSeconds).toBeGreaterThan(0);
+    expect(measured.cpuUserSeconds + measured.cpuSystemSeconds).toBeLessThan(measured.durationSeconds * 2 + 0.1);
   });
 
   test("When the reads are called with MRMS's parameters, then they answer its plain values", async () => {

@@ -9,7 +9,7 @@ import type { Logger } from "../../domain/ports.js";
 import type { TaskRecord } from "../../domain/records.js";
 import type { ProgressSink, RunPhase, ShutdownStrategy, StepProgress, TaskEngine, TaskPlan } from "../../domain/tasks/task-engine.js";
 import { chooseSandbox, type Sandbox, type SandboxMode, type StepDirectories } from "./sandbox.js";
-import { lastLogLine, runStepProcess, stopProcessGroup } from "./step-process.js";
+import { lastLogLine, measuredCommand, runStepProcess, stopProcessGroup } from "./step-process.js";
 import { stepCommand, stepEnvironment } from "./step-launch.js";
 import { installStepRuntime } from "./step-runtime.js";
 import { lockDirectory } from "./work-dir-lock.js";
@@ -259,7 +259,7 @@ export class LocalEngine implements TaskEngine {
 
     const logPath = this.logFile(plan.task.uid, definition.name);
     const outcome = await runStepProcess({
-      argv: this.host.sandbox.wrap(command, dirs),
+      argv: this.host.sandbox.wrap(measuredCommand(command), dirs),
       cwd: outputs,
       env: stepEnvironment({
         plan,
@@ -276,7 +276,10 @@ export class LocalEngine implements TaskEngine {
     const { exitCode } = outcome;
     step.finishedAt = this.deps.clock.now();
     step.exitCode = exitCode;
-    step.resources = { durationSeconds: outcome.durationSeconds };
+    step.resources = {
+      durationSeconds: outcome.durationSeconds,
+      ...(outcome.cpuSeconds ? { cpuUserSeconds: outcome.cpuSeconds.user, cpuSystemSeconds: outcome.cpuSeconds.system } : {}),
+    };
     step.phase = exitCode === 0 ? "Succeeded" : "Failed";
     if (exitCode !== 0) step.message = outcome.failure ?? `main: Error (exit code ${exitCode})${await lastLogLine(logPath)}`;
     await this.report(run);

@@ -42,6 +42,23 @@ function metricSummary(t: TaskRecord) {
   };
 }
 
+/** Keys of the metric history that are resource reports (MRMS model_resources, a step's own). */
+const RESOURCE_KEY = /^(cpu|memory|mem|gpu)[._/-]?/i;
+
+/**
+ * What the engine measured per step (Argo's resourcesDuration, the local engine's wall and CPU
+ * seconds) beside the latest resource values the steps reported themselves (cpu %, memory).
+ */
+function resourceUsage(view: TaskView) {
+  const keys = (JSON.parse(view.task.metricSummary) as { keys?: Record<string, { latest: { value: number } }> }).keys ?? {};
+  return {
+    measured: Object.fromEntries(view.steps.map((s) => [s.name, JSON.parse(s.resources) as unknown])),
+    reported: Object.fromEntries(
+      Object.entries(keys).flatMap(([key, summary]) => (RESOURCE_KEY.test(key) ? [[key, summary.latest.value]] : [])),
+    ),
+  };
+}
+
 export class Presenter {
   constructor(private readonly offsetMinutes: number) {}
 
@@ -229,6 +246,7 @@ export class Presenter {
         pod_name: s.podName,
       })),
       history: view.history.map((e) => ({ status: e.status, execute_step: e.executeStep, message: e.message, time: this.time(e.at) })),
+      resource_usage: resourceUsage(view),
     };
   }
 
