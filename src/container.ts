@@ -65,6 +65,7 @@ import { ModelAliases } from "./domain/registry/model-aliases.js";
 import { modelAliasOperations } from "./http/operations/model-alias.operations.js";
 import { randomBytes } from "node:crypto";
 import { SignedLinks } from "./domain/files/signed-links.js";
+import { DownloadLinks } from "./domain/files/download-links.js";
 import { predictionOneRouter } from "./http/prediction-one/router.js";
 import { mrmsRouter } from "./http/mrms/router.js";
 import { LearningReports } from "./domain/tasks/learning-reports.js";
@@ -295,6 +296,7 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
         db,
         audit,
         links,
+        downloads: new DownloadLinks({ links, registry, presigned: config.links.presigned, ttlSeconds: config.links.ttlSeconds }),
         aliases: modelAliases,
         retrainJobs: new RetrainJobs({ db, clock, ids, datasets, tasks, ttlSeconds: config.links.ttlSeconds }),
         objects,

@@ -21,6 +21,7 @@ export interface AppConfig {
         bucket: string;
         region: string;
         pathStyle: boolean;
+        publicUrl: string | undefined;
       };
   uploads: { maxBytes: number };
   api: { versions: string[] };
@@ -54,7 +55,7 @@ export interface AppConfig {
   /** Metric history a running step reports. */
   metricHistory: { maxPointsPerTask: number; maxPointsPerReport: number };
   /** Expiring download links (Prediction One's result_url / download_url). */
-  links: { signingKey: string | undefined; ttlSeconds: number };
+  links: { signingKey: string | undefined; ttlSeconds: number; presigned: boolean };
   /** Prometheus metrics: off unless a token (for /metrics on the service's port) or a port of their own is set. */
   metrics: { token: string | undefined; port: number | undefined; host: string };
   /** Deliveries of task status changes to the webhooks admins register. */
@@ -99,6 +100,14 @@ export interface AppConfig {
 function minimumLength(name: string, secret: string | undefined, length: number, problems: string[]): string | undefined {
   if (secret !== undefined && secret.length < length) problems.push(`${name} must be at least ${length} characters`);
   return secret;
+}
+
+function httpUrl(name: string, value: string | undefined, problems: string[]): string | undefined {
+  if (value === undefined) return undefined;
+  const parsed = URL.canParse(value) ? new URL(value) : undefined;
+  if (!parsed || !["http:", "https:"].includes(parsed.protocol) || parsed.pathname !== "/")
+    problems.push(`${name} must be an http(s) URL of a host, without a path (got "${value}")`);
+  return value;
 }
 
 export class ConfigError extends Error {
@@ -159,6 +168,7 @@ export function loadConfig(env: Env): AppConfig {
             bucket: read.string("S3_BUCKET", "argo-entrypoint"),
             region: read.string("S3_REGION", "us-east-1"),
             pathStyle: read.boolean("S3_PATH_STYLE", true),
+            publicUrl: httpUrl("S3_PUBLIC_URL", read.optional("S3_PUBLIC_URL"), problems),
           }
         : { kind: "filesystem", dir: read.string("FILES_DIR", "./data/files") },
     uploads: {
@@ -247,6 +257,8 @@ export function loadConfig(env: Env): AppConfig {
       /** Shared by every replica so each opens the others' links; unset: a random key per process. */
       signingKey: minimumLength("LINK_SIGNING_KEY", read.optional("LINK_SIGNING_KEY"), 32, problems),
       ttlSeconds: read.integer("LINK_TTL_SECONDS", 3600, 10, 7 * 86_400),
+      /** On an S3 store, links are the bucket's presigned URLs (the download bypasses the service); off: always the service's. */
+      presigned: read.boolean("S3_PRESIGNED_LINKS", true),
     },
     metrics: {
       /** A bearer token /metrics on the service's port requires; unset: no /metrics there. */

@@ -270,6 +270,8 @@ export interface StagedObject {
 export interface ObjectStore {
   /** Receives `body` whole into a staging area; a body that fails or is aborted leaves nothing behind. */
   stage(body: Readable): Promise<StagedObject>;
+  /** A URL that downloads the object without a credential until it expires (S3's presigned GET), where the store can make one. */
+  presignDownload?(key: string, filename: string, expiresInSeconds: number): Promise<string>;
   /** NotFoundError when absent. */
   get(key: string): Promise<Readable>;
   /** Absent keys are ignored. */

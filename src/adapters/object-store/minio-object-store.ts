@@ -18,6 +18,8 @@ export interface S3Settings {
   bucket: string;
   region: string;
   pathStyle: boolean;
+  /** Where clients reach the bucket's endpoint (presigned download links), when not where the service does. */
+  publicUrl?: string | undefined;
 }
 
 const PRESIGNED_PUT_SECONDS = 15 * 60;
@@ -31,6 +33,8 @@ const PRESIGNED_PUT_SECONDS = 15 * 60;
  */
 export class MinioObjectStore implements ObjectStore {
   private readonly client: Minio.Client;
+  /** Presigns download links; signing is local (the region is given), so it needs no route to its endpoint. */
+  private readonly signer: Minio.Client;
 
   constructor(private readonly settings: S3Settings) {
     this.client = new Minio.Client({
@@ -42,6 +46,18 @@ export class MinioObjectStore implements ObjectStore {
       region: settings.region,
       pathStyle: settings.pathStyle,
     });
+    const publicUrl = settings.publicUrl ? new URL(settings.publicUrl) : undefined;
+    this.signer = publicUrl
+      ? new Minio.Client({
+          endPoint: publicUrl.hostname,
+          port: publicUrl.port ? Number(publicUrl.port) : publicUrl.protocol === "https:" ? 443 : 80,
+          useSSL: publicUrl.protocol === "https:",
+          accessKey: settings.accessKey,
+          secretKey: settings.secretKey,
+          region: settings.region,
+          pathStyle: settings.pathStyle,
+        })
+      : this.client;
   }
 
   async ensureBucket(): Promise<void> {
@@ -72,6 +88,13 @@ export class MinioObjectStore implements ObjectStore {
         await spool.remove();
       },
     };
+  }
+
+  /** Signed for the public endpoint when one is set (clients outside the cluster cannot reach the service's). */
+  async presignDownload(key: string, filename: string, expiresInSeconds: number): Promise<string> {
+    assertSafeKey(key);
+    const disposition = { "response-content-disposition": `attachment; filename="${filename.replace(/["\\\r\n]/g, "_")}"` };
+    return this.call(() => this.signer.presignedGetObject(this.settings.bucket, key, expiresInSeconds, disposition), key);
   }
 
   async get(key: string): Promise<Readable> {

@@ -143,11 +143,15 @@ export abstract class RegistryRecords {
     }
   }
 
-  protected openStored = async (fileUid: string, ownerUid: string) => {
+  protected storedFile = async (fileUid: string, ownerUid: string) => {
     const file = await this.deps.db.files.find(fileUid);
     if (!file) throw NotFoundError.entity("file", "uid", fileUid);
-    const stream = await this.deps.objects.get(file.storageKey);
-    return { stream, size: file.size, filename: file.extension === "null" ? ownerUid : `${ownerUid}.${file.extension}` };
+    return { file, filename: file.extension === "null" ? ownerUid : `${ownerUid}.${file.extension}` };
+  };
+
+  protected openStored = async (fileUid: string, ownerUid: string) => {
+    const { file, filename } = await this.storedFile(fileUid, ownerUid);
+    return { stream: await this.deps.objects.get(file.storageKey), size: file.size, filename };
   };
 }
 

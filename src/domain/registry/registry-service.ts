@@ -248,9 +248,23 @@ export class RegistryService extends RegistryRecords {
    * reaches only that task's inputs.
    */
   async openFile(principal: Principal, uid: string): Promise<{ stream: Readable; size: number; filename: string }> {
+    const owner = await this.readableOwner(principal, uid);
+    return this.openStored(owner.fileUid, owner.uid);
+  }
+
+  /** A presigned URL (S3) that downloads the file for `expiresInSeconds`; undefined where the store cannot make one. */
+  async presignedDownload(principal: Principal, uid: string, expiresInSeconds: number): Promise<string | undefined> {
+    const { objects } = this.deps;
+    if (!objects.presignDownload) return undefined;
+    const owner = await this.readableOwner(principal, uid);
+    const { file, filename } = await this.storedFile(owner.fileUid, owner.uid);
+    return objects.presignDownload(file.storageKey, filename, expiresInSeconds);
+  }
+
+  private async readableOwner(principal: Principal, uid: string): Promise<{ uid: string; fileUid: string }> {
     for (const store of this.fileOwners()) {
       const owner = (await store.find(uid)) ?? (await store.list({ fileUid: uid }))[0];
-      if (owner && this.mayRead(principal, owner) && owner.fileUid) return this.openStored(owner.fileUid, owner.uid);
+      if (owner && this.mayRead(principal, owner) && owner.fileUid) return { uid: owner.uid, fileUid: owner.fileUid };
       if (owner) break;
     }
     throw NotFoundError.entity("file", "uid", uid);

@@ -11,6 +11,7 @@ import type { RetrainJobs, RetrainJobState } from "../../domain/tasks/retrain-jo
 import type { ModelAliases } from "../../domain/registry/model-aliases.js";
 import type { AuditTrail } from "../../domain/audit/audit-trail.js";
 import type { SignedLinks } from "../../domain/files/signed-links.js";
+import type { DownloadLinks } from "../../domain/files/download-links.js";
 import type { Database, ObjectStore } from "../../domain/ports.js";
 import { canAccess, type Principal } from "../../domain/principal.js";
 import type { TaskRecord, TaskStatus } from "../../domain/records.js";
@@ -51,14 +52,17 @@ export function predictionOneRouter(deps: {
   db: Database;
   audit: AuditTrail;
   links: SignedLinks;
+  downloads: DownloadLinks;
   aliases: ModelAliases;
   retrainJobs: RetrainJobs;
   objects: ObjectStore;
   maxUploadBytes: number;
 }): express.Router {
   const router = express.Router();
-  const linkTo = (request: Request, uid: string, organizationUid: string) =>
-    `${request.protocol}://${request.get("host")}/api/v1/links/${deps.links.sign({ uid, organizationUid }).token}`;
+  const linkTo = async (request: Request, principal: Principal, uid: string, organizationUid: string) => {
+    const link = await deps.downloads.to(principal, { uid, organizationUid });
+    return "url" in link ? link.url : `${request.protocol}://${request.get("host")}/api/v1/links/${link.token}`;
+  };
 
   const handle =
     (route: string, answer: (principal: Principal, request: Request) => Promise<unknown>) =>
@@ -96,7 +100,7 @@ export function predictionOneRouter(deps: {
         created_datetime: task.createdAt.toISOString(),
         updated_datetime: (task.finishedAt ?? task.updatedAt).toISOString(),
         ...(task.status === "success" && task.outputModelUid
-          ? { result_url: linkTo(request, task.outputModelUid, task.organizationUid) }
+          ? { result_url: await linkTo(request, principal, task.outputModelUid, task.organizationUid) }
           : {}),
       };
     }),
@@ -159,7 +163,7 @@ export function predictionOneRouter(deps: {
       const model = task.status === "success" && task.outputModelUid ? await deps.db.models.find(task.outputModelUid) : null;
       return {
         status: RETRAIN_STATUS[task.status],
-        ...(model ? { model_id: model.version, download_url: linkTo(request, model.uid, task.organizationUid) } : {}),
+        ...(model ? { model_id: model.version, download_url: await linkTo(request, principal, model.uid, task.organizationUid) } : {}),
         ...(task.statusMessage ? { message: task.statusMessage } : {}),
         metadata: { retrain_job_id: task.uid, ...(model ? { model_uid: model.uid } : {}) },
       };
