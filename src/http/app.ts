@@ -3,6 +3,8 @@ import type { Registry } from "prom-client";
 import type { Logger, Meter, ObjectStore } from "../domain/ports.js";
 import { mitlabRouter } from "./mitlab/router.js";
 import { restRouter } from "./rest/router.js";
+import { MRMS_SURFACE } from "./mrms/documentation.js";
+import { PREDICTION_ONE_SURFACE } from "./prediction-one/documentation.js";
 import { docsRouter } from "./openapi/docs.js";
 import { openApiDocument, type OpenApiSettings } from "./openapi/openapi.js";
 import type { Operation } from "./operations/operation.js";
@@ -55,7 +57,7 @@ export function createApp(deps: AppDependencies): express.Express {
       response.status(503).json({ status: "not ready" });
     }
   });
-  app.use(docsRouter(openApiDocument(deps.operations, deps.openApi)));
+  app.use(docsRouter(openApiDocument(deps.operations, [MRMS_SURFACE, PREDICTION_ONE_SURFACE], deps.openApi)));
   for (const router of deps.routers) app.use(router);
   app.use(
     restRouter({

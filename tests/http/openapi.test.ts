@@ -56,8 +56,23 @@ describe("The OpenAPI document and /docs", () => {
     });
     expect(training.requestBody.content["application/json"].example.secret_key).toBeUndefined();
     expect(training.responses["400"]).toEqual({ $ref: "#/components/responses/E400" });
-    expect(Object.keys(document.components.securitySchemes)).toEqual(["accessKey", "secretKey", "basic", "session"]);
+    expect(Object.keys(document.components.securitySchemes)).toEqual(["accessKey", "secretKey", "basic", "session", "apiKey", "taskToken"]);
     expect(document.components.schemas.Error.required).toEqual(["detail", "errors", "code"]);
+  });
+
+  test("When the MRMS and Prediction One routes are listed, then each mounted route is documented with its caller and body, and nothing else is", () => {
+    const mounted = mountedRoutes(service.container.app).filter((r) => /^\/(mrms|v1\/external)\//.test(r.path));
+    const documented = Object.entries(document.paths)
+      .filter(([path]) => /^\/(mrms|v1\/external)\//.test(path))
+      .flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method} ${path}`));
+    expect(documented.sort()).toEqual(mounted.map((r) => `${r.method} ${r.path}`).sort());
+    expect(mounted.length).toBeGreaterThan(20);
+    const create = document.paths["/mrms/project_create"]!.post!;
+    expect(create.tags).toEqual(["MRMS"]);
+    expect(create.requestBody.content["application/json"].schema.required).toEqual(["project_id", "project_purpose_cd", "status"]);
+    expect(document.paths["/mrms/eps_update"]!.post!.security).toEqual([{ taskToken: [] }]);
+    expect(document.paths["/v1/external/retrain_jobs/{retrain_job_id}"]!.get!.security).toEqual([{ apiKey: [] }]);
+    expect(document.paths["/v1/external/retrain_uploads/{token}"]!.put!.security).toEqual([]);
   });
 
   test("When /docs is opened, then its page and assets come from this service, and / leads there", async () => {
@@ -75,3 +90,22 @@ describe("The OpenAPI document and /docs", () => {
     expect((await service.http.get("/api")).body).toEqual({ openapi: "/openapi.json", docs: "/docs", rest: "/api/v1" });
   });
 });
+
+/** Every route an Express app mounts (nested routers included), with `:name` parameters as `{name}` in their documented order. */
+function mountedRoutes(app: unknown): Array<{ method: string; path: string }> {
+  type Layer = { route?: { path: string; methods: Record<string, boolean> }; handle?: { stack?: Layer[] } };
+  const walk = (stack: Layer[]): Array<{ method: string; path: string }> =>
+    stack.flatMap((layer) =>
+      layer.route
+        ? Object.keys(layer.route.methods).map((method) => ({
+            method,
+            path: layer.route!.path.replace(/:([A-Za-z]+)/g, (_, name: string) => `{${snake(name)}}`),
+          }))
+        : layer.handle?.stack
+          ? walk(layer.handle.stack)
+          : [],
+    );
+  return walk((app as { router: { stack: Layer[] } }).router.stack);
+}
+
+const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);

@@ -3,7 +3,6 @@
  * (status, eps, result, time, resources), and insert_learn_hist, which adds a learning history
  * to run.
  */
-import { Type } from "@sinclair/typebox";
 import type express from "express";
 import { ValidationError } from "../../domain/errors.js";
 import type { TaskRecord } from "../../domain/records.js";
@@ -11,36 +10,8 @@ import type { LearningHistories } from "../../domain/tasks/learning-histories.js
 import type { LearningReports } from "../../domain/tasks/learning-reports.js";
 import type { MetricHistory } from "../../domain/tasks/metric-history.js";
 import type { StepAccess } from "../../domain/tasks/step-access.js";
-import { Uid, oneOf } from "../operations/schemas.js";
-import { MRMS_TIME, number, parseCompact, parseJson, text, type MrmsCallers } from "./plain.js";
-
-const HistNo = Type.String({ minLength: 1 });
-const StatusUpdateBody = Type.Object(
-  {
-    hist_no: HistNo,
-    task_idx: Type.String({ maxLength: 64 }),
-    sttus_cd: oneOf(["5", "6", "7"] as const),
-    message: Type.String({ maxLength: 100_000 }),
-  },
-  { additionalProperties: false },
-);
-const TimeUpdateBody = Type.Object(
-  { type: oneOf(["start", "end"] as const), curr_time: Type.String({ pattern: MRMS_TIME }), hist_no: HistNo },
-  { additionalProperties: false },
-);
-const InsertLearnHistBody = Type.Object(
-  {
-    learn_hist_no: Uid,
-    param_id: Uid,
-    alg_anal_id: Type.String({ maxLength: 255 }),
-    alg_id: Uid,
-    dp_analysis_id: Uid,
-    project_id: Uid,
-    learn_sttus_cd: oneOf(["5"] as const),
-    start_time: Type.String({ pattern: MRMS_TIME }),
-  },
-  { additionalProperties: false },
-);
+import { MRMS_BODIES } from "./bodies.js";
+import { number, parseCompact, parseJson, text, type MrmsCallers } from "./plain.js";
 
 export interface LearningDependencies {
   steps: StepAccess;
@@ -62,7 +33,7 @@ export function mountLearningRoutes(router: express.Router, callers: MrmsCallers
         const code = body.sttus_cd as "5" | "6" | "7";
         await deps.reports.reportStatus(found, { code, worker: String(body.task_idx), message: String(body.message) });
       },
-      StatusUpdateBody,
+      MRMS_BODIES.status_update,
     ),
   );
 
@@ -75,39 +46,51 @@ export function mountLearningRoutes(router: express.Router, callers: MrmsCallers
         parseCompact(time, "curr_time");
         await deps.reports.reportTime(found, body.type === "start" ? "start" : "end", time);
       },
-      TimeUpdateBody,
+      MRMS_BODIES.time_update,
     ),
   );
 
   router.post(
     "/mrms/eps_update",
-    callers.asStep("/mrms/eps_update", async (found, body) => {
-      await deps.metrics.report(found, "running", [{ key: "eps", value: number(body.eps, "eps"), step: nextStep(found, "eps") }]);
-    }),
+    callers.asStep(
+      "/mrms/eps_update",
+      async (found, body) => {
+        await deps.metrics.report(found, "running", [{ key: "eps", value: number(body.eps, "eps"), step: nextStep(found, "eps") }]);
+      },
+      MRMS_BODIES.eps_update,
+    ),
   );
 
   router.post(
     "/mrms/learn_result_update",
-    callers.asStep("/mrms/learn_result_update", async (found, body) => {
-      const result = parseJson(text(body.result, "result"), "result") as Record<string, unknown>;
-      if (!result || typeof result !== "object" || Array.isArray(result)) throw ValidationError.field("result", "must be a JSON object");
-      const step = typeof result.step === "number" ? result.step : nextStep(found, "loss");
-      const points = Object.entries(result)
-        .filter(([key, value]) => key !== "step" && typeof value === "number")
-        .map(([key, value]) => ({ key, value: value as number, step }));
-      if (points.length) await deps.metrics.report(found, "running", points);
-      await deps.steps.recordMetrics(found, result);
-    }),
+    callers.asStep(
+      "/mrms/learn_result_update",
+      async (found, body) => {
+        const result = parseJson(text(body.result, "result"), "result") as Record<string, unknown>;
+        if (!result || typeof result !== "object" || Array.isArray(result)) throw ValidationError.field("result", "must be a JSON object");
+        const step = typeof result.step === "number" ? result.step : nextStep(found, "loss");
+        const points = Object.entries(result)
+          .filter(([key, value]) => key !== "step" && typeof value === "number")
+          .map(([key, value]) => ({ key, value: value as number, step }));
+        if (points.length) await deps.metrics.report(found, "running", points);
+        await deps.steps.recordMetrics(found, result);
+      },
+      MRMS_BODIES.learn_result_update,
+    ),
   );
 
   router.post(
     "/mrms/model_resources",
-    callers.asStep("/mrms/model_resources", async (found, body) => {
-      const cpu = body.cpu as { percent?: unknown } | undefined;
-      await deps.metrics.report(found, "running", [
-        { key: "cpu_percent", value: number(cpu?.percent, "cpu.percent"), step: nextStep(found, "cpu_percent") },
-      ]);
-    }),
+    callers.asStep(
+      "/mrms/model_resources",
+      async (found, body) => {
+        const cpu = body.cpu as { percent?: unknown } | undefined;
+        await deps.metrics.report(found, "running", [
+          { key: "cpu_percent", value: number(cpu?.percent, "cpu.percent"), step: nextStep(found, "cpu_percent") },
+        ]);
+      },
+      MRMS_BODIES.model_resources,
+    ),
   );
 
   router.post(
@@ -128,7 +111,7 @@ export function mountLearningRoutes(router: express.Router, callers: MrmsCallers
         });
         return "1";
       },
-      InsertLearnHistBody,
+      MRMS_BODIES.insert_learn_hist,
     ),
   );
 }

@@ -107,9 +107,6 @@ export function number(value: unknown, field: string): number {
   return parsed;
 }
 
-/** MRMS's times: YYYYmmddHHMMSS (UTC). */
-export const MRMS_TIME = "^\\d{14}$";
-
 export function compact(date: Date): string {
   return date.toISOString().replace(/[-:T]/g, "").slice(0, 14);
 }

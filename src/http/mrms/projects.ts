@@ -1,28 +1,11 @@
 /** MRMS's projects (seed 000): project_create, get_proj_sttus_cd, get_projects_info, update_projects_status. */
-import { Type } from "@sinclair/typebox";
 import type express from "express";
 import { ValidationError } from "../../domain/errors.js";
-import { PROJECT_STATUS_CODES, type ProjectProfiles } from "../../domain/registry/project-profiles.js";
+import type { ProjectProfiles } from "../../domain/registry/project-profiles.js";
 import { EarlyStopParam, earlyStopRule } from "../operations/early-stop.js";
 import { BodyValidator } from "../operations/body-validator.js";
-import { Optional, oneOf } from "../operations/schemas.js";
-import { MRMS_TIME, compact, parseCompact, parseJson, text, type MrmsCallers } from "./plain.js";
-
-const StatusCode = oneOf(PROJECT_STATUS_CODES);
-const ProjectCreateBody = Type.Object(
-  {
-    project_id: Type.String({ minLength: 1 }),
-    project_purpose_cd: Type.String({ pattern: "^\\d{1,4}$" }),
-    dataset_id: Optional(Type.String({ maxLength: 255 })),
-    status: StatusCode,
-    start_time: Optional(Type.String({ pattern: MRMS_TIME })),
-    modeling_mode: Optional(oneOf(["1", "2"] as const)),
-    early_stop_param: Optional(Type.String({ maxLength: 2000 })),
-    tag: Optional(Type.String({ maxLength: 1000 })),
-  },
-  { additionalProperties: false },
-);
-const ProjectStatusBody = Type.Object({ project_id: Type.String({ minLength: 1 }), status: StatusCode }, { additionalProperties: false });
+import { MRMS_BODIES } from "./bodies.js";
+import { compact, parseCompact, parseJson, text, type MrmsCallers } from "./plain.js";
 
 export function mountProjectRoutes(router: express.Router, callers: MrmsCallers, projects: ProjectProfiles): void {
   const earlyStops = new BodyValidator();
@@ -50,7 +33,7 @@ export function mountProjectRoutes(router: express.Router, callers: MrmsCallers,
         });
         return "1";
       },
-      ProjectCreateBody,
+      MRMS_BODIES.project_create,
     ),
   );
 
@@ -88,7 +71,7 @@ export function mountProjectRoutes(router: express.Router, callers: MrmsCallers,
         await projects.setStatus(principal, String(body.project_id), String(body.status));
         return "1";
       },
-      ProjectStatusBody,
+      MRMS_BODIES.update_projects_status,
     ),
   );
 }

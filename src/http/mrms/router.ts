@@ -19,6 +19,7 @@ import type { ReportedLearning } from "../../domain/tasks/learning-reports.js";
 import type { TaskService } from "../../domain/tasks/task-service.js";
 import type { RequestAuthenticator } from "../shared/authenticate.js";
 import { respond } from "../shared/respond.js";
+import { MRMS_BODIES } from "./bodies.js";
 import { mountLearningRoutes, type LearningDependencies } from "./learning.js";
 import { compact, mrmsCallers, text } from "./plain.js";
 import { mountProjectRoutes } from "./projects.js";
@@ -57,9 +58,14 @@ export function mrmsRouter(deps: MrmsDependencies): express.Router {
 
   router.post(
     "/mrms/get_sttus_cd",
-    asUser("/mrms/get_sttus_cd", "read", async (principal, request, body) => {
-      return LEARN_STATUS[(await task(principal, text(body.hist_no ?? body.learn_hist_no, "hist_no"))).status];
-    }),
+    asUser(
+      "/mrms/get_sttus_cd",
+      "read",
+      async (principal, request, body) => {
+        return LEARN_STATUS[(await task(principal, text(body.hist_no ?? body.learn_hist_no, "hist_no"))).status];
+      },
+      MRMS_BODIES.get_sttus_cd,
+    ),
   );
 
   router.get(
@@ -121,11 +127,16 @@ export function mrmsRouter(deps: MrmsDependencies): express.Router {
 
   router.post(
     "/mrms/model_alias_update",
-    asUser("/mrms/model_alias_update", "retrain", async (principal, request, body) => {
-      const modelUid = await modelOf(principal, text(body.learn_hist_no, "learn_hist_no"));
-      await deps.aliases.setAlias(principal, modelUid, text(body.model_alias, "model_alias"));
-      return "1";
-    }),
+    asUser(
+      "/mrms/model_alias_update",
+      "retrain",
+      async (principal, request, body) => {
+        const modelUid = await modelOf(principal, text(body.learn_hist_no, "learn_hist_no"));
+        await deps.aliases.setAlias(principal, modelUid, text(body.model_alias, "model_alias"));
+        return "1";
+      },
+      MRMS_BODIES.model_alias_update,
+    ),
   );
 
   router.get(

@@ -6,6 +6,7 @@
  */
 import type { TObject, TSchema } from "@sinclair/typebox";
 import type { Operation, RestAlias } from "../operations/operation.js";
+import type { Surface, SurfaceCaller, SurfaceRoute } from "./surface-routes.js";
 import seedExamples from "./seed-examples.json" with { type: "json" };
 
 const REST_PREFIX = "/api/v1";
@@ -19,7 +20,7 @@ export interface OpenApiSettings {
 
 type Json = Record<string, unknown>;
 
-export function openApiDocument(operations: Operation[], settings: OpenApiSettings): Json {
+export function openApiDocument(operations: Operation[], surfaces: Surface[], settings: OpenApiSettings): Json {
   const paths: Record<string, Record<string, Json>> = {};
   const add = (path: string, method: string, definition: Json) => ((paths[path] ??= {})[method] = definition);
   for (const operation of operations) {
@@ -36,6 +37,7 @@ export function openApiDocument(operations: Operation[], settings: OpenApiSettin
       if (existing) widen(existing, operation, alias);
       else add(path, alias.method, restOperation(operation, alias, index));
     }
+  for (const surface of surfaces) for (const route of surface.routes) add(route.path, route.method, surfaceOperation(surface, route));
   return {
     openapi: "3.1.0",
     info: {
@@ -46,7 +48,11 @@ export function openApiDocument(operations: Operation[], settings: OpenApiSettin
     },
     servers: [{ url: "/" }],
     security: [{ accessKey: [], secretKey: [] }, { basic: [] }, { session: [] }],
-    tags: [{ name: "original route keys" }, { name: "REST aliases" }],
+    tags: [
+      { name: "original route keys" },
+      { name: "REST aliases" },
+      ...surfaces.map((surface) => ({ name: surface.name, description: surface.description })),
+    ],
     paths,
     components: {
       securitySchemes: {
@@ -54,6 +60,8 @@ export function openApiDocument(operations: Operation[], settings: OpenApiSettin
         secretKey: { type: "apiKey", in: "header", name: "X-Secret-Key" },
         basic: { type: "http", scheme: "basic", description: "access key as the user name, secret key as the password" },
         session: { type: "apiKey", in: "cookie", name: settings.sessionCookie, description: "set by AccountValidator/login" },
+        apiKey: { type: "apiKey", in: "header", name: "x-api-key", description: "a key a user minted, within its purpose" },
+        taskToken: { type: "http", scheme: "bearer", description: "a running task's credential ($TASK_TOKEN)" },
       },
       schemas: {
         Error: {
@@ -98,6 +106,46 @@ const ERRORS: Record<string, string> = {
   "413": "the body is too large",
   "429": "too many failed sign-ins; see Retry-After",
 };
+
+const SURFACE_SECURITY: Record<SurfaceCaller, Json[]> = {
+  user: [{ accessKey: [], secretKey: [] }, { basic: [] }, { session: [] }, { apiKey: [] }],
+  step: [{ taskToken: [] }],
+  "api-key": [{ apiKey: [] }],
+  "signed-url": [],
+  anyone: [],
+};
+
+const ANSWER_TYPES = { text: "text/plain", json: "application/json", file: "application/octet-stream" } as const;
+
+function surfaceOperation(surface: Surface, route: SurfaceRoute): Json {
+  const parameters = [
+    ...pathNames(route.path).map((name) => ({ name, in: "path", required: true, schema: { type: "string" } })),
+    ...Object.entries(route.query ?? {}).map(([name, { required, description }]) => ({
+      name,
+      in: "query",
+      required,
+      description,
+      schema: { type: "string" },
+    })),
+  ];
+  const body =
+    route.body === "binary"
+      ? { "application/octet-stream": { schema: { type: "string", contentEncoding: "binary" } } }
+      : route.body
+        ? { "application/json": { schema: plain(route.body) } }
+        : undefined;
+  return {
+    operationId: `${surface.name.toLowerCase().replace(/ /g, "-")}.${route.method}.${route.path.replace(/[{}]/g, "").replace(/\//g, ".").slice(1)}`,
+    summary: route.summary,
+    tags: [surface.name],
+    security: SURFACE_SECURITY[route.caller],
+    ...(parameters.length ? { parameters } : {}),
+    ...(body ? { requestBody: { required: true, content: body } } : {}),
+    responses: {
+      "200": { description: route.answer.description, content: { [ANSWER_TYPES[route.answer.kind]]: { schema: { type: "string" } } } },
+    },
+  };
+}
 
 function mitlabOperation(operation: Operation, settings: OpenApiSettings): Json {
   const body = withSurfaceFields(operation);
@@ -219,7 +267,7 @@ const PAGE_PARAMETERS = [
   { name: "cursor", in: "query", required: false, schema: { type: "string" } },
 ];
 
-const pathNames = (path: string) => [...path.matchAll(/\{([a-z_]+)\}/g)].map((m) => m[1]!);
+const pathNames = (path: string) => [...path.matchAll(/\{([A-Za-z_]+)\}/g)].map((m) => m[1]!);
 
 /** A list in a query string is the parameter repeated. */
 const arrayStyle = (schema: TSchema) => ((schema as Json).type === "array" ? { style: "form", explode: true } : {});

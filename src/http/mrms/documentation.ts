@@ -1,0 +1,156 @@
+/** The MRMS routes as the OpenAPI document shows them (held to the router by a test). */
+import type { Surface } from "../openapi/surface-routes.js";
+import { MRMS_BODIES } from "./bodies.js";
+
+const text = (description: string) => ({
+  kind: "text" as const,
+  description: `${description}; "error" on failure (the detail in X-Error-Detail)`,
+});
+const one = text('"1"');
+const param = (description: string, required = true) => ({ required, description });
+
+export const MRMS_SURFACE: Surface = {
+  name: "MRMS",
+  description:
+    "The model-run registry's API (seed 000): plain answers, a learning history (learn_hist_no, hist_no, id) is a task, a project_id a project.",
+  routes: [
+    {
+      method: "post",
+      path: "/mrms/project_create",
+      summary: "ProjectCreate",
+      caller: "user",
+      body: MRMS_BODIES.project_create,
+      answer: one,
+    },
+    {
+      method: "get",
+      path: "/mrms/get_proj_sttus_cd",
+      summary: "GetProjectSttusCd",
+      caller: "user",
+      query: { project_id: param("the project") },
+      answer: text("its status code"),
+    },
+    {
+      method: "post",
+      path: "/mrms/get_sttus_cd",
+      summary: "GetModelSttusCd",
+      caller: "user",
+      body: MRMS_BODIES.get_sttus_cd,
+      answer: text("learn_sttus_cd: 5 learning, 6 done, 7 error"),
+    },
+    {
+      method: "post",
+      path: "/mrms/status_update/learn",
+      summary: "UpdateModelSttus",
+      caller: "step",
+      body: MRMS_BODIES.status_update,
+      answer: one,
+    },
+    { method: "post", path: "/mrms/eps_update", summary: "UpdateEps", caller: "step", body: MRMS_BODIES.eps_update, answer: one },
+    {
+      method: "post",
+      path: "/mrms/learn_result_update",
+      summary: "UpdateLearnResult",
+      caller: "step",
+      body: MRMS_BODIES.learn_result_update,
+      answer: one,
+    },
+    { method: "post", path: "/mrms/time_update", summary: "UpdateTime", caller: "step", body: MRMS_BODIES.time_update, answer: one },
+    {
+      method: "get",
+      path: "/mrms/get_projects_info",
+      summary: "GetProjectInfo",
+      caller: "user",
+      answer: { kind: "json", description: "the organization's projects, as JSON text" },
+    },
+    {
+      method: "post",
+      path: "/mrms/update_projects_status",
+      summary: "UpdateProjectSttus",
+      caller: "user",
+      body: MRMS_BODIES.update_projects_status,
+      answer: one,
+    },
+    {
+      method: "post",
+      path: "/mrms/insert_learn_hist",
+      summary: "LearnCreate",
+      caller: "user",
+      body: MRMS_BODIES.insert_learn_hist,
+      answer: one,
+    },
+    {
+      method: "get",
+      path: "/mrms/get_learn_logs",
+      summary: "GetLearningLogs",
+      caller: "user",
+      query: { id: param("the learning history"), tail: param("true: the last 100 lines", false) },
+      answer: { kind: "json", description: '{"<step>": "<log>"} as JSON text' },
+    },
+    { method: "get", path: "/mrms/get_uuid", summary: "GetUUID", caller: "anyone", answer: { kind: "text", description: "a new uuid" } },
+    {
+      method: "post",
+      path: "/mrms/model_resources",
+      summary: "ModelResource",
+      caller: "step",
+      body: MRMS_BODIES.model_resources,
+      answer: one,
+    },
+    {
+      method: "get",
+      path: "/mrms/get_histno_status",
+      summary: "GetHistNoStatus",
+      caller: "user",
+      query: { project_id: param("the project") },
+      answer: { kind: "json", description: "[{learn_hist_no, learn_sttus_cd}] as JSON text" },
+    },
+    {
+      method: "get",
+      path: "/mrms/get_models_info",
+      summary: "GetModelsInfo",
+      caller: "user",
+      query: { project_id: param("the project"), learn_hist_no: param("one learning history", false) },
+      answer: { kind: "json", description: "per learning history with a model: times, status, alias, bookmark, selection, result" },
+    },
+    {
+      method: "get",
+      path: "/mrms/get_project_id",
+      summary: "GetProjectID",
+      caller: "user",
+      query: { hist_no: param("the learning history") },
+      answer: text("the project id"),
+    },
+    {
+      method: "post",
+      path: "/mrms/model_alias_update",
+      summary: "UpdateModelAlias",
+      caller: "user",
+      body: MRMS_BODIES.model_alias_update,
+      answer: one,
+    },
+    {
+      method: "get",
+      path: "/mrms/bookmark_update",
+      summary: "UpdateBookmark",
+      caller: "user",
+      query: { bookmarkYN: param("Y or N"), learn_hist_no: param("the learning history") },
+      answer: one,
+    },
+    {
+      method: "get",
+      path: "/mrms/model_download",
+      summary: "ModelDownload",
+      caller: "user",
+      query: { learn_hist_no: param("the learning history") },
+      answer: { kind: "file", description: "the model's file" },
+    },
+    {
+      method: "get",
+      path: "/mrms/update_model_select",
+      summary: "UpdateSelectYN",
+      caller: "user",
+      query: { learn_hist_no: param("the learning history"), project_id: param("the project", false) },
+      answer: one,
+    },
+  ],
+};
