@@ -63,6 +63,7 @@ import { MetricHistory } from "./domain/tasks/metric-history.js";
 import { metricOperations } from "./http/operations/metric.operations.js";
 import { ModelAliases } from "./domain/registry/model-aliases.js";
 import { modelAliasOperations } from "./http/operations/model-alias.operations.js";
+import { projectProfileOperations } from "./http/operations/project-profile.operations.js";
 import { randomBytes } from "node:crypto";
 import { SignedLinks } from "./domain/files/signed-links.js";
 import { DownloadLinks } from "./domain/files/download-links.js";
@@ -242,6 +243,7 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
   const follower = new LogFollower({ tasks, lifecycle, fanout, settings: { recheckMs: 1000 } });
 
   const modelAliases = new ModelAliases({ db, clock });
+  const retrainJobs = new RetrainJobs({ db, clock, ids, datasets, tasks, links, ttlSeconds: config.links.ttlSeconds });
   const operations: Operation[] = [
     registryOperations({ registry, present }),
     pipelineOperations({ registry, builds, present }),
@@ -263,6 +265,7 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
     taskOperations({ tasks, present }),
     metricOperations({ metrics: metricHistory, present }),
     modelAliasOperations({ aliases: modelAliases, present }),
+    projectProfileOperations({ profiles: projectProfiles, retrainJobs, present }),
     statusOperations({ feed: new StatusFeed({ db, registry, settings: { pollMs: 500, batch: 500 } }), present }),
     logOperations({ logs, follower }),
     webhookOperations({ webhooks: new WebhookService({ db, ids, registry, audit }), present }),
@@ -298,7 +301,7 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
         links,
         downloads: new DownloadLinks({ links, registry, presigned: config.links.presigned, ttlSeconds: config.links.ttlSeconds }),
         aliases: modelAliases,
-        retrainJobs: new RetrainJobs({ db, clock, ids, datasets, tasks, ttlSeconds: config.links.ttlSeconds }),
+        retrainJobs,
         objects,
         maxUploadBytes: config.uploads.maxBytes,
       }),

@@ -92,6 +92,27 @@ describe("MRMS projects and learning reports", () => {
     expect(JSON.stringify(listed.body.data)).toContain(projectId);
   });
 
+  test("When a project's profile is set through our own key, then MRMS reads it, and an unknown project is named", async () => {
+    const set = await service.post("Pp1sEt5PrF7xQz2m", user, {
+      project_uid: project.project,
+      purpose_code: "10",
+      status_code: "6",
+      early_stop_param: { early_type: "2", early_key: "accuracy", early_value: 0.99 },
+      tags: ["trend"],
+    });
+    expect(set.body.data).toMatchObject({ status_code: "6", early_stop: { type: "max", key: "accuracy", value: 0.99, minSteps: 0 } });
+    expect((await get("/mrms/get_proj_sttus_cd", { project_id: project.project })).text).toBe("6");
+    expect((await service.post("Pp2gEt9PrF3wRt6n", user, { project_uid: project.project })).body.data.tags).toEqual(["trend"]);
+    const unknown = await service.post("Pp1sEt5PrF7xQz2m", user, { project_uid: await uuid(), purpose_code: "1", status_code: "1" });
+    expect({ status: unknown.status, fields: unknown.body.errors.map((e: { field: string }) => e.field) }).toEqual({
+      status: 404,
+      fields: ["project_uid"],
+    });
+    const elsewhere = await service.post("Pp2gEt9PrF3wRt6n", stranger, { project_uid: project.project });
+    expect(elsewhere.status).toBe(404);
+    await post("/mrms/project_create", projectBody(project.project));
+  });
+
   test("When another organization names a project, then it is not found and its id cannot be taken", async () => {
     const projectId = await uuid();
     await post("/mrms/project_create", projectBody(projectId));

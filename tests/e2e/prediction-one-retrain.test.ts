@@ -103,6 +103,24 @@ describe("Prediction One retrain jobs with an upload URL", () => {
     expect(await datasetCount()).toBe(before + 1);
   });
 
+  test("When a retrain job is created through our own REST route, then its upload path starts the retrain too", async () => {
+    const created = await service.http
+      .post(`/api/v1/models/${baseModel}/retrain-jobs`)
+      .set({ "X-Access-Key": user.accessKey, "X-Secret-Key": user.secretKey });
+    expect({ status: created.status, model: created.body.data.model_uid }).toEqual({ status: 201, model: baseModel });
+    const landed = await service.http.put(created.body.data.upload_path).send("a\nb\n");
+    expect(landed.status).toBe(200);
+    const jobId = created.body.data.retrain_job_id as string;
+    const done = await waitForStatus(service, user, jobId, ["success", "fail"], 60_000);
+    expect({ status: done.status, base: done.f_base_model_uid }).toEqual({ status: "success", base: baseModel });
+    const reader = await mint({ name: "reader-rest", purpose: "read" });
+    const refused = await service.http.post(`/api/v1/models/${baseModel}/retrain-jobs`).set(withKey(reader));
+    expect({ status: refused.status, detail: refused.body.detail }).toEqual({
+      status: 403,
+      detail: "an API key for read cannot call models.create-retrain-job (it needs retrain)",
+    });
+  });
+
   test("When an upload URL is forged, swapped with a download link or expired, then it is refused and nothing is created", async () => {
     const created = await createJob(key);
     const jobId = created.body.retrain_job_id as string;

@@ -104,6 +104,8 @@ describe("REST aliases", () => {
     const task = (await post("/tasks/training", run)).body.data;
     await waitForStatus(service, user, task.uid, ["success"]);
     const hook = (await post("/webhooks", { f_organization_uid: user.organizationUid, url: "http://127.0.0.1:9/h" }, admin)).body.data;
+    const profiled = await post(`/projects/${project.project}/profile`, { purpose_code: "1", status_code: "3", tags: ["rest"] });
+    expect({ status: profiled.status, tags: profiled.body.data.tags }).toEqual({ status: 200, tags: ["rest"] });
     const withoutRequestId = (body: Record<string, unknown>) => ({ ...body, request_id: undefined });
     const strip = (text: string) => text.replace(/"time":"[^"]*"/g, "");
     // [method, REST path, original key, the original's body, who]
@@ -142,6 +144,7 @@ describe("REST aliases", () => {
       ["get", `/models/${task.model_uid}/lineage`, "Ma7lNg5MoU2wQa1g", { model_uid: task.model_uid }],
       ["get", `/datasets/${dataset}/tasks`, "Ma8dSu3DaI6eWs9h", { dataset_uid: dataset }],
       ["get", `/applications/${project.application}/alias-moves`, "Ma4hSt6AlR1iOp3d", { f_application_uid: project.application }],
+      ["get", `/projects/${project.project}/profile`, "Pp2gEt9PrF3wRt6n", { project_uid: project.project }],
     ];
     const covered = new Set<string>();
     for (const [method, path, key, body, who = user] of reads) {
@@ -206,6 +209,8 @@ describe("REST aliases", () => {
     await same("/tasks/preprocessing", "jPqyAFWh7hBKRRNK", {});
     await same("/tasks/optimization", "Oi6u8dkur8GTKPxS", { ...run, type: "project" });
     await same("/tasks/evaluation", "u8Wo0fVM6pFEthFH", { ...run, model_uid: project.project });
+    // No retrain ran in the application yet: nothing to repeat (the happy path: prediction-one-retrain.test.ts).
+    await same(`/models/${task.model_uid}/retrain-jobs`, "Rj1cRt4JoB8yUv5k", { model_uid: task.model_uid });
     const ended = await post(`/tasks/${task.uid}/terminate`);
     expect({ status: ended.status, detail: ended.body.detail }).toEqual({
       status: 409,
@@ -225,6 +230,8 @@ describe("REST aliases", () => {
       "delete /webhooks/{uid}",
       "post /webhooks",
       "delete /tasks/{uid}",
+      "post /projects/{uid}/profile",
+      "post /models/{uid}/retrain-jobs",
     ];
     const kinds = ["preprocessing", "training", "optimization", "evaluation"].map((kind) => `post /tasks/${kind}`); // above
     const controls = ["stop", "terminate", "retry", "resubmit"].map((action) => `post /tasks/{uid}/${action}`);

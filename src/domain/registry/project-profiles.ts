@@ -31,7 +31,11 @@ export interface ProjectProfileInput {
 export class ProjectProfiles {
   constructor(private readonly deps: { db: Database; clock: Clock }) {}
 
-  async create(principal: Principal, input: ProjectProfileInput): Promise<ProjectProfileRecord> {
+  /**
+   * Sets what MRMS keeps about a project. MRMS's project_create names a new project with a uid its
+   * client chose (`createProject`); our own route describes a project that exists.
+   */
+  async describe(principal: Principal, input: ProjectProfileInput, options: { createProject: boolean }): Promise<ProjectProfileRecord> {
     if (!UID.test(input.projectUid)) throw ValidationError.field("project_id", 'must match format "uuid" (see /mrms/get_uuid)');
     const fields = {
       purposeCode: input.purposeCode,
@@ -47,6 +51,7 @@ export class ProjectProfiles {
       const project = await stores.projects.find(input.projectUid);
       if (project && !canAccess(principal, project.organizationUid))
         throw new ConflictError(`project_id ${input.projectUid} is taken; ask /mrms/get_uuid for a new one`);
+      if (!project && !options.createProject) throw NotFoundError.entity("project", "project_uid", input.projectUid);
       if (!project)
         await stores.projects.create({
           uid: input.projectUid,

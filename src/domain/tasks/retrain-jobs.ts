@@ -4,6 +4,7 @@ import type { Database, IdGenerator, StagedObject } from "../ports.js";
 import { canAccess, type Principal } from "../principal.js";
 import type { RetrainJobRecord, TaskRecord } from "../records.js";
 import type { DatasetRegistry } from "../registry/dataset-registry.js";
+import type { SignedLinks } from "../files/signed-links.js";
 import { TASK_KINDS } from "./task-kinds.js";
 import { resubmission } from "./task-references.js";
 import type { TaskService } from "./task-service.js";
@@ -25,11 +26,13 @@ export class RetrainJobs {
       ids: IdGenerator;
       datasets: DatasetRegistry;
       tasks: TaskService;
+      links: SignedLinks;
       ttlSeconds: number;
     },
   ) {}
 
-  async create(principal: Principal, modelUid: string): Promise<RetrainJobRecord> {
+  /** A job for the model, and the token of its upload link (the only way to give it data). */
+  async create(principal: Principal, modelUid: string): Promise<{ job: RetrainJobRecord; uploadToken: string }> {
     const { db, clock } = this.deps;
     const model = await db.models.find(modelUid);
     if (!model || !canAccess(principal, model.organizationUid)) throw NotFoundError.entity("model", "model_uid", modelUid);
@@ -37,7 +40,7 @@ export class RetrainJobs {
     const template = await this.newestRetrain(model.applicationUid);
     if (!template)
       throw new UnprocessableError(`model ${model.uid}'s application has no retrain (optimization) task to repeat; run one first`);
-    return db.retrainJobs.create({
+    const job = await db.retrainJobs.create({
       uid: this.deps.ids.uid(),
       organizationUid: model.organizationUid,
       createdByUid: principal.userUid,
@@ -47,6 +50,15 @@ export class RetrainJobs {
       datasetUid: null,
       expiresAt: new Date(clock.now().getTime() + this.deps.ttlSeconds * 1000),
     });
+    return {
+      job,
+      uploadToken: this.deps.links.sign({ uid: job.uid, organizationUid: job.organizationUid }, "upload", job.expiresAt).token,
+    };
+  }
+
+  /** The job an upload link was signed for (it throws for any other link, or one past its time). */
+  jobOfUpload(token: string): string {
+    return this.deps.links.open(token, "upload").target.uid;
   }
 
   /** The job's data arrived through its upload URL: store it and start the retrain, as the user who created the job. */

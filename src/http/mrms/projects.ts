@@ -21,16 +21,20 @@ export function mountProjectRoutes(router: express.Router, callers: MrmsCallers,
           .split(",")
           .map((t) => t.trim())
           .filter(Boolean);
-        await projects.create(principal, {
-          projectUid: String(body.project_id),
-          purposeCode: String(body.project_purpose_cd),
-          datasetId: String(body.dataset_id ?? ""),
-          statusCode: String(body.status),
-          startTime: body.start_time ? parseCompact(String(body.start_time), "start_time") : null,
-          modelingMode: String(body.modeling_mode ?? "1"),
-          earlyStop: body.early_stop_param ? earlyStopOf(String(body.early_stop_param), earlyStops) : undefined,
-          tags,
-        });
+        await projects.describe(
+          principal,
+          {
+            projectUid: String(body.project_id),
+            purposeCode: String(body.project_purpose_cd),
+            datasetId: String(body.dataset_id ?? ""),
+            statusCode: String(body.status),
+            startTime: body.start_time ? parseCompact(String(body.start_time), "start_time") : null,
+            modelingMode: String(body.modeling_mode ?? "1"),
+            earlyStop: body.early_stop_param ? earlyStopOf(String(body.early_stop_param), earlyStops) : undefined,
+            tags,
+          },
+          { createProject: true },
+        );
         return "1";
       },
       MRMS_BODIES.project_create,

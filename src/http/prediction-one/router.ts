@@ -115,13 +115,12 @@ export function predictionOneRouter(deps: {
       const named = request.query.model_uid;
       const modelUid = principal.apiKey?.modelUid ?? (typeof named === "string" ? named : undefined);
       if (!modelUid) throw ValidationError.field("model_uid", "is required when the API key is not a model's");
-      const job = await deps.retrainJobs.create(principal, modelUid).catch((error: unknown) => {
+      const { job, uploadToken } = await deps.retrainJobs.create(principal, modelUid).catch((error: unknown) => {
         throw error instanceof NotFoundError ? new PredictionOneError("Not found model.") : error;
       });
-      const { token } = deps.links.sign({ uid: job.uid, organizationUid: job.organizationUid }, "upload", job.expiresAt);
       return {
         retrain_job_id: job.uid,
-        upload_url: `${request.protocol}://${request.get("host")}/v1/external/retrain_uploads/${token}`,
+        upload_url: `${request.protocol}://${request.get("host")}/v1/external/retrain_uploads/${uploadToken}`,
         expires_datetime: job.expiresAt.toISOString(),
         metadata: { retrain_job_id: job.uid, model_uid: job.baseModelUid },
       };
@@ -132,12 +131,12 @@ export function predictionOneRouter(deps: {
   router.put("/v1/external/retrain_uploads/:token", async (request, response) => {
     describeRoute(response, "/v1/external/retrain_uploads/{token}");
     try {
-      const { target } = deps.links.open(String(request.params.token), "upload");
+      const jobUid = deps.retrainJobs.jobOfUpload(String(request.params.token));
       assertIdentityEncoding(request);
       const extension = typeof request.query.extension === "string" ? request.query.extension : "csv";
       const staged = await deps.objects.stage(boundedBody(request, deps.maxUploadBytes, "body"));
       try {
-        const task = await deps.retrainJobs.receiveData(target.uid, staged, extension);
+        const task = await deps.retrainJobs.receiveData(jobUid, staged, extension);
         response.json({ status: RETRAIN_STATUS[task.status], metadata: { retrain_job_id: task.uid } });
       } finally {
         await staged.discard();
