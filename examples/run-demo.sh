@@ -79,3 +79,5 @@ echo "== model download"
 TOKEN=$(post EU2X3oWVHQiEoYBi "{$(auth),\"f_application_uid\":\"$APP\"}" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).data.find(m=>m.uid===process.argv[1]).access_token))' "$MODEL")
 curl -sS --fail-with-body "$API/4AJSfvc4mn8xzy2U" -H 'Content-Type: application/json' -d "{$(auth),\"uid\":\"$MODEL\",\"access_token\":\"$TOKEN\"}" -o demo-model.zip
 echo "saved demo-model.zip ($(wc -c < demo-model.zip) bytes)"
+echo "== the dashboard"
+echo "open $BASE/ui/ and sign in with access key $AK and secret key $SK"

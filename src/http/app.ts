@@ -5,6 +5,7 @@ import { mitlabRouter } from "./mitlab/router.js";
 import { restRouter } from "./rest/router.js";
 import { MRMS_SURFACE } from "./mrms/documentation.js";
 import { PREDICTION_ONE_SURFACE } from "./prediction-one/documentation.js";
+import { uiRouter } from "./ui/ui-router.js";
 import { docsRouter } from "./openapi/docs.js";
 import { openApiDocument, type OpenApiSettings } from "./openapi/openapi.js";
 import type { Operation } from "./operations/operation.js";
@@ -57,7 +58,8 @@ export function createApp(deps: AppDependencies): express.Express {
       response.status(503).json({ status: "not ready" });
     }
   });
-  app.use(docsRouter(openApiDocument(deps.operations, [MRMS_SURFACE, PREDICTION_ONE_SURFACE], deps.openApi)));
+  app.use(docsRouter(openApiDocument(deps.operations, [MRMS_SURFACE, PREDICTION_ONE_SURFACE], deps.openApi), deps.apiVersions));
+  app.use(uiRouter());
   for (const router of deps.routers) app.use(router);
   app.use(
     restRouter({

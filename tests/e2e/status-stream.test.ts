@@ -84,6 +84,26 @@ describe("The task status stream", () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  test("When the organization's stream is read at its REST alias with GET (a browser's EventSource), then it carries the task's changes", async () => {
+    const headers = { "X-Access-Key": user.accessKey, "X-Secret-Key": user.secretKey };
+    const controller = new AbortController();
+    let uid = "";
+    const reading = readSse(`${running.url}/api/v1/organizations/${user.organizationUid}/task-events`, null, {
+      headers,
+      signal: controller.signal,
+      until: (events) => events.some((e) => e.data.task_uid === uid && e.data.status === "success"),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the stream is open before the task exists
+    uid = await submit();
+    const events = await reading;
+    controller.abort();
+    expect(statuses(events.filter((e) => e.data.task_uid === uid)).at(-1)).toBe("success");
+    const refused = await fetch(`${running.url}/api/v1/organizations/${user.organizationUid}/task-events`, {
+      headers: { "X-Access-Key": stranger.accessKey, "X-Secret-Key": stranger.secretKey },
+    });
+    expect(refused.status).toBe(404);
+  });
+
   test("When another organization names the task or this organization, then 404; a malformed Last-Event-ID or both targets is a 400", async () => {
     const uid = await submit();
     const task = await service.post(STREAM, stranger, { task_uid: uid });

@@ -87,7 +87,13 @@ describe("The OpenAPI document and /docs", () => {
     expect((await service.http.get("/docs/assets/package.json")).status).toBe(404);
     const root = await service.http.get("/");
     expect({ status: root.status, location: root.headers.location }).toEqual({ status: 302, location: "/docs" });
-    expect((await service.http.get("/api")).body).toEqual({ openapi: "/openapi.json", docs: "/docs", rest: "/api/v1" });
+    expect((await service.http.get("/api")).body).toEqual({
+      openapi: "/openapi.json",
+      docs: "/docs",
+      rest: "/api/v1",
+      entrypoint: `/api/${service.config.api.versions[0]}/entrypoint`,
+      ui: "/ui/",
+    });
   });
 });
 

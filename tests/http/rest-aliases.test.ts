@@ -231,6 +231,7 @@ describe("REST aliases", () => {
       "post /webhooks",
       "delete /tasks/{uid}",
       "post /projects/{uid}/profile",
+      "get /organizations/{uid}/task-events", // a stream that never ends: status-stream.test.ts
       "post /models/{uid}/retrain-jobs",
     ];
     const kinds = ["preprocessing", "training", "optimization", "evaluation"].map((kind) => `post /tasks/${kind}`); // above

@@ -7,16 +7,16 @@ export interface ReadEvent {
   id?: string;
 }
 
-/** POSTs a JSON body and reads the Server-Sent Events answer until it ends, `until` says stop, or `signal` aborts. */
+/** POSTs a JSON body (or GETs, without one) and reads the Server-Sent Events answer until it ends, `until` says stop, or `signal` aborts. */
 export async function readSse(
   url: string,
-  body: Record<string, unknown>,
+  body: Record<string, unknown> | null,
   options: { until?: (events: ReadEvent[]) => boolean; headers?: Record<string, string>; signal?: AbortSignal } = {},
 ): Promise<ReadEvent[]> {
   const response = await fetch(url, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", ...options.headers },
-    body: JSON.stringify(body),
+    method: body ? "POST" : "GET",
+    headers: { ...(body ? { "Content-Type": "application/json" } : {}), ...options.headers },
+    ...(body ? { body: JSON.stringify(body) } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
   expect(response.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");

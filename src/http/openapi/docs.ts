@@ -32,7 +32,7 @@ const INIT = `window.ui = SwaggerUIBundle({
 });
 `;
 
-export function docsRouter(document: object): express.Router {
+export function docsRouter(document: object, apiVersions: string[]): express.Router {
   const uiDirectory = path.dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
   const text = JSON.stringify(document);
   const router = express.Router();
@@ -45,6 +45,16 @@ export function docsRouter(document: object): express.Router {
     response.sendFile(path.join(uiDirectory, file), { maxAge: "1d" });
   });
   router.get("/", (_request, response) => response.redirect(302, "/docs"));
-  router.get("/api", (_request, response) => void response.json({ openapi: "/openapi.json", docs: "/docs", rest: "/api/v1" }));
+  router.get(
+    "/api",
+    (_request, response) =>
+      void response.json({
+        openapi: "/openapi.json",
+        docs: "/docs",
+        rest: "/api/v1",
+        entrypoint: `/api/${apiVersions[0]}/entrypoint`,
+        ui: "/ui/",
+      }),
+  );
   return router;
 }

@@ -14,7 +14,10 @@ export function statusOperations({ feed, present }: { feed: StatusFeed; present:
     followStatus: operation({
       id: "tasks.status-stream",
       apiKey: "read",
-      rest: [{ method: "get", path: "/tasks/{uid}/events", params: { uid: "task_uid" } }],
+      rest: [
+        { method: "get", path: "/tasks/{uid}/events", params: { uid: "task_uid" } },
+        { method: "get", path: "/organizations/{uid}/task-events", params: { uid: "f_organization_uid" } },
+      ],
       summary: "Task status stream (added; Server-Sent Events, resumable with Last-Event-ID)",
       mitlabKey: "Ts5pWq8LmN3vXc2z",
       body: Type.Object(
