@@ -3,7 +3,7 @@
  * running service on the local engine. Screenshots of the main pages go to docs/screenshots.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
@@ -210,6 +210,37 @@ describe("The dashboard in headless Chromium", () => {
     await waitForText(".history li", "stop");
     expect(await page.$('button[data-action="stop"]')).toBeNull();
   }, 90_000);
+
+  test("When two runs are ticked in the task list and compared, then their curves are overlaid with a legend", async () => {
+    await page.goto(ui("/tasks?kind=training"));
+    await page.waitForSelector("tbody tr");
+    const boxes = await page.$$("tbody input[type=checkbox]");
+    expect(boxes.length).toBeGreaterThanOrEqual(2);
+    await boxes[0]!.click();
+    await boxes[1]!.click();
+    await page.click("button:not([disabled])::-p-text(Compare selected)");
+    await page.waitForSelector('figure[data-metric="loss"]');
+    expect(await page.$$eval('figure[data-metric="loss"] polyline', (lines) => lines.length)).toBe(2);
+    expect(await page.$$eval('figure[data-metric="loss"] .legend li', (items) => items.length)).toBe(2);
+    await shoot("compare");
+  });
+
+  test("When a dataset is uploaded in the registry, then a progress bar fills and the dataset is listed", async () => {
+    await page.goto(ui(`/registry/projects/${project.project}`));
+    const file = path.join(downloads, "fresh-data.csv");
+    writeFileSync(file, "a,b\n".repeat(200_000));
+    await page.waitForSelector("form.upload input[type=file]");
+    await page.type("form.upload input[name=name]", "fresh data");
+    const input = await page.$("form.upload input[type=file]");
+    await (input as unknown as { uploadFile(path: string): Promise<void> }).uploadFile(file);
+    await page.click("form.upload button[type=submit]");
+    await waitForText("section.card li a", "fresh data");
+    expect(await page.$eval("form.upload progress", (bar) => bar.getAttribute("value"))).toBe("1");
+    expect(await text("form.upload [role=status]")).toBe("Uploaded fresh-data.csv.");
+    const datasets = (await service.post("MyC2aIHtzkZJrEGi", user, { f_project_uid: project.project })).body.data;
+    const uploaded = datasets.find((d: { name: string }) => d.name === "fresh data");
+    expect(uploaded.f_file_uid.size).toBe(800_000);
+  });
 
   test("When the dashboard is opened at a phone's width, then the task list still fits and works", async () => {
     await page.setViewport({ width: 390, height: 844, isMobile: true });

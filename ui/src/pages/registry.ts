@@ -58,7 +58,7 @@ async function projectView(view: HTMLElement, projectUid: string): Promise<void>
     h("h1", {}, "Project"),
     h("p", {}, h("a", { href: "#/registry" }, "← all projects")),
     list("Applications", applications.data, (a) => `#/registry/applications/${a.uid}?project=${projectUid}`),
-    datasetSection("project", projectUid, datasets.data, () => void projectView(view, projectUid)),
+    datasetSection("project", projectUid, datasets.data),
   );
 }
 
@@ -91,7 +91,7 @@ async function applicationView(view: HTMLElement, applicationUid: string, projec
           )
         : h("p", { class: "muted" }, "None yet."),
     ),
-    datasetSection("application", applicationUid, datasets.data, () => void applicationView(view, applicationUid, projectUid)),
+    datasetSection("application", applicationUid, datasets.data),
   );
 }
 
@@ -131,9 +131,24 @@ function list<T extends Named>(title: string, items: T[], href: (item: T) => str
   );
 }
 
-/** A scope's datasets and an upload form with a progress bar. */
-function datasetSection(scope: "project" | "application", parentUid: string, datasets: Array<Named & { type: string; status: string }>, reload: () => void): HTMLElement {
+type Dataset = Named & { type: string; status: string };
+
+/** A scope's datasets and an upload form with a progress bar; the list is read again after an upload. */
+function datasetSection(scope: "project" | "application", parentUid: string, datasets: Dataset[]): HTMLElement {
   const keys = DATASET_KEYS[scope];
+  const listing = h("div");
+  const show = (items: Dataset[]) =>
+    replace(
+      listing,
+      items.length
+        ? h(
+            "ul",
+            {},
+            items.map((d) => h("li", {}, h("a", { href: `/api/v1/datasets/${d.uid}/file`, download: "" }, d.name), ` (${d.type}) `, statusBadge(d.status))),
+          )
+        : h("p", { class: "muted" }, "None yet."),
+    );
+  show(datasets);
   const name = h("input", { name: "name", required: true });
   const type = select("type", keys.types.map((t): [string, string] => [t, t]), keys.types[1]);
   const file = h("input", { type: "file", name: "file", required: true });
@@ -157,7 +172,7 @@ function datasetSection(scope: "project" | "application", parentUid: string, dat
         try {
           await upload(keys.upload, body, (fraction) => (progress.value = fraction));
           message.textContent = `Uploaded ${chosen.name}.`;
-          reload();
+          show((await rest<Dataset[]>("GET", `/${scope}s/${parentUid}/datasets`)).data);
         } catch (error) {
           message.textContent = `Upload failed: ${error instanceof ApiError ? error.message : String(error)}`;
         }
@@ -174,9 +189,7 @@ function datasetSection(scope: "project" | "application", parentUid: string, dat
     "section",
     { class: "card" },
     h("h2", {}, `${scope === "project" ? "Project" : "Application"} datasets`),
-    datasets.length
-      ? h("ul", {}, datasets.map((d) => h("li", {}, h("a", { href: `/api/v1/datasets/${d.uid}/file`, download: "" }, d.name), ` (${d.type}) `, statusBadge(d.status))))
-      : h("p", { class: "muted" }, "None yet."),
+    listing,
     form,
   );
 }
