@@ -46,6 +46,7 @@ describe("The dashboard in headless Chromium", () => {
   let project: { project: string; application: string };
   let failing: PipelineFixture;
   let slow: PipelineFixture;
+  let chatty: PipelineFixture;
   let browser: Browser;
   let page: Page;
   let downloads: string;
@@ -85,6 +86,12 @@ describe("The dashboard in headless Chromium", () => {
       program: TRAINING,
       extension: "py",
       config: { fail: true, steps: 2 },
+    });
+    chatty = await registerPipeline(service, user, project.application, {
+      type: "training",
+      program: TRAINING,
+      extension: "py",
+      config: { steps: 1, lines: 205_000 },
     });
     slow = await registerPipeline(service, user, project.application, {
       type: "training",
@@ -210,6 +217,20 @@ describe("The dashboard in headless Chromium", () => {
     await waitForText(".history li", "stop");
     expect(await page.$('button[data-action="stop"]')).toBeNull();
   }, 90_000);
+
+  test("When a step writes more lines than the viewer keeps, then it keeps the newest, says so, and the page stays responsive", async () => {
+    await page.goto(ui(`/run/${project.project}/${project.application}/${chatty.pipeline}`));
+    await page.waitForSelector("form select[name=config_uid]");
+    await page.click("form button[type=submit]");
+    await waitForTaskPage();
+    await waitForText(".log-line", "bulk line 204999", 120_000);
+    await waitForText(".log-view [role=status]", "earlier ones: use the download");
+    const began = Date.now();
+    expect(await page.$$eval(".log-line", (rows) => rows.length)).toBeLessThan(200);
+    await page.type("input[name=search]", "bulk line 204321");
+    await page.waitForFunction(`document.querySelectorAll(".log-line").length === 1`);
+    expect(Date.now() - began).toBeLessThan(10_000);
+  }, 180_000);
 
   test("When two runs are ticked in the task list and compared, then their curves are overlaid with a legend", async () => {
     await page.goto(ui("/tasks?kind=training"));

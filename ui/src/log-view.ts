@@ -22,6 +22,7 @@ export class LogView {
   private shown: number[] | null = null;
   private query = "";
   private source: EventSource | undefined;
+  private ended: string | undefined;
   private scheduled = false;
   autoscroll = true;
 
@@ -43,6 +44,7 @@ export class LogView {
     this.lines = [];
     this.dropped = 0;
     this.shown = this.query ? [] : null;
+    this.ended = undefined;
     this.status.textContent = "Following…";
     const query = new URLSearchParams({ follow: "true", step });
     if (tail) query.set("tail", String(tail));
@@ -50,8 +52,9 @@ export class LogView {
       log: (data) => this.add((data as { line: string }).line),
       unavailable: (data) => (this.status.textContent = `Not available: ${(data as { reason: string }).reason}`),
       end: (data) => {
-        this.status.textContent = `The task ended: ${(data as { status: string }).status}. ${this.lines.length + this.dropped} lines.`;
+        this.ended = (data as { status: string }).status;
         this.close();
+        this.schedule();
       },
     });
   }
@@ -104,7 +107,8 @@ export class LogView {
       rows.push(row);
     }
     this.rows.replaceChildren(...rows);
-    if (this.dropped && !this.status.textContent?.startsWith("The task ended"))
-      this.status.textContent = `Showing the newest ${this.lines.length} lines (${this.dropped} earlier ones: use the download).`;
+    const kept = this.dropped ? ` Showing the newest ${this.lines.length} lines (${this.dropped} earlier ones: use the download).` : "";
+    if (this.ended) this.status.textContent = `The task ended: ${this.ended}. ${this.lines.length + this.dropped} lines.${kept}`;
+    else if (kept) this.status.textContent = kept.trim();
   }
 }
