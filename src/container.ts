@@ -192,7 +192,7 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
     logger,
     logs: logSource,
   });
-  const dispatcher = new TaskDispatcher({ db, engine, planner, builds, lifecycle, logger, queue: config.tasks.dispatch });
+  const dispatcher = new TaskDispatcher({ db, clock, engine, planner, builds, lifecycle, logger, queue: config.tasks.dispatch });
   const buildRecorder = new BuildRecorder({ db, builds, dispatcher });
   const tasks = new TaskService({
     db,

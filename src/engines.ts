@@ -27,6 +27,7 @@ import type { ProgressRecorder } from "./domain/tasks/progress-recorder.js";
 import type { TaskDispatcher } from "./domain/tasks/task-dispatcher.js";
 import type { TaskEngine } from "./domain/tasks/task-engine.js";
 
+
 export interface EngineRuntime {
   engine: TaskEngine;
   /** How build files become images on this engine. */
@@ -88,6 +89,7 @@ export async function createEngine(
     builderImage: config.argo.builderImage,
   });
   let watcher: WorkflowWatcher | undefined;
+  let resumer: NodeJS.Timeout | undefined;
   let services: Parameters<EngineRuntime["start"]>[0] | undefined;
   const election = new LeaseElection(
     kubeConfig,
@@ -117,9 +119,22 @@ export async function createEngine(
           },
         );
         await watcher.start();
-        await services.dispatcher.resumeUndispatched();
+        // Tasks another replica accepted but did not hand over (it died in between): healed once
+        // they have been quiet a while, now and every so often while this replica leads.
+        const { dispatcher } = services;
+        const quiet = config.tasks.dispatch.strandedAfterSeconds;
+        const resume = () =>
+          dispatcher.resumeUndispatched(quiet).catch((error: unknown) => {
+            deps.logger.error({ err: error }, "action=resume-undispatched outcome=failed");
+            return 0;
+          });
+        await resume();
+        resumer = setInterval(() => void resume(), quiet * 1000);
+        resumer.unref();
       },
       onStoppedLeading: async () => {
+        clearInterval(resumer);
+        resumer = undefined;
         await watcher?.stop();
         watcher = undefined;
       },

@@ -50,7 +50,7 @@ export interface AppConfig {
     defaultResources: { cpu: string; memory: string; gpu: number };
     idempotencyTtlSeconds: number;
     /** Runs handed to the engine at once, and submissions waiting beyond those before a submit waits for room. */
-    dispatch: { concurrency: number; capacity: number };
+    dispatch: { concurrency: number; capacity: number; strandedAfterSeconds: number };
   };
   /** Metric history a running step reports. */
   metricHistory: { maxPointsPerTask: number; maxPointsPerReport: number };
@@ -219,6 +219,8 @@ export function loadConfig(env: Env): AppConfig {
       dispatch: {
         concurrency: read.integer("DISPATCH_CONCURRENCY", 8, 1, 256),
         capacity: read.integer("DISPATCH_QUEUE_CAPACITY", 10_000, 1, 1_000_000),
+        /** On a cluster: a task still `init` this long after its last write was never handed over; the leader dispatches it. */
+        strandedAfterSeconds: read.integer("DISPATCH_STRANDED_SECONDS", 30, 1, 3600),
       },
       defaultResources: {
         cpu: read.quantity("STEP_CPU", "500m"),

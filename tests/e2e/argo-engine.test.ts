@@ -409,6 +409,23 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
     expect(done.status_message).toMatch(/no longer exists|was deleted/);
   });
 
+  test("When a resume runs while the dispatcher still holds a just-accepted task, then the task is left to it and runs once", async () => {
+    service.container.dispatcher.pauseDispatch();
+    const submit = jest.spyOn(service.container.engine, "submit");
+    try {
+      const response = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset));
+      // What the new leader's takeover does: it must not hand over (and renew the credential of) a task under way here.
+      expect(await service.container.dispatcher.resumeUndispatched(0)).toBe(0);
+      service.container.dispatcher.resumeDispatch();
+      const ended = await waitForStatus(service, user, response.body.data.uid, ["success", "fail"]);
+      expect({ status: ended.status, message: ended.status_message }).toEqual({ status: "success", message: "" });
+      expect(submit.mock.calls.filter(([plan]) => plan.task.uid === response.body.data.uid)).toHaveLength(1);
+    } finally {
+      service.container.dispatcher.resumeDispatch();
+      submit.mockRestore();
+    }
+  });
+
   test("When two replicas run, then one holds the Lease and the other takes over when it stops", async () => {
     const second = await start({ POD_NAME: "replica-b" });
     const holder = () =>

@@ -1,4 +1,5 @@
 import type { ImageBuilds, StepImage } from "../builds/image-builds.js";
+import type { Clock } from "../clock.js";
 import { ConflictError, UnprocessableError } from "../errors.js";
 import type { Database, Logger } from "../ports.js";
 import type { ImageRecord, ImageSequence, TaskRecord } from "../records.js";
@@ -15,10 +16,16 @@ import type { TaskPlanner } from "./task-planner.js";
 export class TaskDispatcher {
   /** Submissions answer before their run starts: dispatch happens here, after the commit. */
   private readonly queue: WorkQueue<{ task: TaskRecord; stepToken?: string }>;
+  /**
+   * Tasks this process queued and has not finished dispatching: a resume must leave them alone.
+   * A second dispatch renews the step credential, which the first run's steps then lack.
+   */
+  private readonly underWay = new Set<string>();
 
   constructor(
     private readonly deps: {
       db: Database;
+      clock: Clock;
       engine: TaskEngine;
       planner: TaskPlanner;
       builds: ImageBuilds;
@@ -29,7 +36,10 @@ export class TaskDispatcher {
   ) {
     // dispatch() logs its own failures and marks the task; a crash before it ran is healed on start.
     this.queue = new WorkQueue(
-      ({ task, stepToken }) => this.dispatch(task, stepToken).then(() => undefined),
+      ({ task, stepToken }) =>
+        this.dispatch(task, stepToken)
+          .finally(() => this.underWay.delete(task.uid))
+          .then(() => undefined),
       deps.queue,
       () => undefined,
     );
@@ -37,7 +47,11 @@ export class TaskDispatcher {
 
   /** Queues a task just written (waits only when the queue is full). */
   enqueue(task: TaskRecord, stepToken?: string): Promise<void> {
-    return this.queue.push(stepToken ? { task, stepToken } : { task });
+    this.underWay.add(task.uid);
+    return this.queue.push(stepToken ? { task, stepToken } : { task }).catch((error: unknown) => {
+      this.underWay.delete(task.uid);
+      throw error;
+    });
   }
 
   /** Tasks queued or being dispatched. */
@@ -113,12 +127,17 @@ export class TaskDispatcher {
     return readiness.steps;
   }
 
-  /** Start-up: tasks created but never handed to the engine (the service died in between), and those waiting for images. */
-  async resumeUndispatched(): Promise<number> {
+  /**
+   * Tasks created but never handed to the engine (the process that accepted them died in
+   * between), and those waiting for images. Not those this process is dispatching, nor, with
+   * `quietSeconds`, those written so recently that another replica may be dispatching them.
+   */
+  async resumeUndispatched(quietSeconds = 0): Promise<number> {
+    const cutoff = this.deps.clock.now().getTime() - quietSeconds * 1000;
     const stranded = [
-      ...(await this.deps.db.tasks.list({ status: "init" })),
+      ...(await this.deps.db.tasks.list({ status: "init" })).filter((task) => task.updatedAt.getTime() <= cutoff),
       ...(await this.deps.db.tasks.list({ status: "pending", executeStep: "generate_file" })),
-    ];
+    ].filter((task) => !this.underWay.has(task.uid));
     for (const task of stranded) await this.dispatch(task).catch(() => undefined);
     return stranded.length;
   }

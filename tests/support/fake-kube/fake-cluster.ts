@@ -155,6 +155,7 @@ export function argoEnv(cluster: FakeCluster, extra: Record<string, string> = {}
     LEADER_LEASE_SECONDS: "2",
     LEADER_LEASE_RENEW_SECONDS: "1",
     KUBE_REQUEST_TIMEOUT_SECONDS: "5",
+    DISPATCH_STRANDED_SECONDS: "1",
     ...extra,
   };
 }
