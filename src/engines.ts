@@ -27,7 +27,6 @@ import type { ProgressRecorder } from "./domain/tasks/progress-recorder.js";
 import type { TaskDispatcher } from "./domain/tasks/task-dispatcher.js";
 import type { TaskEngine } from "./domain/tasks/task-engine.js";
 
-
 export interface EngineRuntime {
   engine: TaskEngine;
   /** How build files become images on this engine. */
