@@ -1,5 +1,6 @@
 import { PrismaLibSQL } from "@prisma/adapter-libsql";
-import { createClient, type Client, type Config, type InStatement, type Transaction, type TransactionMode } from "@libsql/client";
+import type { Client, Config, InStatement, Transaction, TransactionMode } from "@libsql/client";
+import { openLibsqlConnection } from "./libsql-connection.js";
 import { Mutex } from "../../lib/mutex.js";
 import { BACKSTOP_CHECKPOINT, startWalCheckpointer } from "./wal-checkpointer.js";
 
@@ -49,7 +50,7 @@ export class SingleConnectionLibSQL extends PrismaLibSQL {
   }
 
   private openConnection(config: Config): Client {
-    const client = createClient(config);
+    const client = openLibsqlConnection(config.url);
     const lock = new Mutex();
     const counter = this.counter;
     // A database file gets its checkpoints from a worker thread (see wal-checkpointer.ts).
