@@ -1,0 +1,3 @@
+-- CreateIndex
+CREATE INDEX "Model_source_version_idx" ON "Model"("source", "version");
+
