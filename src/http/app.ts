@@ -58,18 +58,7 @@ export function createApp(deps: AppDependencies): express.Express {
       response.status(503).json({ status: "not ready" });
     }
   });
-  app.use(docsRouter(openApiDocument(deps.operations, [MRMS_SURFACE, PREDICTION_ONE_SURFACE], deps.openApi), deps.apiVersions));
-  app.use(uiRouter());
-  for (const router of deps.routers) app.use(router);
-  app.use(
-    restRouter({
-      operations: deps.operations,
-      authenticator: deps.authenticator,
-      keepAliveMs: deps.keepAliveMs,
-      shutdown: deps.shutdown,
-      logger: deps.logger,
-    }),
-  );
+  // The hot paths first: a request tries each mounted route in turn until one matches.
   app.use(
     mitlabRouter({
       operations: deps.operations,
@@ -83,6 +72,18 @@ export function createApp(deps: AppDependencies): express.Express {
       logger: deps.logger,
     }),
   );
+  app.use(
+    restRouter({
+      operations: deps.operations,
+      authenticator: deps.authenticator,
+      keepAliveMs: deps.keepAliveMs,
+      shutdown: deps.shutdown,
+      logger: deps.logger,
+    }),
+  );
+  app.use(docsRouter(openApiDocument(deps.operations, [MRMS_SURFACE, PREDICTION_ONE_SURFACE], deps.openApi), deps.apiVersions));
+  app.use(uiRouter());
+  for (const router of deps.routers) app.use(router);
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));
   return app;

@@ -32,6 +32,7 @@ import {
 } from "../shared/multipart-body.js";
 import { respond } from "../shared/respond.js";
 import { settleUnreadBody } from "../shared/unread-body.js";
+import { lazyClientSignal } from "../shared/client-gone.js";
 
 export interface MitlabRouterOptions {
   operations: Operation[];
@@ -121,16 +122,16 @@ export function mitlabRouter(options: MitlabRouterOptions): express.Router {
       validator.validate(routeKey, kind === "multipart" ? "multipart" : "json", body);
       if (operation.form?.file === "required" && !file) throw ValidationError.field("file", "is required");
 
-      const aborted = new AbortController();
-      response.on("close", () => aborted.abort());
-      const signal = AbortSignal.any([aborted.signal, options.shutdown]);
+      const signal = lazyClientSignal(response, options.shutdown);
       useFieldNames(response, operation.fields);
       if (file) options.meter.uploaded(file.size);
       const result = await operation.handle({
         principal,
         body,
         headers: request.headers,
-        signal,
+        get signal() {
+          return signal();
+        },
         ...(file ? { file } : {}),
         ...(page ? { page } : {}),
       });

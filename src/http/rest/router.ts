@@ -17,6 +17,7 @@ import { DEFAULT_JSON_LIMITS, checkJsonValues, readJsonBody } from "../shared/js
 import { takePage } from "../shared/page.js";
 import { respond } from "../shared/respond.js";
 import { settleUnreadBody } from "../shared/unread-body.js";
+import { lazyClientSignal } from "../shared/client-gone.js";
 
 const REST_PREFIX = "/api/v1";
 
@@ -96,14 +97,15 @@ async function serve(
     for (const [segment, value] of Object.entries(request.params)) body[alias.params?.[segment] ?? segment] = value;
     const page = operation.paginated ? takePage(body) : undefined;
     validator.validate(operation.id, fromQuery ? "query" : "json", body);
-    const aborted = new AbortController();
-    response.on("close", () => aborted.abort());
+    const signal = lazyClientSignal(response, options.shutdown);
     useFieldNames(response, operation.fields);
     const result = await operation.handle({
       principal,
       body,
       headers: request.headers,
-      signal: AbortSignal.any([aborted.signal, options.shutdown]),
+      get signal() {
+        return signal();
+      },
       ...(page ? { page } : {}),
     });
     await respond(response, result, { createdStatus: 201, keepAliveMs: options.keepAliveMs, logger: options.logger });
