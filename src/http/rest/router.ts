@@ -108,7 +108,12 @@ async function serve(
       },
       ...(page ? { page } : {}),
     });
-    await respond(response, result, { createdStatus: 201, keepAliveMs: options.keepAliveMs, logger: options.logger });
+    await respond(response, result, {
+      createdStatus: 201,
+      keepAliveMs: options.keepAliveMs,
+      logger: options.logger,
+      conditional: request.method === "GET" || request.method === "HEAD",
+    });
   } catch (error) {
     settleUnreadBody(request, response);
     throw error;

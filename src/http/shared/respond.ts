@@ -12,13 +12,20 @@ export interface RespondOptions {
   createdStatus: number;
   keepAliveMs: number;
   logger: Logger;
+  /** Answers carry an ETag and honour If-None-Match (REST reads); others are written as they are. */
+  conditional?: boolean;
 }
 
 export async function respond(response: Response, result: OperationResult, options: RespondOptions): Promise<void> {
   switch (result.kind) {
     case "record": {
       // Extra envelope fields (e.g. a log's truncation) sit beside `data`, which keeps the original's shape.
-      response.status(result.created ? options.createdStatus : 200).json({ detail: result.detail, data: result.data, ...result.extra });
+      sendJson(
+        response,
+        result.created ? options.createdStatus : 200,
+        { detail: result.detail, data: result.data, ...result.extra },
+        options,
+      );
       return;
     }
     case "list": {
@@ -28,7 +35,7 @@ export async function respond(response: Response, result: OperationResult, optio
         envelope.next_cursor = cursor;
         response.setHeader("X-Next-Cursor", cursor);
       }
-      response.status(200).json(envelope);
+      sendJson(response, 200, envelope, options);
       return;
     }
     case "events": {
@@ -59,4 +66,20 @@ export async function respond(response: Response, result: OperationResult, optio
       });
     }
   }
+}
+
+/**
+ * A JSON answer. Express's `json` hashes every body for an ETag; only conditional reads use it,
+ * the rest (every route key's answer is a POST's) are written directly.
+ */
+function sendJson(response: Response, status: number, body: unknown, options: RespondOptions): void {
+  if (options.conditional) {
+    response.status(status).json(body);
+    return;
+  }
+  const text = JSON.stringify(body);
+  response.statusCode = status;
+  response.setHeader("Content-Type", "application/json; charset=utf-8");
+  response.setHeader("Content-Length", Buffer.byteLength(text));
+  response.end(text);
 }
