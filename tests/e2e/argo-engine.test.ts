@@ -426,6 +426,23 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
     }
   });
 
+  test("When two resumes overlap on a task nobody handed over, then it is dispatched once", async () => {
+    const dispatcher = service.container.dispatcher;
+    const enqueue = jest.spyOn(dispatcher, "enqueue").mockResolvedValue(undefined); // accepted, never handed over
+    const submit = jest.spyOn(service.container.engine, "submit");
+    try {
+      const uid = (await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset))).body.data.uid as string;
+      enqueue.mockRestore();
+      await Promise.all([dispatcher.resumeUndispatched(0), dispatcher.resumeUndispatched(0)]);
+      const ended = await waitForStatus(service, user, uid, ["success", "fail"]);
+      expect({ status: ended.status, message: ended.status_message }).toEqual({ status: "success", message: "" });
+      expect(submit.mock.calls.filter(([plan]) => plan.task.uid === uid)).toHaveLength(1);
+    } finally {
+      enqueue.mockRestore();
+      submit.mockRestore();
+    }
+  });
+
   test("When two replicas run, then one holds the Lease and the other takes over when it stops", async () => {
     const second = await start({ POD_NAME: "replica-b" });
     const holder = () =>

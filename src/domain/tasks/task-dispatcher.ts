@@ -17,7 +17,7 @@ export class TaskDispatcher {
   /** Submissions answer before their run starts: dispatch happens here, after the commit. */
   private readonly queue: WorkQueue<{ task: TaskRecord; stepToken?: string }>;
   /**
-   * Tasks this process queued and has not finished dispatching: a resume must leave them alone.
+   * Tasks this process is dispatching (queued, or being resumed): nothing dispatches them again.
    * A second dispatch renews the step credential, which the first run's steps then lack.
    */
   private readonly underWay = new Set<string>();
@@ -138,8 +138,21 @@ export class TaskDispatcher {
       ...(await this.deps.db.tasks.list({ status: "init" })).filter((task) => task.updatedAt.getTime() <= cutoff),
       ...(await this.deps.db.tasks.list({ status: "pending", executeStep: "generate_file" })),
     ].filter((task) => !this.underWay.has(task.uid));
-    for (const task of stranded) await this.dispatch(task).catch(() => undefined);
+    for (const task of stranded) await this.dispatchOnce(task);
     return stranded.length;
+  }
+
+  /** Dispatches a task unless this process already is (a resume that overlaps another, or the queue). */
+  private async dispatchOnce(task: TaskRecord): Promise<void> {
+    if (this.underWay.has(task.uid)) return;
+    this.underWay.add(task.uid);
+    try {
+      await this.dispatch(task);
+    } catch (error) {
+      this.deps.logger.error({ err: error, task: task.uid }, "action=resume-dispatch outcome=failed");
+    } finally {
+      this.underWay.delete(task.uid);
+    }
   }
 
   /** A build settled: the tasks waiting on it go on (or end, when it failed). */
@@ -150,9 +163,7 @@ export class TaskDispatcher {
     const waiting = await this.deps.db.tasks.list({ status: "pending", executeStep: "generate_file" });
     for (const task of waiting) {
       if (![task.downloadImageUid, task.runningImageUid, task.uploadImageUid].some((uid) => uids.includes(uid))) continue;
-      await this.dispatch(task).catch((error: unknown) =>
-        this.deps.logger.error({ err: error, task: task.uid }, "action=resume-waiting-task outcome=failed"),
-      );
+      await this.dispatchOnce(task);
     }
   }
 
