@@ -6,7 +6,15 @@
  * own statements read). Values are converted as the client converts them (`intMode` "number").
  */
 import Database from "libsql";
-import { LibsqlError, type Client, type InStatement, type InValue, type ResultSet, type TransactionMode } from "@libsql/client";
+import {
+  LibsqlError,
+  type Client,
+  type InArgs,
+  type InStatement,
+  type InValue,
+  type ResultSet,
+  type TransactionMode,
+} from "@libsql/client";
 
 /** Distinct statement texts kept prepared; the service sends far fewer, so this only bounds a runaway. */
 const CACHE_SIZE = 1000;
@@ -112,13 +120,11 @@ function beginOf(mode: TransactionMode): string {
   return mode === "write" ? "BEGIN IMMEDIATE" : mode === "read" ? "BEGIN TRANSACTION READONLY" : "BEGIN DEFERRED";
 }
 
-function argsOf(
-  args: InStatement extends infer S ? (S extends { args?: infer A } ? A : never) : never,
-): unknown[] | Record<string, unknown> {
+function argsOf(args: InArgs | undefined): unknown[] | Record<string, unknown> {
   if (args === undefined) return [];
   if (Array.isArray(args)) return args.map(valueToSql);
   const named: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(args as Record<string, InValue>))
+  for (const [name, value] of Object.entries(args))
     named[name[0] === "@" || name[0] === "$" || name[0] === ":" ? name.slice(1) : name] = valueToSql(value);
   return named;
 }

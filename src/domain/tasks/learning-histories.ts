@@ -1,7 +1,7 @@
 import { NotFoundError, ValidationError } from "../errors.js";
 import type { Database } from "../ports.js";
 import { canAccess, type Principal } from "../principal.js";
-import { IMAGE_SEQUENCES, type ImageRecord, type ImageSequence } from "../records.js";
+import { IMAGE_SEQUENCES, type ImageSequence } from "../records.js";
 import type { LearningReports } from "./learning-reports.js";
 import type { SubmittedTask, TaskService } from "./task-service.js";
 
@@ -35,9 +35,10 @@ export class LearningHistories {
     const application = await db.applications.find(pipeline.applicationUid);
     if (application?.projectUid !== input.projectUid)
       throw ValidationError.field("project_id", `is not the project of pipeline ${pipeline.uid} (alg_id)`);
+    const buildFiles = await db.images.list({ pipelineUid: pipeline.uid }); // oldest first
     const images = {} as Record<ImageSequence, string>;
     for (const sequence of IMAGE_SEQUENCES) {
-      const newest: ImageRecord | undefined = (await db.images.list({ pipelineUid: pipeline.uid, sequence })).at(-1);
+      const newest = buildFiles.filter((image) => image.sequence === sequence).at(-1);
       if (!newest) throw ValidationError.field("alg_id", `names a pipeline without a ${sequence} build file`);
       images[sequence] = newest.uid;
     }

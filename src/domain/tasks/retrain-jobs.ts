@@ -113,8 +113,12 @@ export class RetrainJobs {
   private async newestRetrain(applicationUid: string): Promise<TaskRecord | undefined> {
     const { db } = this.deps;
     const pipelines = await db.pipelines.list({ applicationUid, type: { in: [...TASK_KINDS.optimization.pipelineTypes] } });
-    if (pipelines.length === 0) return undefined;
-    const tasks = await db.tasks.list({ pipelineUid: { in: pipelines.map((p) => p.uid) }, kind: "optimization" });
-    return tasks.at(-1);
+    // The newest of each pipeline (one indexed row each), then the newest of those.
+    const newest = await Promise.all(
+      pipelines.map(
+        async (p) => (await db.tasks.search({ pipelineUid: p.uid, kinds: ["optimization"], order: "newest" }, { limit: 1 }))[0],
+      ),
+    );
+    return newest.filter((task): task is TaskRecord => task !== undefined).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0];
   }
 }

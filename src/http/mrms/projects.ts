@@ -1,6 +1,6 @@
 /** MRMS's projects (seed 000): project_create, get_proj_sttus_cd, get_projects_info, update_projects_status. */
+import { Type } from "@sinclair/typebox";
 import type express from "express";
-import { ValidationError } from "../../domain/errors.js";
 import type { ProjectProfiles } from "../../domain/registry/project-profiles.js";
 import { EarlyStopParam, earlyStopRule } from "../operations/early-stop.js";
 import { BodyValidator } from "../operations/body-validator.js";
@@ -9,7 +9,7 @@ import { compact, parseCompact, parseJson, text, type MrmsCallers } from "./plai
 
 export function mountProjectRoutes(router: express.Router, callers: MrmsCallers, projects: ProjectProfiles): void {
   const earlyStops = new BodyValidator();
-  earlyStops.compile("early_stop_param", EarlyStopParam, "json");
+  earlyStops.compile("early_stop_param", Type.Object({ early_stop_param: EarlyStopParam }), "json");
 
   router.post(
     "/mrms/project_create",
@@ -80,16 +80,9 @@ export function mountProjectRoutes(router: express.Router, callers: MrmsCallers,
   );
 }
 
-/** early_stop_param arrives as JSON in a string; its problems are named under it. */
+/** early_stop_param arrives as JSON in a string; checked under its own name, so problems read `early_stop_param.early_type`. */
 function earlyStopOf(value: string, validator: BodyValidator) {
   const param = parseJson(value, "early_stop_param");
-  if (!param || typeof param !== "object" || Array.isArray(param))
-    throw ValidationError.field("early_stop_param", "must be a JSON object in a string");
-  try {
-    validator.validate("early_stop_param", "json", param as Record<string, unknown>);
-  } catch (error) {
-    if (!(error instanceof ValidationError)) throw error;
-    throw ValidationError.field("early_stop_param", error.message.replace(/^Invalid request: /, ""));
-  }
+  validator.validate("early_stop_param", "json", { early_stop_param: param });
   return earlyStopRule(param as Parameters<typeof earlyStopRule>[0]);
 }
