@@ -23,17 +23,19 @@ const POLICY = [
 
 export function uiRouter(directory = BUILT): express.Router {
   const router = express.Router();
-  router.use("/ui", (_request, response, next) => {
+  // Looked for until found: a build made after the service started is served without a restart.
+  let built = false;
+  router.use("/ui", (request, response, next) => {
     describeRoute(response, "/ui");
     response.setHeader("Content-Security-Policy", POLICY);
     response.setHeader("X-Content-Type-Options", "nosniff");
     response.setHeader("Referrer-Policy", "same-origin");
-    if (!existsSync(`${directory}/index.html`)) throw new UpstreamError("the dashboard is not built; run `npm run build`");
+    built ||= existsSync(`${directory}/index.html`);
+    if (!built) throw new UpstreamError("the dashboard is not built; run `npm run build`");
+    // Its page names its assets under /ui/.
+    if (!request.originalUrl.startsWith("/ui/")) return response.redirect(302, "/ui/");
     next();
   });
-  router.get("/ui", (request, response, next) =>
-    request.path === "/ui" && !request.originalUrl.startsWith("/ui/") ? response.redirect(302, "/ui/") : next(),
-  );
   router.use("/ui", express.static(directory, { index: "index.html", fallthrough: true, maxAge: "5m" }));
   return router;
 }
