@@ -1,4 +1,5 @@
 /** Prediction One's retrain job created with an upload URL, started when its data lands, against a running service on the local engine. */
+import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import {
   registerPipeline,
@@ -119,6 +120,34 @@ describe("Prediction One retrain jobs with an upload URL", () => {
       status: 403,
       detail: "an API key for read cannot call models.create-retrain-job (it needs retrain)",
     });
+  });
+
+  test("When the upload's client goes away mid-body, then nothing is kept and the URL still takes the data", async () => {
+    const created = await createJob(key);
+    const before = await datasetCount();
+    const url = new URL(created.body.upload_url);
+    await new Promise<void>((resolve) => {
+      const partial = request(`${running.url}${url.pathname}?extension=csv`, {
+        method: "PUT",
+        headers: { "Content-Length": "1000000", "Content-Type": "text/csv" },
+      });
+      partial.on("error", () => resolve()); // the socket we destroy
+      partial.write("a,b\n".repeat(1000), () => setTimeout(() => (partial.destroy(), resolve()), 100));
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await datasetCount()).toBe(before);
+    expect(await status(created.body.retrain_job_id)).toMatchObject({ status: "job_waiting" });
+    expect((await upload(created.body.upload_url, "a\nb\n")).status).toBe(200);
+    await waitForStatus(service, user, created.body.retrain_job_id, ["success", "fail"], 60_000);
+  });
+
+  test("When two uploads race on one URL, then one starts the retrain, the other is refused, and one dataset is kept", async () => {
+    const created = await createJob(key);
+    const before = await datasetCount();
+    const answers = await Promise.all([upload(created.body.upload_url, "a\n1\n"), upload(created.body.upload_url, "b\n2\n")]);
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 409]);
+    expect(await datasetCount()).toBe(before + 1);
+    await waitForStatus(service, user, created.body.retrain_job_id, ["success", "fail"], 60_000);
   });
 
   test("When an upload URL is forged, swapped with a download link or expired, then it is refused and nothing is created", async () => {
