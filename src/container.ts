@@ -237,7 +237,13 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
   const logs = new LogService({ tasks, source: logSource, maxJsonBytesPerStep: config.logs.maxJsonBytesPerStep });
   const fanout = new LogFanout(
     logSource,
-    { maxQueueBytes: config.logs.followMaxQueueBytes, historyBytes: 256 * 1024, reattachDelayMs: 500, maxReattach: 20 },
+    {
+      maxQueueBytes: config.logs.followMaxQueueBytes,
+      stallMs: config.logs.followStallSeconds * 1000,
+      historyBytes: 256 * 1024,
+      reattachDelayMs: 500,
+      maxReattach: 20,
+    },
     async (task, step) => (await db.taskSteps.listFor(task.uid)).some((s) => s.name === step.name && s.phase === "Running"),
   );
   const follower = new LogFollower({ tasks, lifecycle, fanout, settings: { recheckMs: 1000 } });

@@ -63,6 +63,7 @@ export interface AppConfig {
   logs: {
     maxJsonBytesPerStep: number;
     followMaxQueueBytes: number;
+    followStallSeconds: number;
     followKeepAliveSeconds: number;
     /** Argo's artifact repository, where archived step logs are read (unset: no archive reads). */
     archive:
@@ -281,8 +282,10 @@ export function loadConfig(env: Env): AppConfig {
     logs: {
       /** Cap of each step's text in the JSON log route; the rest is in the download. */
       maxJsonBytesPerStep: read.bytes("LOG_JSON_MAX_BYTES_PER_STEP", 1024 ** 2),
-      /** How far a log follower may fall behind before it alone is disconnected. */
+      /** Bytes queued for a log follower before its step's upstream waits for it. */
       followMaxQueueBytes: read.bytes("LOG_FOLLOW_MAX_QUEUE_BYTES", 1024 ** 2),
+      /** How long a follower that reads nothing may keep its step's upstream waiting before it alone is disconnected. */
+      followStallSeconds: read.integer("LOG_FOLLOW_STALL_SECONDS", 30, 1, 3600),
       followKeepAliveSeconds: read.integer("LOG_FOLLOW_KEEPALIVE_SECONDS", 15, 1, 300),
       archive:
         read.optional("ARCHIVE_S3_ENDPOINT") === undefined

@@ -6,7 +6,7 @@ import { NotFoundError, UpstreamError } from "../../src/domain/errors.js";
 import type { TaskRecord, TaskStepRecord } from "../../src/domain/records.js";
 
 const task = { uid: "t1" } as TaskRecord;
-const SETTINGS = { maxQueueBytes: 1 << 20, historyBytes: 1 << 20, reattachDelayMs: 1, maxReattach: 3 };
+const SETTINGS = { maxQueueBytes: 1 << 20, stallMs: 1000, historyBytes: 1 << 20, reattachDelayMs: 1, maxReattach: 3 };
 const step = { name: "training" } as TaskStepRecord;
 
 function countingSource() {
@@ -40,9 +40,9 @@ describe("LogFanout", () => {
     expect(opened[0]!.destroyed).toBe(true);
   });
 
-  test("When one follower does not read, then it alone is cut off with a reason and the others get everything", async () => {
+  test("When one follower does not read, then after the stall limit it alone is cut off with a reason and the others get everything", async () => {
     const { source, opened } = countingSource();
-    const fanout = new LogFanout(source, { ...SETTINGS, maxQueueBytes: 64 * 1024, historyBytes: 1024 });
+    const fanout = new LogFanout(source, { ...SETTINGS, maxQueueBytes: 64 * 1024, stallMs: 50, historyBytes: 1024 });
     const reader = await fanout.follow(task, step);
     const stalled = await fanout.follow(task, step);
     const errors: Error[] = [];
@@ -50,12 +50,42 @@ describe("LogFanout", () => {
     const received = readAll(reader);
     const line = `${"x".repeat(1023)}\n`;
     for (let i = 0; i < 200; i += 1) {
+      // The upstream is paused while the stalled follower holds it up, as a socket would be.
+      while (opened[0]!.isPaused()) await new Promise((resolve) => setTimeout(resolve, 5));
       opened[0]!.write(line);
       await new Promise((resolve) => setImmediate(resolve));
     }
     opened[0]!.end();
     expect((await received).length).toBe(200 * 1024);
-    expect(errors.map((e) => e.message)).toEqual(["this follower fell more than 65536 bytes behind and was disconnected"]);
+    expect(errors.map((e) => e.message)).toEqual(["this follower read nothing for 0.05 s while 65536 bytes waited, and was disconnected"]);
+  });
+
+  test("When the only follower reads slowly, then the upstream waits for it and it gets every line", async () => {
+    const { source, opened } = countingSource();
+    const fanout = new LogFanout(source, { ...SETTINGS, maxQueueBytes: 16 * 1024, stallMs: 1000 });
+    const slow = await fanout.follow(task, step);
+    const errors: Error[] = [];
+    slow.on("error", (error) => errors.push(error));
+    let received = 0;
+    const reading = (async () => {
+      for await (const chunk of slow) {
+        received += (chunk as Buffer).length;
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    })();
+    const upstream = opened[0]!;
+    const line = `${"y".repeat(1023)}\n`;
+    let paused = 0;
+    for (let i = 0; i < 1000; i += 1) {
+      paused += upstream.isPaused() ? 1 : 0;
+      if (!upstream.write(line)) await new Promise((resolve) => upstream.once("drain", resolve));
+    }
+    upstream.end();
+    await reading;
+    expect(errors).toEqual([]);
+    expect(received).toBe(1000 * 1024);
+    expect(paused).toBeGreaterThan(0); // it did fall behind, 1 MB against a 16 KB queue
+    expect(fanout.upstreams).toBe(0);
   });
 
   test("When a follower joins late, then it gets the recent history first", async () => {

@@ -1,6 +1,6 @@
 import { PassThrough, type Readable } from "node:stream";
 import { lastLinesOfBuffer } from "../../lib/lines.js";
-
+import { RateLimitedError } from "../errors.js";
 import type { TaskRecord, TaskStepRecord } from "../records.js";
 import type { LogSource } from "./log-source.js";
 
@@ -9,8 +9,10 @@ export interface FanoutSettings {
   reattachDelayMs: number;
   /** Reattachments per channel before giving up. */
   maxReattach: number;
-  /** Bytes a follower may fall behind before it is cut off (it alone). */
+  /** Bytes queued for a follower before the step's upstream waits for it. */
   maxQueueBytes: number;
+  /** How long a follower may keep the upstream waiting before it alone is cut off. */
+  stallMs: number;
   /** Recent bytes kept per step, replayed to followers that join late. */
   historyBytes: number;
 }
@@ -23,13 +25,17 @@ interface Channel {
   /** Recent chunks with the time they arrived (for `sinceSeconds`). */
   history: Array<{ at: number; chunk: Buffer }>;
   historySize: number;
+  /** Set while the upstream is paused for a follower that is behind: cuts the slow ones when it fires. */
+  stalled: NodeJS.Timeout | undefined;
 }
 
 /**
- * Followers of one step share one upstream log stream. Each follower has its own bounded
- * queue: a follower that does not read falls behind alone and is cut off with a reason once
- * it passes `maxQueueBytes`, so it can neither stall the others nor grow memory without bound.
- * The upstream closes when the last follower leaves.
+ * Followers of one step share one upstream log stream. Each follower has its own queue: once
+ * one holds `maxQueueBytes`, the upstream pauses until it has drained, so a slow reader (a
+ * browser replaying a long log) gets every line at its own pace and memory stays bounded. A
+ * follower that keeps the upstream waiting for `stallMs` is cut off with a reason, so one that
+ * stopped reading cannot hold up the others for long. The upstream closes when the last
+ * follower leaves.
  */
 export class LogFanout {
   private readonly channels = new Map<string, Channel>();
@@ -49,7 +55,14 @@ export class LogFanout {
     const key = `${task.uid}/${step.name}`;
     let channel = this.channels.get(key);
     if (!channel) {
-      const created: Channel = { opened: Promise.resolve(), upstream: undefined, followers: new Set(), history: [], historySize: 0 };
+      const created: Channel = {
+        opened: Promise.resolve(),
+        upstream: undefined,
+        followers: new Set(),
+        history: [],
+        historySize: 0,
+        stalled: undefined,
+      };
       // The first follower's tail and since bound what the new upstream replays; later ones cut the history.
       created.opened = this.source
         .open(task, step, {
@@ -76,6 +89,7 @@ export class LogFanout {
     const history = Buffer.concat(channel.history.filter((entry) => entry.at >= since).map((entry) => entry.chunk));
     follower.write(options.tailLines === undefined ? history : lastLinesOfBuffer(history, options.tailLines));
     channel.followers.add(follower);
+    follower.on("drain", () => this.resumeIfCaughtUp(channel));
     follower.on("close", () => this.leave(key, follower));
     return follower;
   }
@@ -105,16 +119,13 @@ export class LogFanout {
       channel.historySize += buffer.length;
       while (channel.historySize > this.settings.historyBytes && channel.history.length > 1)
         channel.historySize -= channel.history.shift()!.chunk.length;
-      for (const follower of channel.followers) {
-        if (follower.writableLength + buffer.length > this.settings.maxQueueBytes) {
-          follower.destroy(new Error(`this follower fell more than ${this.settings.maxQueueBytes} bytes behind and was disconnected`));
-          continue;
-        }
-        follower.write(buffer);
-      }
+      let behind = false;
+      for (const follower of channel.followers) behind = !follower.write(buffer) || behind;
+      if (behind) this.waitForFollowers(channel);
     });
     const finish = (error?: Error) => {
       this.channels.delete(key);
+      clearTimeout(channel.stalled);
       for (const follower of channel.followers) {
         if (error) follower.destroy(error);
         else follower.end();
@@ -129,6 +140,34 @@ export class LogFanout {
       );
     });
     upstream.on("error", (error) => finish(error));
+    if (channel.stalled) upstream.pause();
+  }
+
+  /** Pauses the upstream until every follower has drained; past `stallMs`, those still behind are cut off. */
+  private waitForFollowers(channel: Channel): void {
+    channel.upstream?.pause();
+    if (channel.stalled) return;
+    channel.stalled = setTimeout(() => {
+      channel.stalled = undefined;
+      const seconds = this.settings.stallMs / 1000;
+      for (const follower of channel.followers) {
+        if (isBehind(follower))
+          follower.destroy(
+            new RateLimitedError(
+              `this follower read nothing for ${seconds} s while ${this.settings.maxQueueBytes} bytes waited, and was disconnected`,
+              1,
+            ),
+          );
+      }
+      this.resumeIfCaughtUp(channel);
+    }, this.settings.stallMs);
+  }
+
+  private resumeIfCaughtUp(channel: Channel): void {
+    for (const follower of channel.followers) if (isBehind(follower)) return;
+    clearTimeout(channel.stalled);
+    channel.stalled = undefined;
+    channel.upstream?.resume();
   }
 
   private async reattach(key: string, channel: Channel, task: TaskRecord, step: TaskStepRecord, reattached: number): Promise<boolean> {
@@ -149,7 +188,13 @@ export class LogFanout {
     channel.followers.delete(follower);
     if (channel.followers.size === 0) {
       this.channels.delete(key);
+      clearTimeout(channel.stalled);
       channel.upstream?.destroy();
-    }
+    } else this.resumeIfCaughtUp(channel);
   }
+}
+
+/** Whether a follower's queue is full (it has not read what it was sent). */
+function isBehind(follower: PassThrough): boolean {
+  return !follower.destroyed && follower.writableNeedDrain;
 }
