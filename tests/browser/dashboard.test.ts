@@ -218,6 +218,23 @@ describe("The dashboard in headless Chromium", () => {
     expect(await page.$('button[data-action="stop"]')).toBeNull();
   }, 90_000);
 
+  test("When the log stream drops before the task ends, then the viewer stops, says after how many lines, and follows again without repeating any", async () => {
+    await page.goto(ui(`/run/${project.project}/${project.application}/${slow.pipeline}`));
+    await page.waitForSelector("form select[name=config_uid]");
+    await page.click("form button[type=submit]");
+    await waitForTaskPage();
+    const taskUid = page.url().split("/").pop()!;
+    await waitForText(".log-line", "epoch 2");
+    running.server.closeAllConnections();
+    await waitForText(".log-view [role=status]", "The log stopped after");
+    expect(await text(".log-view [role=status]")).toMatch(/The log stopped after \d+ lines: the connection was lost/);
+    await page.click(".log-view [role=status] button");
+    await waitForText(".log-line", "epoch 5");
+    const firstEpochs = await page.$$eval(".log-line", (rows) => rows.filter((row) => row.textContent!.startsWith("epoch 0 ")).length);
+    expect(firstEpochs).toBe(1);
+    expect((await service.post("CNNfUmDpcWXp7vdM", user, { task_uid: taskUid })).status).toBe(200);
+  }, 90_000);
+
   test("When a step writes more lines than the viewer keeps, then it keeps the newest, says so, and the page stays responsive", async () => {
     await page.goto(ui(`/run/${project.project}/${project.application}/${chatty.pipeline}`));
     await page.waitForSelector("form select[name=config_uid]");

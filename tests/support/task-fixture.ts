@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "@jest/globals";
 import { upload } from "./registry-fixture.js";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { startTestService, type TestService, type TestUser } from "./test-service.js";
 
@@ -10,7 +11,7 @@ export async function startListeningService(
   env: Record<string, string> = {},
   onListening: (url: string) => void = () => undefined,
   port = 0,
-): Promise<{ service: TestService; url: string; close(): Promise<void> }> {
+): Promise<{ service: TestService; url: string; server: Server; close(): Promise<void> }> {
   const service = await startTestService(env);
   const server = service.container.app.listen(port, "127.0.0.1");
   await new Promise((resolve) => server.once("listening", resolve));
@@ -20,6 +21,7 @@ export async function startListeningService(
   return {
     service,
     url,
+    server,
     async close() {
       await service.container.close(); // ends the event streams first
       const idle = setInterval(() => server.closeIdleConnections(), 50);

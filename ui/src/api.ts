@@ -102,10 +102,16 @@ export async function signOut(): Promise<void> {
   session.clear();
 }
 
-/** A Server-Sent Events stream of a REST alias; the caller closes it when its page goes away. */
+/**
+ * A Server-Sent Events stream of a REST alias; the caller closes it when its page goes away.
+ * An `error` handler gets the service's error event (its JSON) or, for a dropped connection, undefined.
+ */
 export function stream(path: string, handlers: Record<string, (data: unknown) => void>): EventSource {
   const source = new EventSource(`/api/v1${path}`, { withCredentials: true });
   for (const [event, handle] of Object.entries(handlers))
-    source.addEventListener(event, (message) => handle(JSON.parse((message as MessageEvent<string>).data)));
+    source.addEventListener(event, (message) => {
+      const data = (message as MessageEvent<string | undefined>).data;
+      handle(data === undefined ? undefined : JSON.parse(data));
+    });
   return source;
 }

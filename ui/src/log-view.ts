@@ -56,6 +56,15 @@ export class LogView {
         this.close();
         this.schedule();
       },
+      // A browser would reconnect and replay the log from its start under the lines already shown: stop instead.
+      error: (data) => {
+        this.close();
+        const reason = (data as { detail?: string } | undefined)?.detail ?? "the connection was lost";
+        this.status.replaceChildren(
+          `The log stopped after ${this.lines.length + this.dropped} lines: ${reason}. `,
+          h("button", { type: "button", onclick: () => this.follow(taskUid, step, tail) }, "Follow again"),
+        );
+      },
     });
   }
 
