@@ -87,6 +87,11 @@ export interface TaskStore extends EntityStore<TaskRecord> {
   search(query: TaskQuery, page: PageRequest): Promise<TaskRecord[]>;
   /** How many tasks there are of each status and kind. */
   countByStatusAndKind(): Promise<Array<{ status: TaskStatus; kind: TaskKind; count: number }>>;
+  /**
+   * A page, oldest first, of the tasks not yet handed to an engine: those `accepted` (`init`)
+   * and unchanged since `quietSince`, or those `awaiting-images` (`pending` at `generate_file`).
+   */
+  listUndispatched(which: "accepted" | "awaiting-images", quietSince: Date, page: PageRequest): Promise<TaskRecord[]>;
 }
 
 export interface TaskStepStore {

@@ -167,6 +167,16 @@ class PrismaTaskStore extends PrismaEntityStore<TaskRecord> implements TaskStore
     return (await this.run(() => this.reads!.search(conditions, order, page))) as TaskRecord[];
   }
 
+  // One status per query, so the index (status, createdAt, uid) gives the order and the page stops early.
+  async listUndispatched(which: "accepted" | "awaiting-images", quietSince: Date, page: PageRequest): Promise<TaskRecord[]> {
+    if (!this.reads) throw new Error("the undispatched tasks are read outside transactions");
+    const condition =
+      which === "accepted"
+        ? { sql: `"status" = 'init' AND "updatedAt" <= ?`, args: [this.reads.time(quietSince)] }
+        : { sql: `"status" = 'pending' AND "executeStep" = 'generate_file'`, args: [] };
+    return (await this.run(() => this.reads!.search([condition], "asc", page))) as TaskRecord[];
+  }
+
   async countByStatusAndKind(): Promise<Array<{ status: TaskStatus; kind: TaskKind; count: number }>> {
     const groups = (await this.run(() => this.delegate.groupBy({ by: ["status", "kind"], _count: { _all: true } }))) as Array<{
       status: TaskStatus;

@@ -8,6 +8,9 @@ import type { TaskEngine, TaskPlan } from "./task-engine.js";
 import type { TaskLifecycle } from "./task-lifecycle.js";
 import type { TaskPlanner } from "./task-planner.js";
 
+/** Undispatched tasks read per query when resuming them. */
+const RESUME_PAGE = 200;
+
 /**
  * Hands tasks to the engine. A task whose images are still being built waits in the original's
  * `generate_file` step (status `pending`) and goes on when they are ready; one whose image could
@@ -131,15 +134,26 @@ export class TaskDispatcher {
    * Tasks created but never handed to the engine (the process that accepted them died in
    * between), and those waiting for images. Not those this process is dispatching, nor, with
    * `quietSeconds`, those written so recently that another replica may be dispatching them.
+   * Read a page at a time, so a long backlog never holds the event loop.
    */
   async resumeUndispatched(quietSeconds = 0): Promise<number> {
-    const cutoff = this.deps.clock.now().getTime() - quietSeconds * 1000;
-    const stranded = [
-      ...(await this.deps.db.tasks.list({ status: "init" })).filter((task) => task.updatedAt.getTime() <= cutoff),
-      ...(await this.deps.db.tasks.list({ status: "pending", executeStep: "generate_file" })),
-    ].filter((task) => !this.underWay.has(task.uid));
-    for (const task of stranded) await this.dispatchOnce(task);
-    return stranded.length;
+    const quietSince = new Date(this.deps.clock.now().getTime() - quietSeconds * 1000);
+    let resumed = 0;
+    for (const which of ["accepted", "awaiting-images"] as const) {
+      let after: { createdAt: Date; uid: string } | undefined;
+      for (;;) {
+        const page = await this.deps.db.tasks.listUndispatched(which, quietSince, { limit: RESUME_PAGE, ...(after ? { after } : {}) });
+        for (const task of page) {
+          if (this.underWay.has(task.uid)) continue;
+          await this.dispatchOnce(task);
+          resumed += 1;
+        }
+        if (page.length < RESUME_PAGE) break;
+        after = { createdAt: page.at(-1)!.createdAt, uid: page.at(-1)!.uid };
+        await new Promise((resolve) => setImmediate(resolve)); // requests go first between pages
+      }
+    }
+    return resumed;
   }
 
   /** Dispatches a task unless this process already is (a resume that overlaps another, or the queue). */
