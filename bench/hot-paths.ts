@@ -83,7 +83,9 @@ export async function submissions(): Promise<void> {
   const bare = await bareRoute();
   const cluster = await startFakeCluster();
   cluster.controller.stop(); // nothing runs: this measures the service's own path and its Kubernetes calls
-  const instance = await listeningService(argoEnv(cluster, { AUTH_CACHE_TTL_SECONDS: "600" }));
+  // The service's own timings for leadership and resumes, not the tests' quick ones.
+  const production = { LEADER_LEASE_SECONDS: "15", LEADER_LEASE_RENEW_SECONDS: "5", DISPATCH_STRANDED_SECONDS: "30" };
+  const instance = await listeningService(argoEnv(cluster, { AUTH_CACHE_TTL_SECONDS: "600", ...production }));
   await instance.container.start(instance.url);
   const world = await registerTrainingWorld(
     instance.url,

@@ -38,8 +38,16 @@ export interface DatabaseConnection {
 export function createPrismaClient({ url, provider }: DatabaseSettings): DatabaseConnection {
   const counter: StatementCounter = { statements: 0 };
   if (provider === "postgresql") {
+    // Connections, once opened, are kept (`min`): each holds its prepared statements, and a burst
+    // after a quiet spell would otherwise wait for new connections and prepare everything again.
     const pool = countedPool(
-      new pg.Pool({ connectionString: url, max: POSTGRES_POOL_SIZE, connectionTimeoutMillis: 30_000, types: UTC_TIMESTAMPS }),
+      new pg.Pool({
+        connectionString: url,
+        max: POSTGRES_POOL_SIZE,
+        min: POSTGRES_POOL_SIZE,
+        connectionTimeoutMillis: 30_000,
+        types: UTC_TIMESTAMPS,
+      }),
       counter,
     );
     // An idle connection the server ended (a restart, an administrator) is dropped by the pool; the next query opens another.
@@ -187,7 +195,7 @@ export class PrismaDatabase implements Database {
       const withCreation = "createdAt" in codec.shape.columns ? records.map((r) => ({ createdAt: now, ...r })) : records;
       statements.push(codec.insert(withCreation));
     }
-    await guard(() => this.sql.batch(statements));
+    await guard(() => this.sql.insertAll(statements));
   }
 
   async close(): Promise<void> {

@@ -18,8 +18,8 @@ export interface SqlStatement {
 export interface SqlClient {
   readonly dialect: "sqlite" | "postgresql";
   query(sql: string, args?: SqlValue[]): Promise<SqlRow[]>;
-  /** Several writes as one transaction: all or nothing. */
-  batch(statements: SqlStatement[]): Promise<void>;
+  /** Several INSERTs (no RETURNING) as one transaction: all or nothing. */
+  insertAll(statements: SqlStatement[]): Promise<void>;
 }
 
 export function sqliteSqlClient(client: () => Client): SqlClient {
@@ -29,7 +29,7 @@ export function sqliteSqlClient(client: () => Client): SqlClient {
       const result = await client().execute({ sql, args: args.map(sqliteValue) });
       return result.rows.map((row) => Object.fromEntries(result.columns.map((column, index) => [column, row[index]])));
     },
-    async batch(statements) {
+    async insertAll(statements) {
       await client().batch(
         statements.map((s) => ({ sql: s.sql, args: s.args.map(sqliteValue) })),
         "write",
@@ -38,27 +38,50 @@ export function sqliteSqlClient(client: () => Client): SqlClient {
   };
 }
 
+/**
+ * Statements are named, so each connection parses and plans a text once and then only binds
+ * and executes it. Names are kept for the first `PREPARED_TEXTS` texts (a bound on what each
+ * connection holds); any beyond are sent unnamed.
+ */
 export function postgresSqlClient(pool: pg.Pool): SqlClient {
+  const texts = new Map<string, { name: string; text: string }>();
+  const prepared = (sql: string, values: SqlValue[]): pg.QueryConfig => {
+    let known = texts.get(sql);
+    if (!known) {
+      known = { name: `ae_${texts.size + 1}`, text: numbered(sql) };
+      if (texts.size >= PREPARED_TEXTS) return { text: known.text, values };
+      texts.set(sql, known);
+    }
+    return { name: known.name, text: known.text, values };
+  };
   return {
     dialect: "postgresql",
     async query(sql, args = []) {
-      return (await pool.query({ text: numbered(sql), values: args })).rows as SqlRow[];
+      return (await pool.query(prepared(sql, args))).rows as SqlRow[];
     },
-    async batch(statements) {
-      const connection = await pool.connect();
-      try {
-        await connection.query("BEGIN");
-        for (const statement of statements) await connection.query({ text: numbered(statement.sql), values: statement.args });
-        await connection.query("COMMIT");
-      } catch (error) {
-        await connection.query("ROLLBACK").catch(() => undefined);
-        throw error;
-      } finally {
-        connection.release();
-      }
+    // One statement, each INSERT but the last a data-modifying WITH: atomic in one round trip, without BEGIN and COMMIT.
+    async insertAll(statements) {
+      const last = statements.length - 1;
+      if (last < 0) return;
+      const sql =
+        last === 0
+          ? statements[0]!.sql
+          : `WITH ${statements
+              .slice(0, last)
+              .map((statement, index) => `"insert_${index}" AS (${statement.sql})`)
+              .join(", ")} ${statements[last]!.sql}`;
+      await pool.query(
+        prepared(
+          sql,
+          statements.flatMap((statement) => statement.args),
+        ),
+      );
     },
   };
 }
+
+/** Distinct statement texts prepared by name on each PostgreSQL connection. */
+const PREPARED_TEXTS = 500;
 
 const TRANSACTION_CONTROL = /^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|SET|DEALLOCATE)\b/i;
 
