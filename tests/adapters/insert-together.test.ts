@@ -34,7 +34,7 @@ describe("Writing a submission's rows together", () => {
 
   test("When one row breaks a constraint, then none of the others is written", async () => {
     const db = service.container.db;
-    const orphan = { taskUid: "no-such-task", status: "init" as const, executeStep: "create_task" as const, message: "", at: new Date() };
+    const orphan = { taskUid: "no-such-task", status: "init" as const, executeStep: "prepare_file" as const, message: "", at: new Date() };
     await expect(db.insertTogether({ taskEvents: [orphan], auditEvents: [audit("together-3")] })).rejects.toThrow();
     expect(await db.auditEvents.find("together-3")).toBeNull();
   });
