@@ -83,7 +83,7 @@ async function plain(route: string, response: Response, run: () => Promise<unkno
     const value = await run();
     if (value !== undefined) response.type("text/plain").send(String(value));
   } catch (error) {
-    const { status, body } = describeError(error);
+    const { status, body } = describeError(error, response);
     response.status(status).setHeader("X-Error-Detail", encodeURIComponent(body.detail)).type("text/plain").send("error");
   }
 }

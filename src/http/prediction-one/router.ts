@@ -78,7 +78,7 @@ export function predictionOneRouter(deps: {
         const message = messageOf(error);
         if (message) response.status(400).json({ code: CODE, error: ERROR, message });
         else {
-          const { status, body } = describeError(error);
+          const { status, body } = describeError(error, response);
           response.status(status).json(body);
         }
       }
@@ -142,7 +142,7 @@ export function predictionOneRouter(deps: {
         await staged.discard();
       }
     } catch (error) {
-      const { status, body } = describeError(error);
+      const { status, body } = describeError(error, response);
       settleUnreadBody(request, response);
       response.status(status).json(body);
     }

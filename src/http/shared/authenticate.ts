@@ -7,6 +7,7 @@ import { AuthenticationError, ForbiddenError, RateLimitedError } from "../../dom
 import type { Logger, Meter } from "../../domain/ports.js";
 import type { Principal } from "../../domain/principal.js";
 import { cookieValue } from "./cookies.js";
+import { requestIdOf } from "./request-context.js";
 
 const BODY_KEY = "access_key";
 const BODY_SECRET = "secret_key";
@@ -50,7 +51,10 @@ export class RequestAuthenticator {
     } catch (error) {
       if (error instanceof AuthenticationError) {
         this.observe.meter.signInFailed("invalid");
-        this.observe.logger.warn({ apiKey: `${key.slice(0, 12)}...`, address: clientAddress(request) }, "action=api-key outcome=refused");
+        this.observe.logger.warn(
+          { apiKey: `${key.slice(0, 12)}...`, address: clientAddress(request), requestId: requestIdOf(request) },
+          "action=api-key outcome=refused",
+        );
       }
       throw error;
     }
@@ -65,7 +69,10 @@ export class RequestAuthenticator {
       const reason = error instanceof RateLimitedError ? "throttled" : error instanceof AuthenticationError ? "invalid" : undefined;
       if (reason) {
         this.observe.meter.signInFailed(reason);
-        this.observe.logger.warn({ accessKey: credentials.accessKey.slice(0, 128), address, reason }, "action=sign-in outcome=refused");
+        this.observe.logger.warn(
+          { accessKey: credentials.accessKey.slice(0, 128), address, reason, requestId: requestIdOf(request) },
+          "action=sign-in outcome=refused",
+        );
       }
       throw error;
     }

@@ -2,7 +2,7 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from "express";
 import { DomainError, NotFoundError, RateLimitedError, ValidationError, type ErrorKind, type FieldProblem } from "../../domain/errors.js";
 import type { Logger } from "../../domain/ports.js";
-import { logContext } from "../../logging/logger.js";
+import { requestIdOf } from "./request-context.js";
 
 const STATUS: Record<ErrorKind, number> = {
   invalid: 400,
@@ -43,16 +43,14 @@ export interface ErrorBody {
 }
 
 /**
- * An error as status and body. `fields` renames domain subjects to the fields the caller sent
- * (an operation's map); anything that is not a domain error is an internal error, whose
- * details stay in the log.
+ * An error as the status and body of `response`. Its operation's field map (set once the body
+ * was valid) renames domain subjects to the fields the caller sent; anything that is not a
+ * domain error is an internal error, whose details stay in the log.
  */
-export function describeError(
-  error: unknown,
-  fields: Record<string, string> = {},
-): { status: number; body: ErrorBody; retryAfterSeconds?: number } {
+export function describeError(error: unknown, response: Response): { status: number; body: ErrorBody; retryAfterSeconds?: number } {
+  const fields = (response.locals.fields as Record<string, string> | undefined) ?? {};
   const known = error instanceof DomainError ? error : fromExpress(error);
-  const requestId = logContext.getStore()?.requestId as string | undefined;
+  const requestId = requestIdOf(response.req);
   if (!known || known.kind === "internal") {
     return { status: 500, body: { detail: "Internal server error", errors: [], code: CODE.internal, request_id: requestId } };
   }
@@ -92,12 +90,13 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, request, response, _next) => {
     if (response.headersSent) {
       // A stream failed after its headers went out: all we can do is cut the connection.
-      logger.warn({ err: error, path: request.path }, "action=respond outcome=aborted-after-headers");
+      logger.warn({ err: error, path: request.path, requestId: requestIdOf(request) }, "action=respond outcome=aborted-after-headers");
       response.destroy();
       return;
     }
-    const { status, body, retryAfterSeconds } = describeError(error, response.locals.fields as Record<string, string> | undefined);
-    if (status >= 500) logger.error({ err: error, path: request.path, status }, "action=respond outcome=server-error");
+    const { status, body, retryAfterSeconds } = describeError(error, response);
+    if (status >= 500)
+      logger.error({ err: error, path: request.path, status, requestId: body.request_id }, "action=respond outcome=server-error");
     if (retryAfterSeconds !== undefined) response.setHeader("Retry-After", String(retryAfterSeconds));
     response.status(status).json(body);
   };

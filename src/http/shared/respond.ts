@@ -44,8 +44,7 @@ export async function respond(response: Response, result: OperationResult, optio
       response.setHeader("Cache-Control", "no-cache, no-transform");
       response.setHeader("X-Accel-Buffering", "no"); // nginx-style proxies: do not buffer the stream
       response.flushHeaders();
-      const fields = response.locals.fields as Record<string, string> | undefined;
-      const stream = sseStream(result.events[Symbol.asyncIterator](), options.keepAliveMs, (error) => describeError(error, fields).body);
+      const stream = sseStream(result.events[Symbol.asyncIterator](), options.keepAliveMs, (error) => describeError(error, response).body);
       response.on("close", () => stream.destroy());
       await pipeline(stream, response).catch(() => undefined); // the client leaving ends it
       return;
