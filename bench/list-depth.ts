@@ -108,7 +108,7 @@ export async function listDepth(): Promise<void> {
     headers,
   });
   const p50 = async (spec: ReturnType<typeof post>) => {
-    await runLoad(instance.port, spec, { concurrency: 4, seconds: 0.3 }); // warm-up: caches, JIT, the page cache
+    await runLoad(instance.port, spec, { concurrency: 4, seconds: 1 }); // warm-up: caches, JIT, the page cache
     return (await runLoad(instance.port, spec, { concurrency: 4, seconds: SECONDS })).p50Ms;
   };
 
