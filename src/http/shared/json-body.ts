@@ -15,6 +15,9 @@ export interface JsonBodyLimits {
 
 export const DEFAULT_JSON_LIMITS: JsonBodyLimits = { maxBytes: 1024 * 1024, maxDepth: 32 };
 
+/** Refuses malformed UTF-8; each decode is whole, so one decoder serves every request. */
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
 /** Reads and parses a JSON body (an empty body is `{}`); check its values with `checkJsonValues` once the caller is known. */
 export async function readJsonBody(request: IncomingMessage, limits: JsonBodyLimits = DEFAULT_JSON_LIMITS): Promise<unknown> {
   assertIdentityEncoding(request);
@@ -30,7 +33,7 @@ export async function readJsonBody(request: IncomingMessage, limits: JsonBodyLim
   if (bytes.length === 0) return {};
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    text = UTF8.decode(bytes);
   } catch {
     throw ValidationError.field("body", "is not valid UTF-8");
   }
@@ -131,15 +134,35 @@ export function unsafeStringReason(value: string): string | undefined {
   return undefined;
 }
 
-async function readAll(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > maxBytes) throw tooLarge(maxBytes);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks, size);
+/** The whole body; a rejection once it passes `maxBytes` (the request is then destroyed) or when the client goes away. */
+function readAll(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  // Listeners rather than `for await`: an async iterator per request is a measurable share of a small read's CPU.
+  return new Promise((resolve, reject) => {
+    if (request.readableEnded) return resolve(Buffer.alloc(0));
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const settle = (error: Error | undefined) => {
+      request.off("data", onData);
+      request.off("end", onEnd);
+      request.off("error", onError);
+      request.off("close", onClose);
+      if (error) reject(error);
+      else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBytes) return void chunks.push(chunk);
+      settle(tooLarge(maxBytes));
+      request.destroy();
+    };
+    const onEnd = () => settle(undefined);
+    const onError = (error: Error) => settle(error);
+    const onClose = () => settle(new Error("the client went away before the body ended"));
+    request.on("data", onData);
+    request.on("end", onEnd);
+    request.on("error", onError);
+    request.on("close", onClose);
+  });
 }
 
 function tooLarge(maxBytes: number): PayloadTooLargeError {
