@@ -55,7 +55,11 @@ describe("SQL statements per request on the hot paths", () => {
     expect(statements).toBeLessThanOrEqual(2);
   });
 
-  test("When a training task is submitted with a cached credential, then the accept path costs at most 6 statements (its audit record rides in the same batch) and the run starts after the answer", async () => {
+  // One joined read, then the rows (model, task, steps, event, audit) in one write: on PostgreSQL one
+  // statement of chained INSERTs; on SQLite one transaction of five INSERTs, run in-process.
+  const acceptBudget = process.env.TEST_DATABASE_URL ? 2 : 6;
+
+  test(`When a training task is submitted with a cached credential, then the accept path costs at most ${acceptBudget} statements and the run starts after the answer`, async () => {
     await service.post("a75vPQAyPqVGFwiZ", user, { f_organization_uid: user.organizationUid }); // cache the credential
     // Hold the dispatch (which runs after the answer) so only the accept path is counted.
     let release!: () => void;
@@ -71,7 +75,7 @@ describe("SQL statements per request on the hot paths", () => {
       release();
     }
     expect(counted.status).toBe(200);
-    expect(counted.statements).toBeLessThanOrEqual(6);
+    expect(counted.statements).toBeLessThanOrEqual(acceptBudget);
     expect(spy).toHaveBeenCalledTimes(1);
     const task = (await service.container.db.tasks.list({ pipelineUid: training.pipeline })).at(-1)!;
     expect((await waitForStatus(service, user, task.uid, ["success", "fail"])).status).toBe("success");
