@@ -2,9 +2,9 @@
 import { runClientCli } from "./cli.js";
 
 const readStdin = async () => {
-  let text = "";
-  for await (const chunk of process.stdin) text += String(chunk);
-  return text;
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8"); // decoded whole: a character may straddle two chunks
 };
 
 process.exitCode = await runClientCli(process.argv.slice(2), {

@@ -1,13 +1,17 @@
 import { Readable } from "node:stream";
+import { StringDecoder } from "node:string_decoder";
 
 /** The lines of a byte stream, without their newline; a last line without one is yielded too. */
 export async function* splitLines(chunks: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
+  // A character may be split between two chunks: the decoder holds its first bytes until the rest arrive.
+  const decoder = new StringDecoder("utf8");
   let partial = "";
   for await (const chunk of chunks) {
-    const lines = (partial + String(chunk)).split("\n");
+    const lines = (partial + (typeof chunk === "string" ? chunk : decoder.write(chunk))).split("\n");
     partial = lines.pop() ?? "";
     yield* lines;
   }
+  partial += decoder.end();
   if (partial) yield partial;
 }
 
@@ -37,7 +41,7 @@ export function lastLinesOfStream(stream: Readable, count: number): Readable {
   );
 }
 
-/** A stream's first `maxBytes` bytes as text, and whether it was cut there (the stream is released then). */
+/** A stream's first `maxBytes` bytes as text (a character the cut would split is left out), and whether it was cut there (the stream is released then). */
 export async function readCapped(stream: Readable, maxBytes: number): Promise<{ text: string; truncated: boolean }> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -47,7 +51,7 @@ export async function readCapped(stream: Readable, maxBytes: number): Promise<{ 
     if (buffer.length > room) {
       chunks.push(buffer.subarray(0, room));
       stream.destroy();
-      return { text: Buffer.concat(chunks).toString("utf8"), truncated: true };
+      return { text: new StringDecoder("utf8").write(Buffer.concat(chunks)), truncated: true };
     }
     chunks.push(buffer);
     size += buffer.length;
