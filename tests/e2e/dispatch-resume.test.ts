@@ -1,42 +1,20 @@
 /** Resuming tasks that were accepted but never handed to an engine (their replica died in between). */
 import { afterAll, beforeAll, describe, expect, jest, test } from "@jest/globals";
-import {
-  example,
-  registerPipeline,
-  registerProject,
-  registerTrainingDataset,
-  startListeningService,
-  trainingBody,
-  type PipelineFixture,
-} from "../support/task-fixture.js";
-import type { TestService, TestUser } from "../support/test-service.js";
+import { startTrainingWorld, trainingBody } from "../support/task-fixture.js";
 
 describe("Resuming undispatched tasks", () => {
-  let running: Awaited<ReturnType<typeof startListeningService>>;
-  let service: TestService;
-  let user: TestUser;
-  let training: PipelineFixture;
-  let dataset: string;
+  let world: Awaited<ReturnType<typeof startTrainingWorld>>;
 
   beforeAll(async () => {
-    running = await startListeningService({ LOCAL_CONCURRENCY: "1" });
-    service = running.service;
-    user = await service.user();
-    const project = await registerProject(service, user);
-    training = await registerPipeline(service, user, project.application, {
-      type: "training",
-      program: example("train.py"),
-      extension: "py",
-      config: { target: "y", learning_rate: 0.5, epochs: 2 },
-    });
-    dataset = await registerTrainingDataset(service, user, project.project);
+    world = await startTrainingWorld({ LOCAL_CONCURRENCY: "1" });
   });
 
   afterAll(async () => {
-    await running.close();
+    await world.running.close();
   });
 
   test("When more tasks than one read page were accepted and never handed over, then one resume hands over each of them once", async () => {
+    const { service, user, training, dataset } = world;
     const dispatcher = service.container.dispatcher;
     const enqueue = jest.spyOn(dispatcher, "enqueue").mockResolvedValue(undefined); // accepted, never handed over
     const accepted = new Set<string>();

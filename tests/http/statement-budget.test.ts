@@ -3,42 +3,20 @@
  * counted statement by statement on the real database, so a regression fails CI.
  */
 import { afterAll, beforeAll, describe, expect, jest, test } from "@jest/globals";
-import {
-  example,
-  registerPipeline,
-  registerProject,
-  registerTrainingDataset,
-  startListeningService,
-  trainingBody,
-  waitForStatus,
-  type PipelineFixture,
-} from "../support/task-fixture.js";
-import type { TestService, TestUser } from "../support/test-service.js";
+import { startTrainingWorld, trainingBody, waitForStatus } from "../support/task-fixture.js";
 
 describe("SQL statements per request on the hot paths", () => {
-  let running: { service: TestService; close(): Promise<void> };
-  let service: TestService;
-  let user: TestUser;
-  let project: { project: string; application: string };
-  let training: PipelineFixture;
-  let dataset: string;
+  let world: Awaited<ReturnType<typeof startTrainingWorld>>;
+  let service: typeof world.service;
+  let user: typeof world.user;
 
   beforeAll(async () => {
-    running = await startListeningService({ LOCAL_CONCURRENCY: "1" });
-    service = running.service;
-    user = await service.user();
-    project = await registerProject(service, user);
-    training = await registerPipeline(service, user, project.application, {
-      type: "training",
-      program: example("train.py"),
-      extension: "py",
-      config: { target: "y", learning_rate: 0.5, epochs: 20 },
-    });
-    dataset = await registerTrainingDataset(service, user, project.project);
+    world = await startTrainingWorld({ LOCAL_CONCURRENCY: "1" });
+    ({ service, user } = world);
   });
 
   afterAll(async () => {
-    await running.close();
+    await world.running.close();
   });
 
   const statementsOf = async (request: () => PromiseLike<{ status: number }>) => {
@@ -70,21 +48,21 @@ describe("SQL statements per request on the hot paths", () => {
 
     let counted: { status: number; statements: number };
     try {
-      counted = await statementsOf(() => service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, dataset)));
+      counted = await statementsOf(() => service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, world.training, world.dataset)));
     } finally {
       release();
     }
     expect(counted.status).toBe(200);
     expect(counted.statements).toBeLessThanOrEqual(acceptBudget);
     expect(spy).toHaveBeenCalledTimes(1);
-    const task = (await service.container.db.tasks.list({ pipelineUid: training.pipeline })).at(-1)!;
+    const task = (await service.container.db.tasks.list({ pipelineUid: world.training.pipeline })).at(-1)!;
     expect((await waitForStatus(service, user, task.uid, ["success", "fail"])).status).toBe("success");
     spy.mockRestore();
   });
 
   test("When another organization submits this organization's uids, then the one joined read refuses them as not found", async () => {
     const stranger = await service.user({ organization: "elsewhere" });
-    const response = await service.post("q8uzMBcM5YJH6dPf", stranger, trainingBody(stranger, training, dataset));
+    const response = await service.post("q8uzMBcM5YJH6dPf", stranger, trainingBody(stranger, world.training, world.dataset));
     expect(response.status).toBe(404);
     expect(response.body.detail).toMatch(/pipeline/);
   });

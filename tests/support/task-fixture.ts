@@ -185,3 +185,18 @@ export async function waitForStatus(
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/** A listening service with one user, a project, the example training pipeline and a dataset: all a training submission needs. */
+export async function startTrainingWorld(env: Record<string, string> = {}) {
+  const running = await startListeningService(env);
+  const user = await running.service.user();
+  const project = await registerProject(running.service, user);
+  const training = await registerPipeline(running.service, user, project.application, {
+    type: "training",
+    program: example("train.py"),
+    extension: "py",
+    config: { target: "y", learning_rate: 0.5, epochs: 20 },
+  });
+  const dataset = await registerTrainingDataset(running.service, user, project.project);
+  return { running, service: running.service, user, project, training, dataset };
+}
