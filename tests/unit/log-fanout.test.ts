@@ -57,7 +57,9 @@ describe("LogFanout", () => {
     }
     opened[0]!.end();
     expect((await received).length).toBe(200 * 1024);
-    expect(errors.map((e) => e.message)).toEqual(["this follower read nothing for 0.05 s while 65536 bytes waited, and was disconnected"]);
+    expect(errors.map((e) => e.message)).toEqual([
+      "this follower did not take the 65536 bytes waiting for it within 0.05 s and was disconnected",
+    ]);
   });
 
   test("When the only follower reads slowly, then the upstream waits for it and it gets every line", async () => {

@@ -154,7 +154,7 @@ export class LogFanout {
         if (isBehind(follower))
           follower.destroy(
             new RateLimitedError(
-              `this follower read nothing for ${seconds} s while ${this.settings.maxQueueBytes} bytes waited, and was disconnected`,
+              `this follower did not take the ${this.settings.maxQueueBytes} bytes waiting for it within ${seconds} s and was disconnected`,
               1,
             ),
           );
