@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { upload } from "../support/registry-fixture.js";
+import { eventually } from "../support/fake-kube/fake-cluster.js";
 import {
   example,
   preprocessingBody,
@@ -192,8 +193,12 @@ describe("Tasks on the embedded local engine, end to end over HTTP", () => {
       config: {},
     });
     const first = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, slow, trainingDataset));
-    const second = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset));
+    // Dispatch runs after the answer, several at once: two tasks sent back to back may reach the engine in either order.
     await waitForStatus(service, user, first.body.data.uid, ["running"]);
+    const second = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset));
+    await eventually(
+      async () => (await service.post("KlnZtRyqy3rPAZWL", user, { uid: second.body.data.uid })).body.data.status === "pending",
+    );
     const waiting = await service.post("KlnZtRyqy3rPAZWL", user, { uid: second.body.data.uid });
     expect({ status: waiting.body.data.status, step: waiting.body.data.execute_step }).toEqual({
       status: "pending",
