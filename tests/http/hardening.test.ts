@@ -1,4 +1,5 @@
 import { existsSync, readdirSync } from "node:fs";
+import { createConnection } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { Housekeeping } from "../../src/domain/housekeeping.js";
@@ -174,6 +175,24 @@ describe("Hardening: hostile and careless requests", () => {
       });
       expect(response.status).toBe(400);
       expect(response.json.errors).toEqual([{ field: "body", message: "is not valid UTF-8" }]);
+    });
+
+    test("When a client goes away halfway through a JSON body, then nothing is created and the next request is answered", async () => {
+      const configs = () => service.container.db.configs.count({ pipelineUid: r.pipeline });
+      const before = await configs();
+      const body = JSON.stringify({ name: "half-sent", data: { lr: 0.1 }, f_pipeline_uid: r.pipeline });
+      const socket = createConnection(server.port, "127.0.0.1");
+      await new Promise((resolve) => socket.once("connect", resolve));
+      socket.write(
+        `POST ${API}/42XzWaxjE6dKA9mZ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+          `Authorization: ${basic().Authorization}\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 20)}`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      socket.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const whole = await json(body);
+      expect(whole.status).toBe(200);
+      expect(await configs()).toBe(before + 1);
     });
 
     test("When a string holds a lone surrogate, then 400 names the field (not 503)", async () => {

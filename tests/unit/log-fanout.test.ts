@@ -62,6 +62,26 @@ describe("LogFanout", () => {
     ]);
   });
 
+  test("When a follower that holds the upstream up goes away, then the others go on at once, long before the stall limit", async () => {
+    const { source, opened } = countingSource();
+    const fanout = new LogFanout(source, { ...SETTINGS, maxQueueBytes: 16 * 1024, stallMs: 60_000 });
+    const reader = await fanout.follow(task, step);
+    const stalled = await fanout.follow(task, step);
+    const received = readAll(reader);
+    const upstream = opened[0]!;
+    const line = `${"z".repeat(1023)}\n`;
+    while (!upstream.isPaused()) {
+      upstream.write(line);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    stalled.destroy(); // its client left mid-stream
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(upstream.isPaused()).toBe(false);
+    upstream.end("last\n");
+    expect((await received).endsWith("last\n")).toBe(true);
+    expect(fanout.followers).toBe(0);
+  });
+
   test("When the only follower reads slowly, then the upstream waits for it and it gets every line", async () => {
     const { source, opened } = countingSource();
     const fanout = new LogFanout(source, { ...SETTINGS, maxQueueBytes: 16 * 1024, stallMs: 1000 });
