@@ -225,6 +225,8 @@ describe("The dashboard in headless Chromium", () => {
     await waitForTaskPage();
     const taskUid = page.url().split("/").pop()!;
     await waitForText(".log-line", "epoch 2");
+    // Every step is followed by default, each under its heading, from the download on.
+    expect(await page.$$eval(".log-step", (rows) => rows.map((row) => row.textContent))).toEqual(["download_training_dataset", "training"]);
     running.server.closeAllConnections();
     await waitForText(".log-view [role=status]", "The log stopped after");
     expect(await text(".log-view [role=status]")).toMatch(/The log stopped after \d+ lines: the connection was lost/);
@@ -232,6 +234,10 @@ describe("The dashboard in headless Chromium", () => {
     await waitForText(".log-line", "epoch 5");
     const firstEpochs = await page.$$eval(".log-line", (rows) => rows.filter((row) => row.textContent!.startsWith("epoch 0 ")).length);
     expect(firstEpochs).toBe(1);
+    // One step chosen: its log ends with it, and the status says the task goes on.
+    await page.select("select[name=step]", "download_training_dataset");
+    await waitForText(".log-view [role=status]", "The step download_training_dataset ended; the task is running.");
+    expect(await page.$$(".log-step")).toHaveLength(0);
     expect((await service.post("CNNfUmDpcWXp7vdM", user, { task_uid: taskUid })).status).toBe(200);
   }, 90_000);
 

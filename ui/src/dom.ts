@@ -39,6 +39,9 @@ export function svg(tag: string, attributes: Record<string, string | number> = {
 }
 
 /** A status as a badge whose text says it (colour is never the only signal). */
+/** Task statuses of a task that has not ended yet. */
+export const ACTIVE_STATUSES: ReadonlySet<string> = new Set(["init", "pending", "running"]);
+
 export function statusBadge(status: string): HTMLElement {
   return h("span", { class: `badge status-${status.replace(/\s+/g, "-")}` }, status);
 }

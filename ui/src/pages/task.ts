@@ -1,7 +1,7 @@
 /** One task: its state live from the status stream, its steps as a timeline, history, inputs and outputs, controls, logs and curves. */
 import { ApiError, rest, stream } from "../api.js";
 import { lineChart, type Series } from "../chart.js";
-import { field, h, replace, select, statusBadge, time } from "../dom.js";
+import { ACTIVE_STATUSES, field, h, replace, select, statusBadge, time } from "../dom.js";
 import { LogView } from "../log-view.js";
 import type { Cleanup } from "../main.js";
 import type { TaskInfo } from "./tasks.js";
@@ -34,12 +34,11 @@ export interface MetricPoint {
   step: number;
 }
 
-const ACTIVE = new Set(["init", "pending", "running"]);
 const CONTROLS: Array<{ action: string; label: string; when: (status: string) => boolean; confirm: string }> = [
-  { action: "stop", label: "Stop", when: (s) => ACTIVE.has(s), confirm: "Stop this task? Its running step gets the engine's stop." },
-  { action: "terminate", label: "Terminate", when: (s) => ACTIVE.has(s), confirm: "Terminate this task now, without cleanup?" },
+  { action: "stop", label: "Stop", when: (s) => ACTIVE_STATUSES.has(s), confirm: "Stop this task? Its running step gets the engine's stop." },
+  { action: "terminate", label: "Terminate", when: (s) => ACTIVE_STATUSES.has(s), confirm: "Terminate this task now, without cleanup?" },
   { action: "retry", label: "Retry", when: (s) => s === "fail" || s === "init error", confirm: "Retry the failed steps?" },
-  { action: "resubmit", label: "Resubmit", when: (s) => !ACTIVE.has(s), confirm: "Run a new task with the same inputs?" },
+  { action: "resubmit", label: "Resubmit", when: (s) => !ACTIVE_STATUSES.has(s), confirm: "Run a new task with the same inputs?" },
 ];
 
 export async function taskPage(view: HTMLElement, [uid]: string[]): Promise<Cleanup> {
@@ -58,7 +57,7 @@ export async function taskPage(view: HTMLElement, [uid]: string[]): Promise<Clea
   let task: TaskView | undefined;
   let metricTimer: number | undefined;
 
-  const follow = () => logs.follow(uid!, stepChoice.value, tail.value ? Number(tail.value) : undefined);
+  const follow = () => logs.follow(uid!, stepChoice.value || undefined, tail.value ? Number(tail.value) : undefined);
   stepChoice.addEventListener("change", follow);
   tail.addEventListener("change", follow);
   search.addEventListener("input", () => logs.search(search.value));
@@ -91,10 +90,9 @@ export async function taskPage(view: HTMLElement, [uid]: string[]): Promise<Clea
       current.f_output_dataset_uid ? linkRow("Output dataset", current.f_output_dataset_uid, `/api/v1/datasets/${current.f_output_dataset_uid}/file`) : null,
     );
     replace(history, current.history.map((e) => h("li", {}, h("time", {}, time(e.time)), " ", statusBadge(e.status), ` ${e.execute_step}: ${e.message}`)));
+    // Every step in order by default: the log goes on from one step to the next as the task runs.
     if (stepChoice.options.length === 0) {
-      replace(stepChoice, ...current.steps.map((s) => h("option", { value: s.name }, s.name)));
-      const running = current.steps.find((s) => s.phase === "Running") ?? current.steps.find((s) => s.name !== "download" && s.phase !== "Pending");
-      stepChoice.value = (running ?? current.steps[1] ?? current.steps[0])?.name ?? "";
+      replace(stepChoice, h("option", { value: "" }, "every step"), ...current.steps.map((s) => h("option", { value: s.name }, s.name)));
       follow();
     }
   };
@@ -103,7 +101,7 @@ export async function taskPage(view: HTMLElement, [uid]: string[]): Promise<Clea
     task = (await rest<TaskView>("GET", `/tasks/${uid}`)).data;
     render(task);
     await drawMetrics();
-    if (!ACTIVE.has(task.status) && metricTimer !== undefined) {
+    if (!ACTIVE_STATUSES.has(task.status) && metricTimer !== undefined) {
       clearInterval(metricTimer);
       metricTimer = undefined;
     }
@@ -145,7 +143,7 @@ export async function taskPage(view: HTMLElement, [uid]: string[]): Promise<Clea
     h("section", { "aria-labelledby": "io-title" }, h("h2", { id: "io-title" }, "Inputs and outputs"), links),
     h("section", { "aria-labelledby": "history-title" }, h("h2", { id: "history-title" }, "History"), history),
   );
-  if (task && ACTIVE.has(task.status)) metricTimer = window.setInterval(() => void drawMetrics(), 3000);
+  if (task && ACTIVE_STATUSES.has(task.status)) metricTimer = window.setInterval(() => void drawMetrics(), 3000);
   const source = stream(`/tasks/${uid}/events`, { status: () => void refresh(), end: () => void refresh().then(() => source.close()) });
   return () => {
     source.close();
