@@ -27,10 +27,13 @@ import type { TaskView } from "../../domain/tasks/task-service.js";
 import type { TaskRecord } from "../../domain/records.js";
 import { keyDirectory } from "../../domain/registry/storage-keys.js";
 
+/** A metric key's summary as the metric history stores it (the fields read here). */
+type KeySummary = { latest: { value: number } };
+
 /** The metric history's summary on a task: latest and best per key, the early stop that fired (if any), and what its steps reported. */
 function metricSummary(t: TaskRecord) {
   const summary = JSON.parse(t.metricSummary) as {
-    keys?: Record<string, unknown>;
+    keys?: Record<string, KeySummary>;
     early_stop?: Record<string, unknown>;
     reported?: Record<string, unknown>;
   };
@@ -49,10 +52,9 @@ const RESOURCE_KEY = /^(cpu|memory|mem|gpu)[._/-]?/i;
  * What the engine measured per step (Argo's resourcesDuration, the local engine's wall and CPU
  * seconds) beside the latest resource values the steps reported themselves (cpu %, memory).
  */
-function resourceUsage(view: TaskView) {
-  const keys = (JSON.parse(view.task.metricSummary) as { keys?: Record<string, { latest: { value: number } }> }).keys ?? {};
+function resourceUsage(steps: TaskView["steps"], keys: Record<string, KeySummary>) {
   return {
-    measured: Object.fromEntries(view.steps.map((s) => [s.name, JSON.parse(s.resources) as unknown])),
+    measured: Object.fromEntries(steps.map((s) => [s.name, JSON.parse(s.resources) as unknown])),
     reported: Object.fromEntries(
       Object.entries(keys).flatMap(([key, summary]) => (RESOURCE_KEY.test(key) ? [[key, summary.latest.value]] : [])),
     ),
@@ -231,8 +233,9 @@ export class Presenter {
   }
 
   taskView(view: TaskView) {
+    const task = this.task(view.task);
     return {
-      ...this.task(view.task),
+      ...task,
       steps: view.steps.map((s) => ({
         name: s.name,
         sequence: s.sequence,
@@ -246,7 +249,7 @@ export class Presenter {
         pod_name: s.podName,
       })),
       history: view.history.map((e) => ({ status: e.status, execute_step: e.executeStep, message: e.message, time: this.time(e.at) })),
-      resource_usage: resourceUsage(view),
+      resource_usage: resourceUsage(view.steps, task.metric_summary),
     };
   }
 
