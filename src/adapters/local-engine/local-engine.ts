@@ -2,7 +2,7 @@
 // after a restart) stays in one class; launching and process handling live beside it.
 import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Clock } from "../../domain/clock.js";
 import type { Logger } from "../../domain/ports.js";
@@ -250,6 +250,9 @@ export class LocalEngine implements TaskEngine {
       download: this.settings.downloadCommand,
       upload: this.settings.uploadCommand,
     });
+    // The log file exists before the step is reported running: a follower may open it the moment it hears.
+    const logPath = this.logFile(plan.task.uid, definition.name);
+    await appendFile(logPath, "");
     step.phase = "Running";
     step.startedAt = this.deps.clock.now();
     step.finishedAt = null;
@@ -257,7 +260,6 @@ export class LocalEngine implements TaskEngine {
     step.message = "";
     await this.report(run);
 
-    const logPath = this.logFile(plan.task.uid, definition.name);
     const outcome = await runStepProcess({
       argv: this.host.sandbox.wrap(measuredCommand(command), dirs),
       cwd: outputs,
