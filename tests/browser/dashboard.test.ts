@@ -8,9 +8,10 @@ import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "@jest/globals";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import {
+  endActiveTasks,
   registerPipeline,
   registerProject,
   registerTrainingDataset,
@@ -112,11 +113,12 @@ describe("The dashboard in headless Chromium", () => {
     await cdp.send("Browser.setDownloadBehavior", { behavior: "allow", downloadPath: downloads });
   }, 120_000);
 
+  afterEach(() => endActiveTasks(service, user), 60_000);
   afterAll(async () => {
     await browser?.close();
     await running?.close();
     rmSync(downloads, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   test("When /ui is opened, then the page comes from this service under a strict Content-Security-Policy", async () => {
     const bare = await fetch(`${running.url}/ui`, { redirect: "manual" });

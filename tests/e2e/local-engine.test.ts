@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "@jest/gl
 import { upload } from "../support/registry-fixture.js";
 import { eventually } from "../support/fake-kube/fake-cluster.js";
 import {
+  endActiveTasks,
   example,
   preprocessingBody,
   registerPipeline,
@@ -41,14 +42,7 @@ describe("Tasks on the embedded local engine, end to end over HTTP", () => {
     });
   });
   afterAll(() => running.close());
-  // A test that fails halfway must not leave a task holding the engine's one slot: the next tests would wait behind it.
-  afterEach(async () => {
-    const active = await service.post("Tb7oRgW2kQ9xLm4s", user, { status: ["init", "pending", "running"] });
-    for (const task of active.body.data as Array<{ uid: string }>) {
-      if ((await service.post("Xq7TnR2vKp9LmW4c", user, { uid: task.uid })).status === 200)
-        await waitForStatus(service, user, task.uid, ["success", "fail", "init error"]);
-    }
-  });
+  afterEach(() => endActiveTasks(service, user));
 
   let trainingDataset: string;
 

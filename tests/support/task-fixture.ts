@@ -186,6 +186,18 @@ export async function waitForStatus(
   }
 }
 
+/**
+ * Terminates the user's tasks that are still active and waits for them to end: a test that fails
+ * halfway must not leave a task holding an engine slot the next tests wait for.
+ */
+export async function endActiveTasks(service: TestService, user: TestUser): Promise<void> {
+  const active = await service.post("Tb7oRgW2kQ9xLm4s", user, { status: ["init", "pending", "running"] });
+  for (const task of active.body.data as Array<{ uid: string }>) {
+    if ((await service.post("Xq7TnR2vKp9LmW4c", user, { uid: task.uid })).status === 200)
+      await waitForStatus(service, user, task.uid, ["success", "fail", "init error"]);
+  }
+}
+
 /** A listening service with one user, a project, the example training pipeline and a dataset: all a training submission needs. */
 export async function startTrainingWorld(env: Record<string, string> = {}) {
   const running = await startListeningService(env);
