@@ -36,11 +36,29 @@ print(f"malformed: {status} {answer['errors'][0]['field']}", flush=True)
 open(os.path.join(os.environ["OUTPUTS_DIR"], os.environ["OUTPUT_FILE_NAME"]), "w").write("weights")
 `;
 
+/** Reports one point and one final metric per thread, all at once: the updates of the task's summary and metrics race each other. */
+const CONCURRENT_PROGRAM = `
+import json, os, threading, urllib.request
+def post(route, body):
+    urllib.request.urlopen(urllib.request.Request(
+        f"{os.environ['ARGO_ENTRYPOINT_URL']}/api/steps/v1/tasks/{os.environ['TASK_UID']}/{route}",
+        data=json.dumps(body).encode(),
+        headers={"Authorization": "Bearer " + os.environ["TASK_TOKEN"], "Content-Type": "application/json"},
+        method="POST")).read()
+def report(step):
+    post("metric-points", {"points": [{"key": "loss", "value": 1 / (step + 1), "step": step}], "step_name": os.environ["STEP_NAME"]})
+    post("metrics", {f"score_{step}": step})
+threads = [threading.Thread(target=report, args=(step,)) for step in range(24)]
+for thread in threads: thread.start()
+for thread in threads: thread.join()
+open(os.path.join(os.environ["OUTPUTS_DIR"], os.environ["OUTPUT_FILE_NAME"]), "w").write("weights")
+`;
+
 describe("Metric history and early stopping", () => {
   let running: Awaited<ReturnType<typeof startListeningService>>;
   let service: TestService;
   let user: TestUser;
-  let run: (config: Record<string, unknown>, extra?: Record<string, unknown>) => Promise<string>;
+  let run: (config: Record<string, unknown>, extra?: Record<string, unknown>, program?: string) => Promise<string>;
 
   beforeAll(async () => {
     running = await startListeningService({ METRIC_POINTS_PER_REPORT: "20" });
@@ -48,13 +66,8 @@ describe("Metric history and early stopping", () => {
     user = await service.user();
     const project = await registerProject(service, user);
     const dataset = await registerTrainingDataset(service, user, project.project);
-    run = async (config, extra = {}) => {
-      const pipeline = await registerPipeline(service, user, project.application, {
-        type: "training",
-        program: REPORTING_PROGRAM,
-        extension: "py",
-        config,
-      });
+    run = async (config, extra = {}, program = REPORTING_PROGRAM) => {
+      const pipeline = await registerPipeline(service, user, project.application, { type: "training", program, extension: "py", config });
       const submitted = await service.post("q8uzMBcM5YJH6dPf", user, { ...trainingBody(user, pipeline, dataset), ...extra });
       expect(submitted.status).toBe(200);
       return submitted.body.data.uid as string;
@@ -84,6 +97,14 @@ describe("Metric history and early stopping", () => {
     const logs = await service.post("bJ7xLmgp4WSWK498", user, { task_uid: uid });
     expect(logs.body.data.training).toMatch(/oversized: 413 a report may carry at most 20 points/);
     expect(logs.body.data.training).toMatch(/malformed: 400 points\.0\n/);
+  });
+
+  test("When a step sends many reports at once, then the task keeps every one (no report's update is lost)", async () => {
+    const uid = await run({}, {}, CONCURRENT_PROGRAM);
+    const done = await waitForStatus(service, user, uid, ["success", "fail"], 60_000);
+    expect(done.status).toBe("success");
+    expect(done.metric_summary.loss).toEqual({ count: 24, latest: { value: 1 / 24, step: 23 }, best: { value: 1 / 24, step: 23 } });
+    expect(Object.keys(done.metrics).filter((key) => key.startsWith("score_"))).toHaveLength(24);
   });
 
   test("When an early-stop rule is met, then the run is stopped and task info says which rule fired", async () => {

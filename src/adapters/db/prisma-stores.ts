@@ -151,6 +151,11 @@ class PrismaSessionStore extends PrismaEntityStore<SessionRecord> implements Ses
 }
 
 class PrismaTaskStore extends PrismaEntityStore<TaskRecord> implements TaskStore {
+  // An UPDATE takes the row lock on PostgreSQL (and starts SQLite's write transaction); the reads after it see the latest commit.
+  async lock(uid: string): Promise<void> {
+    await this.run(() => this.delegate.updateMany({ where: { uid }, data: { updatedAt: new Date() } }));
+  }
+
   async search(query: TaskQuery, page: PageRequest): Promise<TaskRecord[]> {
     if (!this.reads) throw new Error("task search runs outside transactions");
     const conditions: SqlStatement[] = [];

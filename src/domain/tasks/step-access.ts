@@ -111,8 +111,12 @@ export class StepAccess {
   }
 
   async recordMetrics(task: TaskRecord, metrics: Record<string, unknown>): Promise<void> {
-    const merged = { ...(JSON.parse(task.metrics) as Record<string, unknown>), ...metrics };
-    await this.deps.db.tasks.update(task.uid, { metrics: JSON.stringify(merged) });
+    await this.deps.db.transaction(async (stores) => {
+      await stores.tasks.lock(task.uid);
+      const current = (await stores.tasks.find(task.uid)) ?? task;
+      const merged = { ...(JSON.parse(current.metrics) as Record<string, unknown>), ...metrics };
+      await stores.tasks.update(task.uid, { metrics: JSON.stringify(merged) });
+    });
     if (typeof metrics.accuracy === "number" && task.outputModelUid)
       await this.deps.db.models.update(task.outputModelUid, { accuracy: metrics.accuracy });
   }
