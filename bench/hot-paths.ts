@@ -5,7 +5,7 @@
 import express from "express";
 import { startFakeCluster, argoEnv } from "../tests/support/fake-kube/fake-cluster.js";
 import { registerTrainingWorld } from "./fixtures.js";
-import { interleaved, runMeasured, runOpenLoop, type LoadResult, type RoundResult } from "./load.js";
+import { interleaved, pairedRatio, runMeasured, runOpenLoop, type LoadResult, type RoundResult } from "./load.js";
 import { API, databaseName, listen, listeningService } from "./service.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -25,11 +25,16 @@ async function bareRoute() {
   };
 }
 
+function pairedRatioText(result: RoundResult, baseline: RoundResult): string {
+  const { median, low, high } = pairedRatio(result, baseline);
+  return `${median.toFixed(3)} (${low.toFixed(3)}-${high.toFixed(3)})`;
+}
+
 function row(name: string, result: RoundResult | LoadResult, baseline?: RoundResult) {
   return {
     scenario: name,
     "req/s": Math.round(result.perSecond),
-    "ratio to baseline": baseline ? (result.perSecond / baseline.perSecond).toFixed(3) : "1.000",
+    "ratio to baseline (rounds' range)": baseline && "cpuMsPerRequest" in result ? pairedRatioText(result, baseline) : "1.000",
     "p50 ms": result.p50Ms.toFixed(2),
     "p99 ms": result.p99Ms.toFixed(2),
     "CPU ms/req": "cpuMsPerRequest" in result ? result.cpuMsPerRequest.toFixed(3) : "",

@@ -63,6 +63,8 @@ export async function runLoad(
 export interface RoundResult extends LoadResult {
   /** Process CPU time (user + system, load generator included) per request. */
   cpuMsPerRequest: number;
+  /** Requests per second of each round, in order (one figure for a single run). */
+  rounds?: number[];
 }
 
 /** Closed-loop load, with the process CPU it took. */
@@ -79,7 +81,7 @@ export async function runMeasured(
 
 /**
  * Baseline and scenarios measured in alternating rounds (the machine's noise hits both alike);
- * each figure is the median over the rounds.
+ * each figure is the median over the rounds, and each round's rate is kept for paired ratios.
  */
 export async function interleaved(rounds: number, runs: Array<() => Promise<RoundResult>>): Promise<RoundResult[]> {
   const results: RoundResult[][] = runs.map(() => []);
@@ -94,8 +96,20 @@ export async function interleaved(rounds: number, runs: Array<() => Promise<Roun
       p50Ms: median((r) => r.p50Ms),
       p99Ms: median((r) => r.p99Ms),
       cpuMsPerRequest: median((r) => r.cpuMsPerRequest),
+      rounds: series.map((r) => r.perSecond),
     };
   });
+}
+
+/**
+ * The scenario's rate over the baseline's, round by round (each against the baseline measured
+ * just before it, so a slow spell of the machine cancels out): the median and the range.
+ */
+export function pairedRatio(scenario: RoundResult, baseline: RoundResult): { median: number; low: number; high: number } {
+  const theirs = baseline.rounds ?? [baseline.perSecond];
+  const ratios = (scenario.rounds ?? [scenario.perSecond]).map((rate, index) => rate / theirs[Math.min(index, theirs.length - 1)]!);
+  ratios.sort((a, b) => a - b);
+  return { median: ratios[Math.floor(ratios.length / 2)]!, low: ratios[0]!, high: ratios[ratios.length - 1]! };
 }
 
 /**
