@@ -83,9 +83,10 @@ export interface TaskQuery {
 export interface TaskStore extends EntityStore<TaskRecord> {
   /**
    * Inside a transaction: holds the task's row until the transaction ends, so a read-modify-write
-   * of it (a JSON column) waits for a concurrent one instead of overwriting it.
+   * of it (a JSON column) waits for a concurrent one instead of overwriting it; returns the row as
+   * it is now (null when the task is gone).
    */
-  lock(uid: string): Promise<void>;
+  lock(uid: string): Promise<TaskRecord | null>;
   /** Active tasks (init, pending, running) that use the given uid as an input or output. */
   countActiveUsing(uid: string): Promise<number>;
   /** A page of the tasks `query` names, in its order, after `page.after` in that order. */

@@ -54,6 +54,7 @@ interface Delegate {
   delete(args: unknown): Promise<unknown>;
   deleteMany(args: unknown): Promise<{ count: number }>;
   updateMany(args: unknown): Promise<{ count: number }>;
+  updateManyAndReturn(args: unknown): Promise<unknown[]>;
   groupBy(args: unknown): Promise<unknown[]>;
 }
 
@@ -79,7 +80,7 @@ const webhookMapping: RowMapping<WebhookRecord> = {
 class PrismaEntityStore<R extends { uid: string; createdAt: Date }> implements EntityStore<R> {
   constructor(
     protected readonly delegate: Delegate,
-    private readonly mapping: RowMapping<R> = identity as unknown as RowMapping<R>,
+    protected readonly mapping: RowMapping<R> = identity as unknown as RowMapping<R>,
     /** Prepared-statement reads (absent inside a transaction, whose reads are Prisma's). */
     protected readonly reads?: SqlReads<unknown>,
   ) {}
@@ -151,9 +152,10 @@ class PrismaSessionStore extends PrismaEntityStore<SessionRecord> implements Ses
 }
 
 class PrismaTaskStore extends PrismaEntityStore<TaskRecord> implements TaskStore {
-  // An UPDATE takes the row lock on PostgreSQL (and starts SQLite's write transaction); the reads after it see the latest commit.
-  async lock(uid: string): Promise<void> {
-    await this.run(() => this.delegate.updateMany({ where: { uid }, data: { updatedAt: new Date() } }));
+  // An UPDATE takes the row lock on PostgreSQL (and starts SQLite's write transaction); RETURNING gives the row as the latest commit left it.
+  async lock(uid: string): Promise<TaskRecord | null> {
+    const [row] = await this.run(() => this.delegate.updateManyAndReturn({ where: { uid }, data: { updatedAt: new Date() } }));
+    return row ? this.mapping.fromRow(row) : null;
   }
 
   async search(query: TaskQuery, page: PageRequest): Promise<TaskRecord[]> {

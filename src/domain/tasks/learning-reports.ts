@@ -41,8 +41,7 @@ export class LearningReports {
 
   private async merge(task: TaskRecord, report: ReportedLearning): Promise<void> {
     await this.deps.db.transaction(async (stores: Stores) => {
-      await stores.tasks.lock(task.uid);
-      const current = (await stores.tasks.find(task.uid)) ?? task;
+      const current = (await stores.tasks.lock(task.uid)) ?? task;
       const summary = JSON.parse(current.metricSummary) as { reported?: ReportedLearning };
       summary.reported = { ...summary.reported, ...report };
       await stores.tasks.update(task.uid, { metricSummary: JSON.stringify(summary) });

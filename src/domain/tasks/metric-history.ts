@@ -77,8 +77,7 @@ export class MetricHistory {
     }
     const now = this.deps.clock.now();
     const fired = await this.deps.db.transaction(async (stores) => {
-      await stores.tasks.lock(task.uid);
-      const current = (await stores.tasks.find(task.uid)) ?? task;
+      const current = (await stores.tasks.lock(task.uid)) ?? task;
       const summary = JSON.parse(current.metricSummary) as Summary;
       const total = (summary.total ?? 0) + points.length;
       if (total > settings.maxPointsPerTask)

@@ -112,8 +112,7 @@ export class StepAccess {
 
   async recordMetrics(task: TaskRecord, metrics: Record<string, unknown>): Promise<void> {
     await this.deps.db.transaction(async (stores) => {
-      await stores.tasks.lock(task.uid);
-      const current = (await stores.tasks.find(task.uid)) ?? task;
+      const current = (await stores.tasks.lock(task.uid)) ?? task;
       const merged = { ...(JSON.parse(current.metrics) as Record<string, unknown>), ...metrics };
       await stores.tasks.update(task.uid, { metrics: JSON.stringify(merged) });
     });
