@@ -38,10 +38,10 @@ export function svg(tag: string, attributes: Record<string, string | number> = {
   return element;
 }
 
-/** A status as a badge whose text says it (colour is never the only signal). */
 /** Task statuses of a task that has not ended yet. */
 export const ACTIVE_STATUSES: ReadonlySet<string> = new Set(["init", "pending", "running"]);
 
+/** A status as a badge whose text says it (colour is never the only signal). */
 export function statusBadge(status: string): HTMLElement {
   return h("span", { class: `badge status-${status.replace(/\s+/g, "-")}` }, status);
 }
