@@ -104,6 +104,22 @@ async function organizationWithPipeline(service: TestService, organization: stri
 const eventsOf = (received: Received[], taskUid: string) =>
   received.map((r) => JSON.parse(r.body)).filter((delivery) => delivery.data.task_uid === taskUid);
 
+/**
+ * Waits until `deliveries` holds as many as the finished task has events. Deliveries go out side
+ * by side, so the success may arrive before an earlier event: it does not mark the last one.
+ */
+const everyEventOf = (
+  lab: Awaited<ReturnType<typeof organizationWithPipeline>>,
+  taskUid: string,
+  deliveries: () => Array<{ event: string; event_id: number; data: Record<string, unknown> }>,
+  via?: TestService,
+) =>
+  until(async () => {
+    const history = await lab.history(taskUid, via);
+    const found = deliveries();
+    return history.includes("task.success") && found.length >= history.length ? found : undefined;
+  }, `every event of task ${taskUid}`);
+
 describe("Webhooks", () => {
   let running: Awaited<ReturnType<typeof startListeningService>>;
   let service: TestService;
@@ -133,16 +149,13 @@ describe("Webhooks", () => {
     expect(created.body.data).toMatchObject({ events: ["task.*"], enabled: true, f_organization_uid: lab.member.organizationUid });
 
     const taskUid = await lab.runTask();
-    const deliveries = await until(() => {
-      const found = eventsOf(receiver.received, taskUid);
-      return found.some((d) => d.event === "task.success") ? found : undefined;
-    }, "the success delivery");
+    const deliveries = await everyEventOf(lab, taskUid, () => eventsOf(receiver.received, taskUid));
     // Deliveries go out side by side, so they may arrive in any order; event_id orders them.
     deliveries.sort((a, b) => a.event_id - b.event_id);
     expect(deliveries.map((d) => d.event)).toEqual(await lab.history(taskUid));
     expect(deliveries.map((d) => d.event)).toEqual(expect.arrayContaining(["task.init", "task.pending", "task.running", "task.success"]));
     expect(new Set(deliveries.map((d) => d.event_id)).size).toBe(deliveries.length);
-    expect(deliveries.at(-1).data).toMatchObject({ task_uid: taskUid, type: "training", status: "success" });
+    expect(deliveries.at(-1)?.data).toMatchObject({ task_uid: taskUid, type: "training", status: "success" });
     for (const request of receiver.received.filter((r) => r.path === "/signed")) {
       expect(request.headers["x-entrypoint-event"]).toBe(JSON.parse(request.body).event);
       expect(verifySignature(String(request.headers["x-entrypoint-signature"]), request.body, secret)).toBe(true);
@@ -261,10 +274,12 @@ describe("Webhooks across a restart", () => {
 
       receiver.answerWith(() => 200);
       running = await startListeningService(env);
-      const delivered = await until(() => {
-        const ok = receiver.received.filter((r) => r.answered === 200).map((r) => JSON.parse(r.body));
-        return ok.some((d) => d.event === "task.success") ? ok : undefined;
-      }, "every event after the restart");
+      const delivered = await everyEventOf(
+        lab,
+        taskUid,
+        () => receiver.received.filter((r) => r.answered === 200).map((r) => JSON.parse(r.body)),
+        running.service,
+      );
       await new Promise((resolve) => setTimeout(resolve, 500)); // any duplicate would come within a few looks
       const okAgain = receiver.received.filter((r) => r.answered === 200).map((r) => JSON.parse(r.body));
       expect(okAgain).toHaveLength(delivered.length);
