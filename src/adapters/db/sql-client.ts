@@ -5,6 +5,7 @@
  */
 import type { Client, InValue } from "@libsql/client";
 import type pg from "pg";
+import { groupCommits } from "./group-commit.js";
 import type { StatementCounter } from "./single-connection-libsql.js";
 
 export type SqlValue = string | number | boolean | null | Date;
@@ -23,18 +24,19 @@ export interface SqlClient {
 }
 
 export function sqliteSqlClient(client: () => Client): SqlClient {
+  const insertTogether = groupCommits<SqlStatement[]>(async (writes) => {
+    await client().batch(
+      writes.flat().map((s) => ({ sql: s.sql, args: s.args.map(sqliteValue) })),
+      "write",
+    );
+  });
   return {
     dialect: "sqlite",
     async query(sql, args = []) {
       const result = await client().execute({ sql, args: args.map(sqliteValue) });
       return result.rows.map((row) => Object.fromEntries(result.columns.map((column, index) => [column, row[index]])));
     },
-    async insertAll(statements) {
-      await client().batch(
-        statements.map((s) => ({ sql: s.sql, args: s.args.map(sqliteValue) })),
-        "write",
-      );
-    },
+    insertAll: insertTogether,
   };
 }
 

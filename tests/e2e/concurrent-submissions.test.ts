@@ -1,0 +1,79 @@
+/**
+ * Writes that arrive together: on SQLite they commit as one group, and each must still be
+ * written whole or refused alone. Dispatch is held, so only the accept path runs.
+ */
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import { ConflictError } from "../../src/domain/errors.js";
+import type { AuditEventRecord } from "../../src/domain/records.js";
+import { API } from "../support/test-service.js";
+import { endActiveTasks, startTrainingWorld, trainingBody } from "../support/task-fixture.js";
+
+describe("Submissions that arrive at once", () => {
+  let world: Awaited<ReturnType<typeof startTrainingWorld>>;
+
+  beforeAll(async () => {
+    world = await startTrainingWorld();
+    world.service.container.dispatcher.pauseDispatch();
+  });
+
+  afterAll(async () => {
+    await endActiveTasks(world.service, world.user); // terminated before they run
+    await world.running.close();
+  }, 60_000);
+
+  const submit = (key?: string) => {
+    const request = world.service.http.post(`${API}/q8uzMBcM5YJH6dPf`);
+    if (key) request.set("Idempotency-Key", key);
+    return request.send(trainingBody(world.user, world.training, world.dataset));
+  };
+
+  test("When 16 distinct submissions and 8 with one Idempotency-Key arrive together, then 17 tasks are written whole and the 8 answer with one task", async () => {
+    const { db } = world.service.container;
+    const before = (await db.tasks.list({ pipelineUid: world.training.pipeline })).length;
+    const responses = await Promise.all([
+      ...Array.from({ length: 16 }, () => submit()),
+      ...Array.from({ length: 8 }, () => submit("one-run-at-once")),
+    ]);
+    expect(responses.map((r) => r.status)).toEqual(Array(24).fill(200));
+    const distinct = responses.slice(0, 16).map((r) => r.body.data.uid as string);
+    const keyed = new Set(responses.slice(16).map((r) => r.body.data.uid as string));
+    expect(new Set(distinct).size).toBe(16);
+    expect(keyed.size).toBe(1);
+
+    const tasks = await db.tasks.list({ pipelineUid: world.training.pipeline });
+    expect(tasks).toHaveLength(before + 17);
+    for (const uid of [...distinct, ...keyed]) {
+      const task = tasks.find((t) => t.uid === uid)!;
+      expect(await db.taskSteps.listFor(uid)).toHaveLength(3);
+      expect((await db.taskEvents.listFor(uid)).map((e) => e.message)).toEqual(["task created"]);
+      expect(await db.models.find(task.outputModelUid!)).not.toBeNull();
+    }
+  });
+
+  test("When writes handed in together include one that breaks a unique key, then only that one is refused and the others are stored", async () => {
+    const { db } = world.service.container;
+    const event = (uid: string): AuditEventRecord => ({
+      uid,
+      action: "task.submit",
+      actorUid: world.user.userUid,
+      actorAccessKey: world.user.accessKey,
+      subjectUid: randomUUID(),
+      organizationUid: world.user.organizationUid,
+      details: "{}",
+      createdAt: new Date(),
+    });
+    const [first, repeated, other] = [randomUUID(), randomUUID(), randomUUID()];
+    const outcomes = await Promise.allSettled([
+      db.insertTogether({ auditEvents: [event(first)] }),
+      db.insertTogether({ auditEvents: [event(repeated)] }),
+      db.insertTogether({ auditEvents: [event(other), event(repeated)] }), // the batch at fault, all or nothing
+      db.insertTogether({ auditEvents: [event(randomUUID())] }),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled"]);
+    expect((outcomes[2] as PromiseRejectedResult).reason).toBeInstanceOf(ConflictError);
+    expect(await db.auditEvents.find(first)).not.toBeNull();
+    expect(await db.auditEvents.find(repeated)).not.toBeNull();
+    expect(await db.auditEvents.find(other)).toBeNull();
+  });
+});
