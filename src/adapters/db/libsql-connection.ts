@@ -111,7 +111,7 @@ export function openLibsqlConnection(url: string): Client {
 }
 
 /** `file:path`, `file:///abs/path` and `file::memory:` as the native driver wants them. */
-function pathOf(url: string): string {
+export function pathOf(url: string): string {
   const rest = url.replace(/^file:/, "").replace(/\?.*$/, "");
   return rest.startsWith("//") ? rest.slice(2) : rest;
 }

@@ -1,11 +1,14 @@
 import { PrismaLibSQL } from "@prisma/adapter-libsql";
 import type { Client, Config, InStatement, Transaction, TransactionMode } from "@libsql/client";
-import { openLibsqlConnection } from "./libsql-connection.js";
+import { openLibsqlConnection, pathOf } from "./libsql-connection.js";
 import { Mutex } from "../../lib/mutex.js";
-import { BACKSTOP_CHECKPOINT, startWalCheckpointer } from "./wal-checkpointer.js";
+import { BACKSTOP_CHECKPOINT, startWalCheckpointer, type WalCheckpointer } from "./wal-checkpointer.js";
 
 /** Per-connection settings: write-ahead logging, one fsync per checkpoint, and waiting on a held lock. */
 const PRAGMAS = ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA busy_timeout = 5000", "PRAGMA foreign_keys = ON"];
+
+/** A statement that changes rows outside a transaction (Prisma's single writes). */
+const WRITE = /^\s*(INSERT|UPDATE|DELETE|REPLACE)\b/i;
 
 /** Counts the SQL statements sent (not BEGIN/COMMIT), for the tests that keep hot paths short. */
 export interface StatementCounter {
@@ -25,7 +28,7 @@ export interface StatementCounter {
  */
 export class SingleConnectionLibSQL extends PrismaLibSQL {
   private open: Client | undefined;
-  private checkpointer: { stop(): Promise<void> } | undefined;
+  private checkpointer: WalCheckpointer | undefined;
 
   constructor(
     private readonly config: Config,
@@ -60,7 +63,7 @@ export class SingleConnectionLibSQL extends PrismaLibSQL {
       if (!onDisk) return;
       for (const pragma of BACKSTOP_CHECKPOINT) await client.execute(pragma);
       this.checkpointer ??= startWalCheckpointer(
-        config.url,
+        pathOf(config.url),
         () => void client.execute("PRAGMA wal_autocheckpoint = 1000").catch(() => undefined),
       );
     })();
@@ -68,21 +71,29 @@ export class SingleConnectionLibSQL extends PrismaLibSQL {
       await ready;
       return lock.run(work);
     };
+    const written = () => this.checkpointer?.written();
     const wrapper: Client = Object.create(client) as Client;
     Object.assign(wrapper, {
       execute: async (statement: InStatement) => {
         await ready;
         counter.statements++;
-        return client.execute(statement);
+        const result = await client.execute(statement);
+        if (WRITE.test(typeof statement === "string" ? statement : statement.sql)) written();
+        return result;
       },
       batch: (statements: InStatement[], mode?: TransactionMode) =>
-        locked(() => ((counter.statements += statements.length), client.batch(statements, mode))),
+        locked(async () => {
+          counter.statements += statements.length;
+          const results = await client.batch(statements, mode);
+          written();
+          return results;
+        }),
       executeMultiple: async (sql: string) => (await ready, client.executeMultiple(sql)),
       transaction: async (mode: TransactionMode = "deferred") => {
         await ready;
         const release = await lock.acquire();
         try {
-          return await transactionOn(client, mode, counter, release);
+          return await transactionOn(client, mode, counter, () => (release(), written()));
         } catch (error) {
           release();
           throw error;
