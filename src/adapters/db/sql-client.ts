@@ -24,19 +24,18 @@ export interface SqlClient {
 }
 
 export function sqliteSqlClient(client: () => Client): SqlClient {
-  const insertTogether = groupCommits<SqlStatement[]>(async (writes) => {
-    await client().batch(
-      writes.flat().map((s) => ({ sql: s.sql, args: s.args.map(sqliteValue) })),
-      "write",
-    );
-  });
   return {
     dialect: "sqlite",
     async query(sql, args = []) {
       const result = await client().execute({ sql, args: args.map(sqliteValue) });
       return result.rows.map((row) => Object.fromEntries(result.columns.map((column, index) => [column, row[index]])));
     },
-    insertAll: insertTogether,
+    insertAll: groupCommits<SqlStatement[]>(async (writes) => {
+      await client().batch(
+        writes.flat().map((s) => ({ sql: s.sql, args: s.args.map(sqliteValue) })),
+        "write",
+      );
+    }),
   };
 }
 
