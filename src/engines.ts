@@ -54,15 +54,20 @@ export async function createEngine(
       },
       deps,
     );
+    let stopResuming: (() => void) | undefined;
     return {
       engine,
       builder: noImageBuilder,
       logSources: [new LocalLogSource(engine)],
       start: async ({ dispatcher }) => {
         await engine.recover(await deps.sink.activeTasks(engine.name));
-        await dispatcher.resumeUndispatched();
+        // One process holds the work directory, so nothing is quiet-waited for: what this process is dispatching is skipped.
+        stopResuming = await resumeEvery(dispatcher, config.tasks.dispatch.strandedAfterSeconds, 0, deps.logger);
       },
-      close: () => engine.close(),
+      close: () => {
+        stopResuming?.();
+        return engine.close();
+      },
     };
   }
 
@@ -88,7 +93,7 @@ export async function createEngine(
     builderImage: config.argo.builderImage,
   });
   let watcher: WorkflowWatcher | undefined;
-  let resumer: NodeJS.Timeout | undefined;
+  let stopResuming: (() => void) | undefined;
   let services: Parameters<EngineRuntime["start"]>[0] | undefined;
   const election = new LeaseElection(
     kubeConfig,
@@ -118,22 +123,14 @@ export async function createEngine(
           },
         );
         await watcher.start();
-        // Tasks another replica accepted but did not hand over (it died in between): healed once
-        // they have been quiet a while, now and every so often while this replica leads.
-        const { dispatcher } = services;
+        // Tasks another replica accepted but did not hand over (it died in between) are healed once
+        // they have been quiet a while, while this replica leads.
         const quiet = config.tasks.dispatch.strandedAfterSeconds;
-        const resume = () =>
-          dispatcher.resumeUndispatched(quiet).catch((error: unknown) => {
-            deps.logger.error({ err: error }, "action=resume-undispatched outcome=failed");
-            return 0;
-          });
-        await resume();
-        resumer = setInterval(() => void resume(), quiet * 1000);
-        resumer.unref();
+        stopResuming = await resumeEvery(services.dispatcher, quiet, quiet, deps.logger);
       },
       onStoppedLeading: async () => {
-        clearInterval(resumer);
-        resumer = undefined;
+        stopResuming?.();
+        stopResuming = undefined;
         await watcher?.stop();
         watcher = undefined;
       },
@@ -158,4 +155,21 @@ export async function createEngine(
     },
     close: () => election.stop(),
   };
+}
+
+/**
+ * Queues the tasks accepted but never handed to the engine (a crash in between, or a full
+ * dispatch queue), now and then every `everySeconds`, skipping those written in the last
+ * `quietSeconds`. Answers how to stop.
+ */
+async function resumeEvery(dispatcher: TaskDispatcher, everySeconds: number, quietSeconds: number, logger: Logger): Promise<() => void> {
+  const resume = () =>
+    dispatcher.resumeUndispatched(quietSeconds).catch((error: unknown) => {
+      logger.error({ err: error }, "action=resume-undispatched outcome=failed");
+      return 0;
+    });
+  await resume();
+  const timer = setInterval(() => void resume(), everySeconds * 1000);
+  timer.unref();
+  return () => clearInterval(timer);
 }

@@ -1,11 +1,11 @@
 /**
  * A bounded in-process queue: at most `concurrency` items run at once and at most `capacity`
- * wait; `push` waits for room when full, so a burst slows its callers instead of growing
- * memory without bound. A failing item is reported to `onError` and never stops the queue.
+ * wait; `offer` refuses an item when full, so a burst neither grows memory without bound nor
+ * holds its callers (they keep the item for later). A failing item is reported to `onError` and
+ * never stops the queue.
  */
 export class WorkQueue<T> {
   private readonly waiting: T[] = [];
-  private readonly roomWaiters: Array<() => void> = [];
   private readonly idleWaiters: Array<() => void> = [];
   private readonly stopWaiters: Array<() => void> = [];
   private running = 0;
@@ -22,10 +22,12 @@ export class WorkQueue<T> {
     return this.waiting.length + this.running;
   }
 
-  async push(item: T): Promise<void> {
-    while (this.waiting.length >= this.settings.capacity) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+  /** Queues the item unless `capacity` items already wait; says whether it did. */
+  offer(item: T): boolean {
+    if (this.waiting.length >= this.settings.capacity) return false;
     this.waiting.push(item);
     this.pump();
+    return true;
   }
 
   /** Holds the waiting items (running ones finish); `resume` starts them again. */
@@ -52,7 +54,6 @@ export class WorkQueue<T> {
   private pump(): void {
     while (!this.paused && this.running < this.settings.concurrency && this.waiting.length) {
       const item = this.waiting.shift()!;
-      this.roomWaiters.shift()?.();
       this.running += 1;
       void this.work(item)
         .catch((error: unknown) => this.onError(error, item))

@@ -428,7 +428,7 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
 
   test("When two resumes overlap on a task nobody handed over, then it is dispatched once", async () => {
     const dispatcher = service.container.dispatcher;
-    const enqueue = jest.spyOn(dispatcher, "enqueue").mockResolvedValue(undefined); // accepted, never handed over
+    const enqueue = jest.spyOn(dispatcher, "enqueue").mockReturnValue(false); // accepted, never handed over
     const submit = jest.spyOn(service.container.engine, "submit");
     try {
       const uid = (await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset))).body.data.uid as string;

@@ -18,27 +18,26 @@ describe("WorkQueue (the dispatch queue)", () => {
       { concurrency: 2, capacity: 100 },
       () => undefined,
     );
-    for (let i = 0; i < 10; i += 1) await queue.push(i);
+    for (let i = 0; i < 10; i += 1) expect(queue.offer(i)).toBe(true);
     await queue.idle();
     expect({ most, done: done.length, depth: queue.depth }).toEqual({ most: 2, done: 10, depth: 0 });
   });
 
-  test("When the queue is full, then push waits for room instead of growing", async () => {
+  test("When the queue is full, then offer refuses at once instead of growing or waiting, and takes items again once there is room", async () => {
+    const done: number[] = [];
     const queue = new WorkQueue<number>(
-      async () => undefined,
+      async (n) => void done.push(n),
       { concurrency: 1, capacity: 1 },
       () => undefined,
     );
     queue.pause();
-    await queue.push(1);
-    let second = false;
-    const pushing = queue.push(2).then(() => (second = true));
-    await tick();
-    expect(second).toBe(false);
+    expect([queue.offer(1), queue.offer(2)]).toEqual([true, false]);
+    expect(queue.depth).toBe(1);
     queue.resume();
-    await pushing;
     await queue.idle();
-    expect(queue.depth).toBe(0);
+    expect(queue.offer(3)).toBe(true);
+    await queue.idle();
+    expect(done).toEqual([1, 3]);
   });
 
   test("When an item fails, then the error is reported and the next items still run", async () => {
@@ -52,7 +51,7 @@ describe("WorkQueue (the dispatch queue)", () => {
       { concurrency: 1, capacity: 10 },
       (error) => errors.push(error),
     );
-    for (const n of [1, 2, 3]) await queue.push(n);
+    for (const n of [1, 2, 3]) queue.offer(n);
     await queue.idle();
     expect({ errors: errors.length, done }).toEqual({ errors: 1, done: [2, 3] });
   });
@@ -65,7 +64,7 @@ describe("WorkQueue (the dispatch queue)", () => {
       () => undefined,
     );
     queue.pause();
-    await queue.push(1);
+    queue.offer(1);
     await tick();
     expect(done).toEqual([]);
     queue.resume();
@@ -85,8 +84,8 @@ describe("WorkQueue (the dispatch queue)", () => {
       { concurrency: 1, capacity: 10 },
       () => undefined,
     );
-    await queue.push(1);
-    await queue.push(2);
+    queue.offer(1);
+    queue.offer(2);
     let stopped = false;
     const stopping = queue.stop().then(() => (stopped = true));
     await tick();

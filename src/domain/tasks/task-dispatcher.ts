@@ -24,6 +24,8 @@ export class TaskDispatcher {
    * A second dispatch renews the step credential, which the first run's steps then lack.
    */
   private readonly underWay = new Set<string>();
+  /** The queue refused a task since it last took one (logged once per episode, not per task). */
+  private overflowing = false;
 
   constructor(
     private readonly deps: {
@@ -37,24 +39,32 @@ export class TaskDispatcher {
       queue: { concurrency: number; capacity: number };
     },
   ) {
-    // dispatch() logs its own failures and marks the task; a crash before it ran is healed on start.
+    // dispatch() marks the task when its run cannot start; a crash before it ran is healed by the resume.
     this.queue = new WorkQueue(
       ({ task, stepToken }) =>
         this.dispatch(task, stepToken)
           .finally(() => this.underWay.delete(task.uid))
           .then(() => undefined),
       deps.queue,
-      () => undefined,
+      (error, { task }) => deps.logger.error({ err: error, task: task.uid }, "action=dispatch outcome=failed"),
     );
   }
 
-  /** Queues a task just written (waits only when the queue is full). */
-  enqueue(task: TaskRecord, stepToken?: string): Promise<void> {
+  /**
+   * Queues a task just written, without waiting: when the queue is full the task stays `init`
+   * and the next resume hands it over (the answer never waits for the engine). Says whether it was queued.
+   */
+  enqueue(task: TaskRecord, stepToken?: string): boolean {
+    if (this.underWay.has(task.uid)) return true;
+    if (!this.queue.offer(stepToken ? { task, stepToken } : { task })) {
+      if (!this.overflowing)
+        this.deps.logger.warn({ task: task.uid, queued: this.queue.depth }, "action=dispatch outcome=deferred reason=queue-full");
+      this.overflowing = true;
+      return false;
+    }
+    this.overflowing = false;
     this.underWay.add(task.uid);
-    return this.queue.push(stepToken ? { task, stepToken } : { task }).catch((error: unknown) => {
-      this.underWay.delete(task.uid);
-      throw error;
-    });
+    return true;
   }
 
   /** Tasks queued or being dispatched. */
@@ -62,7 +72,7 @@ export class TaskDispatcher {
     return this.queue.depth;
   }
 
-  /** Holds queued tasks (accepted ones wait; a full queue makes submissions wait), e.g. while the engine is being maintained. */
+  /** Holds queued tasks (accepted ones wait, resumes only queue), e.g. while the engine is being maintained. */
   pauseDispatch(): void {
     this.queue.pause();
   }
@@ -114,7 +124,6 @@ export class TaskDispatcher {
         ? lifecycle.transition(submitted, "pending", "execute_pipeline", "submitted")
         : current;
     } catch (error) {
-      this.deps.logger.error({ err: error, task: task.uid }, "action=dispatch outcome=failed");
       await lifecycle.transition(task, "init error", "execute_pipeline", `could not start the run: ${(error as Error).message}`, {
         reopen: true,
       });
@@ -131,10 +140,11 @@ export class TaskDispatcher {
   }
 
   /**
-   * Tasks created but never handed to the engine (the process that accepted them died in
-   * between), and those waiting for images. Not those this process is dispatching, nor, with
-   * `quietSeconds`, those written so recently that another replica may be dispatching them.
-   * Read a page at a time, so a long backlog never holds the event loop.
+   * Queues the tasks created but never handed to the engine (the process that accepted them died
+   * in between, or the queue was full), and those waiting for images. Not those this process is
+   * dispatching, nor, with `quietSeconds`, those written so recently that another replica may be
+   * dispatching them. Read a page at a time, so a long backlog never holds the event loop; stops
+   * when the queue is full (the next resume goes on). Answers how many it queued.
    */
   async resumeUndispatched(quietSeconds = 0): Promise<number> {
     const quietSince = new Date(this.deps.clock.now().getTime() - quietSeconds * 1000);
@@ -145,7 +155,7 @@ export class TaskDispatcher {
         const page = await this.deps.db.tasks.listUndispatched(which, quietSince, { limit: RESUME_PAGE, ...(after ? { after } : {}) });
         for (const task of page) {
           if (this.underWay.has(task.uid)) continue;
-          await this.dispatchOnce(task);
+          if (!this.enqueue(task)) return resumed;
           resumed += 1;
         }
         if (page.length < RESUME_PAGE) break;
@@ -156,20 +166,7 @@ export class TaskDispatcher {
     return resumed;
   }
 
-  /** Dispatches a task unless this process already is (a resume that overlaps another, or the queue). */
-  private async dispatchOnce(task: TaskRecord): Promise<void> {
-    if (this.underWay.has(task.uid)) return;
-    this.underWay.add(task.uid);
-    try {
-      await this.dispatch(task);
-    } catch (error) {
-      this.deps.logger.error({ err: error, task: task.uid }, "action=resume-dispatch outcome=failed");
-    } finally {
-      this.underWay.delete(task.uid);
-    }
-  }
-
-  /** A build settled: the tasks waiting on it go on (or end, when it failed). */
+  /** A build settled: the tasks waiting on it go on (or end, when it failed); those the full queue refuses, on the next resume. */
   async resumeWaiting(buildUid: string): Promise<void> {
     const images = await this.deps.db.images.list({ buildUid });
     if (!images.length) return;
@@ -177,7 +174,7 @@ export class TaskDispatcher {
     const waiting = await this.deps.db.tasks.list({ status: "pending", executeStep: "generate_file" });
     for (const task of waiting) {
       if (![task.downloadImageUid, task.runningImageUid, task.uploadImageUid].some((uid) => uids.includes(uid))) continue;
-      await this.dispatchOnce(task);
+      if (!this.enqueue(task)) return;
     }
   }
 

@@ -150,7 +150,7 @@ export class TaskService {
       throw error;
     }
     // The original answered with the task as first written (`prepare_file` / `init`); progress shows in task info.
-    await this.deps.dispatcher.enqueue(task, credential.token);
+    this.deps.dispatcher.enqueue(task, credential.token);
     return { task, outputDatasetUid: task.outputDatasetUid, outputModelUid: task.outputModelUid };
   }
 
