@@ -45,7 +45,6 @@ describe("Submissions that arrive at once", () => {
     expect(tasks).toHaveLength(before + 17);
     for (const uid of [...distinct, ...keyed]) {
       const task = tasks.find((t) => t.uid === uid)!;
-      expect(await db.taskSteps.listFor(uid)).toHaveLength(3);
       expect((await db.taskEvents.listFor(uid)).map((e) => e.message)).toEqual(["task created"]);
       expect(await db.models.find(task.outputModelUid!)).not.toBeNull();
     }

@@ -2,7 +2,7 @@ import type { Database } from "../ports.js";
 import { FINAL_TASK_STATUSES, type ExecuteStep, type TaskRecord, type TaskStatus } from "../records.js";
 import type { ProgressSink, ReportOutcome, TaskProgress } from "./task-engine.js";
 import { TASK_KINDS } from "./task-kinds.js";
-import type { TaskLifecycle } from "./task-lifecycle.js";
+import { stepsOf, type TaskLifecycle } from "./task-lifecycle.js";
 import { deriveStatus } from "./task-status.js";
 
 /**
@@ -64,7 +64,9 @@ export class ProgressRecorder implements ProgressSink {
     if (progress.runName && !task.workflowName)
       await db.tasks.update(task.uid, { workflowName: progress.runName, workflowUid: progress.runUid ?? null });
     // A report without steps (the run vanished) is judged on the steps already recorded.
-    const steps = progress.steps.length ? progress.steps : (await db.taskSteps.listFor(task.uid)).map((s) => ({ ...s, resources: {} }));
+    const steps = progress.steps.length
+      ? progress.steps
+      : stepsOf(task, await db.taskSteps.listFor(task.uid)).map((s) => ({ ...s, resources: {} }));
     let derived = deriveStatus(progress.phase, progress.message, steps);
     if (derived.status === "success") derived = (await this.publishOutput(task)) ?? derived;
     if (derived.status === task.status && derived.executeStep === task.executeStep) return { ended: false };

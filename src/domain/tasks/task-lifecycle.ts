@@ -65,8 +65,15 @@ export function pendingStep(taskUid: string, name: string, sequence: string): Ta
   };
 }
 
-/** Steps in the order the task's kind runs them. */
-export function orderSteps(task: TaskRecord, steps: TaskStepRecord[]): TaskStepRecord[] {
-  const order = TASK_KINDS[task.kind].steps.map((s) => s.name);
-  return [...steps].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+/**
+ * The task's steps in the order its kind runs them. A step is stored once its engine first
+ * reports it (the accept path writes none); until then it is pending.
+ */
+export function stepsOf(task: TaskRecord, stored: TaskStepRecord[]): TaskStepRecord[] {
+  const definition = TASK_KINDS[task.kind].steps;
+  const unreported = definition.filter((step) => !stored.some((s) => s.name === step.name));
+  const order = definition.map((s) => s.name);
+  return [...stored, ...unreported.map((step) => pendingStep(task.uid, step.name, step.sequence))].sort(
+    (a, b) => order.indexOf(a.name) - order.indexOf(b.name),
+  );
 }

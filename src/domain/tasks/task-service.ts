@@ -22,7 +22,7 @@ import { stableJson } from "../../lib/text.js";
 import type { ShutdownStrategy, StepResources, TaskEngine } from "./task-engine.js";
 import { TASK_KINDS } from "./task-kinds.js";
 import type { AuditTrail } from "../audit/audit-trail.js";
-import { orderSteps, pendingStep, type TaskLifecycle } from "./task-lifecycle.js";
+import { pendingStep, stepsOf, type TaskLifecycle } from "./task-lifecycle.js";
 import type { TaskDispatcher } from "./task-dispatcher.js";
 import type { TaskPlanner } from "./task-planner.js";
 import { checkReferences, outputDataset, outputModel, resubmission, type SubmitInput } from "./task-references.js";
@@ -68,8 +68,8 @@ export class TaskService {
 
   /**
    * The accept path: one read of everything the body names, one batch that writes the task
-   * with its steps, first event, output and step credential, then the run is queued; the
-   * answer does not wait for the engine.
+   * with its first event, output and step credential (its steps are pending until the engine
+   * reports them), then the run is queued; the answer does not wait for the engine.
    */
   async submit(
     principal: Principal,
@@ -133,7 +133,6 @@ export class TaskService {
         ...(dataset ? { datasets: [dataset] } : {}),
         ...(model ? { models: [model] } : {}),
         tasks: [task],
-        taskSteps: definition.steps.map((step) => pendingStep(task.uid, step.name, step.sequence)),
         taskEvents: [{ taskUid: task.uid, status: "init", executeStep: "prepare_file", message: "task created", at: now }],
         ...(idempotency ? { idempotency: [{ userUid: principal.userUid, key: idempotency.key, requestHash, taskUid: task.uid }] } : {}),
         auditEvents: [
@@ -159,7 +158,7 @@ export class TaskService {
   async get(principal: Principal, uid: string): Promise<TaskView> {
     const task = await this.owned(principal, uid);
     const [steps, history] = await Promise.all([this.deps.db.taskSteps.listFor(uid), this.deps.db.taskEvents.listFor(uid)]);
-    return { task, steps: orderSteps(task, steps), history };
+    return { task, steps: stepsOf(task, steps), history };
   }
 
   async list(principal: Principal, pipelineUid: string, page?: PageRequest): Promise<Page<TaskRecord>> {
