@@ -22,6 +22,17 @@ describe("Submissions that arrive at once", () => {
     await world.running.close();
   }, 60_000);
 
+  const event = (uid: string, details = "{}"): AuditEventRecord => ({
+    uid,
+    action: "task.submit",
+    actorUid: world.user.userUid,
+    actorAccessKey: world.user.accessKey,
+    subjectUid: randomUUID(),
+    organizationUid: world.user.organizationUid,
+    details,
+    createdAt: new Date(),
+  });
+
   const submit = (key?: string) => {
     const request = world.service.http.post(`${API}/q8uzMBcM5YJH6dPf`);
     if (key) request.set("Idempotency-Key", key);
@@ -52,16 +63,6 @@ describe("Submissions that arrive at once", () => {
 
   test("When writes handed in together include one that breaks a unique key, then exactly one of the two that repeat a key is refused, whole, and the others are stored", async () => {
     const { db } = world.service.container;
-    const event = (uid: string): AuditEventRecord => ({
-      uid,
-      action: "task.submit",
-      actorUid: world.user.userUid,
-      actorAccessKey: world.user.accessKey,
-      subjectUid: randomUUID(),
-      organizationUid: world.user.organizationUid,
-      details: "{}",
-      createdAt: new Date(),
-    });
     const [first, repeated, other] = [randomUUID(), randomUUID(), randomUUID()];
     const outcomes = await Promise.allSettled([
       db.insertTogether({ auditEvents: [event(first)] }),
@@ -80,5 +81,23 @@ describe("Submissions that arrive at once", () => {
     expect(await db.auditEvents.find(repeated)).not.toBeNull();
     const batchAtFaultStored = statuses[2] === "fulfilled";
     expect((await db.auditEvents.find(other)) !== null).toBe(batchAtFaultStored);
+  });
+
+  test("When rows of one table handed in together give different columns, then each is stored with its own values and the defaults of the columns it left out", async () => {
+    const { db } = world.service.container;
+    const [full, alsoFull, partial] = [randomUUID(), randomUUID(), randomUUID()];
+    const { details: _left, ...withoutDetails } = event(partial);
+    const before = world.service.container.sqlStatements();
+    await Promise.all([
+      db.insertTogether({ auditEvents: [event(full, '{"kind":"training"}')] }),
+      db.insertTogether({ auditEvents: [withoutDetails as AuditEventRecord] }),
+      db.insertTogether({ auditEvents: [event(alsoFull, '{"kind":"training"}')] }),
+    ]);
+    // Merged per set of columns: on SQLite one INSERT for the two full rows and one for the other, in one
+    // transaction; on PostgreSQL those two as one statement.
+    expect(world.service.container.sqlStatements() - before).toBe(process.env.TEST_DATABASE_URL ? 1 : 2);
+    expect((await db.auditEvents.find(full))!.details).toBe('{"kind":"training"}');
+    expect((await db.auditEvents.find(alsoFull))!.details).toBe('{"kind":"training"}');
+    expect((await db.auditEvents.find(partial))!.details).toBe("{}");
   });
 });

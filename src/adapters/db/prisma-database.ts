@@ -4,6 +4,7 @@ import { SingleConnectionLibSQL, type StatementCounter } from "./single-connecti
 import { countedPool, postgresSqlClient, sqliteSqlClient, type SqlClient, type SqlStatement, type SqlValue } from "./sql-client.js";
 import { modelShapes, SqlReads, TableCodec } from "./sql-reads.js";
 import { readSubmission } from "./submission-reads.js";
+import { groupCommits } from "./group-commit.js";
 import { guard, translate } from "./prisma-errors.js";
 import { buildStores, type Client } from "./prisma-stores.js";
 import { Prisma as SqliteModels, PrismaClient as SqliteClient } from "../../../generated/sqlite/index.js";
@@ -185,18 +186,22 @@ export class PrismaDatabase implements Database {
     return Number(row?.id ?? 0);
   }
 
-  async insertTogether(rows: NewRows): Promise<void> {
+  insertTogether(rows: NewRows): Promise<void> {
+    return guard(() => this.insertGrouped(rows));
+  }
+
+  /** Writes handed in during one turn of the event loop: their rows merged per table, parents first, as one write. */
+  private readonly insertGrouped = groupCommits<NewRows>((writes) => {
     const now = new Date();
     const statements: SqlStatement[] = [];
     for (const [store, model] of INSERT_ORDER) {
-      const records = rows[store];
-      if (!records?.length) continue;
+      const records = writes.flatMap((rows): object[] => rows[store] ?? []);
+      if (!records.length) continue;
       const codec = this.codecs.get(model)!;
-      const withCreation = "createdAt" in codec.shape.columns ? records.map((r) => ({ createdAt: now, ...r })) : records;
-      statements.push(codec.insert(withCreation));
+      statements.push(...codec.inserts("createdAt" in codec.shape.columns ? records.map((r) => ({ createdAt: now, ...r })) : records));
     }
-    await guard(() => this.sql.insertAll(statements));
-  }
+    return this.sql.insertAll(statements);
+  });
 
   async close(): Promise<void> {
     await this.client.$disconnect();

@@ -5,7 +5,6 @@
  */
 import type { Client, InValue } from "@libsql/client";
 import type pg from "pg";
-import { groupCommits } from "./group-commit.js";
 import type { StatementCounter } from "./single-connection-libsql.js";
 
 export type SqlValue = string | number | boolean | null | Date;
@@ -30,12 +29,13 @@ export function sqliteSqlClient(client: () => Client): SqlClient {
       const result = await client().execute({ sql, args: args.map(sqliteValue) });
       return result.rows.map((row) => Object.fromEntries(result.columns.map((column, index) => [column, row[index]])));
     },
-    insertAll: groupCommits<SqlStatement[]>(async (writes) => {
+    async insertAll(statements) {
+      if (!statements.length) return;
       await client().batch(
-        writes.flat().map((s) => ({ sql: s.sql, args: s.args.map(sqliteValue) })),
+        statements.map((s) => ({ sql: s.sql, args: s.args.map(sqliteValue) })),
         "write",
       );
-    }),
+    },
   };
 }
 

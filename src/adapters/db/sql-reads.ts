@@ -64,16 +64,23 @@ export class TableCodec {
     return out as R;
   }
 
-  /** One INSERT of `rows` (all with the same columns; absent ones take the column's default). */
-  insert(rows: object[]): SqlStatement {
-    const columns = Object.keys(rows[0]!)
-      .filter((c) => (rows[0] as Record<string, unknown>)[c] !== undefined)
-      .map((c) => this.column(c));
-    const tuple = `(${columns.map(() => "?").join(", ")})`;
-    return {
-      sql: `INSERT INTO "${this.shape.table}" (${columns.map((c) => `"${c}"`).join(", ")}) VALUES ${rows.map(() => tuple).join(", ")}`,
-      args: rows.flatMap((row) => columns.map((c) => this.value(c, (row as Record<string, unknown>)[c]))),
-    };
+  /** INSERTs of `rows`: one per set of columns they give (absent ones take the column's default), rows in order within each. */
+  inserts(rows: object[]): SqlStatement[] {
+    const bySet = new Map<string, { columns: string[]; rows: object[] }>();
+    for (const row of rows) {
+      const columns = Object.keys(row).filter((c) => (row as Record<string, unknown>)[c] !== undefined);
+      const set = columns.join(",");
+      const same = bySet.get(set);
+      if (same) same.rows.push(row);
+      else bySet.set(set, { columns: columns.map((c) => this.column(c)), rows: [row] });
+    }
+    return [...bySet.values()].map(({ columns, rows: same }) => {
+      const tuple = `(${columns.map(() => "?").join(", ")})`;
+      return {
+        sql: `INSERT INTO "${this.shape.table}" (${columns.map((c) => `"${c}"`).join(", ")}) VALUES ${same.map(() => tuple).join(", ")}`,
+        args: same.flatMap((row) => columns.map((c) => this.value(c, (row as Record<string, unknown>)[c]))),
+      };
+    });
   }
 }
 
