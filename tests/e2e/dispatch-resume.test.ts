@@ -37,6 +37,45 @@ describe("Resuming undispatched tasks", () => {
   }, 60_000);
 });
 
+describe("A resume whose read is stale", () => {
+  let world: Awaited<ReturnType<typeof startTrainingWorld>>;
+
+  beforeAll(async () => {
+    world = await startTrainingWorld();
+  });
+
+  afterAll(async () => {
+    await world.running.close();
+  });
+
+  test("When a resume read a task that a dispatch then moved on, then it is not dispatched again", async () => {
+    const { service, user, training, dataset } = world;
+    const { dispatcher, engine, db } = service.container;
+    const enqueue = jest.spyOn(dispatcher, "enqueue").mockReturnValue(false);
+    let uid: string;
+    try {
+      uid = (await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, dataset))).body.data.uid as string;
+    } finally {
+      enqueue.mockRestore();
+    }
+    const asRead = (await db.tasks.find(uid))!; // what a resume's read saw, before the dispatch below
+    const submit = jest.spyOn(engine, "submit");
+    const listed = jest.spyOn(db.tasks, "listUndispatched");
+    try {
+      expect(await dispatcher.resumeUndispatched(0)).toBeGreaterThanOrEqual(1);
+      expect((await waitForStatus(service, user, uid, ["success", "fail"])).status).toBe("success");
+      listed.mockImplementation(async (which) => (which === "accepted" ? [asRead] : []));
+      expect(await dispatcher.resumeUndispatched(0)).toBe(1);
+      await dispatcher.idle();
+      expect(submit.mock.calls.filter(([plan]) => plan.task.uid === uid)).toHaveLength(1);
+      expect((await db.tasks.find(uid))!.status).toBe("success");
+    } finally {
+      listed.mockRestore();
+      submit.mockRestore();
+    }
+  });
+});
+
 describe("A full dispatch queue", () => {
   let world: Awaited<ReturnType<typeof startTrainingWorld>>;
 

@@ -41,10 +41,7 @@ export class TaskDispatcher {
   ) {
     // dispatch() marks the task when its run cannot start; a crash before it ran is healed by the resume.
     this.queue = new WorkQueue(
-      ({ task, stepToken }) =>
-        this.dispatch(task, stepToken)
-          .finally(() => this.underWay.delete(task.uid))
-          .then(() => undefined),
+      ({ task, stepToken }) => this.dispatchQueued(task, stepToken).finally(() => this.underWay.delete(task.uid)),
       deps.queue,
       (error, { task }) => deps.logger.error({ err: error, task: task.uid }, "action=dispatch outcome=failed"),
     );
@@ -129,6 +126,21 @@ export class TaskDispatcher {
       });
       throw error;
     }
+  }
+
+  /**
+   * A task just written is dispatched as queued. One a resume read may have moved on since (a
+   * dispatch that ended between that read and now): it is dispatched only if it is still as read,
+   * since a second dispatch would renew the step credential its running steps hold.
+   */
+  private async dispatchQueued(task: TaskRecord, stepToken?: string): Promise<void> {
+    if (stepToken) {
+      await this.dispatch(task, stepToken);
+      return;
+    }
+    const current = await this.deps.db.tasks.find(task.uid);
+    if (!current || current.status !== task.status || current.updatedAt.getTime() !== task.updatedAt.getTime()) return;
+    await this.dispatch(current);
   }
 
   /** What the task's steps run, for a re-run of steps that ran before (their images were ready then). */
