@@ -1,7 +1,7 @@
 /**
- * Task info and list pages as a pipeline grows from 1k to 1M tasks: the rows are seeded straight
- * into the database (one INSERT ... SELECT per step), then the first page, a page 90% deep (by
- * its cursor) and one task's info are timed through HTTP at each size.
+ * Task info and list pages in pipelines of 1k to 1M tasks: the rows are seeded straight into each
+ * size's own database (one INSERT ... SELECT), then the first page, a page 90% deep (by its
+ * cursor) and one task's info are timed through HTTP, the sizes interleaved in rounds.
  */
 import { createClient } from "@libsql/client";
 import pg from "pg";
@@ -12,6 +12,7 @@ import { API, databaseName, listeningService } from "./service.js";
 
 const SIZES = (process.env.BENCH_LIST_SIZES ?? "1000,100000,1000000").split(",").map(Number);
 const SECONDS = Number(process.env.BENCH_ROUND_SECONDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_LIST_ROUNDS ?? 5);
 /** Seeded tasks are spaced 1 ms apart from this instant (all older than the real one). */
 const EPOCH_SECONDS = Date.UTC(2020, 0, 1) / 1000;
 
@@ -79,7 +80,8 @@ function seeder(url: string): Seeder {
   };
 }
 
-export async function listDepth(): Promise<void> {
+/** A pipeline of `size` tasks on its own service and database, and the three reads timed on it. */
+async function pipelineOf(size: number) {
   const instance = await listeningService({});
   await instance.container.start(instance.url);
   const world = await registerTrainingWorld(instance.url, instance.credentials, {
@@ -94,8 +96,11 @@ export async function listDepth(): Promise<void> {
   const template = ((await submitted.json()) as { data: { uid: string } }).data.uid;
   while (!["success", "fail"].includes((await instance.container.db.tasks.find(template))!.status))
     await new Promise((resolve) => setTimeout(resolve, 50));
-  const pipelineUid = world.trainingBody.pipeline_uid as string;
   const seeds = seeder(instance.databaseUrl);
+  const started = performance.now();
+  await seeds.seed(template, 0, size);
+  const seedSeconds = (performance.now() - started) / 1000;
+  await seeds.close();
   const headers = {
     "Content-Type": "application/json",
     "X-Access-Key": instance.credentials.access_key,
@@ -107,45 +112,52 @@ export async function listDepth(): Promise<void> {
     body: JSON.stringify(body),
     headers,
   });
-  const p50 = async (spec: ReturnType<typeof post>) => {
-    await runLoad(instance.port, spec, { concurrency: 4, seconds: 1 }); // warm-up: caches, JIT, the page cache
-    return (await runLoad(instance.port, spec, { concurrency: 4, seconds: SECONDS })).p50Ms;
+  const pipelineUid = world.trainingBody.pipeline_uid as string;
+  // The row 90% deep in creation order, as the page before it would have handed out its cursor.
+  const deep = Math.floor(size * 0.9);
+  const deepUid = `00000000-0000-4000-8000-${deep.toString(16).padStart(12, "0")}`;
+  const cursor = encodeCursor({ createdAt: new Date((EPOCH_SECONDS + deep / 1000) * 1000), uid: deepUid });
+  const reads = {
+    "task info": post("KlnZtRyqy3rPAZWL", { uid: deepUid }),
+    "first page": post("s8i1TNiTXwwv02mv", { f_pipeline_uid: pipelineUid, limit: 100 }),
+    "90%-deep page": post("s8i1TNiTXwwv02mv", { f_pipeline_uid: pipelineUid, limit: 100, cursor }),
   };
+  for (const spec of Object.values(reads)) await runLoad(instance.port, spec, { concurrency: 4, seconds: 1 }); // warm-up: caches, JIT
+  return { size, seedSeconds, instance, reads };
+}
 
-  const rows = [];
-  let seeded = 0;
-  for (const size of SIZES) {
-    const started = performance.now();
-    await seeds.seed(template, seeded, size);
-    seeded = size;
-    const seedSeconds = (performance.now() - started) / 1000;
-    // The row 90% deep in creation order, as the page before it would have handed out its cursor.
-    const deep = Math.floor(size * 0.9);
-    const deepUid = `00000000-0000-4000-8000-${deep.toString(16).padStart(12, "0")}`;
-    const cursor = encodeCursor({ createdAt: new Date((EPOCH_SECONDS + deep / 1000) * 1000), uid: deepUid });
-    const [info, first, deepPage] = [
-      await p50(post("KlnZtRyqy3rPAZWL", { uid: deepUid })),
-      await p50(post("s8i1TNiTXwwv02mv", { f_pipeline_uid: pipelineUid, limit: 100 })),
-      await p50(post("s8i1TNiTXwwv02mv", { f_pipeline_uid: pipelineUid, limit: 100, cursor })),
-    ];
-    rows.push({
+/**
+ * Each size has its own database, so the sizes are measured side by side in rounds (the
+ * machine's drift hits them alike) instead of one after another as one table grows.
+ */
+export async function listDepth(): Promise<void> {
+  const pipelines = [];
+  for (const size of SIZES) pipelines.push(await pipelineOf(size));
+  const p50s = pipelines.map(() => ({ "task info": [] as number[], "first page": [] as number[], "90%-deep page": [] as number[] }));
+  for (let round = 0; round < ROUNDS; round += 1) {
+    // Each round starts at another size, so no size is always the one measured first.
+    for (let step = 0; step < pipelines.length; step += 1) {
+      const index = (round + step) % pipelines.length;
+      const { instance, reads } = pipelines[index]!;
+      for (const [name, spec] of Object.entries(reads))
+        p50s[index]![name as keyof typeof reads].push((await runLoad(instance.port, spec, { concurrency: 4, seconds: SECONDS })).p50Ms);
+    }
+  }
+  await Promise.all(pipelines.map(({ instance }) => instance.close()));
+
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const medians = p50s.map((reads) => Object.fromEntries(Object.entries(reads).map(([name, xs]) => [name, median(xs)])));
+  const base = medians[0]!;
+  console.log(
+    `\nTask info and list pages (100 items) by pipeline size, on ${databaseName()} (4 clients, ${ROUNDS} interleaved rounds of ${SECONDS}s, median p50 ms and ratio to the smallest)`,
+  );
+  console.table(
+    pipelines.map(({ size, seedSeconds }, index) => ({
       tasks: size,
       "seeding s": seedSeconds.toFixed(1),
-      "task info p50 ms": info,
-      "first page p50 ms": first,
-      "90%-deep page p50 ms": deepPage,
-    });
-  }
-  await seeds.close();
-  await instance.close();
-  const base = rows[0]!;
-  console.log(`\nTask info and list pages (100 items) as one pipeline grows, on ${databaseName()} (4 clients, ${SECONDS}s each)`);
-  console.table(
-    rows.map((r) => ({
-      ...r,
-      "task info p50 ms": `${r["task info p50 ms"].toFixed(2)} (${(r["task info p50 ms"] / base["task info p50 ms"]).toFixed(2)}×)`,
-      "first page p50 ms": `${r["first page p50 ms"].toFixed(2)} (${(r["first page p50 ms"] / base["first page p50 ms"]).toFixed(2)}×)`,
-      "90%-deep page p50 ms": `${r["90%-deep page p50 ms"].toFixed(2)} (${(r["90%-deep page p50 ms"] / base["90%-deep page p50 ms"]).toFixed(2)}×)`,
+      ...Object.fromEntries(
+        Object.entries(medians[index]!).map(([name, ms]) => [`${name} p50 ms`, `${ms.toFixed(2)} (${(ms / base[name]!).toFixed(2)}×)`]),
+      ),
     })),
   );
 }
