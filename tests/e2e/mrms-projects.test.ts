@@ -126,6 +126,39 @@ describe("MRMS projects and learning reports", () => {
     expect((await get("/mrms/get_proj_sttus_cd", { project_id: projectId })).text).toBe("1");
   });
 
+  test("When the projects are asked a page at a time, then each page follows the last by X-Next-Cursor, oldest first, and a bad limit or cursor is a 400 naming it", async () => {
+    const reader = await service.user({ organization: "paged-projects" });
+    const created: string[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      created.push(await uuid());
+      expect((await post("/mrms/project_create", projectBody(created[i]!), as(reader))).text).toBe("1");
+    }
+    const ids = (response: { text: string }) => (JSON.parse(response.text) as Array<{ project_id: string }>).map((p) => p.project_id);
+    const first = await get("/mrms/get_projects_info", { limit: "2" }, reader);
+    expect(ids(first)).toHaveLength(2);
+    const cursor = first.headers["x-next-cursor"] as string;
+    expect(cursor).toEqual(expect.any(String));
+    const rest = await get("/mrms/get_projects_info", { limit: "2", cursor }, reader);
+    expect(ids(rest)).toHaveLength(1);
+    expect(rest.headers["x-next-cursor"]).toBeUndefined();
+    // Without a limit, the whole (short) list in the same order, and nothing after it.
+    const whole = await get("/mrms/get_projects_info", {}, reader);
+    expect({ ids: ids(whole), next: whole.headers["x-next-cursor"] }).toEqual({ ids: [...ids(first), ...ids(rest)], next: undefined });
+    expect([...ids(whole)].sort()).toEqual([...created].sort());
+    for (const [query, field] of [
+      [{ limit: "0" }, "limit"],
+      [{ limit: "1001" }, "limit"],
+      [{ cursor: "not-ours" }, "cursor"],
+    ] as const) {
+      const refused = await get("/mrms/get_projects_info", query, reader);
+      expect({ status: refused.status, text: refused.text, detail: detail(refused) }).toEqual({
+        status: 400,
+        text: "error",
+        detail: expect.stringContaining(field),
+      });
+    }
+  });
+
   test("When a project body is wrong, then the answer is a 400 naming the field and nothing is created", async () => {
     const projectId = await uuid();
     const cases: Array<[Record<string, unknown>, string]> = [

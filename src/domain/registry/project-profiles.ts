@@ -1,10 +1,11 @@
 import type { Clock } from "../clock.js";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
-import type { Database } from "../ports.js";
+import type { Database, PageRequest } from "../ports.js";
 import { canAccess, type Principal } from "../principal.js";
 import type { ProjectProfileRecord, ProjectRecord } from "../records.js";
 import type { EarlyStopRule } from "../tasks/metric-history.js";
 import { UID_PATTERN } from "../../lib/patterns.js";
+import { paged, type Page } from "./registry-records.js";
 
 const UID = new RegExp(UID_PATTERN);
 /** MRMS's project status codes: 1-4 upload (waiting, running, done, error), 5-9 data analysis (requested, running, done, error, pod deletion requested). */
@@ -73,12 +74,16 @@ export class ProjectProfiles {
     return profile;
   }
 
-  /** The caller's organization's MRMS projects, oldest first. */
-  async list(principal: Principal): Promise<Array<{ project: ProjectRecord; profile: ProjectProfileRecord }>> {
-    const projects = await this.deps.db.projects.list({ organizationUid: principal.organizationUid });
-    const profiles = await this.deps.db.projectProfiles.list({ uid: { in: projects.map((p) => p.uid) } });
-    const byUid = new Map(projects.map((p) => [p.uid, p]));
-    return profiles.map((profile) => ({ project: byUid.get(profile.uid)!, profile }));
+  /**
+   * A page of the caller's organization's MRMS projects, oldest first. Paged over its projects, so
+   * a page may hold fewer profiles than `limit` (projects MRMS never described have none).
+   */
+  async list(principal: Principal, page: PageRequest): Promise<Page<{ project: ProjectRecord; profile: ProjectProfileRecord }>> {
+    const projects = await paged(this.deps.db.projects, { organizationUid: principal.organizationUid }, page);
+    const profiles = await this.deps.db.projectProfiles.list({ uid: { in: projects.items.map((p) => p.uid) } });
+    const byUid = new Map(projects.items.map((p) => [p.uid, p]));
+    const items = profiles.map((profile) => ({ project: byUid.get(profile.uid)!, profile }));
+    return projects.next ? { items, next: projects.next } : { items };
   }
 
   async setStatus(principal: Principal, projectUid: string, statusCode: string): Promise<ProjectProfileRecord> {

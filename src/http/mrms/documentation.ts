@@ -61,7 +61,11 @@ export const MRMS_SURFACE: Surface = {
       path: "/mrms/get_projects_info",
       summary: "GetProjectInfo",
       caller: "user",
-      answer: { kind: "json", description: "the organization's projects, as JSON text" },
+      query: {
+        limit: param("the most projects to answer, 1-1000 (1000 when absent)", false),
+        cursor: param("X-Next-Cursor of the page before", false),
+      },
+      answer: { kind: "json", description: "a page of the organization's projects, as JSON text; X-Next-Cursor when more follow" },
     },
     {
       method: "post",

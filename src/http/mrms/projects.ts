@@ -4,6 +4,8 @@ import type express from "express";
 import type { ProjectProfiles } from "../../domain/registry/project-profiles.js";
 import { EarlyStopParam, earlyStopRule } from "../operations/early-stop.js";
 import { BodyValidator } from "../operations/body-validator.js";
+import { encodeCursor } from "../shared/cursor.js";
+import { takePage } from "../shared/page.js";
 import { MRMS_BODIES } from "./bodies.js";
 import { compact, parseCompact, parseJson, text, type MrmsCallers } from "./plain.js";
 
@@ -50,9 +52,12 @@ export function mountProjectRoutes(router: express.Router, callers: MrmsCallers,
 
   router.get(
     "/mrms/get_projects_info",
-    callers.asUser("/mrms/get_projects_info", "read", async (principal) =>
-      JSON.stringify(
-        (await projects.list(principal)).map(({ profile }) => ({
+    // The original answered the whole list; here at most one page (`limit`, 1000 by default), the rest by `X-Next-Cursor`.
+    callers.asUser("/mrms/get_projects_info", "read", async (principal, request, _body, response) => {
+      const page = await projects.list(principal, takePage({ limit: request.query.limit, cursor: request.query.cursor }));
+      if (page.next) response.setHeader("X-Next-Cursor", encodeCursor(page.next));
+      return JSON.stringify(
+        page.items.map(({ profile }) => ({
           project_id: profile.uid,
           project_purpose_cd: profile.purposeCode,
           data_analysis_id: profile.datasetId,
@@ -62,8 +67,8 @@ export function mountProjectRoutes(router: express.Router, callers: MrmsCallers,
           modeling_mode: profile.modelingMode,
           tag: profile.tags,
         })),
-      ),
-    ),
+      );
+    }),
   );
 
   router.post(
