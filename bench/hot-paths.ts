@@ -10,18 +10,26 @@ import { API, databaseName, listen, listeningService } from "./service.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_ROUND_SECONDS ?? 2);
+/** Each open-loop run. */
+const OPEN_SECONDS = 4;
 
 async function bareRoute() {
   const bare = express();
   bare.post("/bare", express.json(), (_req, res) => void res.json({ detail: "ok", data: [] }));
   const { server, port } = await listen(bare);
+  const request = () => ({ method: "POST", path: "/bare", body: "{}", headers: { "Content-Type": "application/json" } });
   return {
-    run: (concurrency: number) =>
-      runMeasured(port, () => ({ method: "POST", path: "/bare", body: "{}", headers: { "Content-Type": "application/json" } }), {
-        concurrency,
-        seconds: SECONDS,
-      }),
+    run: (concurrency: number) => runMeasured(port, request, { concurrency, seconds: SECONDS }),
+    openLoop: (perSecond: number) => runOpenLoop(port, request, { perSecond, seconds: OPEN_SECONDS }),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** The middle of three open-loop runs by p99, and every run's p99 to show the spread. */
+function middleByP99(runs: LoadResult[]): { middle: LoadResult; spread: string } {
+  return {
+    middle: [...runs].sort((a, b) => a.p99Ms - b.p99Ms)[Math.floor(runs.length / 2)]!,
+    spread: runs.map((r) => r.p99Ms.toFixed(1)).join(", "),
   };
 }
 
@@ -136,24 +144,29 @@ export async function submissions(): Promise<void> {
   const acceptedInRounds = dispatched.reduce((sum, d) => sum + d.tasks, 0);
   const dispatchSeconds = dispatched.reduce((sum, d) => sum + d.seconds, 0);
   const callsPerTask = dispatched.reduce((sum, d) => sum + d.calls, 0) / Math.max(1, acceptedInRounds);
-  await Promise.all([bare.close(), close()]);
+  await close();
 
   // Open loop at half the measured maximum: the latency a client sees when the service is not
   // saturated. On a fresh service and fake cluster: the one above holds every Workflow the rounds
   // created in this process's heap (the fake API server's store), and its major GCs are not the
   // service's. Three runs with dispatch held, the median reported: one run's p99 is a handful of
   // requests, and a database's own background work (PostgreSQL's autovacuum) can land in any one.
+  // The bare route at the same rate, run by run in between, shows the machine's own tail.
   const openRate = Math.max(1, Math.round(accepted!.perSecond / 2));
   const fresh = await submissionService();
   fresh.instance.container.dispatcher.pauseDispatch();
   await runMeasured(fresh.instance.port, fresh.submit, { concurrency: 8, seconds: 1 }); // warm-up: connections, statements
   const openRuns: LoadResult[] = [];
-  for (let run = 0; run < 3; run += 1)
-    openRuns.push(await runOpenLoop(fresh.instance.port, fresh.submit, { perSecond: openRate, seconds: 4 }));
+  const bareOpenRuns: LoadResult[] = [];
+  for (let run = 0; run < 3; run += 1) {
+    bareOpenRuns.push(await bare.openLoop(openRate));
+    openRuns.push(await runOpenLoop(fresh.instance.port, fresh.submit, { perSecond: openRate, seconds: OPEN_SECONDS }));
+  }
   fresh.instance.container.dispatcher.resumeDispatch();
   await fresh.instance.container.dispatcher.idle();
-  await fresh.close();
-  const open = [...openRuns].sort((a, b) => a.p99Ms - b.p99Ms)[1]!;
+  await Promise.all([fresh.close(), bare.close()]);
+  const open = middleByP99(openRuns);
+  const bareOpen = middleByP99(bareOpenRuns);
 
   console.log(
     `\nTask submissions on ${databaseName()} (${concurrency} clients, ${ROUNDS} interleaved rounds, medians; fake Kubernetes API at zero latency)`,
@@ -161,9 +174,10 @@ export async function submissions(): Promise<void> {
   console.table([
     row("bare Express route (baseline)", baseline!),
     row("submit a training task: accept path (auth, checks, one write; dispatch held)", accepted!, baseline),
+    row(`bare Express route, open loop at ${openRate}/s (median of 3 runs by p99: ${bareOpen.spread} ms)`, bareOpen.middle),
     row(
-      `same, open loop at ${openRate}/s (half the maximum; dispatch held; median of 3 runs by p99: ${openRuns.map((r) => r.p99Ms.toFixed(1)).join(", ")} ms)`,
-      open,
+      `submission, open loop at ${openRate}/s (half the maximum; dispatch held; median of 3 runs by p99: ${open.spread} ms)`,
+      open.middle,
     ),
   ]);
   console.log(
