@@ -159,6 +159,18 @@ describe("MRMS projects and learning reports", () => {
     }
   });
 
+  test("When a project of ours is described to MRMS after newer ones, then the list keeps the projects' order", async () => {
+    const owner = await service.user({ organization: "ordered-projects" });
+    const older = (await service.post("9Q1lCs56iud4oPcS", owner, { name: "older", description: "" })).body.data.uid as string;
+    const newer = await uuid();
+    expect((await post("/mrms/project_create", projectBody(newer), as(owner))).text).toBe("1");
+    const ids = async () =>
+      (JSON.parse((await get("/mrms/get_projects_info", {}, owner)).text) as Array<{ project_id: string }>).map((p) => p.project_id);
+    expect(await ids()).toEqual([newer]); // ours is not an MRMS project until it is described
+    expect((await post("/mrms/project_create", projectBody(older), as(owner))).text).toBe("1");
+    expect(await ids()).toEqual([older, newer]);
+  });
+
   test("When a project body is wrong, then the answer is a 400 naming the field and nothing is created", async () => {
     const projectId = await uuid();
     const cases: Array<[Record<string, unknown>, string]> = [

@@ -81,8 +81,12 @@ export class ProjectProfiles {
   async list(principal: Principal, page: PageRequest): Promise<Page<{ project: ProjectRecord; profile: ProjectProfileRecord }>> {
     const projects = await paged(this.deps.db.projects, { organizationUid: principal.organizationUid }, page);
     const profiles = await this.deps.db.projectProfiles.list({ uid: { in: projects.items.map((p) => p.uid) } });
-    const byUid = new Map(projects.items.map((p) => [p.uid, p]));
-    const items = profiles.map((profile) => ({ project: byUid.get(profile.uid)!, profile }));
+    const profileOf = new Map(profiles.map((profile) => [profile.uid, profile]));
+    // In the projects' order, which the cursor follows (a profile may be written long after its project).
+    const items = projects.items.flatMap((project) => {
+      const profile = profileOf.get(project.uid);
+      return profile ? [{ project, profile }] : [];
+    });
     return projects.next ? { items, next: projects.next } : { items };
   }
 
