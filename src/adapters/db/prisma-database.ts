@@ -1,7 +1,15 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { SingleConnectionLibSQL, type StatementCounter } from "./single-connection-libsql.js";
-import { countedPool, postgresSqlClient, sqliteSqlClient, type SqlClient, type SqlStatement, type SqlValue } from "./sql-client.js";
+import {
+  countedPool,
+  parseStoredTime,
+  postgresSqlClient,
+  sqliteSqlClient,
+  type SqlClient,
+  type SqlStatement,
+  type SqlValue,
+} from "./sql-client.js";
 import { modelShapes, SqlReads, TableCodec } from "./sql-reads.js";
 import { readSubmission } from "./submission-reads.js";
 import { groupCommits } from "./group-commit.js";
@@ -22,9 +30,7 @@ const POSTGRES_POOL_SIZE = 16;
 /** Timestamps without a zone are written as UTC by Prisma: read them so. */
 const UTC_TIMESTAMPS = {
   getTypeParser: ((oid: number, format?: string) =>
-    oid === 1114
-      ? (text: string) => new Date(`${text.replace(" ", "T")}Z`)
-      : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
+    oid === 1114 ? parseStoredTime : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
 };
 
 export interface DatabaseConnection {

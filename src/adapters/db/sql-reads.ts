@@ -4,7 +4,7 @@
  * Prisma's schema (its DMMF), so rows read here are the same records Prisma would give.
  */
 import type { Filter, PageRequest } from "../../domain/ports.js";
-import { sqliteTime, type SqlClient, type SqlRow, type SqlStatement, type SqlValue } from "./sql-client.js";
+import { parseStoredTime, sqliteTime, type SqlClient, type SqlRow, type SqlStatement, type SqlValue } from "./sql-client.js";
 
 type ColumnType = "String" | "DateTime" | "Boolean" | "BigInt" | "Int" | "Float" | "Json";
 
@@ -29,10 +29,14 @@ export function modelShapes(models: ReadonlyArray<{ name: string; fields: Readon
 
 /** A model's values to SQL arguments and its rows back to records, per dialect. */
 export class TableCodec {
+  readonly columns: readonly string[];
+
   constructor(
     readonly shape: ModelShape,
     private readonly dialect: SqlClient["dialect"],
-  ) {}
+  ) {
+    this.columns = Object.keys(shape.columns);
+  }
 
   /** Only the model's own columns ever reach SQL text. */
   column(name: string): string {
@@ -49,13 +53,13 @@ export class TableCodec {
   }
 
   /** The record in `row` (or those of its `columns`), whose columns may carry a prefix (`alias.column`, from a joined read). */
-  record<R>(row: SqlRow, prefix = "", columns: readonly string[] = Object.keys(this.shape.columns)): R {
+  record<R>(row: SqlRow, prefix = "", columns: readonly string[] = this.columns): R {
     const out: Record<string, unknown> = {};
     for (const column of columns) {
       const type = this.shape.columns[column];
       const value = row[prefix + column];
       if (value === null || value === undefined) out[column] = null;
-      else if (type === "DateTime") out[column] = value instanceof Date ? value : new Date(String(value));
+      else if (type === "DateTime") out[column] = value instanceof Date ? value : parseStoredTime(String(value));
       else if (type === "Boolean") out[column] = value === true || value === 1 || value === "1" || value === 1n;
       else if (type === "BigInt") out[column] = BigInt(value as number | string | bigint);
       else if (type === "Int" || type === "Float") out[column] = Number(value);
@@ -93,9 +97,8 @@ export class SqlReads<R> {
     shape: ModelShape,
   ) {
     this.codec = new TableCodec(shape, sql.dialect);
-    this.selectAll = `SELECT ${Object.keys(shape.columns)
-      .map((c) => `"${c}"`)
-      .join(", ")} FROM "${shape.table}"`;
+    const columns = this.codec.columns;
+    this.selectAll = `SELECT ${columns.map((c) => `"${c}"`).join(", ")} FROM "${shape.table}"`;
   }
 
   /** A time as this database compares it (an argument for `search` conditions). */
