@@ -2,7 +2,9 @@
  * The hot paths against a bare Express route, in interleaved rounds: authenticated registry
  * reads, and task submissions (the accept path, then the Kubernetes dispatch on its own).
  */
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import express from "express";
+import { databaseOpenLoop } from "./database-floor.js";
 import { startFakeCluster, argoEnv } from "../tests/support/fake-kube/fake-cluster.js";
 import { registerTrainingWorld } from "./fixtures.js";
 import { interleaved, pairedRatio, runMeasured, runOpenLoop, type LoadResult, type RoundResult } from "./load.js";
@@ -151,22 +153,31 @@ export async function submissions(): Promise<void> {
   // created in this process's heap (the fake API server's store), and its major GCs are not the
   // service's. Three runs with dispatch held, the median reported: one run's p99 is a handful of
   // requests, and a database's own background work (PostgreSQL's autovacuum) can land in any one.
-  // The bare route at the same rate, run by run in between, shows the machine's own tail.
+  // The bare route and the database alone (one committed INSERT per request) at the same rate,
+  // run by run in between, show the machine's own tail and its database's: the service's cannot be shorter.
   const openRate = Math.max(1, Math.round(accepted!.perSecond / 2));
   const fresh = await submissionService();
   fresh.instance.container.dispatcher.pauseDispatch();
   await runMeasured(fresh.instance.port, fresh.submit, { concurrency: 8, seconds: 1 }); // warm-up: connections, statements
   const openRuns: LoadResult[] = [];
   const bareOpenRuns: LoadResult[] = [];
+  const databaseOpenRuns: LoadResult[] = [];
+  const loopDelays: number[] = [];
   for (let run = 0; run < 3; run += 1) {
     bareOpenRuns.push(await bare.openLoop(openRate));
+    databaseOpenRuns.push(await databaseOpenLoop(fresh.instance.databaseUrl, { perSecond: openRate, seconds: OPEN_SECONDS }));
+    const delay = monitorEventLoopDelay({ resolution: 5 });
+    delay.enable();
     openRuns.push(await runOpenLoop(fresh.instance.port, fresh.submit, { perSecond: openRate, seconds: OPEN_SECONDS }));
+    delay.disable();
+    loopDelays.push(delay.percentile(99) / 1e6);
   }
   fresh.instance.container.dispatcher.resumeDispatch();
   await fresh.instance.container.dispatcher.idle();
   await Promise.all([fresh.close(), bare.close()]);
   const open = middleByP99(openRuns);
   const bareOpen = middleByP99(bareOpenRuns);
+  const databaseOpen = middleByP99(databaseOpenRuns);
 
   console.log(
     `\nTask submissions on ${databaseName()} (${concurrency} clients, ${ROUNDS} interleaved rounds, medians; fake Kubernetes API at zero latency)`,
@@ -176,7 +187,12 @@ export async function submissions(): Promise<void> {
     row("submit a training task: accept path (auth, checks, one write; dispatch held)", accepted!, baseline),
     row(`bare Express route, open loop at ${openRate}/s (median of 3 runs by p99: ${bareOpen.spread} ms)`, bareOpen.middle),
     row(
-      `submission, open loop at ${openRate}/s (half the maximum; dispatch held; median of 3 runs by p99: ${open.spread} ms)`,
+      `${databaseName()} alone, one committed INSERT each, open loop at ${openRate}/s (median of 3 by p99: ${databaseOpen.spread} ms)`,
+      databaseOpen.middle,
+    ),
+    row(
+      `submission, open loop at ${openRate}/s (half the maximum; dispatch held; median of 3 runs by p99: ${open.spread} ms; ` +
+        `event-loop delay p99 ${loopDelays.map((d) => d.toFixed(1)).join(", ")} ms)`,
       open.middle,
     ),
   ]);

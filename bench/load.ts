@@ -122,6 +122,28 @@ export async function runOpenLoop(
   options: { perSecond: number; seconds: number },
 ): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  try {
+    return await openLoop(options, () => {
+      const request = spec();
+      return new Promise<boolean>((resolve) => {
+        const req = http.request(
+          { host: "127.0.0.1", port, agent, method: request.method, path: request.path, headers: request.headers },
+          (res) => {
+            res.resume();
+            res.on("end", () => resolve((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300));
+          },
+        );
+        req.on("error", () => resolve(false));
+        req.end(request.body);
+      });
+    });
+  } finally {
+    agent.destroy();
+  }
+}
+
+/** Starts `send` (which tells whether it succeeded) at a fixed rate; latency from each scheduled start. */
+export async function openLoop(options: { perSecond: number; seconds: number }, send: () => Promise<boolean>): Promise<LoadResult> {
   const latencies: number[] = [];
   let failures = 0;
   const started = performance.now();
@@ -131,27 +153,22 @@ export async function runOpenLoop(
     const scheduled = started + (i * 1000) / options.perSecond;
     const wait = scheduled - performance.now();
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
-    const request = spec();
+    // From the scheduled start, or from the actual one when the timer woke up to 1 ms early.
+    const from = Math.min(scheduled, performance.now());
     inFlight.push(
-      new Promise<void>((resolve) => {
-        const req = http.request(
-          { host: "127.0.0.1", port, agent, method: request.method, path: request.path, headers: request.headers },
-          (res) => {
-            res.resume();
-            res.on("end", () => {
-              latencies.push(performance.now() - scheduled);
-              if ((res.statusCode ?? 0) < 200 || (res.statusCode ?? 0) >= 300) failures += 1;
-              resolve();
-            });
-          },
-        );
-        req.on("error", () => ((failures += 1), resolve()));
-        req.end(request.body);
-      }),
+      send().then(
+        (ok) => {
+          latencies.push(performance.now() - from);
+          if (!ok) failures += 1;
+        },
+        () => {
+          latencies.push(performance.now() - from);
+          failures += 1;
+        },
+      ),
     );
   }
   await Promise.all(inFlight);
-  agent.destroy();
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
