@@ -221,6 +221,25 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
     expect(logs.body.data.download_training_dataset).toMatch(/^downloaded dataset/);
   });
 
+  test("When a run ends while Kubernetes is slow to delete its credential, then the task reads as ended only once it is gone (a retry's new one is safe)", async () => {
+    cluster.behavior.running = async () => 1;
+    const held = cluster.server.holdNext((r) => r.method === "DELETE" && r.path.endsWith("-credential"));
+    const response = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset));
+    const uid = response.body.data.uid;
+    await held.reached;
+    const during = await service.post("KlnZtRyqy3rPAZWL", user, { uid });
+    expect(during.body.data.status).toBe("running");
+    expect((await service.post("Rt5yHb8NqZ3wPd6s", user, { uid })).status).toBe(409); // not retryable yet
+    held.release();
+    await waitForStatus(service, user, uid, ["fail"]);
+    expect(cluster.server.get("secrets", NAMESPACE, `ae-${uid}-credential`)).toBeUndefined();
+
+    cluster.behavior.running = async () => 0;
+    expect((await service.post("Rt5yHb8NqZ3wPd6s", user, { uid })).status).toBe(200);
+    expect(cluster.server.get("secrets", NAMESPACE, `ae-${uid}-credential`)).toBeDefined();
+    expect((await waitForStatus(service, user, uid, ["success", "fail"])).status).toBe("success");
+  });
+
   test("When a task is resubmitted, then a new task runs a new Workflow with the same inputs", async () => {
     const first = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset));
     await waitForStatus(service, user, first.body.data.uid, ["success"]);

@@ -140,10 +140,14 @@ export class WorkflowWatcher {
     }
     const progress = progressOf(workflow);
     if (!progress) return;
+    // The credential goes when its task ends, once (a re-list of finished Workflows deletes nothing
+    // again), and before the task reads as ended: a retry then writes a new one this cannot delete.
+    const dropCredential = () =>
+      this.deps.gateway
+        .dropCredential(progress.taskUid)
+        .catch((error: unknown) => this.deps.logger.error({ err: error, task: progress.taskUid }, "action=drop-credential outcome=failed"));
     try {
-      // The credential goes when its task ends, once: a re-list of finished Workflows deletes nothing again.
-      const { ended } = await this.deps.sink.report(progress);
-      if (ended) await this.deps.gateway.dropCredential(progress.taskUid);
+      await this.deps.sink.report(progress, dropCredential);
     } catch (error) {
       this.deps.logger.error({ err: error, workflow: workflow.metadata.name }, "action=observe-workflow outcome=failed");
     }

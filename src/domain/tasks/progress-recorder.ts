@@ -19,9 +19,9 @@ export class ProgressRecorder implements ProgressSink {
    * Applies a report. Reports of one task are applied one at a time, in the order they arrive:
    * an older report finishing late must not overwrite a newer step state.
    */
-  report(progress: TaskProgress): Promise<ReportOutcome> {
+  report(progress: TaskProgress, beforeEnding?: () => Promise<void>): Promise<ReportOutcome> {
     const previous = this.reporting.get(progress.taskUid) ?? Promise.resolve();
-    const current = previous.then(() => this.apply(progress));
+    const current = previous.then(() => this.apply(progress, beforeEnding));
     const settled = current.catch(() => undefined);
     this.reporting.set(progress.taskUid, settled);
     void settled.then(() => {
@@ -40,7 +40,7 @@ export class ProgressRecorder implements ProgressSink {
     return this.deps.db.tasks.list({ status: { in: ["pending", "running"] }, engine });
   }
 
-  private async apply(progress: TaskProgress): Promise<ReportOutcome> {
+  private async apply(progress: TaskProgress, beforeEnding?: () => Promise<void>): Promise<ReportOutcome> {
     const { db, lifecycle } = this.deps;
     const task = await db.tasks.find(progress.taskUid);
     if (!task) return { ended: false }; // deleted while its run was still reporting
@@ -70,6 +70,7 @@ export class ProgressRecorder implements ProgressSink {
     let derived = deriveStatus(progress.phase, progress.message, steps);
     if (derived.status === "success") derived = (await this.publishOutput(task)) ?? derived;
     if (derived.status === task.status && derived.executeStep === task.executeStep) return { ended: false };
+    if (FINAL_TASK_STATUSES.includes(derived.status) && !FINAL_TASK_STATUSES.includes(task.status)) await beforeEnding?.();
     const updated = await lifecycle.transition(task, derived.status, derived.executeStep, derived.message);
     const ended = FINAL_TASK_STATUSES.includes(updated.status) && !FINAL_TASK_STATUSES.includes(task.status);
     if (ended && progress.finishedAt) await db.tasks.update(task.uid, { finishedAt: progress.finishedAt });

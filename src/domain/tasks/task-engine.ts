@@ -71,5 +71,10 @@ export interface ReportOutcome {
 
 /** Where engines report progress; the task service is the one implementation. */
 export interface ProgressSink {
-  report(progress: TaskProgress): Promise<ReportOutcome>;
+  /**
+   * `beforeEnding` runs once, just before the report moves the task into a final status: what
+   * must be gone before anyone can see the task ended (its credential: a retry may follow at once
+   * and write a new one). A failure of it is the engine's to log; the task ends regardless.
+   */
+  report(progress: TaskProgress, beforeEnding?: () => Promise<void>): Promise<ReportOutcome>;
 }

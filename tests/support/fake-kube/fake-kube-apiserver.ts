@@ -78,6 +78,7 @@ export class FakeKubeApiServer extends EventEmitter {
   private readonly watchers = new Set<{ resource: string; namespace: string; selector: (o: KubeObject) => boolean; res: ServerResponse }>();
   private readonly logs = new Map<string, { text: string; ended: boolean; emitter: EventEmitter }>();
   private readonly faults: Array<{ status: number; remaining: number; match: (r: RecordedRequest) => boolean }> = [];
+  private readonly holds: Array<{ match: (r: RecordedRequest) => boolean; arrived: () => void; released: Promise<void> }> = [];
   private resourceVersion = 1000;
   private server = http.createServer((req, res) => void this.handle(req, res));
   url = "";
@@ -126,6 +127,16 @@ export class FakeKubeApiServer extends EventEmitter {
   /** The next `count` requests matching `match` answer `status` (500, 429, ...). */
   failNext(count: number, status: number, match: (r: RecordedRequest) => boolean = () => true): void {
     this.faults.push({ status, remaining: count, match });
+  }
+
+  /** Holds the next request matching `match` until `release()` (a slow server); `reached` resolves when it arrives. */
+  holdNext(match: (r: RecordedRequest) => boolean): { reached: Promise<void>; release(): void } {
+    let arrived!: () => void;
+    let release!: () => void;
+    const reached = new Promise<void>((resolve) => (arrived = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    this.holds.push({ match, arrived, released });
+    return { reached, release };
   }
 
   /** Ends every open watch stream, as a server restart or a proxy timeout would. */
@@ -314,6 +325,12 @@ export class FakeKubeApiServer extends EventEmitter {
       if (fault) {
         fault.remaining -= 1;
         throw new StatusError(fault.status, fault.status === 429 ? "TooManyRequests" : "InternalError", `injected ${fault.status}`);
+      }
+      const hold = this.holds.findIndex((h) => h.match(recorded));
+      if (hold >= 0) {
+        const [{ arrived, released }] = this.holds.splice(hold, 1) as [(typeof this.holds)[number]];
+        arrived();
+        await released;
       }
       if (!route || !KINDS[route.resource])
         throw new StatusError(404, "NotFound", `the server could not find the requested resource ${url.pathname}`);
