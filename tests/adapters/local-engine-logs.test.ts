@@ -36,7 +36,6 @@ describe("The local engine's step logs", () => {
             for (const step of progress.steps.filter((s) => s.phase === "Running"))
               seen.push({ step: step.name, logExists: existsSync(engine.logFile(progress.taskUid, step.name)) });
             if (progress.finishedAt) finished(progress);
-            return { ended: progress.finishedAt !== null };
           },
         },
       },

@@ -1,6 +1,6 @@
 import type { Database } from "../ports.js";
 import { FINAL_TASK_STATUSES, type ExecuteStep, type TaskRecord, type TaskStatus } from "../records.js";
-import type { ProgressSink, ReportOutcome, TaskProgress } from "./task-engine.js";
+import type { ProgressSink, TaskProgress } from "./task-engine.js";
 import { TASK_KINDS } from "./task-kinds.js";
 import { stepsOf, type TaskLifecycle } from "./task-lifecycle.js";
 import { deriveStatus } from "./task-status.js";
@@ -19,7 +19,7 @@ export class ProgressRecorder implements ProgressSink {
    * Applies a report. Reports of one task are applied one at a time, in the order they arrive:
    * an older report finishing late must not overwrite a newer step state.
    */
-  report(progress: TaskProgress, beforeEnding?: () => Promise<void>): Promise<ReportOutcome> {
+  report(progress: TaskProgress, beforeEnding?: () => Promise<void>): Promise<void> {
     const previous = this.reporting.get(progress.taskUid) ?? Promise.resolve();
     const current = previous.then(() => this.apply(progress, beforeEnding));
     const settled = current.catch(() => undefined);
@@ -40,10 +40,10 @@ export class ProgressRecorder implements ProgressSink {
     return this.deps.db.tasks.list({ status: { in: ["pending", "running"] }, engine });
   }
 
-  private async apply(progress: TaskProgress, beforeEnding?: () => Promise<void>): Promise<ReportOutcome> {
+  private async apply(progress: TaskProgress, beforeEnding?: () => Promise<void>): Promise<void> {
     const { db, lifecycle } = this.deps;
     const task = await db.tasks.find(progress.taskUid);
-    if (!task) return { ended: false }; // deleted while its run was still reporting
+    if (!task) return; // deleted while its run was still reporting
     for (const step of progress.steps) {
       const sequence = TASK_KINDS[task.kind].steps.find((s) => s.name === step.name)?.sequence ?? "running";
       await db.taskSteps.save({
@@ -69,12 +69,11 @@ export class ProgressRecorder implements ProgressSink {
       : stepsOf(task, await db.taskSteps.listFor(task.uid)).map((s) => ({ ...s, resources: {} }));
     let derived = deriveStatus(progress.phase, progress.message, steps);
     if (derived.status === "success") derived = (await this.publishOutput(task)) ?? derived;
-    if (derived.status === task.status && derived.executeStep === task.executeStep) return { ended: false };
-    if (FINAL_TASK_STATUSES.includes(derived.status) && !FINAL_TASK_STATUSES.includes(task.status)) await beforeEnding?.();
-    const updated = await lifecycle.transition(task, derived.status, derived.executeStep, derived.message);
-    const ended = FINAL_TASK_STATUSES.includes(updated.status) && !FINAL_TASK_STATUSES.includes(task.status);
-    if (ended && progress.finishedAt) await db.tasks.update(task.uid, { finishedAt: progress.finishedAt });
-    return { ended };
+    if (derived.status === task.status && derived.executeStep === task.executeStep) return;
+    const ending = FINAL_TASK_STATUSES.includes(derived.status) && !FINAL_TASK_STATUSES.includes(task.status);
+    if (ending) await beforeEnding?.();
+    await lifecycle.transition(task, derived.status, derived.executeStep, derived.message);
+    if (ending && progress.finishedAt) await db.tasks.update(task.uid, { finishedAt: progress.finishedAt });
   }
 
   /** On success the output becomes available, if the upload step stored it; otherwise the task fails. */

@@ -64,11 +64,6 @@ export interface TaskEngine {
   remove(task: TaskRecord): Promise<void>;
 }
 
-/** What applying a report did: `ended` when it moved the task into a final status. */
-export interface ReportOutcome {
-  ended: boolean;
-}
-
 /** Where engines report progress; the task service is the one implementation. */
 export interface ProgressSink {
   /**
@@ -76,5 +71,5 @@ export interface ProgressSink {
    * must be gone before anyone can see the task ended (its credential: a retry may follow at once
    * and write a new one). A failure of it is the engine's to log; the task ends regardless.
    */
-  report(progress: TaskProgress, beforeEnding?: () => Promise<void>): Promise<ReportOutcome>;
+  report(progress: TaskProgress, beforeEnding?: () => Promise<void>): Promise<void>;
 }
