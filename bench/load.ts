@@ -34,19 +34,9 @@ export async function runLoad(
 
   const once = async (request: RequestSpec) => {
     const t0 = performance.now();
-    const status = await new Promise<number>((resolve) => {
-      const req = http.request(
-        { host: "127.0.0.1", port, agent, method: request.method, path: request.path, headers: request.headers },
-        (res) => {
-          res.resume();
-          res.on("end", () => resolve(res.statusCode ?? 0));
-        },
-      );
-      req.on("error", () => resolve(0));
-      req.end(request.body);
-    });
+    const ok = await succeeds(port, agent, request);
     latencies.push(performance.now() - t0);
-    if (status < 200 || status >= 300) failures += 1;
+    if (!ok) failures += 1;
   };
 
   const client = async () => {
@@ -54,6 +44,25 @@ export async function runLoad(
   };
   await Promise.all(Array.from({ length: options.concurrency }, client));
   agent.destroy();
+  return summary(latencies, failures, started);
+}
+
+/** One request on `agent`; whether it was answered 2xx (a connection error is a failure). */
+function succeeds(port: number, agent: http.Agent, request: RequestSpec): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.request(
+      { host: "127.0.0.1", port, agent, method: request.method, path: request.path, headers: request.headers },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300));
+      },
+    );
+    req.on("error", () => resolve(false));
+    req.end(request.body);
+  });
+}
+
+function summary(latencies: number[], failures: number, started: number): LoadResult {
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
@@ -123,20 +132,7 @@ export async function runOpenLoop(
 ): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   try {
-    return await openLoop(options, () => {
-      const request = spec();
-      return new Promise<boolean>((resolve) => {
-        const req = http.request(
-          { host: "127.0.0.1", port, agent, method: request.method, path: request.path, headers: request.headers },
-          (res) => {
-            res.resume();
-            res.on("end", () => resolve((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300));
-          },
-        );
-        req.on("error", () => resolve(false));
-        req.end(request.body);
-      });
-    });
+    return await openLoop(options, () => succeeds(port, agent, spec()));
   } finally {
     agent.destroy();
   }
@@ -156,21 +152,14 @@ export async function openLoop(options: { perSecond: number; seconds: number }, 
     // From the scheduled start, or from the actual one when the timer woke up to 1 ms early.
     const from = Math.min(scheduled, performance.now());
     inFlight.push(
-      send().then(
-        (ok) => {
+      send()
+        .catch(() => false)
+        .then((ok) => {
           latencies.push(performance.now() - from);
           if (!ok) failures += 1;
-        },
-        () => {
-          latencies.push(performance.now() - from);
-          failures += 1;
-        },
-      ),
+        }),
     );
   }
   await Promise.all(inFlight);
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-  return { requests: latencies.length, failures, seconds, perSecond: latencies.length / seconds, p50Ms: at(0.5), p99Ms: at(0.99) };
+  return summary(latencies, failures, started);
 }
