@@ -8,7 +8,7 @@ import { QUANTITY } from "../lib/patterns.js";
 
 export interface AppConfig {
   http: { host: string; port: number; trustProxy: boolean; shutdownTimeoutSeconds: number };
-  database: { url: string; provider: "sqlite" | "postgresql" };
+  database: { url: string; provider: "sqlite" | "postgresql"; poolSize: number };
   objectStore:
     | { kind: "filesystem"; dir: string }
     | {
@@ -156,7 +156,11 @@ export function loadConfig(env: Env): AppConfig {
       /** How long shutdown waits for open requests. */
       shutdownTimeoutSeconds: read.integer("SHUTDOWN_TIMEOUT_SECONDS", 20, 1, 600),
     },
-    database: databaseOf(read.string("DATABASE_URL", "file:./data/argo-entrypoint.db"), problems),
+    database: {
+      ...databaseOf(read.string("DATABASE_URL", "file:./data/argo-entrypoint.db"), problems),
+      /** Connections to PostgreSQL (SQLite has one): concurrent requests beyond it queue for one. */
+      poolSize: read.integer("DATABASE_POOL_SIZE", 16, 1, 1000),
+    },
     objectStore:
       objectStoreKind === "s3"
         ? {
@@ -329,7 +333,7 @@ export function loadConfig(env: Env): AppConfig {
   return config;
 }
 
-function databaseOf(url: string, problems: string[]): AppConfig["database"] {
+function databaseOf(url: string, problems: string[]): Omit<AppConfig["database"], "poolSize"> {
   if (url.startsWith("file:")) return { url, provider: "sqlite" };
   if (/^postgres(ql)?:\/\//.test(url)) return { url, provider: "postgresql" };
   problems.push("DATABASE_URL must start with file: or postgresql://");
@@ -341,7 +345,7 @@ export function presentConfig(config: AppConfig): Record<string, unknown> {
   const store = config.objectStore;
   return {
     http: config.http,
-    database: { provider: config.database.provider },
+    database: { provider: config.database.provider, poolSize: config.database.poolSize },
     objectStore: store.kind === "s3" ? { kind: store.kind, endpoint: store.endpoint, port: store.port, bucket: store.bucket } : store,
     uploads: config.uploads,
     api: config.api,

@@ -9,12 +9,13 @@ describe("loadConfig", () => {
     expect(config.http.port).toBe(8080);
     expect(config.api.versions).toContain("v1.2.4");
     expect(config.timeOffsetMinutes).toBe(0);
+    expect(config.database.poolSize).toBe(16);
   });
 
   test("When several values are bad, then every problem is reported at once", () => {
     let error: unknown;
     try {
-      loadConfig({ PORT: "eighty", OBJECT_STORE: "s3", MAX_UPLOAD_BYTES: "lots", TIME_ZONE_OFFSET: "UTC+8", DATABASE_URL: "mysql://x" });
+      loadConfig({ PORT: "eighty", OBJECT_STORE: "s3", MAX_UPLOAD_BYTES: "lots", TIME_ZONE_OFFSET: "UTC+8", DATABASE_URL: "mysql://x", DATABASE_POOL_SIZE: "0" });
     } catch (caught) {
       error = caught;
     }
@@ -22,6 +23,7 @@ describe("loadConfig", () => {
     expect((error as ConfigError).problems).toEqual([
       'PORT must be an integer from 0 to 65535 (got "eighty")',
       "DATABASE_URL must start with file: or postgresql://",
+      'DATABASE_POOL_SIZE must be an integer from 1 to 1000 (got "0")',
       "S3_ENDPOINT is required",
       "S3_ACCESS_KEY is required",
       "S3_SECRET_KEY is required",

@@ -14,7 +14,7 @@ const LEDGER = "_entrypoint_migrations";
  * a failed migration leaves nothing half-applied. A SQLite file's directory is created first.
  * Returns the names it applied.
  */
-export async function applyMigrations({ url, provider }: DatabaseSettings): Promise<string[]> {
+export async function applyMigrations({ url, provider }: Pick<DatabaseSettings, "url" | "provider">): Promise<string[]> {
   if (provider === "sqlite") await mkdir(path.dirname(url.slice("file:".length)), { recursive: true });
   const dir = provider === "postgresql" ? path.join(PRISMA_DIR, "postgresql", "migrations") : path.join(PRISMA_DIR, "migrations");
   const names = (await readdir(dir, { withFileTypes: true }))

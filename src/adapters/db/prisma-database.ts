@@ -23,10 +23,10 @@ import { type TaskStatusEventRecord } from "../../domain/records.js";
 export interface DatabaseSettings {
   url: string;
   provider: "sqlite" | "postgresql";
+  /** The most connections to PostgreSQL: more concurrent queries queue for one rather than fail. */
+  poolSize: number;
 }
 
-/** The most connections to PostgreSQL (64 concurrent writers queue for these rather than fail). */
-const POSTGRES_POOL_SIZE = 16;
 /** Timestamps without a zone are written as UTC by Prisma: read them so. */
 const UTC_TIMESTAMPS = {
   getTypeParser: ((oid: number, format?: string) =>
@@ -42,7 +42,7 @@ export interface DatabaseConnection {
   end(): Promise<void>;
 }
 
-export function createPrismaClient({ url, provider }: DatabaseSettings): DatabaseConnection {
+export function createPrismaClient({ url, provider, poolSize }: DatabaseSettings): DatabaseConnection {
   const counter: StatementCounter = { statements: 0 };
   if (provider === "postgresql") {
     // Connections, once opened, are kept (`min`): each holds its prepared statements, and a burst
@@ -50,8 +50,8 @@ export function createPrismaClient({ url, provider }: DatabaseSettings): Databas
     const pool = countedPool(
       new pg.Pool({
         connectionString: url,
-        max: POSTGRES_POOL_SIZE,
-        min: POSTGRES_POOL_SIZE,
+        max: poolSize,
+        min: poolSize,
         connectionTimeoutMillis: 30_000,
         types: UTC_TIMESTAMPS,
       }),
