@@ -15,7 +15,14 @@ describe("loadConfig", () => {
   test("When several values are bad, then every problem is reported at once", () => {
     let error: unknown;
     try {
-      loadConfig({ PORT: "eighty", OBJECT_STORE: "s3", MAX_UPLOAD_BYTES: "lots", TIME_ZONE_OFFSET: "UTC+8", DATABASE_URL: "mysql://x", DATABASE_POOL_SIZE: "0" });
+      loadConfig({
+        PORT: "eighty",
+        OBJECT_STORE: "s3",
+        MAX_UPLOAD_BYTES: "lots",
+        TIME_ZONE_OFFSET: "UTC+8",
+        DATABASE_URL: "mysql://x",
+        DATABASE_POOL_SIZE: "0",
+      });
     } catch (caught) {
       error = caught;
     }

@@ -23,7 +23,8 @@ describe("Formatting timestamps as the original did", () => {
 
   test("When many instants and offsets alternate, then every text matches the definition", () => {
     for (let ms = Date.UTC(1970, 0, 1); ms < Date.UTC(2100, 0, 1); ms += 2_345_678_901) {
-      for (const offset of [480, -300, 0, 570, -720]) expect(formatTimestamp(new Date(ms), offset)).toBe(byDefinition(new Date(ms), offset));
+      for (const offset of [480, -300, 0, 570, -720])
+        expect(formatTimestamp(new Date(ms), offset)).toBe(byDefinition(new Date(ms), offset));
     }
   });
 

@@ -48,13 +48,7 @@ export function createPrismaClient({ url, provider, poolSize }: DatabaseSettings
     // Connections, once opened, are kept (`min`): each holds its prepared statements, and a burst
     // after a quiet spell would otherwise wait for new connections and prepare everything again.
     const pool = countedPool(
-      new pg.Pool({
-        connectionString: url,
-        max: poolSize,
-        min: poolSize,
-        connectionTimeoutMillis: 30_000,
-        types: UTC_TIMESTAMPS,
-      }),
+      new pg.Pool({ connectionString: url, max: poolSize, min: poolSize, connectionTimeoutMillis: 30_000, types: UTC_TIMESTAMPS }),
       counter,
     );
     // An idle connection the server ended (a restart, an administrator) is dropped by the pool; the next query opens another.
