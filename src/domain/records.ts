@@ -175,6 +175,8 @@ export interface TaskRecord extends Described {
   resubmittedFrom: string | null;
   stepTokenHash: string | null;
   stepTokenExpires: Date | null;
+  /** Raised by each retry of the same run: an engine's report of an earlier attempt is stale. */
+  attempt: number;
   /** JSON object of reported metrics. */
   metrics: string;
   /** JSON: per metric key its latest and best point and count, and the early stop that fired. */

@@ -16,6 +16,11 @@ import {
   type PipelineFixture,
 } from "../support/task-fixture.js";
 import { createTestDatabase } from "../support/test-database.js";
+import { TASK_ATTEMPT_ANNOTATION, type Workflow } from "../../src/adapters/argo/argo-types.js";
+import { progressOf } from "../../src/adapters/argo/workflow-status.js";
+import { systemClock } from "../../src/domain/clock.js";
+import { ProgressRecorder } from "../../src/domain/tasks/progress-recorder.js";
+import { TaskLifecycle } from "../../src/domain/tasks/task-lifecycle.js";
 import { API, TIMESTAMP, type TestService, type TestUser } from "../support/test-service.js";
 
 describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real client-node)", () => {
@@ -221,6 +226,31 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
     expect(logs.body.data.download_training_dataset).toMatch(/^downloaded dataset/);
   });
 
+  test("When the run's state from before a retry is reported after it, then the reopened task is not ended by it", async () => {
+    cluster.behavior.running = async () => 1;
+    const uid = (await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset))).body.data.uid;
+    await waitForStatus(service, user, uid, ["fail"]);
+    const failed = structuredClone(cluster.server.get("workflows", NAMESPACE, `ae-${uid}`) as unknown as Workflow);
+    expect(failed.metadata.annotations?.[TASK_ATTEMPT_ANNOTATION]).toBe("0");
+    const held = holdRunningStep(cluster);
+    expect((await service.post("Rt5yHb8NqZ3wPd6s", user, { uid })).status).toBe(200);
+    const retried = cluster.server.get("workflows", NAMESPACE, `ae-${uid}`) as unknown as Workflow;
+    expect(retried.metadata.annotations?.[TASK_ATTEMPT_ANNOTATION]).toBe("1");
+    await eventually(() => held.waiting);
+    await waitForStatus(service, user, uid, ["running"]);
+
+    // The failed state arrives late (queued behind the retry, or from a re-list), as the watcher would report it.
+    const { db, logger } = service.container;
+    const recorder = new ProgressRecorder({ db, lifecycle: new TaskLifecycle({ db, clock: systemClock, logger }) });
+    await recorder.report(progressOf(failed)!);
+    const during = await service.post("KlnZtRyqy3rPAZWL", user, { uid });
+    expect(during.body.data.status).toBe("running");
+    expect(cluster.server.get("secrets", NAMESPACE, `ae-${uid}-credential`)).toBeDefined();
+
+    held.release();
+    expect((await waitForStatus(service, user, uid, ["success", "fail"])).status).toBe("success");
+  });
+
   test("When a run ends while Kubernetes is slow to delete its credential, then the task reads as ended only once it is gone (a retry's new one is safe)", async () => {
     cluster.behavior.running = async () => 1;
     const held = cluster.server.holdNext((r) => r.method === "DELETE" && r.path.endsWith("-credential"));
@@ -387,8 +417,9 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
     const gets = cluster.server.requests.filter(
       (r) => r.resource === "workflows" && r.method === "GET" && !r.watch && r.path.split("/").length > 7,
     );
-    // Single GETs happen only in shutdown (reading the phase first, as Argo's CLI does) and retry.
-    expect(gets.length).toBeLessThanOrEqual(4);
+    // Single GETs happen only in shutdown (reading the phase first, as Argo's CLI does) and retry:
+    // two shutdowns and three retries in the tests above.
+    expect(gets.length).toBeLessThanOrEqual(5);
   });
 
   test("When the service dies between the database write and the create, then the next start submits the task", async () => {

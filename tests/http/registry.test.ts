@@ -223,6 +223,7 @@ describe("Registry routes", () => {
         metrics: "{}",
         metricSummary: "{}",
         earlyStop: "",
+        attempt: 0,
       });
       const removal = await service.post("6PiGXBbrIvQLqhrC", user, { uid: r.projectDataset });
       expect(removal.status).toBe(409);

@@ -1,7 +1,7 @@
 import { ConflictError } from "../../domain/errors.js";
 import type { TaskRecord } from "../../domain/records.js";
 import type { ShutdownStrategy, TaskEngine, TaskPlan } from "../../domain/tasks/task-engine.js";
-import { COMPLETED_LABEL, NODE_ID_ANNOTATION, type NodeStatus, type Workflow } from "./argo-types.js";
+import { COMPLETED_LABEL, NODE_ID_ANNOTATION, TASK_ATTEMPT_ANNOTATION, type NodeStatus, type Workflow } from "./argo-types.js";
 import type { ArgoWorkflowGateway } from "./workflow-gateway.js";
 import { renderWorkflow, workflowName, type RenderSettings } from "./workflow-renderer.js";
 import { nodesOf } from "./workflow-status.js";
@@ -86,6 +86,7 @@ export class ArgoEngine implements TaskEngine {
       };
     }
     const labels = { ...workflow.metadata.labels };
+    const annotations = { ...workflow.metadata.annotations, [TASK_ATTEMPT_ANNOTATION]: String(plan.task.attempt) };
     delete labels[COMPLETED_LABEL];
     delete labels["workflows.argoproj.io/workflow-archiving-status"];
     const spec = { ...workflow.spec };
@@ -97,7 +98,7 @@ export class ArgoEngine implements TaskEngine {
     for (const pod of await this.gateway.podsOf(name)) {
       if (removed.has(pod.metadata?.annotations?.[NODE_ID_ANNOTATION] ?? "")) await this.gateway.deletePod(pod.metadata!.name!);
     }
-    await this.gateway.replaceWorkflow({ ...workflow, metadata: { ...workflow.metadata, labels }, spec, status });
+    await this.gateway.replaceWorkflow({ ...workflow, metadata: { ...workflow.metadata, labels, annotations }, spec, status });
   }
 
   async remove(task: TaskRecord): Promise<void> {

@@ -9,6 +9,8 @@ export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
 export const MANAGED_BY = "argo-entrypoint";
 export const TASK_UID_LABEL = "argo-entrypoint.io/task-uid";
 export const TASK_KIND_LABEL = "argo-entrypoint.io/task-kind";
+/** The task's attempt a Workflow's state belongs to (a retry raises it in the same PUT that restarts the run). */
+export const TASK_ATTEMPT_ANNOTATION = "argo-entrypoint.io/task-attempt";
 
 /** Labels and annotations Argo puts on Workflows and pods (argo.md §3, §12). */
 export const COMPLETED_LABEL = "workflows.argoproj.io/completed";

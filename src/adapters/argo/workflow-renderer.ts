@@ -7,6 +7,7 @@ import {
   MANAGED_BY_LABEL,
   TASK_KIND_LABEL,
   TASK_UID_LABEL,
+  TASK_ATTEMPT_ANNOTATION,
   type Parameter,
   type Workflow,
 } from "./argo-types.js";
@@ -67,6 +68,7 @@ export function renderWorkflow(plan: TaskPlan, settings: RenderSettings): Workfl
       name: workflowName(task.uid),
       namespace: settings.namespace,
       labels: { [MANAGED_BY_LABEL]: MANAGED_BY, [TASK_UID_LABEL]: task.uid, [TASK_KIND_LABEL]: task.kind },
+      annotations: { [TASK_ATTEMPT_ANNOTATION]: String(task.attempt) },
     },
     spec: { workflowTemplateRef: { name: `${settings.templatePrefix}${task.kind}` }, arguments: { parameters } },
   };

@@ -2,7 +2,7 @@ import { gunzipSync } from "node:zlib";
 import type { BuildProgress } from "../../domain/builds/image-builds.js";
 import type { RunPhase, StepProgress, TaskProgress } from "../../domain/tasks/task-engine.js";
 import { BUILD_ATTEMPT_ANNOTATION, BUILD_UID_ANNOTATION, IMAGE_DIGEST_OUTPUT } from "./image-build-template.js";
-import { TASK_UID_LABEL, type NodeStatus, type Workflow } from "./argo-types.js";
+import { TASK_ATTEMPT_ANNOTATION, TASK_UID_LABEL, type NodeStatus, type Workflow } from "./argo-types.js";
 import { stepNameOf } from "./workflow-renderer.js";
 
 const PHASES: readonly RunPhase[] = ["", "Pending", "Running", "Succeeded", "Failed", "Error"];
@@ -76,6 +76,7 @@ export function progressOf(workflow: Workflow): TaskProgress | undefined {
     message: workflow.status?.message ?? (offloaded ? "node status is offloaded to Argo's database; step details are unavailable" : ""),
     runName: workflow.metadata.name!,
     runUid: workflow.metadata.uid ?? null,
+    attempt: Number(workflow.metadata.annotations?.[TASK_ATTEMPT_ANNOTATION] ?? 0),
   };
 }
 

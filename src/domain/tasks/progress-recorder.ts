@@ -44,6 +44,8 @@ export class ProgressRecorder implements ProgressSink {
     const { db, lifecycle } = this.deps;
     const task = await db.tasks.find(progress.taskUid);
     if (!task) return; // deleted while its run was still reporting
+    // The run's state from before a retry (an event queued behind the retry, a re-list) would end the reopened task.
+    if (progress.attempt !== undefined && progress.attempt < task.attempt) return;
     for (const step of progress.steps) {
       const sequence = TASK_KINDS[task.kind].steps.find((s) => s.name === step.name)?.sequence ?? "running";
       await db.taskSteps.save({

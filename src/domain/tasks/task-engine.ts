@@ -49,6 +49,8 @@ export interface TaskProgress {
   steps: StepProgress[];
   runName?: string;
   runUid?: string | null;
+  /** The task's attempt the run was made or retried for (`TaskRecord.attempt`), when the engine knows it. */
+  attempt?: number;
 }
 
 export type ShutdownStrategy = "Stop" | "Terminate";

@@ -124,6 +124,7 @@ export class TaskService {
       resubmittedFrom,
       stepTokenHash: credential.hash,
       stepTokenExpires: credential.expires,
+      attempt: 0,
       metrics: "{}",
       metricSummary: "{}",
       earlyStop: input.earlyStop ? JSON.stringify(input.earlyStop) : (refs.projectEarlyStop ?? ""),
@@ -287,7 +288,7 @@ export class TaskService {
     for (const step of await db.taskSteps.listFor(uid)) {
       if (step.phase === "Failed" || step.phase === "Error") await db.taskSteps.save(pendingStep(uid, step.name, step.sequence));
     }
-    const reset = await db.tasks.update(uid, { finishedAt: null });
+    const reset = await db.tasks.update(uid, { finishedAt: null, attempt: task.attempt + 1 });
     await this.deps.engine.retry(await this.deps.planner.plan(reset, await this.deps.dispatcher.stepImages(reset)));
     return lifecycle.transition(reset, "pending", "execute_pipeline", "retrying failed steps", { reopen: true });
   }
