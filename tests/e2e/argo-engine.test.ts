@@ -134,6 +134,9 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
       ["upload_training_dataset", "Succeeded", 0, true],
     ]);
     expect(workflowCreates() - creates).toBe(1);
+    // The task ended when its Workflow did, as the controller recorded it (not when the report was applied).
+    const workflow = cluster.server.get("workflows", NAMESPACE, `ae-${done.uid}`) as unknown as Workflow;
+    expect((await service.container.db.tasks.find(done.uid))!.finishedAt).toEqual(new Date(workflow.status!.finishedAt!));
     // Every Kubernetes call is counted for the operator by verb and outcome.
     const kubeCalls = await service.container.metrics.registry.getSingleMetricAsString("argo_entrypoint_kubernetes_calls_total");
     expect(kubeCalls).toMatch(/argo_entrypoint_kubernetes_calls_total\{verb="create",outcome="ok"\} [1-9]/);

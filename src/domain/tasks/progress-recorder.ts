@@ -74,8 +74,9 @@ export class ProgressRecorder implements ProgressSink {
     if (derived.status === task.status && derived.executeStep === task.executeStep) return;
     const ending = FINAL_TASK_STATUSES.includes(derived.status) && !FINAL_TASK_STATUSES.includes(task.status);
     if (ending) await beforeEnding?.();
-    await lifecycle.transition(task, derived.status, derived.executeStep, derived.message);
-    if (ending && progress.finishedAt) await db.tasks.update(task.uid, { finishedAt: progress.finishedAt });
+    await lifecycle.transition(task, derived.status, derived.executeStep, derived.message, {
+      ...(progress.finishedAt ? { finishedAt: progress.finishedAt } : {}),
+    });
   }
 
   /** On success the output becomes available, if the upload step stored it; otherwise the task fails. */

@@ -20,7 +20,8 @@ export class TaskLifecycle {
     status: TaskStatus,
     executeStep: ExecuteStep,
     message: string,
-    options: { reopen?: boolean } = {},
+    /** `finishedAt`: when the run ended, as its engine saw it (else now), for a status that ends the task. */
+    options: { reopen?: boolean; finishedAt?: Date } = {},
   ): Promise<TaskRecord> {
     if (!options.reopen && FINAL_TASK_STATUSES.includes(task.status) && task.status !== status) {
       const latest = await this.deps.db.tasks.find(task.uid);
@@ -34,7 +35,7 @@ export class TaskLifecycle {
       statusMessage: message,
       updatedAt: now,
       // A finished task's credential is worthless from now on: forget it.
-      ...(ended ? { finishedAt: now, stepTokenHash: null, stepTokenExpires: null } : {}),
+      ...(ended ? { finishedAt: options.finishedAt ?? now, stepTokenHash: null, stepTokenExpires: null } : {}),
     });
     await this.deps.db.taskEvents.append({ taskUid: task.uid, status, executeStep, message, at: now });
     this.deps.logger.info({ task: task.uid, status, executeStep }, "action=task-status");
