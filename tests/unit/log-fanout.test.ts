@@ -121,6 +121,21 @@ describe("LogFanout", () => {
     expect(await readAll(late)).toBe("early\nlater\n");
     expect(await readAll(first)).toBe("early\nlater\n");
   });
+
+  test("When a follower joins after older history was dropped, then its replay starts at a whole line, never a line's second half", async () => {
+    const { source, opened } = countingSource();
+    const fanout = new LogFanout(source, { ...SETTINGS, historyBytes: 16 });
+    const first = await fanout.follow(task, step);
+    // Chunks cut inside lines, as a pod's log stream delivers them.
+    for (const chunk of ["line-1\nli", "ne-2\nline", "-3\nline-4\n"]) {
+      opened[0]!.write(chunk);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const late = await fanout.follow(task, step);
+    opened[0]!.end("line-5\n");
+    expect(await readAll(late)).toBe("line-4\nline-5\n");
+    expect(await readAll(first)).toBe("line-1\nline-2\nline-3\nline-4\nline-5\n");
+  });
 });
 
 describe("LogFanout options", () => {

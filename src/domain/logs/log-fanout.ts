@@ -25,6 +25,8 @@ interface Channel {
   /** Recent chunks with the time they arrived (for `sinceSeconds`). */
   history: Array<{ at: number; chunk: Buffer }>;
   historySize: number;
+  /** Whether the oldest chunks were dropped (the history then begins inside some line). */
+  historyTrimmed: boolean;
   /** Set while the upstream is paused for a follower that is behind: cuts the slow ones when it fires. */
   stalled: NodeJS.Timeout | undefined;
 }
@@ -61,6 +63,7 @@ export class LogFanout {
         followers: new Set(),
         history: [],
         historySize: 0,
+        historyTrimmed: false,
         stalled: undefined,
       };
       // The first follower's tail and since bound what the new upstream replays; later ones cut the history.
@@ -85,9 +88,7 @@ export class LogFanout {
     }
     await channel.opened;
     const follower = new PassThrough({ highWaterMark: this.settings.maxQueueBytes });
-    const since = options.sinceSeconds === undefined ? 0 : Date.now() - options.sinceSeconds * 1000;
-    const history = Buffer.concat(channel.history.filter((entry) => entry.at >= since).map((entry) => entry.chunk));
-    follower.write(options.tailLines === undefined ? history : lastLinesOfBuffer(history, options.tailLines));
+    follower.write(replayOf(channel, options));
     channel.followers.add(follower);
     follower.on("drain", () => this.resumeIfCaughtUp(channel));
     follower.on("close", () => this.leave(key, follower));
@@ -117,8 +118,10 @@ export class LogFanout {
       const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
       channel.history.push({ at: Date.now(), chunk: buffer });
       channel.historySize += buffer.length;
-      while (channel.historySize > this.settings.historyBytes && channel.history.length > 1)
+      while (channel.historySize > this.settings.historyBytes && channel.history.length > 1) {
         channel.historySize -= channel.history.shift()!.chunk.length;
+        channel.historyTrimmed = true;
+      }
       let behind = false;
       for (const follower of channel.followers) behind = !follower.write(buffer) || behind;
       if (behind) this.waitForFollowers(channel);
@@ -197,4 +200,17 @@ export class LogFanout {
 /** Whether a follower's queue is full (it has not read what it was sent). */
 function isBehind(follower: PassThrough): boolean {
   return !follower.destroyed && follower.writableNeedDrain;
+}
+
+/**
+ * What a joining follower gets first: the history (its chunks since `sinceSeconds`, or its last
+ * `tailLines` lines). Chunks are not cut at line ends, so when older ones were dropped the
+ * replay starts after the first line end: a follower never sees a line's second half as a line.
+ */
+function replayOf(channel: Channel, options: { tailLines?: number; sinceSeconds?: number }): Buffer {
+  const since = options.sinceSeconds === undefined ? 0 : Date.now() - options.sinceSeconds * 1000;
+  const kept = channel.history.filter((entry) => entry.at >= since);
+  let history = Buffer.concat(kept.map((entry) => entry.chunk));
+  if (channel.historyTrimmed || kept.length < channel.history.length) history = history.subarray(history.indexOf(0x0a) + 1);
+  return options.tailLines === undefined ? history : lastLinesOfBuffer(history, options.tailLines);
 }
