@@ -300,7 +300,9 @@ describe("Task logs from Argo: live pods, the archive after pod GC, follow and f
       task_uid: task.uid,
       step: "training",
     });
-    await eventually(() => service.container.fanout.upstreams === 1);
+    // Both attached before the first line: a follower joining later starts from the bounded history.
+    await eventually(() => service.container.fanout.followers === 2);
+    expect(service.container.fanout.upstreams).toBe(1);
     const line = "x".repeat(1000);
     for (let i = 0; i < 2000; i += 1) task.write(`${i} ${line}`);
     task.release();
