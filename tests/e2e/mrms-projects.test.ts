@@ -41,7 +41,8 @@ describe("MRMS projects and learning reports", () => {
   let project: { project: string; application: string };
   let dataset: string;
   const as = (who: TestUser = user) => ({ "X-Access-Key": who.accessKey, "X-Secret-Key": who.secretKey });
-  const get = (path: string, query: Record<string, string>, who: TestUser = user) => service.http.get(path).query(query).set(as(who));
+  const get = (path: string, query: Record<string, string | readonly string[]>, who: TestUser = user) =>
+    service.http.get(path).query(query).set(as(who));
   const post = (path: string, body: Record<string, unknown>, headers: Record<string, string> = as()) =>
     service.http.post(path).set(headers).send(body);
   const uuid = async () => (await service.http.get("/mrms/get_uuid")).text;
@@ -149,6 +150,9 @@ describe("MRMS projects and learning reports", () => {
       [{ limit: "0" }, "limit"],
       [{ limit: "1001" }, "limit"],
       [{ cursor: "not-ours" }, "cursor"],
+      // Repeated in the query string, each arrives as a list.
+      [{ limit: ["1", "2"] }, "limit"],
+      [{ cursor: [cursor, cursor] }, "cursor"],
     ] as const) {
       const refused = await get("/mrms/get_projects_info", query, reader);
       expect({ status: refused.status, text: refused.text, detail: detail(refused) }).toEqual({
