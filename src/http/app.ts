@@ -1,7 +1,7 @@
 import express from "express";
 import type { Registry } from "prom-client";
 import type { Logger, Meter, ObjectStore } from "../domain/ports.js";
-import { mitlabRouter } from "./mitlab/router.js";
+import { mitlabRoute } from "./mitlab/router.js";
 import { restRouter } from "./rest/router.js";
 import { MRMS_SURFACE } from "./mrms/documentation.js";
 import { PREDICTION_ONE_SURFACE } from "./prediction-one/documentation.js";
@@ -59,19 +59,18 @@ export function createApp(deps: AppDependencies): express.Express {
     }
   });
   // The hot paths first: a request tries each mounted route in turn until one matches.
-  app.use(
-    mitlabRouter({
-      operations: deps.operations,
-      authenticator: deps.authenticator,
-      objects: deps.objects,
-      apiVersions: deps.apiVersions,
-      maxUploadBytes: deps.maxUploadBytes,
-      keepAliveMs: deps.keepAliveMs,
-      shutdown: deps.shutdown,
-      meter: deps.meter,
-      logger: deps.logger,
-    }),
-  );
+  const mitlab = mitlabRoute({
+    operations: deps.operations,
+    authenticator: deps.authenticator,
+    objects: deps.objects,
+    apiVersions: deps.apiVersions,
+    maxUploadBytes: deps.maxUploadBytes,
+    keepAliveMs: deps.keepAliveMs,
+    shutdown: deps.shutdown,
+    meter: deps.meter,
+    logger: deps.logger,
+  });
+  app.post(mitlab.path, mitlab.handler);
   app.use(
     restRouter({
       operations: deps.operations,
