@@ -289,8 +289,17 @@ export class TaskService {
       if (step.phase === "Failed" || step.phase === "Error") await db.taskSteps.save(pendingStep(uid, step.name, step.sequence));
     }
     const reset = await db.tasks.update(uid, { finishedAt: null, attempt: task.attempt + 1 });
-    await this.deps.engine.retry(await this.deps.planner.plan(reset, await this.deps.dispatcher.stepImages(reset)));
-    return lifecycle.transition(reset, "pending", "execute_pipeline", "retrying failed steps", { reopen: true });
+    const plan = await this.deps.planner.plan(reset, await this.deps.dispatcher.stepImages(reset));
+    // Reopened before the run restarts: its steps may call the step API at once (refused while the
+    // task reads ended), and a run that ends at once must find the task active to end it.
+    const reopened = await lifecycle.transition(reset, "pending", "execute_pipeline", "retrying failed steps", { reopen: true });
+    try {
+      await this.deps.engine.retry({ ...plan, task: reopened });
+    } catch (error) {
+      await lifecycle.transition(reopened, "fail", task.executeStep, `could not restart the run: ${(error as Error).message}`);
+      throw error;
+    }
+    return reopened;
   }
 
   /** A new task with the same inputs (and a new output), like Argo's resubmit. */

@@ -78,7 +78,12 @@ export class FakeKubeApiServer extends EventEmitter {
   private readonly watchers = new Set<{ resource: string; namespace: string; selector: (o: KubeObject) => boolean; res: ServerResponse }>();
   private readonly logs = new Map<string, { text: string; ended: boolean; emitter: EventEmitter }>();
   private readonly faults: Array<{ status: number; remaining: number; match: (r: RecordedRequest) => boolean }> = [];
-  private readonly holds: Array<{ match: (r: RecordedRequest) => boolean; arrived: () => void; released: Promise<void> }> = [];
+  private readonly holds: Array<{
+    match: (r: RecordedRequest) => boolean;
+    arrived: () => void;
+    released: Promise<void>;
+    answerLate: boolean;
+  }> = [];
   private resourceVersion = 1000;
   private server = http.createServer((req, res) => void this.handle(req, res));
   url = "";
@@ -129,13 +134,17 @@ export class FakeKubeApiServer extends EventEmitter {
     this.faults.push({ status, remaining: count, match });
   }
 
-  /** Holds the next request matching `match` until `release()` (a slow server); `reached` resolves when it arrives. */
-  holdNext(match: (r: RecordedRequest) => boolean): { reached: Promise<void>; release(): void } {
+  /**
+   * Holds the next request matching `match` until `release()` (a slow server); `reached` resolves
+   * when it arrives. With `answerLate` the request takes effect at once and only its answer is
+   * held (a slow network back): `reached` then resolves once it has taken effect.
+   */
+  holdNext(match: (r: RecordedRequest) => boolean, options: { answerLate?: boolean } = {}): { reached: Promise<void>; release(): void } {
     let arrived!: () => void;
     let release!: () => void;
     const reached = new Promise<void>((resolve) => (arrived = resolve));
     const released = new Promise<void>((resolve) => (release = resolve));
-    this.holds.push({ match, arrived, released });
+    this.holds.push({ match, arrived, released, answerLate: options.answerLate ?? false });
     return { reached, release };
   }
 
@@ -328,9 +337,17 @@ export class FakeKubeApiServer extends EventEmitter {
       }
       const hold = this.holds.findIndex((h) => h.match(recorded));
       if (hold >= 0) {
-        const [{ arrived, released }] = this.holds.splice(hold, 1) as [(typeof this.holds)[number]];
-        arrived();
-        await released;
+        const [{ arrived, released, answerLate }] = this.holds.splice(hold, 1) as [(typeof this.holds)[number]];
+        if (answerLate) {
+          const end = res.end.bind(res) as (...args: unknown[]) => void;
+          (res as { end: (...args: unknown[]) => void }).end = (...args: unknown[]) => {
+            arrived();
+            void released.then(() => end(...args));
+          };
+        } else {
+          arrived();
+          await released;
+        }
       }
       if (!route || !KINDS[route.resource])
         throw new StatusError(404, "NotFound", `the server could not find the requested resource ${url.pathname}`);
