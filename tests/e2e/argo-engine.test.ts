@@ -44,6 +44,15 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
     );
   };
 
+  /** A training task whose running step failed; steps succeed from then on (what a retry runs). */
+  const failedTraining = async (): Promise<string> => {
+    cluster.behavior.running = async () => 1;
+    const uid: string = (await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset))).body.data.uid;
+    await waitForStatus(service, user, uid, ["fail"]);
+    cluster.behavior.running = async () => 0;
+    return uid;
+  };
+
   beforeAll(async () => {
     cluster = await startFakeCluster();
     database = await createTestDatabase();
@@ -197,13 +206,9 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
   );
 
   test("When a failed task is retried, then the same Workflow re-runs only the failed step, with its old pod deleted first", async () => {
-    cluster.behavior.running = async () => 1;
-    const response = await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset));
-    const uid = response.body.data.uid;
-    await waitForStatus(service, user, uid, ["fail"]);
+    const uid = await failedTraining();
     const downloads = cluster.runs.download_training_dataset!;
     const podDeletes = cluster.server.count({ method: "DELETE", resource: "pods" });
-    cluster.behavior.running = async () => 0;
     const retried = await service.post("Rt5yHb8NqZ3wPd6s", user, { uid });
     // The credential, deleted when the task failed, is back and owned by the Workflow again.
     const secret = cluster.server.get("secrets", NAMESPACE, `ae-${uid}-credential`)!;
@@ -230,9 +235,7 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
   });
 
   test("When the run's state from before a retry is reported after it, then the reopened task is not ended by it", async () => {
-    cluster.behavior.running = async () => 1;
-    const uid = (await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset))).body.data.uid;
-    await waitForStatus(service, user, uid, ["fail"]);
+    const uid = await failedTraining();
     const failed = structuredClone(cluster.server.get("workflows", NAMESPACE, `ae-${uid}`) as unknown as Workflow);
     expect(failed.metadata.annotations?.[TASK_ATTEMPT_ANNOTATION]).toBe("0");
     const held = holdRunningStep(cluster);
@@ -274,10 +277,7 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
   });
 
   test("When a retried run's steps call back before the retry has been answered, then they are let in: the task reopens first", async () => {
-    cluster.behavior.running = async () => 1;
-    const uid = (await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset))).body.data.uid;
-    await waitForStatus(service, user, uid, ["fail"]);
-    cluster.behavior.running = async () => 0;
+    const uid = await failedTraining();
     const put = cluster.server.holdNext((r) => r.method === "PUT" && r.resource === "workflows", { answerLate: true });
     const retrying = service.post("Rt5yHb8NqZ3wPd6s", user, { uid }).then((response) => response); // sent now
     await put.reached;
@@ -291,10 +291,7 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
   });
 
   test("When Kubernetes keeps failing a retry's restart, then the task reads failed again with the reason, and a later retry runs", async () => {
-    cluster.behavior.running = async () => 1;
-    const uid = (await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset))).body.data.uid;
-    await waitForStatus(service, user, uid, ["fail"]);
-    cluster.behavior.running = async () => 0;
+    const uid = await failedTraining();
     cluster.server.failNext(5, 503, (r) => r.method === "PUT" && r.resource === "workflows");
     const refused = await service.post("Rt5yHb8NqZ3wPd6s", user, { uid });
     expect(refused.status).toBe(503);
