@@ -345,7 +345,10 @@ export function presentConfig(config: AppConfig): Record<string, unknown> {
   const store = config.objectStore;
   return {
     http: config.http,
-    database: { provider: config.database.provider, poolSize: config.database.poolSize },
+    database: {
+      provider: config.database.provider,
+      ...(config.database.provider === "postgresql" ? { poolSize: config.database.poolSize } : {}),
+    },
     objectStore: store.kind === "s3" ? { kind: store.kind, endpoint: store.endpoint, port: store.port, bucket: store.bucket } : store,
     uploads: config.uploads,
     api: config.api,

@@ -59,4 +59,12 @@ describe("loadConfig", () => {
     expect(shown).not.toContain("AKIA-visible");
     expect(shown).not.toContain("dbpass");
   });
+
+  test("When the config is presented, then the pool size is shown only for PostgreSQL, which it sizes", () => {
+    expect(presentConfig(loadConfig({ DATABASE_URL: "postgresql://db/x", DATABASE_POOL_SIZE: "8" })).database).toEqual({
+      provider: "postgresql",
+      poolSize: 8,
+    });
+    expect(presentConfig(loadConfig({})).database).toEqual({ provider: "sqlite" });
+  });
 });
