@@ -148,6 +148,8 @@ export const TASK_STATUSES = ["init", "pending", "running", "success", "fail", "
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 export const ACTIVE_TASK_STATUSES: readonly TaskStatus[] = ["init", "pending", "running"];
 export const FINAL_TASK_STATUSES: readonly TaskStatus[] = ["success", "fail", "init error"];
+/** The ended statuses a retry may reopen. */
+export const FAILED_TASK_STATUSES: readonly TaskStatus[] = ["fail", "init error"];
 export type ExecuteStep = "prepare_file" | "generate_file" | "execute_pipeline" | "run_task";
 export type TaskKind = "preprocessing" | "training" | "optimization" | "evaluation";
 

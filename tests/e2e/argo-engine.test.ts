@@ -290,6 +290,38 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
     expect((await waitForStatus(service, user, uid, ["success", "fail"])).status).toBe("success");
   });
 
+  test("When two retries of a failed task arrive together, then one restarts the run and the other is refused: its steps' credential still works", async () => {
+    const uid = await failedTraining();
+    // Both retries read the task as failed before either goes on: the race, every time.
+    const tasks = service.container.db.tasks;
+    const find = tasks.find.bind(tasks);
+    let secondRead = () => {};
+    const bothRead = new Promise<void>((resolve) => (secondRead = resolve));
+    let reads = 0;
+    const readTogether = jest.spyOn(tasks, "find").mockImplementation(async (wanted) => {
+      const row = await find(wanted);
+      if (wanted === uid && ++reads <= 2) {
+        if (reads === 2) secondRead();
+        await Promise.race([bothRead, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+      }
+      return row;
+    });
+    const restarts = () => cluster.server.count({ method: "PUT", resource: "workflows" });
+    const before = restarts();
+    try {
+      const answers = await Promise.all([1, 2].map(() => service.post("Rt5yHb8NqZ3wPd6s", user, { uid })));
+      expect(reads).toBeGreaterThanOrEqual(2);
+      expect(answers.map((answer) => answer.status).sort()).toEqual([200, 409]);
+      expect(answers.find((answer) => answer.status === 409)!.body.detail).toMatch(/only a failed task can be retried/);
+    } finally {
+      readTogether.mockRestore();
+    }
+    expect(restarts() - before).toBe(1);
+    const retried = cluster.server.get("workflows", NAMESPACE, `ae-${uid}`) as unknown as Workflow;
+    expect(retried.metadata.annotations?.[TASK_ATTEMPT_ANNOTATION]).toBe("1");
+    expect((await waitForStatus(service, user, uid, ["success", "fail"])).status).toBe("success");
+  });
+
   test("When Kubernetes keeps failing a retry's restart, then the task reads failed again with the reason, and a later retry runs", async () => {
     const uid = await failedTraining();
     cluster.server.failNext(5, 503, (r) => r.method === "PUT" && r.resource === "workflows");

@@ -1,7 +1,15 @@
 import { EventEmitter } from "node:events";
 import type { Clock } from "../clock.js";
+import { ConflictError } from "../errors.js";
 import type { Database, Logger } from "../ports.js";
-import { FINAL_TASK_STATUSES, type ExecuteStep, type TaskRecord, type TaskStatus, type TaskStepRecord } from "../records.js";
+import {
+  FAILED_TASK_STATUSES,
+  FINAL_TASK_STATUSES,
+  type ExecuteStep,
+  type TaskRecord,
+  type TaskStatus,
+  type TaskStepRecord,
+} from "../records.js";
 import { TASK_KINDS } from "./task-kinds.js";
 
 /**
@@ -41,6 +49,34 @@ export class TaskLifecycle {
     this.deps.logger.info({ task: task.uid, status, executeStep }, "action=task-status");
     this.changed(task.uid);
     return updated;
+  }
+
+  /**
+   * Reopens a failed task for a retry, as one conditional write: of two retries that both read it
+   * failed, only one reopens it and the other gets a conflict (two would each renew the step
+   * credential, and the loser's refused restart would end the winner's run). The new attempt
+   * makes the old run's late reports stale.
+   */
+  async reopen(task: TaskRecord, status: TaskStatus, executeStep: ExecuteStep, message: string): Promise<TaskRecord> {
+    const now = this.deps.clock.now();
+    const reopened = await this.deps.db.transaction(async (stores) => {
+      const current = await stores.tasks.lock(task.uid);
+      if (!current || !FAILED_TASK_STATUSES.includes(current.status) || current.attempt !== task.attempt)
+        throw new ConflictError(`task ${task.uid} is ${current?.status ?? "gone"}; only a failed task can be retried`);
+      const updated = await stores.tasks.update(task.uid, {
+        status,
+        executeStep,
+        statusMessage: message,
+        updatedAt: now,
+        finishedAt: null,
+        attempt: current.attempt + 1,
+      });
+      await stores.taskEvents.append({ taskUid: task.uid, status, executeStep, message, at: now });
+      return updated;
+    });
+    this.deps.logger.info({ task: task.uid, status, executeStep, attempt: reopened.attempt }, "action=task-status");
+    this.changed(task.uid);
+    return reopened;
   }
 
   /** Announces a change that is not a status change (a step's progress). */

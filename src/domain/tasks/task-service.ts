@@ -5,6 +5,7 @@ import type { Database, IdGenerator, Logger, ObjectStore, PageRequest, Stores, T
 import { canAccess, type Principal } from "../principal.js";
 import {
   ACTIVE_TASK_STATUSES,
+  FAILED_TASK_STATUSES,
   IMAGE_SEQUENCES,
   type DatasetRecord,
   type ImageSequence,
@@ -278,21 +279,22 @@ export class TaskService {
   async retry(principal: Principal, uid: string): Promise<TaskRecord> {
     const { db, lifecycle } = this.deps;
     const task = await this.owned(principal, uid);
-    if (task.status !== "fail" && task.status !== "init error")
+    if (!FAILED_TASK_STATUSES.includes(task.status))
       throw new ConflictError(`task ${uid} is ${task.status}; only a failed task can be retried`);
+    if (!task.workflowName) {
+      const reopened = await lifecycle.reopen(task, "init", "prepare_file", "retrying submission");
+      await this.deps.audit.record(principal, "task.retry", task);
+      return this.deps.dispatcher.dispatch(reopened);
+    }
+    const images = await this.deps.dispatcher.stepImages(task);
+    // Reopened before the run restarts: its steps may call the step API at once (refused while the
+    // task reads ended), and a run that ends at once must find the task active to end it.
+    const reopened = await lifecycle.reopen(task, "pending", "execute_pipeline", "retrying failed steps");
     await this.deps.audit.record(principal, "task.retry", task);
-    if (!task.workflowName)
-      return this.deps.dispatcher.dispatch(
-        await lifecycle.transition(task, "init", "prepare_file", "retrying submission", { reopen: true }),
-      );
     for (const step of await db.taskSteps.listFor(uid)) {
       if (step.phase === "Failed" || step.phase === "Error") await db.taskSteps.save(pendingStep(uid, step.name, step.sequence));
     }
-    const reset = await db.tasks.update(uid, { finishedAt: null, attempt: task.attempt + 1 });
-    const plan = await this.deps.planner.plan(reset, await this.deps.dispatcher.stepImages(reset));
-    // Reopened before the run restarts: its steps may call the step API at once (refused while the
-    // task reads ended), and a run that ends at once must find the task active to end it.
-    const reopened = await lifecycle.transition(reset, "pending", "execute_pipeline", "retrying failed steps", { reopen: true });
+    const plan = await this.deps.planner.plan(reopened, images);
     try {
       await this.deps.engine.retry({ ...plan, task: reopened });
     } catch (error) {
