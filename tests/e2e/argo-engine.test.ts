@@ -322,6 +322,55 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
     expect((await waitForStatus(service, user, uid, ["success", "fail"])).status).toBe("success");
   });
 
+  /** Sends a retry whose read of the task is taken before `meanwhile` runs and used after it. */
+  const retryReadingBefore = async (uid: string, meanwhile: () => Promise<void>) => {
+    const tasks = service.container.db.tasks;
+    const find = tasks.find.bind(tasks);
+    let held = false;
+    const stale = jest.spyOn(tasks, "find").mockImplementation(async (wanted) => {
+      const row = await find(wanted);
+      if (wanted === uid && !held) {
+        held = true;
+        await meanwhile();
+      }
+      return row;
+    });
+    try {
+      return await service.post("Rt5yHb8NqZ3wPd6s", user, { uid });
+    } finally {
+      stale.mockRestore();
+    }
+  };
+
+  test("When a failed task is retried and fails again while a second retry is under way, then the second is refused: one retry per failure seen", async () => {
+    const uid = await failedTraining();
+    const restarts = () => cluster.server.count({ method: "PUT", resource: "workflows" });
+    const before = restarts();
+    const late = await retryReadingBefore(uid, async () => {
+      cluster.behavior.running = async () => 1;
+      expect((await service.post("Rt5yHb8NqZ3wPd6s", user, { uid })).status).toBe(200);
+      await waitForStatus(service, user, uid, ["fail"]);
+    });
+    expect({ status: late.status, detail: late.body.detail }).toEqual({
+      status: 409,
+      detail: `task ${uid} was retried meanwhile; read it again`,
+    });
+    expect(restarts() - before).toBe(1);
+  });
+
+  test("When a failed task is deleted while its retry is under way, then the retry answers 404 and restarts nothing", async () => {
+    const uid = await failedTraining();
+    const restarts = () => cluster.server.count({ method: "PUT", resource: "workflows" });
+    const before = restarts();
+    const late = await retryReadingBefore(uid, async () => {
+      expect((await service.post("AoTqlTmu8l47CbMU", user, { uid })).status).toBe(200);
+    });
+    expect(late.status).toBe(404);
+    expect(late.body.detail).toContain(uid);
+    expect(restarts() - before).toBe(0);
+    expect(cluster.server.get("workflows", NAMESPACE, `ae-${uid}`)).toBeUndefined();
+  });
+
   test("When Kubernetes keeps failing a retry's restart, then the task reads failed again with the reason, and a later retry runs", async () => {
     const uid = await failedTraining();
     cluster.server.failNext(5, 503, (r) => r.method === "PUT" && r.resource === "workflows");

@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { Clock } from "../clock.js";
-import { ConflictError } from "../errors.js";
+import { ConflictError, NotFoundError } from "../errors.js";
 import type { Database, Logger } from "../ports.js";
 import {
   FAILED_TASK_STATUSES,
@@ -61,8 +61,10 @@ export class TaskLifecycle {
     const now = this.deps.clock.now();
     const reopened = await this.deps.db.transaction(async (stores) => {
       const current = await stores.tasks.lock(task.uid);
-      if (!current || !FAILED_TASK_STATUSES.includes(current.status) || current.attempt !== task.attempt)
-        throw new ConflictError(`task ${task.uid} is ${current?.status ?? "gone"}; only a failed task can be retried`);
+      if (!current) throw NotFoundError.entity("task", "uid", task.uid); // deleted meanwhile
+      if (!FAILED_TASK_STATUSES.includes(current.status))
+        throw new ConflictError(`task ${task.uid} is ${current.status}; only a failed task can be retried`);
+      if (current.attempt !== task.attempt) throw new ConflictError(`task ${task.uid} was retried meanwhile; read it again`);
       const updated = await stores.tasks.update(task.uid, {
         status,
         executeStep,
