@@ -381,6 +381,7 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
       status: "fail",
       message: expect.stringMatching(/^could not restart the run: .*Kubernetes is unavailable/),
     });
+    expect(cluster.server.get("secrets", NAMESPACE, `ae-${uid}-credential`)).toBeUndefined();
     expect((await service.post("Rt5yHb8NqZ3wPd6s", user, { uid })).status).toBe(200);
     expect((await waitForStatus(service, user, uid, ["success", "fail"])).status).toBe("success");
   });

@@ -95,10 +95,16 @@ export class ArgoEngine implements TaskEngine {
     delete status.compressedNodes;
     status.conditions = (workflow.status?.conditions ?? []).map((c) => (c.type === "Completed" ? { ...c, status: "False" } : c));
 
-    for (const pod of await this.gateway.podsOf(name)) {
-      if (removed.has(pod.metadata?.annotations?.[NODE_ID_ANNOTATION] ?? "")) await this.gateway.deletePod(pod.metadata!.name!);
+    try {
+      for (const pod of await this.gateway.podsOf(name)) {
+        if (removed.has(pod.metadata?.annotations?.[NODE_ID_ANNOTATION] ?? "")) await this.gateway.deletePod(pod.metadata!.name!);
+      }
+      await this.gateway.replaceWorkflow({ ...workflow, metadata: { ...workflow.metadata, labels, annotations }, spec, status });
+    } catch (error) {
+      // The run did not restart, so the task reads failed again: its new credential must not linger.
+      await this.gateway.dropCredential(plan.task.uid).catch(() => undefined);
+      throw error;
     }
-    await this.gateway.replaceWorkflow({ ...workflow, metadata: { ...workflow.metadata, labels, annotations }, spec, status });
   }
 
   async remove(task: TaskRecord): Promise<void> {
