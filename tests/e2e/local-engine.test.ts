@@ -227,6 +227,20 @@ describe("Tasks on the embedded local engine, end to end over HTTP", () => {
     await waitForStatus(service, user, first.body.data.uid, ["success", "fail"]);
   });
 
+  test("When an Idempotency-Key is sent again after its task was deleted, then a clear 409 names the key and no task is created", async () => {
+    const body = trainingBody(user, training, trainingDataset);
+    const send = () => service.http.post(`${API}/q8uzMBcM5YJH6dPf`).set("Idempotency-Key", "ci-run-deleted").send(body);
+    const first = await send();
+    await waitForStatus(service, user, first.body.data.uid, ["success", "fail"]);
+    expect((await service.post("AoTqlTmu8l47CbMU", user, { uid: first.body.data.uid })).status).toBe(200);
+    const tasksBefore = await service.container.db.tasks.count({});
+    const again = await send();
+    expect(again.status).toBe(409);
+    expect(again.body.detail).toContain(first.body.data.uid);
+    expect(again.body.errors).toEqual([{ field: "Idempotency-Key", message: "its task was deleted; use a new key" }]);
+    expect(await service.container.db.tasks.count({})).toBe(tasksBefore);
+  });
+
   test("When tasks are listed, renamed and deleted, then the run's output that never appeared goes too", async () => {
     const failing = await registerPipeline(service, user, project.application, {
       type: "training",

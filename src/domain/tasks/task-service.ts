@@ -336,7 +336,12 @@ export class TaskService {
         problems: [{ field: "Idempotency-Key", message: "reused with a different body" }],
       });
     }
-    const task = (await this.deps.db.tasks.find(record.taskUid))!;
+    const task = await this.deps.db.tasks.find(record.taskUid);
+    // Replaying would answer with a task that no longer exists, and a new one is not what the key asked for.
+    if (!task)
+      throw new ConflictError(`the task ${record.taskUid} this Idempotency-Key created has been deleted`, {
+        problems: [{ field: "Idempotency-Key", message: "its task was deleted; use a new key" }],
+      });
     return { task, outputDatasetUid: task.outputDatasetUid, outputModelUid: task.outputModelUid };
   }
 
