@@ -3,7 +3,8 @@
  * tasks that wait for their images in `generate_file`, a failed build that ends them with its
  * log, re-runs, build logs, and download or upload build files that ask to run their own image.
  */
-import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import { afterAll, beforeAll, describe, expect, jest, test } from "@jest/globals";
+import { UpstreamError } from "../../src/domain/errors.js";
 import { disallowed } from "../support/chart-rbac.js";
 import { argoEnv, eventually, NAMESPACE, startFakeCluster, type FakeCluster } from "../support/fake-kube/fake-cluster.js";
 import type { StepContext } from "../support/fake-kube/fake-argo-controller.js";
@@ -135,6 +136,54 @@ describe("Image builds on the cluster (fake API server and controller)", () => {
       const file = await buildFile(fixture.pipeline, (fixture.images as any)[`${sequence}_uid`]);
       expect(file).toMatchObject({ image_state: "ready", image_built_reference: null, own_image: false });
     }
+  });
+
+  test("When the database fails to record a new build, then the upload answers 503 (not 500), and a rebuild of the build file builds it", async () => {
+    succeedBuilds();
+    const fixture = await pipelineWith({ running: "FROM python:3.12-slim\n" });
+    const builds = service.container.db.imageBuilds;
+    const refused = jest.spyOn(builds, "create").mockRejectedValueOnce(new UpstreamError("the database is unavailable"));
+    const dockerfile = "FROM python:3.12-slim\nRUN echo recorded-later\n";
+    const response = await Promise.resolve(
+      upload(
+        service,
+        "lwO7afcqdKtKEAhb",
+        user,
+        { name: "running-image", sequence: "running", f_pipeline_uid: fixture.pipeline, extension: "null" },
+        { content: dockerfile, name: "Dockerfile" },
+      ),
+    ).finally(() => refused.mockRestore());
+    expect({ status: response.status, detail: response.body.detail }).toEqual({ status: 503, detail: "the database is unavailable" });
+    // The build file is stored without a build; a rebuild (or the next task) builds it.
+    const listed = (await service.post("eu4oNOb8E0KVaOdo", user, { f_pipeline_uid: fixture.pipeline })).body.data;
+    const stored = listed.find(
+      (image: { uid: string; sequence: string }) => image.sequence === "running" && image.uid !== fixture.images.running_uid,
+    );
+    expect((await service.post("Rb9UiLd4Tk2WmQ7x", user, { uid: stored.uid })).status).toBe(200);
+    await eventually(async () => (await buildFile(fixture.pipeline, stored.uid)).image_state === "ready");
+    expect(cluster.builds.filter((b) => b.dockerfile === dockerfile)).toHaveLength(1);
+  });
+
+  test("When a build file's Dockerfile is replaced and its build cannot be recorded, then it no longer shows the old image, and a rebuild builds the new one", async () => {
+    succeedBuilds();
+    const fixture = await pipelineWith({ running: "FROM python:3.12-slim\nRUN echo before\n" });
+    const uid = fixture.images.running_uid;
+    await eventually(async () => (await buildFile(fixture.pipeline, uid)).image_state === "ready");
+    const before = (await buildFile(fixture.pipeline, uid)).image_built_reference;
+    const refused = jest
+      .spyOn(service.container.db.imageBuilds, "create")
+      .mockRejectedValueOnce(new UpstreamError("the database is unavailable"));
+    const replaced = "FROM python:3.12-slim\nRUN echo after\n";
+    const response = await Promise.resolve(
+      upload(service, "fQVBVFsISiNWCCzx", user, { uid }, { content: replaced, name: "Dockerfile" }),
+    ).finally(() => refused.mockRestore());
+    expect(response.status).toBe(503);
+    expect((await buildFile(fixture.pipeline, uid)).image_built_reference).toBeNull();
+    expect((await service.post("Rb9UiLd4Tk2WmQ7x", user, { uid })).status).toBe(200);
+    await eventually(async () => (await buildFile(fixture.pipeline, uid)).image_state === "ready");
+    const after = (await buildFile(fixture.pipeline, uid)).image_built_reference;
+    expect(after).not.toBe(before);
+    expect(cluster.builds.filter((b) => b.dockerfile === replaced)).toHaveLength(1);
   });
 
   test("When two build files hold the same Dockerfile, then it is built once and both get its image", async () => {

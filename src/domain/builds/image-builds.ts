@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { Readable } from "node:stream";
 import type { Clock } from "../clock.js";
-import { NotFoundError } from "../errors.js";
+import { ConflictError, NotFoundError } from "../errors.js";
 import type { Database, Logger, ObjectStore } from "../ports.js";
 import { canAccess, type Principal } from "../principal.js";
 import type { ImageBuildRecord, ImageRecord, ImageSequence } from "../records.js";
@@ -81,10 +81,16 @@ export class ImageBuilds {
     const dockerfile = await this.dockerfileOf(image);
     const ownImage = image.sequence !== "running" && (image.reference !== null || OWN_IMAGE_LABEL.test(dockerfile.text));
     if (!this.needsBuild({ ...image, ownImage })) return db.images.update(image.uid, { ownImage, buildUid: null });
-    const uid = createHash("sha256").update(dockerfile.text).digest("hex");
-    const existing = await db.imageBuilds.find(uid);
-    if (!existing) await this.create(uid, dockerfile);
-    else if (existing.state === "failed") await this.run(existing, existing.attempt + 1, dockerfile);
+    const uid = buildUidOf(dockerfile.text);
+    try {
+      const existing = await db.imageBuilds.find(uid);
+      if (!existing) await this.create(uid, dockerfile);
+      else if (existing.state === "failed") await this.run(existing, existing.attempt + 1, dockerfile);
+    } catch (error) {
+      // Not left pointing at the build of what the file held before: without one, the next task or rebuild builds it.
+      if (image.buildUid && image.buildUid !== uid) await db.images.update(image.uid, { buildUid: null }).catch(() => undefined);
+      throw error;
+    }
     return db.images.update(image.uid, { ownImage, buildUid: uid });
   }
 
@@ -93,8 +99,10 @@ export class ImageBuilds {
     const image = await this.deps.db.images.find(imageUid);
     if (!image || !canAccess(principal, image.organizationUid)) throw NotFoundError.entity("build file", "uid", imageUid);
     const build = image.buildUid ? await this.deps.db.imageBuilds.find(image.buildUid) : null;
-    if (!build) return this.buildFileStored(image);
-    await this.run(build, build.attempt + 1, await this.dockerfileOf(image));
+    const dockerfile = await this.dockerfileOf(image);
+    // A build of what the file held before (its replacement's build was never recorded) is not rebuilt: the file is.
+    if (!build || build.uid !== buildUidOf(dockerfile.text)) return this.buildFileStored(image);
+    await this.run(build, build.attempt + 1, dockerfile);
     return image;
   }
 
@@ -192,7 +200,12 @@ export class ImageBuilds {
         message: "",
         finishedAt: null,
       })
-      .catch(async () => (await this.deps.db.imageBuilds.find(uid))!); // an identical upload got there first
+      .catch(async (error: unknown) => {
+        // An identical upload got there first: its build is this one. Any other failure is said as it is.
+        const existing = error instanceof ConflictError ? await this.deps.db.imageBuilds.find(uid) : null;
+        if (!existing) throw error;
+        return existing;
+      });
     if (build.attempt === 0) await this.run(build, 1, dockerfile);
   }
 
@@ -246,4 +259,9 @@ export class ImageBuilds {
     stream.destroy();
     return { text: Buffer.concat(chunks).toString("utf8"), bytes: Math.max(bytes, file.size) };
   }
+}
+
+/** A build is named by its Dockerfile: identical files share one build and one image. */
+function buildUidOf(dockerfile: string): string {
+  return createHash("sha256").update(dockerfile).digest("hex");
 }
