@@ -410,6 +410,22 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
     held.release();
   });
 
+  test("When a task is deleted while its Workflow is being created, then the Workflow and its Secret are removed once created", async () => {
+    cluster.controller.stop(); // nothing runs the Workflow while the test looks at what is left
+    const held = cluster.server.holdNext((r) => r.method === "POST" && r.resource === "workflows");
+    try {
+      const uid: string = (await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset))).body.data.uid;
+      await held.reached;
+      expect((await service.post("AoTqlTmu8l47CbMU", user, { uid })).status).toBe(200);
+      held.release();
+      await service.container.dispatcher.idle();
+      expect(cluster.server.get("workflows", NAMESPACE, `ae-${uid}`)).toBeUndefined();
+      expect(cluster.server.get("secrets", NAMESPACE, `ae-${uid}-credential`)).toBeUndefined();
+    } finally {
+      cluster.controller.start();
+    }
+  });
+
   test("When the same Idempotency-Key is sent twice, then one Workflow is created", async () => {
     const creates = workflowCreates();
     const body = trainingBody(user, training, trainingDataset);

@@ -1,6 +1,6 @@
 import type { ImageBuilds, StepImage } from "../builds/image-builds.js";
 import type { Clock } from "../clock.js";
-import { ConflictError, UnprocessableError } from "../errors.js";
+import { ConflictError, NotFoundError, UnprocessableError } from "../errors.js";
 import type { Database, Logger } from "../ports.js";
 import type { ImageRecord, ImageSequence, TaskRecord } from "../records.js";
 import { WorkQueue } from "../../lib/work-queue.js";
@@ -114,8 +114,16 @@ export class TaskDispatcher {
     try {
       plan = await this.deps.planner.plan(generating, readiness.steps, stepToken);
       const run = await this.deps.engine.submit(plan);
-      const submitted = await this.deps.db.tasks.update(task.uid, { workflowName: run.runName, workflowUid: run.runUid });
-      const current = (await this.deps.db.tasks.find(task.uid))!;
+      const submitted = await this.deps.db.tasks
+        .update(task.uid, { workflowName: run.runName, workflowUid: run.runUid })
+        .catch(async (error: unknown) => {
+          if (!(error instanceof NotFoundError)) throw error;
+          // Deleted while its run was being created, so the deletion found no run to remove: remove it now.
+          await this.deps.engine.remove({ ...generating, workflowName: run.runName });
+          return null;
+        });
+      const current = submitted && (await this.deps.db.tasks.find(task.uid));
+      if (!current) return generating;
       // The engine may already have reported progress; only move forward from before the submission.
       return current.executeStep === "generate_file"
         ? lifecycle.transition(submitted, "pending", "execute_pipeline", "submitted")
