@@ -102,7 +102,13 @@ describe("The dashboard in headless Chromium", () => {
       extension: "py",
       config: { steps: 600, pause: 0.2 },
     });
-    browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-dev-shm-usage"] });
+    // A cold start of Chromium took 16.5 s on an idle machine here and over 30 s (puppeteer's default) beside a test run.
+    browser = await puppeteer.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ["--no-sandbox", "--disable-dev-shm-usage"],
+      timeout: 120_000,
+    });
     page = await browser.newPage();
     page.on("pageerror", (error) => pageErrors.push(String(error)));
     page.on("console", (message) => {
@@ -111,7 +117,7 @@ describe("The dashboard in headless Chromium", () => {
     await page.setViewport({ width: 1280, height: 900 });
     const cdp = await page.createCDPSession();
     await cdp.send("Browser.setDownloadBehavior", { behavior: "allow", downloadPath: downloads });
-  }, 120_000);
+  }, 240_000);
 
   afterEach(() => endActiveTasks(service, user), 60_000);
   afterAll(async () => {
