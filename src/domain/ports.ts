@@ -87,6 +87,8 @@ export interface TaskStore extends EntityStore<TaskRecord> {
    * it is now (null when the task is gone).
    */
   lock(uid: string): Promise<TaskRecord | null>;
+  /** Applies `patch` in one statement only while the task has not ended; null when it has (or is gone). */
+  updateUnlessEnded(uid: string, patch: Partial<Omit<TaskRecord, "uid">>): Promise<TaskRecord | null>;
   /** Active tasks (init, pending, running) that use the given uid as an input or output. */
   countActiveUsing(uid: string): Promise<number>;
   /** A page of the tasks `query` names, in its order, after `page.after` in that order. */

@@ -322,8 +322,8 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
     expect((await waitForStatus(service, user, uid, ["success", "fail"])).status).toBe("success");
   });
 
-  /** Sends a retry whose read of the task is taken before `meanwhile` runs and used after it. */
-  const retryReadingBefore = async (uid: string, meanwhile: () => Promise<void>) => {
+  /** Sends `request`, whose first read of task `uid` is taken before `meanwhile` runs and used after it. */
+  const withStaleRead = async <T>(uid: string, meanwhile: () => Promise<void>, request: () => PromiseLike<T>): Promise<T> => {
     const tasks = service.container.db.tasks;
     const find = tasks.find.bind(tasks);
     let held = false;
@@ -336,21 +336,26 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
       return row;
     });
     try {
-      return await service.post("Rt5yHb8NqZ3wPd6s", user, { uid });
+      return await request();
     } finally {
       stale.mockRestore();
     }
   };
+  const retry = (uid: string) => () => service.post("Rt5yHb8NqZ3wPd6s", user, { uid });
 
   test("When a failed task is retried and fails again while a second retry is under way, then the second is refused: one retry per failure seen", async () => {
     const uid = await failedTraining();
     const restarts = () => cluster.server.count({ method: "PUT", resource: "workflows" });
     const before = restarts();
-    const late = await retryReadingBefore(uid, async () => {
-      cluster.behavior.running = async () => 1;
-      expect((await service.post("Rt5yHb8NqZ3wPd6s", user, { uid })).status).toBe(200);
-      await waitForStatus(service, user, uid, ["fail"]);
-    });
+    const late = await withStaleRead(
+      uid,
+      async () => {
+        cluster.behavior.running = async () => 1;
+        expect((await service.post("Rt5yHb8NqZ3wPd6s", user, { uid })).status).toBe(200);
+        await waitForStatus(service, user, uid, ["fail"]);
+      },
+      retry(uid),
+    );
     expect({ status: late.status, detail: late.body.detail }).toEqual({
       status: 409,
       detail: `task ${uid} was retried meanwhile; read it again`,
@@ -362,9 +367,11 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
     const uid = await failedTraining();
     const restarts = () => cluster.server.count({ method: "PUT", resource: "workflows" });
     const before = restarts();
-    const late = await retryReadingBefore(uid, async () => {
-      expect((await service.post("AoTqlTmu8l47CbMU", user, { uid })).status).toBe(200);
-    });
+    const late = await withStaleRead(
+      uid,
+      async () => void expect((await service.post("AoTqlTmu8l47CbMU", user, { uid })).status).toBe(200),
+      retry(uid),
+    );
     expect(late.status).toBe(404);
     expect(late.body.detail).toContain(uid);
     expect(restarts() - before).toBe(0);
@@ -410,20 +417,67 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
     held.release();
   });
 
-  test("When a task is deleted while its Workflow is being created, then the Workflow and its Secret are removed once created", async () => {
-    cluster.controller.stop(); // nothing runs the Workflow while the test looks at what is left
-    const held = cluster.server.holdNext((r) => r.method === "POST" && r.resource === "workflows");
+  test.each([
+    ["deleted", "AoTqlTmu8l47CbMU", "uid"],
+    ["stopped", "CNNfUmDpcWXp7vdM", "task_uid"],
+  ])(
+    "When a task is %s while its Workflow is being created, then the Workflow and its Secret are removed once created",
+    async (_, key, field) => {
+      cluster.controller.stop(); // nothing runs the Workflow while the test looks at what is left
+      const held = cluster.server.holdNext((r) => r.method === "POST" && r.resource === "workflows");
+      try {
+        const uid: string = (await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset))).body.data.uid;
+        await held.reached;
+        expect((await service.post(key, user, { [field]: uid })).status).toBe(200);
+        held.release();
+        await service.container.dispatcher.idle();
+        expect(cluster.server.get("workflows", NAMESPACE, `ae-${uid}`)).toBeUndefined();
+        expect(cluster.server.get("secrets", NAMESPACE, `ae-${uid}-credential`)).toBeUndefined();
+      } finally {
+        cluster.controller.start();
+      }
+    },
+  );
+
+  test("When a task is stopped while it waits to be dispatched, then it stays stopped and no Workflow is created for it", async () => {
+    const { dispatcher } = service.container;
+    dispatcher.pauseDispatch();
+    let uid = "";
     try {
-      const uid: string = (await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset))).body.data.uid;
-      await held.reached;
-      expect((await service.post("AoTqlTmu8l47CbMU", user, { uid })).status).toBe(200);
-      held.release();
-      await service.container.dispatcher.idle();
-      expect(cluster.server.get("workflows", NAMESPACE, `ae-${uid}`)).toBeUndefined();
-      expect(cluster.server.get("secrets", NAMESPACE, `ae-${uid}-credential`)).toBeUndefined();
+      uid = (await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset))).body.data.uid;
+      const stopped = await service.post("CNNfUmDpcWXp7vdM", user, { task_uid: uid });
+      expect(stopped.body.data.status).toBe("fail");
     } finally {
-      cluster.controller.start();
+      dispatcher.resumeDispatch();
     }
+    await dispatcher.idle();
+    const task = (await service.post("KlnZtRyqy3rPAZWL", user, { uid })).body.data;
+    expect({ status: task.status, message: task.status_message }).toEqual({
+      status: "fail",
+      message: expect.stringMatching(/^stop requested by .* before the run started$/),
+    });
+    expect(cluster.server.get("workflows", NAMESPACE, `ae-${uid}`)).toBeUndefined();
+    expect(cluster.server.get("secrets", NAMESPACE, `ae-${uid}-credential`)).toBeUndefined();
+  });
+
+  test("When a stop reads a task before its run is recorded and ends it after, then that run is stopped too", async () => {
+    const held = holdRunningStep(cluster);
+    const { dispatcher } = service.container;
+    dispatcher.pauseDispatch();
+    const uid: string = (await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset))).body.data.uid;
+    const stopped = await withStaleRead(
+      uid,
+      async () => {
+        dispatcher.resumeDispatch();
+        await dispatcher.idle(); // the run is created and recorded while the stop holds its older read
+      },
+      () => service.post("CNNfUmDpcWXp7vdM", user, { task_uid: uid }),
+    );
+    expect(stopped.body.data.status).toBe("fail");
+    expect((cluster.server.get("workflows", NAMESPACE, `ae-${uid}`)!.spec as { shutdown?: string }).shutdown).toBe("Stop");
+    held.release();
+    await eventually(() => (cluster.server.get("workflows", NAMESPACE, `ae-${uid}`)!.status as { phase?: string })?.phase === "Failed");
+    expect((await service.post("KlnZtRyqy3rPAZWL", user, { uid })).body.data.status).toBe("fail");
   });
 
   test("When the same Idempotency-Key is sent twice, then one Workflow is created", async () => {

@@ -24,6 +24,7 @@ import type {
 } from "../../domain/ports.js";
 import {
   ACTIVE_TASK_STATUSES,
+  FINAL_TASK_STATUSES,
   type SessionRecord,
   type StoredFileRecord,
   type TaskKind,
@@ -155,6 +156,14 @@ class PrismaTaskStore extends PrismaEntityStore<TaskRecord> implements TaskStore
   // An UPDATE takes the row lock on PostgreSQL (and starts SQLite's write transaction); RETURNING gives the row as the latest commit left it.
   async lock(uid: string): Promise<TaskRecord | null> {
     const [row] = await this.run(() => this.delegate.updateManyAndReturn({ where: { uid }, data: { updatedAt: new Date() } }));
+    return row ? this.mapping.fromRow(row) : null;
+  }
+
+  async updateUnlessEnded(uid: string, patch: Partial<Omit<TaskRecord, "uid">>): Promise<TaskRecord | null> {
+    const where = { uid, status: { notIn: [...FINAL_TASK_STATUSES] } };
+    const [row] = await this.run(() =>
+      this.delegate.updateManyAndReturn({ where, data: this.mapping.toRow(patch as Partial<TaskRecord>) }),
+    );
     return row ? this.mapping.fromRow(row) : null;
   }
 

@@ -63,7 +63,8 @@ export class ProgressRecorder implements ProgressSink {
       });
     }
     lifecycle.changed(task.uid);
-    if (progress.runName && !task.workflowName)
+    // Adopts a run whose dispatch did not live to record it; an ended task's unrecorded run is its dispatcher's to remove.
+    if (progress.runName && !task.workflowName && !FINAL_TASK_STATUSES.includes(task.status))
       await db.tasks.update(task.uid, { workflowName: progress.runName, workflowUid: progress.runUid ?? null });
     // A report without steps (the run vanished) is judged on the steps already recorded.
     const steps = progress.steps.length

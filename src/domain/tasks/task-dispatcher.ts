@@ -1,8 +1,8 @@
 import type { ImageBuilds, StepImage } from "../builds/image-builds.js";
 import type { Clock } from "../clock.js";
-import { ConflictError, NotFoundError, UnprocessableError } from "../errors.js";
+import { ConflictError, UnprocessableError } from "../errors.js";
 import type { Database, Logger } from "../ports.js";
-import type { ImageRecord, ImageSequence, TaskRecord } from "../records.js";
+import { FINAL_TASK_STATUSES, type ImageRecord, type ImageSequence, type TaskRecord } from "../records.js";
 import { WorkQueue } from "../../lib/work-queue.js";
 import type { TaskEngine, TaskPlan } from "./task-engine.js";
 import type { TaskLifecycle } from "./task-lifecycle.js";
@@ -110,28 +110,25 @@ export class TaskDispatcher {
       return lifecycle.transition(task, "pending", "generate_file", `waiting for the images of ${names} to be built`);
     }
     const generating = await lifecycle.transition(task, task.status, "generate_file", "rendering the run");
+    if (FINAL_TASK_STATUSES.includes(generating.status)) return generating; // stopped while it waited: no run
     let plan: TaskPlan;
     try {
       plan = await this.deps.planner.plan(generating, readiness.steps, stepToken);
       const run = await this.deps.engine.submit(plan);
-      const submitted = await this.deps.db.tasks
-        .update(task.uid, { workflowName: run.runName, workflowUid: run.runUid })
-        .catch(async (error: unknown) => {
-          if (!(error instanceof NotFoundError)) throw error;
-          // Deleted while its run was being created, so the deletion found no run to remove: remove it now.
-          await this.deps.engine.remove({ ...generating, workflowName: run.runName });
-          return null;
-        });
-      const current = submitted && (await this.deps.db.tasks.find(task.uid));
-      if (!current) return generating;
+      const submitted = await this.deps.db.tasks.updateUnlessEnded(task.uid, { workflowName: run.runName, workflowUid: run.runUid });
+      if (!submitted) {
+        const current = await this.deps.db.tasks.find(task.uid);
+        // Deleted or stopped while its run was being created (nothing found a run to remove then): remove it now.
+        // A task its own run ended already has that run recorded (the recorder adopts it while the task is active).
+        if (!current?.workflowName) await this.deps.engine.remove({ ...generating, workflowName: run.runName });
+        return current ?? generating;
+      }
       // The engine may already have reported progress; only move forward from before the submission.
-      return current.executeStep === "generate_file"
+      return submitted.executeStep === "generate_file"
         ? lifecycle.transition(submitted, "pending", "execute_pipeline", "submitted")
-        : current;
+        : submitted;
     } catch (error) {
-      await lifecycle.transition(task, "init error", "execute_pipeline", `could not start the run: ${(error as Error).message}`, {
-        reopen: true,
-      });
+      await lifecycle.transition(task, "init error", "execute_pipeline", `could not start the run: ${(error as Error).message}`);
       throw error;
     }
   }

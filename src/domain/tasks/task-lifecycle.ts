@@ -14,8 +14,9 @@ import { TASK_KINDS } from "./task-kinds.js";
 
 /**
  * The one writer of a task's status: every change is stored with its history event and
- * announced on `changes` (followers of logs and statuses wait on it). A finished task is never
- * reopened by a late report, only by an explicit retry.
+ * announced on `changes` (followers of logs and statuses wait on it). A task that has ended
+ * stays ended, whatever a caller holding an older copy of it writes (a late report, a dispatch
+ * that began before a stop); only a retry reopens it.
  */
 export class TaskLifecycle {
   /** Emits the task uid whenever a task's status or steps change in this process. */
@@ -23,21 +24,21 @@ export class TaskLifecycle {
 
   constructor(private readonly deps: { db: Database; clock: Clock; logger: Logger }) {}
 
+  /**
+   * Moves an active task to `status`, in one conditional write. A task that ended meanwhile is
+   * left as it is and returned as it is now (`task`, when it has been deleted).
+   * `finishedAt`: when the run ended, as its engine saw it (else now), for a status that ends the task.
+   */
   async transition(
     task: TaskRecord,
     status: TaskStatus,
     executeStep: ExecuteStep,
     message: string,
-    /** `finishedAt`: when the run ended, as its engine saw it (else now), for a status that ends the task. */
-    options: { reopen?: boolean; finishedAt?: Date } = {},
+    options: { finishedAt?: Date } = {},
   ): Promise<TaskRecord> {
-    if (!options.reopen && FINAL_TASK_STATUSES.includes(task.status) && task.status !== status) {
-      const latest = await this.deps.db.tasks.find(task.uid);
-      if (latest && FINAL_TASK_STATUSES.includes(latest.status)) return latest;
-    }
     const now = this.deps.clock.now();
     const ended = FINAL_TASK_STATUSES.includes(status);
-    const updated = await this.deps.db.tasks.update(task.uid, {
+    const updated = await this.deps.db.tasks.updateUnlessEnded(task.uid, {
       status,
       executeStep,
       statusMessage: message,
@@ -45,6 +46,7 @@ export class TaskLifecycle {
       // A finished task's credential is worthless from now on: forget it.
       ...(ended ? { finishedAt: options.finishedAt ?? now, stepTokenHash: null, stepTokenExpires: null } : {}),
     });
+    if (!updated) return (await this.deps.db.tasks.find(task.uid)) ?? task;
     await this.deps.db.taskEvents.append({ taskUid: task.uid, status, executeStep, message, at: now });
     this.deps.logger.info({ task: task.uid, status, executeStep }, "action=task-status");
     this.changed(task.uid);

@@ -248,6 +248,11 @@ export class TaskService {
     const audited = () => this.deps.audit.record(principal, strategy === "Stop" ? "task.stop" : "task.terminate", task);
     if (!task.workflowName) {
       const ended = await this.deps.lifecycle.transition(task, "fail", task.executeStep, `${requested} before the run started`);
+      // Its dispatch recorded a run just before this write (one that records it after removes the run itself).
+      if (ended.workflowName)
+        await this.deps.engine.shutdown(ended, strategy).catch((error: unknown) => {
+          if (!(error instanceof ConflictError)) throw error; // that run has already ended
+        });
       await audited();
       return ended;
     }
