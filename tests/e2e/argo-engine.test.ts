@@ -37,6 +37,8 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
   let trainingDataset: string;
 
   const workflowCreates = () => cluster.server.count({ method: "POST", resource: "workflows" });
+  /** Retries write the Workflow back (a PUT). */
+  const restarts = () => cluster.server.count({ method: "PUT", resource: "workflows" });
   const start = async (extra: Record<string, string> = {}) => {
     return startListeningService(
       argoEnv(cluster, { DATABASE_URL: database.url, FILES_DIR: filesDir, ...extra }),
@@ -306,7 +308,6 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
       }
       return row;
     });
-    const restarts = () => cluster.server.count({ method: "PUT", resource: "workflows" });
     const before = restarts();
     try {
       const answers = await Promise.all([1, 2].map(() => service.post("Rt5yHb8NqZ3wPd6s", user, { uid })));
@@ -345,7 +346,6 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
 
   test("When a failed task is retried and fails again while a second retry is under way, then the second is refused: one retry per failure seen", async () => {
     const uid = await failedTraining();
-    const restarts = () => cluster.server.count({ method: "PUT", resource: "workflows" });
     const before = restarts();
     const late = await withStaleRead(
       uid,
@@ -365,7 +365,6 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
 
   test("When a failed task is deleted while its retry is under way, then the retry answers 404 and restarts nothing", async () => {
     const uid = await failedTraining();
-    const restarts = () => cluster.server.count({ method: "PUT", resource: "workflows" });
     const before = restarts();
     const late = await withStaleRead(
       uid,
