@@ -38,16 +38,20 @@ export class TaskLifecycle {
   ): Promise<TaskRecord> {
     const now = this.deps.clock.now();
     const ended = FINAL_TASK_STATUSES.includes(status);
-    const updated = await this.deps.db.tasks.updateUnlessEnded(task.uid, {
-      status,
-      executeStep,
-      statusMessage: message,
-      updatedAt: now,
-      // A finished task's credential is worthless from now on: forget it.
-      ...(ended ? { finishedAt: options.finishedAt ?? now, stepTokenHash: null, stepTokenExpires: null } : {}),
+    // With its history event, or a reader could see the status without it.
+    const updated = await this.deps.db.transaction(async (stores) => {
+      const written = await stores.tasks.updateUnlessEnded(task.uid, {
+        status,
+        executeStep,
+        statusMessage: message,
+        updatedAt: now,
+        // A finished task's credential is worthless from now on: forget it.
+        ...(ended ? { finishedAt: options.finishedAt ?? now, stepTokenHash: null, stepTokenExpires: null } : {}),
+      });
+      if (written) await stores.taskEvents.append({ taskUid: task.uid, status, executeStep, message, at: now });
+      return written;
     });
     if (!updated) return (await this.deps.db.tasks.find(task.uid)) ?? task;
-    await this.deps.db.taskEvents.append({ taskUid: task.uid, status, executeStep, message, at: now });
     this.deps.logger.info({ task: task.uid, status, executeStep }, "action=task-status");
     this.changed(task.uid);
     return updated;
