@@ -227,6 +227,28 @@ describe("Tasks on the embedded local engine, end to end over HTTP", () => {
     await waitForStatus(service, user, first.body.data.uid, ["success", "fail"]);
   });
 
+  test("When a resubmission is sent twice with one Idempotency-Key, then one new task is created, and the key cannot resubmit another task", async () => {
+    const body = trainingBody(user, training, trainingDataset);
+    const [first, second] = [await service.post("q8uzMBcM5YJH6dPf", user, body), await service.post("q8uzMBcM5YJH6dPf", user, body)];
+    await waitForStatus(service, user, first.body.data.uid, ["success", "fail"]);
+    await waitForStatus(service, user, second.body.data.uid, ["success", "fail"]);
+    const resubmit = (uid: string) =>
+      service.http
+        .post(`${API}/Ms2kVf9LcX4nTj7e`)
+        .set("Idempotency-Key", "ci-resubmit-9")
+        .send({ access_key: user.accessKey, secret_key: user.secretKey, uid });
+    const tasksBefore = await service.container.db.tasks.count({});
+    const [a, b] = await Promise.all([resubmit(first.body.data.uid), resubmit(first.body.data.uid)]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(b.body.data.uid).toBe(a.body.data.uid);
+    expect(a.body.data.resubmitted_from).toBe(first.body.data.uid);
+    expect(await service.container.db.tasks.count({})).toBe(tasksBefore + 1);
+    const other = await resubmit(second.body.data.uid);
+    expect(other.status).toBe(409);
+    expect(other.body.errors).toEqual([{ field: "Idempotency-Key", message: "reused with a different body" }]);
+    await waitForStatus(service, user, a.body.data.uid, ["success", "fail"]);
+  });
+
   test("When an Idempotency-Key is sent again after its task was deleted, then a clear 409 names the key and no task is created", async () => {
     const body = trainingBody(user, training, trainingDataset);
     const send = () => service.http.post(`${API}/q8uzMBcM5YJH6dPf`).set("Idempotency-Key", "ci-run-deleted").send(body);

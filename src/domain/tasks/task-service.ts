@@ -309,8 +309,11 @@ export class TaskService {
     return reopened;
   }
 
-  /** A new task with the same inputs (and a new output), like Argo's resubmit. */
-  async resubmit(principal: Principal, uid: string): Promise<SubmittedTask> {
+  /**
+   * A new task with the same inputs (and a new output), like Argo's resubmit. With an
+   * idempotency key, a repeated resubmission of the same task answers with the task it created.
+   */
+  async resubmit(principal: Principal, uid: string, idempotencyKey?: string): Promise<SubmittedTask> {
     const { db } = this.deps;
     const old = await this.owned(principal, uid);
     if (ACTIVE_TASK_STATUSES.includes(old.status))
@@ -322,7 +325,8 @@ export class TaskService {
       old.outputModelUid ? db.models.find(old.outputModelUid) : null,
     ]);
     const input = resubmission(old, dataset.scope, outputDataset, outputModel);
-    return this.submit(principal, old.kind, input, undefined, old.uid);
+    const idempotency = idempotencyKey ? { key: idempotencyKey, body: { resubmitted_from: old.uid } } : undefined;
+    return this.submit(principal, old.kind, input, idempotency, old.uid);
   }
 
   // ---- helpers ----

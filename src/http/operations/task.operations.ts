@@ -106,8 +106,7 @@ export function taskOperations({ tasks, present }: { tasks: TaskService; present
     body: unknown,
     headers: Record<string, string | string[] | undefined>,
   ) => {
-    const header = headers["idempotency-key"];
-    const key = Array.isArray(header) ? header[0] : header;
+    const key = idempotencyKeyOf(headers);
     return executed(await tasks.submit(principal, kind, input, key ? { key, body } : undefined), present);
   };
   const run = <B extends TObject>(kind: TaskKind, mitlabKey: string, summary: string, body: B, build: (body: Static<B>) => SubmitInput) =>
@@ -290,7 +289,14 @@ export function taskOperations({ tasks, present }: { tasks: TaskService; present
       summary: "TaskWorker/resubmit (new task, same inputs)",
       mitlabKey: "Ms2kVf9LcX4nTj7e",
       body: Type.Object({ uid: Uid }),
-      handle: async ({ principal, body }) => executed(await tasks.resubmit(principal, body.uid), present),
+      handle: async ({ principal, body, headers }) =>
+        executed(await tasks.resubmit(principal, body.uid, idempotencyKeyOf(headers)), present),
     }),
   };
+}
+
+/** A submission's or resubmission's `Idempotency-Key` header (the first, if sent twice). */
+function idempotencyKeyOf(headers: Record<string, string | string[] | undefined>): string | undefined {
+  const header = headers["idempotency-key"];
+  return (Array.isArray(header) ? header[0] : header) || undefined;
 }
