@@ -224,6 +224,43 @@ describe("Hardening: hostile and careless requests", () => {
       expect(run.json.errors).toEqual([{ field: "task_name", message: "nests deeper than 32 levels" }]);
     });
 
+    test("When an Idempotency-Key is empty-looking, over 255 characters or not printable ASCII, then 400 names it before anything is written", async () => {
+      const someTask = "5b0f7c1e-2d4a-4f3b-9c8d-1e2f3a4b5c6d";
+      for (const key of ["k".repeat(8_000), "key\twith-tab", " "]) {
+        const resubmit = await service.http
+          .post(`${API}/Ms2kVf9LcX4nTj7e`)
+          .set("Idempotency-Key", key)
+          .send({ access_key: user.accessKey, secret_key: user.secretKey, uid: someTask });
+        expect({ key: key.slice(0, 20), status: resubmit.status, errors: resubmit.body.errors }).toEqual({
+          key: key.slice(0, 20),
+          status: 400,
+          errors: [{ field: "Idempotency-Key", message: "must be 1 to 255 printable ASCII characters" }],
+        });
+      }
+      const run = await service.http
+        .post(`${API}/q8uzMBcM5YJH6dPf`)
+        .set("Idempotency-Key", "k".repeat(8_000))
+        .send({
+          access_key: user.accessKey,
+          secret_key: user.secretKey,
+          task_name: "t",
+          task_description: "",
+          pipeline_uid: r.pipeline,
+          dataset_uid: someTask,
+          type: "project",
+          config_uid: someTask,
+          image_uid: { download_uid: someTask, running_uid: someTask, upload_uid: someTask },
+          model_name: "m",
+          model_description: "",
+          model_type: "default",
+          model_input_format: "float32",
+          model_output_format: "float32",
+          model_file_extension: "zip",
+        });
+      expect(run.status).toBe(400);
+      expect(run.body.errors).toEqual([{ field: "Idempotency-Key", message: "must be 1 to 255 printable ASCII characters" }]);
+    });
+
     test("When a uid is given as urn:uuid, then 400: uids are plain", async () => {
       const response = await service.post("owbCDAJ9rJW2AEO5", user, { uid: `urn:uuid:${r.pipeline}` });
       expect(response.status).toBe(400);

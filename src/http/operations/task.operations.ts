@@ -3,6 +3,7 @@
  * service adds (stop, terminate, retry, resubmit), listed in the README.
  */
 import { Type, type Static, type TObject } from "@sinclair/typebox";
+import { ValidationError } from "../../domain/errors.js";
 import { TASK_STATUSES, type TaskKind } from "../../domain/records.js";
 import { TASK_KINDS } from "../../domain/tasks/task-kinds.js";
 import type { EarlyStopRule } from "../../domain/tasks/metric-history.js";
@@ -295,8 +296,16 @@ export function taskOperations({ tasks, present }: { tasks: TaskService; present
   };
 }
 
-/** A submission's or resubmission's `Idempotency-Key` header (the first, if sent twice). */
+const IDEMPOTENCY_KEY = /^[\x20-\x7e]{1,255}$/;
+
+/**
+ * A submission's or resubmission's `Idempotency-Key` header (the first, if sent twice), checked
+ * before anything is read or written: it is stored in a unique index, which bounds its size.
+ */
 function idempotencyKeyOf(headers: Record<string, string | string[] | undefined>): string | undefined {
   const header = headers["idempotency-key"];
-  return (Array.isArray(header) ? header[0] : header) || undefined;
+  const key = Array.isArray(header) ? header[0] : header;
+  if (key === undefined) return undefined;
+  if (!IDEMPOTENCY_KEY.test(key)) throw ValidationError.field("Idempotency-Key", "must be 1 to 255 printable ASCII characters");
+  return key;
 }
