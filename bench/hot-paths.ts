@@ -4,7 +4,7 @@
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import express from "express";
-import { databaseOpenLoop } from "./database-floor.js";
+import { databaseOpenLoop, driverReadRoute } from "./database-floor.js";
 import { startFakeCluster, argoEnv } from "../tests/support/fake-kube/fake-cluster.js";
 import { registerTrainingWorld } from "./fixtures.js";
 import { interleaved, pairedRatio, runMeasured, runOpenLoop, type LoadResult, type RoundResult } from "./load.js";
@@ -79,15 +79,19 @@ export async function registryReads(): Promise<void> {
   };
   const withCache = await projects(cached);
   const withoutCache = await projects(uncached);
-  const [baseline, hit, miss] = await interleaved(ROUNDS, [
+  const floor = await driverReadRoute(cached.databaseUrl, cached.organizationUid);
+  const [baseline, driver, hit, miss] = await interleaved(ROUNDS, [
     () => bare.run(concurrency),
+    () => runMeasured(floor.port, floor.request, { concurrency, seconds: SECONDS }),
     () => runMeasured(cached.port, withCache, { concurrency, seconds: SECONDS }),
     () => runMeasured(uncached.port, withoutCache, { concurrency, seconds: SECONDS / 2 }),
   ]);
+  await floor.close();
   await Promise.all([bare.close(), cached.close(), uncached.close()]);
-  console.log(`\nRegistry reads on ${databaseName()} (${concurrency} clients, ${ROUNDS} interleaved rounds, medians)`);
+  console.log(`\nRegistry reads on ${databaseName()} (${concurrency} clients, ${ROUNDS} interleaved rounds after a warm-up, medians)`);
   console.table([
     row("bare Express route (baseline)", baseline!),
+    row("bare Express route + the list's query through the driver (what the stack allows)", driver!, baseline),
     row("list projects, credential cached", hit!, baseline),
     row("list projects, credential cache off (bcrypt cost 12 each)", miss!, baseline),
   ]);

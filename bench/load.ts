@@ -91,8 +91,11 @@ export async function runMeasured(
 /**
  * Baseline and scenarios measured in alternating rounds (the machine's noise hits both alike);
  * each figure is the median over the rounds, and each round's rate is kept for paired ratios.
+ * A first round warms every one up (the JIT, connections, prepared statements) and is not counted:
+ * measured, it ran at 0.4-0.7 of the next ones.
  */
 export async function interleaved(rounds: number, runs: Array<() => Promise<RoundResult>>): Promise<RoundResult[]> {
+  for (const run of runs) await run();
   const results: RoundResult[][] = runs.map(() => []);
   for (let round = 0; round < rounds; round += 1) for (const [index, run] of runs.entries()) results[index]!.push(await run());
   return results.map((series) => {
