@@ -2,30 +2,13 @@
  * The hot paths against a bare Express route, in interleaved rounds: authenticated registry
  * reads, and task submissions (the accept path, then the Kubernetes dispatch on its own).
  */
-import { monitorEventLoopDelay } from "node:perf_hooks";
-import express from "express";
-import { databaseOpenLoop, driverReadRoute } from "./database-floor.js";
-import { startFakeCluster, argoEnv } from "../tests/support/fake-kube/fake-cluster.js";
-import { registerTrainingWorld } from "./fixtures.js";
-import { interleaved, pairedRatio, runMeasured, runOpenLoop, type LoadResult, type RoundResult } from "./load.js";
-import { API, databaseName, listen, listeningService } from "./service.js";
+import { driverReadRoute } from "./database-floor.js";
+import { interleaved, pairedRatio, runMeasured, type LoadResult, type RoundResult } from "./load.js";
+import { openLoopInFreshProcess } from "./open-loop.js";
+import { API, bareRoute, databaseName, listeningService, submissionService } from "./service.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_ROUND_SECONDS ?? 2);
-/** Each open-loop run. */
-const OPEN_SECONDS = 4;
-
-async function bareRoute() {
-  const bare = express();
-  bare.post("/bare", express.json(), (_req, res) => void res.json({ detail: "ok", data: [] }));
-  const { server, port } = await listen(bare);
-  const request = () => ({ method: "POST", path: "/bare", body: "{}", headers: { "Content-Type": "application/json" } });
-  return {
-    run: (concurrency: number) => runMeasured(port, request, { concurrency, seconds: SECONDS }),
-    openLoop: (perSecond: number) => runOpenLoop(port, request, { perSecond, seconds: OPEN_SECONDS }),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 /** The middle of three open-loop runs by p99, and every run's p99 to show the spread. */
 function middleByP99(runs: LoadResult[]): { middle: LoadResult; spread: string } {
@@ -81,7 +64,7 @@ export async function registryReads(): Promise<void> {
   const withoutCache = await projects(uncached);
   const floor = await driverReadRoute(cached.databaseUrl, cached.organizationUid);
   const [baseline, driver, hit, miss] = await interleaved(ROUNDS, [
-    () => bare.run(concurrency),
+    () => runMeasured(bare.port, bare.request, { concurrency, seconds: SECONDS }),
     () => runMeasured(floor.port, floor.request, { concurrency, seconds: SECONDS }),
     () => runMeasured(cached.port, withCache, { concurrency, seconds: SECONDS }),
     () => runMeasured(uncached.port, withoutCache, { concurrency, seconds: SECONDS / 2 }),
@@ -95,32 +78,6 @@ export async function registryReads(): Promise<void> {
     row("list projects, credential cached", hit!, baseline),
     row("list projects, credential cache off (bcrypt cost 12 each)", miss!, baseline),
   ]);
-}
-
-/** A service on a fake cluster whose controller runs nothing, with a training world: what a submission needs. */
-async function submissionService() {
-  const cluster = await startFakeCluster();
-  cluster.controller.stop(); // nothing runs: this measures the service's own path and its Kubernetes calls
-  // The service's own timings for leadership and resumes, not the tests' quick ones.
-  const production = { LEADER_LEASE_SECONDS: "15", LEADER_LEASE_RENEW_SECONDS: "5", DISPATCH_STRANDED_SECONDS: "30" };
-  const instance = await listeningService(argoEnv(cluster, { AUTH_CACHE_TTL_SECONDS: "600", ...production }));
-  await instance.container.start(instance.url);
-  const world = await registerTrainingWorld(
-    instance.url,
-    instance.credentials,
-    { content: "exit 0\n", extension: "sh" },
-    "registry.local/train:1",
-  );
-  const body = JSON.stringify(world.trainingBody);
-  return {
-    cluster,
-    instance,
-    submit: () => ({ method: "POST", path: `${API}/q8uzMBcM5YJH6dPf`, body, headers: { "Content-Type": "application/json" } }),
-    close: async () => {
-      await instance.close();
-      await cluster.close();
-    },
-  };
 }
 
 export async function submissions(): Promise<void> {
@@ -146,42 +103,22 @@ export async function submissions(): Promise<void> {
     });
     return result;
   };
-  const [baseline, accepted] = await interleaved(ROUNDS, [() => bare.run(concurrency), accept]);
+  const [baseline, accepted] = await interleaved(ROUNDS, [
+    () => runMeasured(bare.port, bare.request, { concurrency, seconds: SECONDS }),
+    accept,
+  ]);
   const acceptedInRounds = dispatched.reduce((sum, d) => sum + d.tasks, 0);
   const dispatchSeconds = dispatched.reduce((sum, d) => sum + d.seconds, 0);
   const callsPerTask = dispatched.reduce((sum, d) => sum + d.calls, 0) / Math.max(1, acceptedInRounds);
-  await close();
+  await Promise.all([close(), bare.close()]);
 
-  // Open loop at half the measured maximum: the latency a client sees when the service is not
-  // saturated. On a fresh service and fake cluster: the one above holds every Workflow the rounds
-  // created in this process's heap (the fake API server's store), and its major GCs are not the
-  // service's. Three runs with dispatch held, the median reported: one run's p99 is a handful of
-  // requests, and a database's own background work (PostgreSQL's autovacuum) can land in any one.
-  // The bare route and the database alone (one committed INSERT per request) at the same rate,
-  // run by run in between, show the machine's own tail and its database's: the service's cannot be shorter.
-  const openRate = Math.max(1, Math.round(accepted!.perSecond / 2));
-  const fresh = await submissionService();
-  fresh.instance.container.dispatcher.pauseDispatch();
-  await runMeasured(fresh.instance.port, fresh.submit, { concurrency: 8, seconds: 1 }); // warm-up: connections, statements
-  const openRuns: LoadResult[] = [];
-  const bareOpenRuns: LoadResult[] = [];
-  const databaseOpenRuns: LoadResult[] = [];
-  const loopDelays: number[] = [];
-  for (let run = 0; run < 3; run += 1) {
-    bareOpenRuns.push(await bare.openLoop(openRate));
-    databaseOpenRuns.push(await databaseOpenLoop(fresh.instance.databaseUrl, { perSecond: openRate, seconds: OPEN_SECONDS }));
-    const delay = monitorEventLoopDelay({ resolution: 5 });
-    delay.enable();
-    openRuns.push(await runOpenLoop(fresh.instance.port, fresh.submit, { perSecond: openRate, seconds: OPEN_SECONDS }));
-    delay.disable();
-    loopDelays.push(delay.percentile(99) / 1e6);
-  }
-  fresh.instance.container.dispatcher.resumeDispatch();
-  await fresh.instance.container.dispatcher.idle();
-  await Promise.all([fresh.close(), bare.close()]);
-  const open = middleByP99(openRuns);
-  const bareOpen = middleByP99(bareOpenRuns);
-  const databaseOpen = middleByP99(databaseOpenRuns);
+  // Three runs, the median reported: one run's p99 is a handful of requests, and a database's own
+  // background work (PostgreSQL's autovacuum) can land in any one.
+  const open = await openLoopInFreshProcess(Math.max(1, Math.round(accepted!.perSecond / 2)));
+  const service = middleByP99(open.service);
+  const bareOpen = middleByP99(open.bare);
+  const databaseOpen = middleByP99(open.database);
+  const openRate = open.rate;
 
   console.log(
     `\nTask submissions on ${databaseName()} (${concurrency} clients, ${ROUNDS} interleaved rounds, medians; fake Kubernetes API at zero latency)`,
@@ -195,11 +132,15 @@ export async function submissions(): Promise<void> {
       databaseOpen.middle,
     ),
     row(
-      `submission, open loop at ${openRate}/s (half the maximum; dispatch held; median of 3 runs by p99: ${open.spread} ms; ` +
-        `event-loop delay p99 ${loopDelays.map((d) => d.toFixed(1)).join(", ")} ms)`,
-      open.middle,
+      `submission, open loop at ${openRate}/s (half the maximum; dispatch held; median of 3 runs by p99: ${service.spread} ms; ` +
+        `event-loop delay p99 ${open.loopDelayP99.map((d) => d.toFixed(1)).join(", ")} ms)`,
+      service.middle,
     ),
   ]);
+  console.log(
+    `open loop in a process of its own; there, the first touch of a fresh memory page took ${open.pageFaultMicros.toFixed(2)} µs ` +
+      `(native Linux: well under 1): each MB a garbage collection newly commits costs ${((open.pageFaultMicros * 256) / 1000).toFixed(1)} ms`,
+  );
   console.log(
     `dispatch on its own: ${acceptedInRounds} tasks handed to Kubernetes at ${(acceptedInRounds / dispatchSeconds).toFixed(0)}/s ` +
       `(DISPATCH_CONCURRENCY 8); Kubernetes writes per task: ${callsPerTask.toFixed(2)} (Workflow create, Secret create)`,

@@ -7,6 +7,7 @@ import { startFakeCluster, argoEnv } from "../tests/support/fake-kube/fake-clust
 import { registerTrainingWorld } from "./fixtures.js";
 import { registryReads, submissions } from "./hot-paths.js";
 import { listDepth } from "./list-depth.js";
+import { OPEN_LOOP_CHILD, openLoopChild } from "./open-loop.js";
 import { API, listeningService } from "./service.js";
 
 async function localEngine() {
@@ -210,6 +211,7 @@ async function bigLog() {
 
 async function main() {
   const only = process.argv[2];
+  if (only === OPEN_LOOP_CHILD) return openLoopChild(Number(process.argv[3]));
   const suites: Record<string, () => Promise<void>> = {
     registry: registryReads,
     submissions,
