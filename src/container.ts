@@ -263,7 +263,7 @@ export async function buildContainer(config: AppConfig, overrides: ContainerOver
         settings: { recheckMs: 1000 },
       }),
     }),
-    datasetOperations({ datasets, preparer: new PreparerService({ db, registry, models }), present }),
+    datasetOperations({ datasets, preparer: new PreparerService({ db, registry, models }), builds, present }),
     modelOperations({ models, present }),
     fileOperations({ registry, steps }),
     agentOperations({ agents, present }),

@@ -138,7 +138,7 @@ describe("Image builds on the cluster (fake API server and controller)", () => {
     }
   });
 
-  test("When the database fails to record a new build, then the upload answers 503 (not 500), and a rebuild of the build file builds it", async () => {
+  test("When the database fails to record a new build, then the upload answers 503 (not 500), the build file shows unbuilt, and a rebuild builds it", async () => {
     succeedBuilds();
     const fixture = await pipelineWith({ running: "FROM python:3.12-slim\n" });
     const builds = service.container.db.imageBuilds;
@@ -159,6 +159,11 @@ describe("Image builds on the cluster (fake API server and controller)", () => {
     const stored = listed.find(
       (image: { uid: string; sequence: string }) => image.sequence === "running" && image.uid !== fixture.images.running_uid,
     );
+    expect(stored).toMatchObject({
+      image_state: "unbuilt",
+      image_built_reference: null,
+      build_message: expect.stringContaining("rebuild"),
+    });
     expect((await service.post("Rb9UiLd4Tk2WmQ7x", user, { uid: stored.uid })).status).toBe(200);
     await eventually(async () => (await buildFile(fixture.pipeline, stored.uid)).image_state === "ready");
     expect(cluster.builds.filter((b) => b.dockerfile === dockerfile)).toHaveLength(1);
@@ -178,7 +183,7 @@ describe("Image builds on the cluster (fake API server and controller)", () => {
       upload(service, "fQVBVFsISiNWCCzx", user, { uid }, { content: replaced, name: "Dockerfile" }),
     ).finally(() => refused.mockRestore());
     expect(response.status).toBe(503);
-    expect((await buildFile(fixture.pipeline, uid)).image_built_reference).toBeNull();
+    expect(await buildFile(fixture.pipeline, uid)).toMatchObject({ image_state: "unbuilt", image_built_reference: null });
     expect((await service.post("Rb9UiLd4Tk2WmQ7x", user, { uid })).status).toBe(200);
     await eventually(async () => (await buildFile(fixture.pipeline, uid)).image_state === "ready");
     const after = (await buildFile(fixture.pipeline, uid)).image_built_reference;
@@ -215,6 +220,21 @@ describe("Image builds on the cluster (fake API server and controller)", () => {
     const workflow = cluster.server.get("workflows", NAMESPACE, `ae-${uid}`)!;
     const runningImage = (workflow.spec as any).arguments.parameters.find((p: any) => p.name === "running_image").value;
     expect(runningImage).toBe((await buildFile(fixture.pipeline, fixture.images.running_uid)).image_built_reference);
+  });
+
+  test("When a run form lists a pipeline's build files, then each shows its image's state: building, then ready with the pushed image", async () => {
+    const held = holdBuilds();
+    const fixture = await pipelineWith({ running: "FROM python:3.11-slim\nRUN echo run-form\n" });
+    const choices = async () => (await service.post("Q3aPI7vZrzp3d4SI", user, { pipeline_uid: fixture.pipeline })).body.data.image;
+    await eventually(() => held.count === 1);
+    const building = await choices();
+    expect(building.running).toEqual([expect.objectContaining({ uid: fixture.images.running_uid, image_state: "building" })]);
+    expect(building.download).toEqual([expect.objectContaining({ image_state: "ready", image_built_reference: null })]); // the built-in step
+    held.release();
+    await eventually(async () => (await choices()).running[0].image_state === "ready");
+    const [running] = (await choices()).running;
+    expect(running.image_built_reference).toBe((await buildFile(fixture.pipeline, fixture.images.running_uid)).image_built_reference);
+    expect(running.image_digest).toBe(`sha256:${"e".repeat(64)}`);
   });
 
   test("When a build fails, then the waiting task ends in init error with the build's last log lines, and the build log says the same", async () => {

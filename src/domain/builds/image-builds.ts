@@ -57,6 +57,21 @@ const MAX_DOCKERFILE_BYTES = 256 * 1024;
  * are content-addressed: the image is tagged with the Dockerfile's sha256, so identical
  * Dockerfiles are built once and a replaced file never changes a past task's image.
  */
+/**
+ * What a build file's image is: `ready` when nothing is to be built (a named image, a built-in
+ * step, the local engine) or its build succeeded; `unbuilt` when it needs a build that was never
+ * recorded (the next task or a rebuild starts it).
+ */
+export interface ImageView {
+  state: ImageBuildRecord["state"] | "unbuilt";
+  /** Where the image is (or will be) pushed; null when nothing is built. */
+  reference: string | null;
+  digest: string | null;
+  message: string;
+}
+
+const UNBUILT_MESSAGE = "not built yet: the next task that runs it, or a rebuild, builds it";
+
 export class ImageBuilds {
   /** Emits a build's uid whenever this process records a change of it (log followers wait on it). */
   readonly changes = new EventEmitter().setMaxListeners(0);
@@ -114,6 +129,24 @@ export class ImageBuilds {
     const uids = [...new Set(images.map((i) => i.buildUid).filter((u): u is string => u !== null))];
     const builds = uids.length ? await this.deps.db.imageBuilds.list({ uid: { in: uids } }) : [];
     return new Map(builds.map((b) => [b.uid, b]));
+  }
+
+  /** A build file's image as shown. */
+  async viewOf(image: ImageRecord): Promise<ImageView> {
+    return this.view(image, await this.buildOf(image));
+  }
+
+  /** The images of several build files as shown, by build file uid, in one read of their builds. */
+  async viewsOf(images: ImageRecord[]): Promise<Map<string, ImageView>> {
+    const builds = await this.buildsOf(images);
+    return new Map(images.map((image) => [image.uid, this.view(image, image.buildUid ? builds.get(image.buildUid) : null)]));
+  }
+
+  private view(image: ImageRecord, build: ImageBuildRecord | null | undefined): ImageView {
+    if (build) return { state: build.state, reference: build.reference, digest: build.imageDigest, message: build.message };
+    // Its build could not be recorded (or it was stored before builds existed): not an image one can run yet.
+    if (this.needsBuild(image)) return { state: "unbuilt", reference: null, digest: null, message: UNBUILT_MESSAGE };
+    return { state: "ready", reference: null, digest: null, message: "" };
   }
 
   /**

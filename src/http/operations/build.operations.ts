@@ -14,12 +14,8 @@ export function buildOperations({ builds, buildLogs }: { builds: ImageBuilds; bu
       body: UidBody,
       handle: async ({ principal, body }) => {
         const image = await builds.rebuild(principal, body.uid);
-        const build = await builds.buildOf(image);
-        return record("Image build started", {
-          uid: image.uid,
-          image_state: build?.state ?? "ready",
-          image_built_reference: build?.reference ?? null,
-        });
+        const view = await builds.viewOf(image);
+        return record("Image build started", { uid: image.uid, image_state: view.state, image_built_reference: view.reference });
       },
     }),
     buildLog: operation({

@@ -1,5 +1,6 @@
 /** Project and application datasets and the run forms' choices (original-system.md §3.2). */
 import { Type } from "@sinclair/typebox";
+import type { ImageBuilds } from "../../domain/builds/image-builds.js";
 import type { PreparerService, RunForm } from "../../domain/registry/preparer-service.js";
 import { DATASET_TYPES, type DatasetRegistry } from "../../domain/registry/dataset-registry.js";
 import type { DatasetScope } from "../../domain/records.js";
@@ -15,10 +16,12 @@ const Update = Type.Object({ uid: Uid, name: Optional(Name), description: Option
 export function datasetOperations({
   datasets,
   preparer,
+  builds,
   present,
 }: {
   datasets: DatasetRegistry;
   preparer: PreparerService;
+  builds: ImageBuilds;
   present: Presenter;
 }) {
   const create = async (
@@ -82,11 +85,17 @@ export function datasetOperations({
         const datasets: Record<string, unknown> = { project: found.datasets.project.map((d) => present.dataset(d)) };
         if (found.datasets.application) datasets.application = found.datasets.application.map((d) => present.dataset(d));
         const models = Object.fromEntries(Object.entries(found.models).map(([name, list]) => [name, list.map((m) => present.model(m))]));
+        // Each build file with its image's state: a form offers a failed or unbuilt image as such, not as ready.
+        const views = await builds.viewsOf(Object.values(found.images).flatMap((list) => list.map((i) => i.record)));
+        const images = Object.entries(found.images).map(([sequence, list]) => [
+          sequence,
+          list.map((i) => present.image(i, views.get(i.record.uid)!)),
+        ]);
         return record(RETRIEVED, {
           [found.datasets.key]: datasets,
           ...models,
           config: found.configs.map((c) => present.config(c)),
-          image: Object.fromEntries(Object.entries(found.images).map(([sequence, list]) => [sequence, list.map((i) => present.image(i))])),
+          image: Object.fromEntries(images),
         });
       },
     });

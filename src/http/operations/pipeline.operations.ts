@@ -15,7 +15,7 @@ export function pipelineOperations({ registry, builds, present }: { registry: Re
   /** A stored build file goes to its build; the answer shows the build's state. */
   const built = async ({ record: stored, file }: WithFile<ImageRecord>) => {
     const image = await builds.buildFileStored(stored);
-    return present.image({ record: image, file }, await builds.buildOf(image));
+    return present.image({ record: image, file }, await builds.viewOf(image));
   };
   return {
     createPipeline: operation({
@@ -182,7 +182,7 @@ export function pipelineOperations({ registry, builds, present }: { registry: Re
           ...(file ? { file } : {}),
         });
         // A replaced Dockerfile is built anew (its content is its tag); a renamed one keeps its image.
-        return record(UPDATED, file ? await built(updated) : present.image(updated, await builds.buildOf(updated.record)));
+        return record(UPDATED, file ? await built(updated) : present.image(updated, await builds.viewOf(updated.record)));
       },
     }),
     deleteImage: operation({
@@ -202,8 +202,8 @@ export function pipelineOperations({ registry, builds, present }: { registry: Re
       fields: { pipelineUid: "f_pipeline_uid" },
       handle: async ({ principal, body, page }) => {
         const images = await registry.listImages(principal, body.f_pipeline_uid, page);
-        const byUid = await builds.buildsOf(images.items.map((i) => i.record));
-        return listed(LISTED, images, (i) => present.image(i, i.record.buildUid ? byUid.get(i.record.buildUid) : null));
+        const views = await builds.viewsOf(images.items.map((i) => i.record));
+        return listed(LISTED, images, (i) => present.image(i, views.get(i.record.uid)!));
       },
     }),
   };

@@ -10,7 +10,6 @@ import type {
   ApplicationRecord,
   ConfigRecord,
   DatasetRecord,
-  ImageBuildRecord,
   ImageRecord,
   InferenceTemplateRecord,
   ModelRecord,
@@ -24,6 +23,7 @@ import type {
 } from "../../domain/records.js";
 import type { WithFile } from "../../domain/registry/registry-records.js";
 import type { TaskView } from "../../domain/tasks/task-service.js";
+import type { ImageView } from "../../domain/builds/image-builds.js";
 import type { TaskRecord } from "../../domain/records.js";
 import { keyDirectory } from "../../domain/registry/storage-keys.js";
 
@@ -128,8 +128,8 @@ export class Presenter {
     };
   }
 
-  /** A build file, with its image's state: `ready` when nothing is to be built (a named image, a built-in step, the local engine). */
-  image({ record: i, file }: WithFile<ImageRecord>, build?: ImageBuildRecord | null) {
+  /** A build file, with its image as `ImageBuilds.viewOf` shows it. */
+  image({ record: i, file }: WithFile<ImageRecord>, image: ImageView) {
     return {
       uid: i.uid,
       created_time: this.time(i.createdAt),
@@ -138,10 +138,10 @@ export class Presenter {
       sequence: i.sequence,
       image_reference: i.reference,
       own_image: i.ownImage,
-      image_state: build?.state ?? "ready",
-      image_built_reference: build?.reference ?? null,
-      image_digest: build?.imageDigest ?? null,
-      build_message: build?.message ?? "",
+      image_state: image.state,
+      image_built_reference: image.reference,
+      image_digest: image.digest,
+      build_message: image.message,
       f_file_uid: this.file(file),
       f_pipeline_uid: i.pipelineUid,
     };
