@@ -459,6 +459,31 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
     expect(cluster.server.get("secrets", NAMESPACE, `ae-${uid}-credential`)).toBeUndefined();
   });
 
+  test("When a stop reads a task that another stop ends before it writes, then it answers 409 and the first stop's history stands", async () => {
+    const { dispatcher } = service.container;
+    dispatcher.pauseDispatch();
+    let uid = "";
+    try {
+      uid = (await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset))).body.data.uid;
+      let first: { status: number } | undefined;
+      const late = await withStaleRead(
+        uid,
+        async () => void (first = await service.post("CNNfUmDpcWXp7vdM", user, { task_uid: uid })),
+        () => service.post("CNNfUmDpcWXp7vdM", user, { task_uid: uid }),
+      );
+      expect(first!.status).toBe(200);
+      expect({ status: late.status, detail: late.body.detail }).toEqual({
+        status: 409,
+        detail: `task ${uid} is fail; only a task that has not finished can be stopped`,
+      });
+    } finally {
+      dispatcher.resumeDispatch();
+    }
+    await dispatcher.idle();
+    const { history } = (await service.post("KlnZtRyqy3rPAZWL", user, { uid })).body.data;
+    expect(history.filter((event: { message: string }) => /before the run started$/.test(event.message))).toHaveLength(1);
+  });
+
   test("When a stop reads a task before its run is recorded and ends it after, then that run is stopped too", async () => {
     const held = holdRunningStep(cluster);
     const { dispatcher } = service.container;

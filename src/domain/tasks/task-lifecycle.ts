@@ -36,6 +36,18 @@ export class TaskLifecycle {
     message: string,
     options: { finishedAt?: Date } = {},
   ): Promise<TaskRecord> {
+    const updated = await this.transitionIfActive(task, status, executeStep, message, options);
+    return updated ?? (await this.deps.db.tasks.find(task.uid)) ?? task;
+  }
+
+  /** `transition`, answering null when the task ended (or was deleted) meanwhile and nothing was written. */
+  async transitionIfActive(
+    task: TaskRecord,
+    status: TaskStatus,
+    executeStep: ExecuteStep,
+    message: string,
+    options: { finishedAt?: Date } = {},
+  ): Promise<TaskRecord | null> {
     const now = this.deps.clock.now();
     const ended = FINAL_TASK_STATUSES.includes(status);
     // With its history event, or a reader could see the status without it.
@@ -51,7 +63,7 @@ export class TaskLifecycle {
       if (written) await stores.taskEvents.append({ taskUid: task.uid, status, executeStep, message, at: now });
       return written;
     });
-    if (!updated) return (await this.deps.db.tasks.find(task.uid)) ?? task;
+    if (!updated) return null;
     this.deps.logger.info({ task: task.uid, status, executeStep }, "action=task-status");
     this.changed(task.uid);
     return updated;

@@ -240,14 +240,19 @@ export class TaskService {
 
   async shutdown(principal: Principal, uid: string, strategy: ShutdownStrategy): Promise<TaskRecord> {
     const task = await this.owned(principal, uid);
-    if (!ACTIVE_TASK_STATUSES.includes(task.status))
-      throw new ConflictError(`task ${uid} is ${task.status}; only a task that has not finished can be stopped`);
+    const finished = (status: string) => new ConflictError(`task ${uid} is ${status}; only a task that has not finished can be stopped`);
+    if (!ACTIVE_TASK_STATUSES.includes(task.status)) throw finished(task.status);
     // Not submitted yet (waiting for its images): there is no run to stop, the task just ends.
     // The history says who asked; the audit log keeps it with the rest of their actions.
     const requested = `${strategy.toLowerCase()} requested by ${principal.accessKey}`;
     const audited = () => this.deps.audit.record(principal, strategy === "Stop" ? "task.stop" : "task.terminate", task);
     if (!task.workflowName) {
-      const ended = await this.deps.lifecycle.transition(task, "fail", task.executeStep, `${requested} before the run started`);
+      const ended = await this.deps.lifecycle.transitionIfActive(task, "fail", task.executeStep, `${requested} before the run started`);
+      if (!ended) {
+        // It ended (or was deleted) since it was read: this stop did nothing, and says so.
+        const now = await this.deps.db.tasks.find(uid);
+        throw now ? finished(now.status) : NotFoundError.entity("task", "uid", uid);
+      }
       // Its dispatch recorded a run just before this write (one that records it after removes the run itself).
       if (ended.workflowName)
         await this.deps.engine.shutdown(ended, strategy).catch((error: unknown) => {
