@@ -438,18 +438,25 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
     },
   );
 
-  test("When a task is stopped while it waits to be dispatched, then it stays stopped and no Workflow is created for it", async () => {
+  /** A training task submitted while dispatch is held: `meanwhile` runs before it resumes, and the queue has drained on return. */
+  const withDispatchHeld = async (meanwhile: (uid: string) => Promise<void>): Promise<string> => {
     const { dispatcher } = service.container;
     dispatcher.pauseDispatch();
-    let uid = "";
     try {
-      uid = (await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset))).body.data.uid;
-      const stopped = await service.post("CNNfUmDpcWXp7vdM", user, { task_uid: uid });
-      expect(stopped.body.data.status).toBe("fail");
+      const uid: string = (await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset))).body.data.uid;
+      await meanwhile(uid);
+      return uid;
     } finally {
       dispatcher.resumeDispatch();
+      await dispatcher.idle();
     }
-    await dispatcher.idle();
+  };
+
+  test("When a task is stopped while it waits to be dispatched, then it stays stopped and no Workflow is created for it", async () => {
+    const uid = await withDispatchHeld(async (held) => {
+      const stopped = await service.post("CNNfUmDpcWXp7vdM", user, { task_uid: held });
+      expect(stopped.body.data.status).toBe("fail");
+    });
     const task = (await service.post("KlnZtRyqy3rPAZWL", user, { uid })).body.data;
     expect({ status: task.status, message: task.status_message }).toEqual({
       status: "fail",
@@ -460,26 +467,19 @@ describe("Tasks as Argo Workflows (fake Kubernetes API and controller, real clie
   });
 
   test("When a stop reads a task that another stop ends before it writes, then it answers 409 and the first stop's history stands", async () => {
-    const { dispatcher } = service.container;
-    dispatcher.pauseDispatch();
-    let uid = "";
-    try {
-      uid = (await service.post("q8uzMBcM5YJH6dPf", user, trainingBody(user, training, trainingDataset))).body.data.uid;
+    const uid = await withDispatchHeld(async (held) => {
       let first: { status: number } | undefined;
       const late = await withStaleRead(
-        uid,
-        async () => void (first = await service.post("CNNfUmDpcWXp7vdM", user, { task_uid: uid })),
-        () => service.post("CNNfUmDpcWXp7vdM", user, { task_uid: uid }),
+        held,
+        async () => void (first = await service.post("CNNfUmDpcWXp7vdM", user, { task_uid: held })),
+        () => service.post("CNNfUmDpcWXp7vdM", user, { task_uid: held }),
       );
       expect(first!.status).toBe(200);
       expect({ status: late.status, detail: late.body.detail }).toEqual({
         status: 409,
-        detail: `task ${uid} is fail; only a task that has not finished can be stopped`,
+        detail: `task ${held} is fail; only a task that has not finished can be stopped`,
       });
-    } finally {
-      dispatcher.resumeDispatch();
-    }
-    await dispatcher.idle();
+    });
     const { history } = (await service.post("KlnZtRyqy3rPAZWL", user, { uid })).body.data;
     expect(history.filter((event: { message: string }) => /before the run started$/.test(event.message))).toHaveLength(1);
   });
