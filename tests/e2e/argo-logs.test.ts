@@ -38,6 +38,9 @@ describe("Task logs from Argo: live pods, the archive after pod GC, follow and f
       useSSL: false,
       accessKey: "S3RVER",
       secretKey: "S3RVER",
+      // A fresh connection per upload: a kept-alive one that s3rver closes after 5 s idle, reused just
+      // then, resets the upload (Argo's executor retries it; this fake controller would fail the run).
+      transportAgent: new http.Agent({ keepAlive: false }),
     });
     await client.makeBucket(ARCHIVE_BUCKET, "us-east-1");
     cluster = await startFakeCluster({
@@ -57,6 +60,8 @@ describe("Task logs from Argo: live pods, the archive after pod GC, follow and f
         ARCHIVE_S3_SECRET_KEY: "S3RVER",
         ARCHIVE_S3_BUCKET: ARCHIVE_BUCKET,
         LOG_FOLLOW_MAX_QUEUE_BYTES: "65536",
+        // A follower that stops reading holds its step's upstream up this long (the default 30 s is a test's whole timeout).
+        LOG_FOLLOW_STALL_SECONDS: "3",
       }),
       (url) => (cluster.stepApi.url = url),
     );
@@ -280,7 +285,9 @@ describe("Task logs from Argo: live pods, the archive after pod GC, follow and f
     for (const events of all) expect(events.filter((e) => e.event === "log").map((e) => e.data.line)).toContain("shared line");
   });
 
-  test("When one follower stalls, then the others still get every line and the stalled one alone is cut off", async () => {
+  // Whether the stalled one is cut off depends on how much the loopback's socket buffers absorb (up to
+  // 36 MB here, less under memory pressure); the cut-off itself is tests/unit/log-fanout.test.ts's.
+  test("When one follower stops reading, then another still gets every line over HTTP", async () => {
     const task = await heldTask(0);
     // A follower that never reads: its socket stops accepting data.
     const stalled = await new Promise<http.ClientRequest>((resolve) => {
@@ -300,15 +307,18 @@ describe("Task logs from Argo: live pods, the archive after pod GC, follow and f
       task_uid: task.uid,
       step: "training",
     });
-    // Both attached before the first line: a follower joining later starts from the bounded history.
-    await eventually(() => service.container.fanout.followers === 2);
-    expect(service.container.fanout.upstreams).toBe(1);
-    const line = "x".repeat(1000);
-    for (let i = 0; i < 2000; i += 1) task.write(`${i} ${line}`);
-    task.release();
-    const events = await healthy;
-    expect(events.filter((e) => e.event === "log")).toHaveLength(2000);
-    stalled.destroy();
+    try {
+      // Both attached before the first line: a follower joining later starts from the bounded history.
+      await eventually(() => service.container.fanout.followers === 2);
+      expect(service.container.fanout.upstreams).toBe(1);
+      const line = "x".repeat(1000);
+      for (let i = 0; i < 2000; i += 1) task.write(`${i} ${line}`);
+      task.release();
+      const events = await healthy;
+      expect(events.filter((e) => e.event === "log")).toHaveLength(2000);
+    } finally {
+      stalled.destroy();
+    }
   });
 
   test("When a failed step is retried, then its logs come from the new pod", async () => {
