@@ -193,8 +193,11 @@ describe("Task logs from Argo: live pods, the archive after pod GC, follow and f
     expect(events.at(-1)).toEqual({ event: "end", data: expect.objectContaining({ status: expect.stringMatching(/running|success/) }) });
   });
 
-  test("When the step's container restarts while it is followed, then the follower goes on with the new container's lines", async () => {
-    const task = await heldTask(1);
+  /**
+   * The training step of a held task, followed by one client: its pod's name, the log lines the
+   * follower gets (once the stream ends), and how many follow requests reached that pod's log.
+   */
+  async function followedTraining(task: Awaited<ReturnType<typeof heldTask>>) {
     const followed = readSse(`${running.url}${API}/Fw3lGz8Kc1VbN6mQ`, {
       access_key: user.accessKey,
       secret_key: user.secretKey,
@@ -207,16 +210,34 @@ describe("Task logs from Argo: live pods, the archive after pod GC, follow and f
       "pods",
       NAMESPACE,
       (p) => p.metadata.annotations?.["workflows.argoproj.io/node-id"] === info.body.data.steps[1].node_id,
-    )[0]!;
-    cluster.server.restartContainer(NAMESPACE, pod.metadata.name!);
-    const follows = () =>
-      cluster.server.requests.filter((r) => r.resource === "pods/log" && r.query.follow === "true" && r.path.includes(pod.metadata.name!))
-        .length;
+    )[0]!.metadata.name!;
+    return {
+      pod,
+      lines: async () => (await followed).filter((e) => e.event === "log").map((e) => e.data.line),
+      follows: () =>
+        cluster.server.requests.filter((r) => r.resource === "pods/log" && r.query.follow === "true" && r.path.includes(pod)).length,
+    };
+  }
+
+  test("When the step's container restarts while it is followed, then the follower goes on with the new container's lines", async () => {
+    const task = await heldTask(1);
+    const { pod, lines, follows } = await followedTraining(task);
+    cluster.server.restartContainer(NAMESPACE, pod);
     await eventually(() => follows() === 2);
     task.write("after restart");
     task.release();
-    const lines = (await followed).filter((e) => e.event === "log").map((e) => e.data.line);
-    expect(lines).toEqual(["epoch 1", "after restart"]);
+    expect(await lines()).toEqual(["epoch 1", "after restart"]);
+  });
+
+  test("When a step's log stream ends before its end is recorded, then the follower gets each line once", async () => {
+    const task = await heldTask(2);
+    const { pod, lines, follows } = await followedTraining(task);
+    // The container's log ends (it exited) while its step is still Running for the service: each
+    // reattachment reads the same, whole log again.
+    cluster.server.endLog(NAMESPACE, pod);
+    await eventually(() => follows() >= 3);
+    task.release();
+    expect(await lines()).toEqual(["epoch 1", "epoch 2"]);
   });
 
   test("When a follower asks for a tail, then it starts with only that many recent lines", async () => {

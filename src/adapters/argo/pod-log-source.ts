@@ -4,6 +4,7 @@ import { NotFoundError } from "../../domain/errors.js";
 import type { LogOptions, LogRun, LogSource, LogStep } from "../../domain/logs/log-source.js";
 import { NODE_ID_ANNOTATION } from "./argo-types.js";
 import type { ArgoWorkflowGateway } from "./workflow-gateway.js";
+import { resumingAfter } from "./kubelet-timestamps.js";
 
 /**
  * Live logs of the `main` container, streamed from the Kubernetes API while the pod exists.
@@ -26,10 +27,11 @@ export class PodLogSource implements LogSource {
     const pods = await this.gateway.podsOf(task.workflowName);
     const pod = pods.find((p) => p.metadata?.annotations?.[NODE_ID_ANNOTATION] === step.nodeId);
     if (!pod?.metadata?.name) throw new NotFoundError("the step's pod no longer exists");
-    const out = new PassThrough();
+    // With a position, lines come timestamped, so a read that resumes skips what was passed on.
+    const out = options.position ? resumingAfter(options.position) : new PassThrough();
     const request = await this.log.log(this.gateway.namespace, pod.metadata.name, "main", out, {
       follow: options.follow,
-      timestamps: false,
+      timestamps: options.position !== undefined,
       ...(options.tailLines === undefined ? {} : { tailLines: options.tailLines }),
       ...(options.sinceSeconds === undefined ? {} : { sinceSeconds: options.sinceSeconds }),
     });

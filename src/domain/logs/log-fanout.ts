@@ -2,7 +2,7 @@ import { PassThrough, type Readable } from "node:stream";
 import { lastLinesOfBuffer } from "../../lib/lines.js";
 import { RateLimitedError } from "../errors.js";
 import type { TaskRecord, TaskStepRecord } from "../records.js";
-import type { LogSource } from "./log-source.js";
+import type { LogPosition, LogSource } from "./log-source.js";
 
 export interface FanoutSettings {
   /** Pause before reopening an upstream that ended while its step still runs (a restarted pod). */
@@ -29,6 +29,8 @@ interface Channel {
   historyTrimmed: boolean;
   /** Set while the upstream is paused for a follower that is behind: cuts the slow ones when it fires. */
   stalled: NodeJS.Timeout | undefined;
+  /** How far the upstreams got: a reopened one resumes after it. */
+  position: LogPosition;
 }
 
 /**
@@ -65,11 +67,13 @@ export class LogFanout {
         historySize: 0,
         historyTrimmed: false,
         stalled: undefined,
+        position: {},
       };
       // The first follower's tail and since bound what the new upstream replays; later ones cut the history.
       created.opened = this.source
         .open(task, step, {
           follow: true,
+          position: created.position,
           ...(options.tailLines === undefined ? {} : { tailLines: options.tailLines }),
           ...(options.sinceSeconds === undefined ? {} : { sinceSeconds: options.sinceSeconds }),
         })
@@ -136,7 +140,7 @@ export class LogFanout {
     };
     upstream.on("end", () => {
       if (channel.followers.size === 0) return;
-      // A log that ends while its step still runs belongs to a pod that was restarted: follow the new one.
+      // A log that ends while its step still runs: its container restarted, its stream was cut, or its end is not recorded yet.
       void this.reattach(key, channel, task, step, reattached).then(
         (reopened) => reopened || finish(),
         (error: Error) => finish(error),
@@ -179,8 +183,9 @@ export class LogFanout {
     await new Promise((resolve) => setTimeout(resolve, this.settings.reattachDelayMs));
     if (!(await this.stillRunning(task, step))) return false;
     if (channel.followers.size === 0 || this.channels.get(key) !== channel) return true;
-    // A restarted container has a fresh log, so following it again repeats nothing.
-    channel.upstream = await this.source.open(task, step, { follow: true });
+    // The same container's log read again (its end not recorded yet, or its stream cut) resumes after
+    // the position; a restarted container's fresh log comes whole.
+    channel.upstream = await this.source.open(task, step, { follow: true, position: channel.position });
     this.pump(key, channel, task, step, reattached + 1);
     return true;
   }

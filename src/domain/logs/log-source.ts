@@ -9,6 +9,17 @@ export interface LogOptions {
   tailLines?: number;
   /** Only lines written in the last N seconds. */
   sinceSeconds?: number;
+  /**
+   * Where a followed read has got to. A source that knows when each line was written (the pod
+   * logs) records the last one here, and a read given the same position again starts after it:
+   * a log reopened after its stream ended repeats nothing. Others ignore it.
+   */
+  position?: LogPosition;
+}
+
+/** The write time of the last line passed on, as the source orders them (opaque to others). */
+export interface LogPosition {
+  last?: string;
 }
 
 /** What a log belongs to: a task's run, or an image build's (its uid, engine and Workflow). */

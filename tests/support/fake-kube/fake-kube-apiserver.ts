@@ -77,6 +77,7 @@ export class FakeKubeApiServer extends EventEmitter {
   private readonly events: WatchEvent[] = [];
   private readonly watchers = new Set<{ resource: string; namespace: string; selector: (o: KubeObject) => boolean; res: ServerResponse }>();
   private readonly logs = new Map<string, { text: string; ended: boolean; emitter: EventEmitter }>();
+  private lastLogNanos = 0n;
   private readonly faults: Array<{ status: number; remaining: number; match: (r: RecordedRequest) => boolean }> = [];
   private readonly holds: Array<{
     match: (r: RecordedRequest) => boolean;
@@ -263,8 +264,22 @@ export class FakeKubeApiServer extends EventEmitter {
 
   appendLog(namespace: string, pod: string, line: string): void {
     const log = this.logOf(namespace, pod);
-    log.text += `${new Date().toISOString()} ${line}\n`;
+    log.text += `${this.kubeletTimestamp()} ${line}\n`;
     log.emitter.emit("data");
+  }
+
+  /**
+   * When a line was written, as the kubelet gives it with `timestamps=true`: Go's RFC3339Nano
+   * (nanoseconds, trailing zeros trimmed). Strictly increasing, as a container runtime's are.
+   */
+  private kubeletTimestamp(): string {
+    const now = BigInt(Date.now()) * 1_000_000n;
+    this.lastLogNanos = now > this.lastLogNanos ? now : this.lastLogNanos + 1n;
+    const seconds = Number(this.lastLogNanos / 1_000_000_000n);
+    const fraction = String(this.lastLogNanos % 1_000_000_000n)
+      .padStart(9, "0")
+      .replace(/0+$/, "");
+    return `${new Date(seconds * 1000).toISOString().slice(0, 19)}${fraction ? `.${fraction}` : ""}Z`;
   }
 
   /** The pod's container restarted: its log streams end and a fresh log starts. */
