@@ -52,12 +52,6 @@ const FAILURE_LOG_LINES = 20;
 const MAX_DOCKERFILE_BYTES = 256 * 1024;
 
 /**
- * Build files become images. A running build file is always built (unless it names an
- * `image_reference`); a download or upload one only when it asks to run its own image. Builds
- * are content-addressed: the image is tagged with the Dockerfile's sha256, so identical
- * Dockerfiles are built once and a replaced file never changes a past task's image.
- */
-/**
  * What a build file's image is: `ready` when nothing is to be built (a named image, a built-in
  * step, the local engine) or its build succeeded; `unbuilt` when it needs a build that was never
  * recorded (the next task or a rebuild starts it).
@@ -72,6 +66,12 @@ export interface ImageView {
 
 const UNBUILT_MESSAGE = "not built yet: the next task that runs it, or a rebuild, builds it";
 
+/**
+ * Build files become images. A running build file is always built (unless it names an
+ * `image_reference`); a download or upload one only when it asks to run its own image. Builds
+ * are content-addressed: the image is tagged with the Dockerfile's sha256, so identical
+ * Dockerfiles are built once and a replaced file never changes a past task's image.
+ */
 export class ImageBuilds {
   /** Emits a build's uid whenever this process records a change of it (log followers wait on it). */
   readonly changes = new EventEmitter().setMaxListeners(0);
