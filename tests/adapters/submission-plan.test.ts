@@ -7,7 +7,7 @@ import { createClient, type Client } from "@libsql/client";
 import { applyMigrations } from "../../src/adapters/db/migrator.js";
 import { modelShapes, TableCodec } from "../../src/adapters/db/sql-reads.js";
 import type { SqlClient } from "../../src/adapters/db/sql-client.js";
-import { readSubmission } from "../../src/adapters/db/submission-reads.js";
+import { submissionReader } from "../../src/adapters/db/submission-reads.js";
 import { Prisma } from "../../generated/sqlite/index.js";
 
 describe("The submission's read on SQLite", () => {
@@ -30,7 +30,7 @@ describe("The submission's read on SQLite", () => {
     const codecs = new Map([...shapes].map(([name, shape]) => [name, new TableCodec(shape, "sqlite")]));
     const statements: Array<{ sql: string; args: unknown[] }> = [];
     const capture = { dialect: "sqlite", query: async (sql: string, args: unknown[] = []) => (statements.push({ sql, args }), [{}]) };
-    await readSubmission(capture as unknown as SqlClient, (model) => codecs.get(model)!, {
+    await submissionReader((model) => codecs.get(model)!)(capture as unknown as SqlClient, {
       pipelineUid: "p",
       imageUids: { download: "d", running: "r", upload: "u" },
       configUid: "c",

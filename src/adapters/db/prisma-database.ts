@@ -11,7 +11,7 @@ import {
   type SqlValue,
 } from "./sql-client.js";
 import { modelShapes, SqlReads, TableCodec } from "./sql-reads.js";
-import { readSubmission } from "./submission-reads.js";
+import { submissionReader } from "./submission-reads.js";
 import { groupCommits } from "./group-commit.js";
 import { guard, translate } from "./prisma-errors.js";
 import { buildStores, type Client } from "./prisma-stores.js";
@@ -96,6 +96,7 @@ export class PrismaDatabase implements Database {
   private readonly connection: DatabaseConnection;
   private readonly sql: SqlClient;
   private readonly codecs: Map<string, TableCodec>;
+  private readonly submissionRead: ReturnType<typeof submissionReader>;
   /** SQL statements sent since start (tests keep hot paths short with it). */
   readonly counter: StatementCounter;
 
@@ -106,6 +107,7 @@ export class PrismaDatabase implements Database {
     this.counter = connection.counter;
     const shapes = modelShapes(SqliteModels.dmmf.datamodel.models);
     this.codecs = new Map([...shapes].map(([name, shape]) => [name, new TableCodec(shape, connection.sql.dialect)]));
+    this.submissionRead = submissionReader((model) => this.codecs.get(model)!);
     // Reads outside transactions are prepared statements; writes and transactions are Prisma's, but for insertTogether.
     const reads = <R>(model: string) => new SqlReads<R>(connection.sql, shapes.get(model)!);
     this.stores = buildStores(this.client, reads);
@@ -150,7 +152,7 @@ export class PrismaDatabase implements Database {
   }
 
   readSubmission(uids: SubmissionUids): Promise<SubmissionRows> {
-    return guard(() => readSubmission(this.sql, (model) => this.codecs.get(model)!, uids));
+    return guard(() => this.submissionRead(this.sql, uids));
   }
 
   async taskFeed(query: TaskFeedQuery): Promise<TaskFeedEvent[]> {
