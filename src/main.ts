@@ -4,6 +4,7 @@ import { ConfigError, loadConfig, presentConfig } from "./config/config.js";
 import { buildContainer } from "./container.js";
 import { StartupRefusal } from "./adapters/startup-refusal.js";
 import { metricsEndpoint } from "./http/shared/metrics-endpoint.js";
+import { createHttpServer } from "./http/server.js";
 
 async function main(): Promise<void> {
   let config;
@@ -24,7 +25,8 @@ async function main(): Promise<void> {
   const { logger } = container;
   logger.info({ config: presentConfig(config) }, "action=start");
 
-  const server = container.app.listen(config.http.port, config.http.host, (error?: Error) => {
+  const server = createHttpServer(container.app);
+  const listening = (error?: Error) => {
     if (error) {
       const code = (error as NodeJS.ErrnoException).code;
       const reason =
@@ -40,12 +42,18 @@ async function main(): Promise<void> {
     const loopback = config.http.host === "0.0.0.0" || config.http.host === "::" ? "127.0.0.1" : config.http.host;
     logger.info({ port }, `action=listen url=http://${loopback}:${port}`);
     container.start(`http://${loopback}:${port}`).catch((error: unknown) => logger.error({ err: error }, "action=recover outcome=failed"));
+  };
+  server.once("error", listening);
+  server.listen(config.http.port, config.http.host, () => {
+    server.off("error", listening);
+    listening();
   });
 
   // A port of its own for the scraper, without the token (METRICS_PORT); it stops with the process.
   const metricsPort = config.metrics.port;
   if (metricsPort !== undefined) {
-    const metricsServer = express().get("/metrics", metricsEndpoint(container.metrics.registry)).listen(metricsPort, config.metrics.host);
+    const metricsServer = createHttpServer(express().get("/metrics", metricsEndpoint(container.metrics.registry)));
+    metricsServer.listen(metricsPort, config.metrics.host);
     metricsServer.on("error", (error) => logger.error({ err: error, port: metricsPort }, "action=metrics-listen outcome=failed"));
     metricsServer.unref();
   }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { registerAll, upload, type Registered } from "../support/registry-fixture.js";
 import { startS3Server } from "../support/s3-server.js";
 import { API, startTestService, type TestService, type TestUser } from "../support/test-service.js";
+import { createHttpServer } from "../../src/http/server.js";
 
 const MiB = 1024 * 1024;
 
@@ -89,7 +90,7 @@ describe.each([
   beforeAll(async () => {
     store = await startStore();
     service = await startTestService({ ...store.env, MAX_UPLOAD_BYTES: "96MiB" });
-    server = service.container.app.listen(0, "127.0.0.1");
+    server = createHttpServer(service.container.app).listen(0, "127.0.0.1");
     await new Promise((resolve) => server.once("listening", resolve));
     port = (server.address() as AddressInfo).port;
     user = await service.user();

@@ -2,6 +2,7 @@ import { readdirSync, readlinkSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Express } from "express";
+import { createHttpServer } from "../../src/http/server.js";
 
 export interface RawResponse {
   status: number;
@@ -12,7 +13,7 @@ export interface RawResponse {
 
 /** The app listening on a loopback port, for tests that need real sockets (aborts, early answers). */
 export async function listen(app: Express): Promise<{ port: number; close(): Promise<void> }> {
-  const server = app.listen(0, "127.0.0.1");
+  const server = createHttpServer(app).listen(0, "127.0.0.1");
   await new Promise((resolve) => server.once("listening", resolve));
   return {
     port: (server.address() as AddressInfo).port,

@@ -4,6 +4,7 @@ import { expect } from "@jest/globals";
 import { upload } from "./registry-fixture.js";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createHttpServer } from "../../src/http/server.js";
 import { startTestService, type TestService, type TestUser } from "./test-service.js";
 
 /** The service listening on a loopback port, so steps can call back into it. */
@@ -13,7 +14,7 @@ export async function startListeningService(
   port = 0,
 ): Promise<{ service: TestService; url: string; server: Server; close(): Promise<void> }> {
   const service = await startTestService(env);
-  const server = service.container.app.listen(port, "127.0.0.1");
+  const server = createHttpServer(service.container.app).listen(port, "127.0.0.1");
   await new Promise((resolve) => server.once("listening", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   onListening(url);

@@ -5,6 +5,7 @@ import { Writable } from "node:stream";
 import supertest from "supertest";
 import { loadConfig, type AppConfig } from "../../src/config/config.js";
 import { buildContainer, type Container } from "../../src/container.js";
+import { createHttpServer } from "../../src/http/server.js";
 import { createLogger } from "../../src/logging/logger.js";
 import { createTestDatabase } from "./test-database.js";
 
@@ -54,7 +55,8 @@ export async function startTestService(env: Record<string, string> = {}): Promis
     write: (chunk, _encoding, done) => (logs.push(String(chunk)), process.env.TEST_LOGS && process.stderr.write(chunk), done()),
   });
   const container = await buildContainer(config, { logger: createLogger("debug", sink) });
-  const http = supertest(container.app);
+  // The server main.ts serves the app on (supertest starts and stops it around its requests).
+  const http = supertest(createHttpServer(container.app));
   const organizations = new Map<string, string>();
   let counter = Math.floor(Math.random() * 1e6);
 
