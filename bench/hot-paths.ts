@@ -8,6 +8,8 @@ import { openLoopInFreshProcess } from "./open-loop.js";
 import { API, bareRoute, databaseName, listeningService, submissionService } from "./service.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+/** The baseline served as the service serves its app (requests born with Express's prototypes): what the service's HTTP layer alone gains. */
+const BARE_ON_OURS = "bare Express route on the service's HTTP server (no per-request prototype change)";
 const SECONDS = Number(process.env.BENCH_ROUND_SECONDS ?? 2);
 
 /** The middle of three open-loop runs by p99, and every run's p99 to show the spread. */
@@ -38,6 +40,7 @@ function row(name: string, result: RoundResult | LoadResult, baseline?: RoundRes
 export async function registryReads(): Promise<void> {
   const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
   const bare = await bareRoute();
+  const bareOnOurs = await bareRoute("service");
   const cached = await listeningService({});
   const uncached = await listeningService({ AUTH_CACHE_TTL_SECONDS: "0" });
   const projects = async (instance: typeof cached) => {
@@ -63,17 +66,19 @@ export async function registryReads(): Promise<void> {
   const withCache = await projects(cached);
   const withoutCache = await projects(uncached);
   const floor = await driverReadRoute(cached.databaseUrl, cached.organizationUid);
-  const [baseline, driver, hit, miss] = await interleaved(ROUNDS, [
+  const [baseline, bareOnOursResult, driver, hit, miss] = await interleaved(ROUNDS, [
     () => runMeasured(bare.port, bare.request, { concurrency, seconds: SECONDS }),
+    () => runMeasured(bareOnOurs.port, bareOnOurs.request, { concurrency, seconds: SECONDS }),
     () => runMeasured(floor.port, floor.request, { concurrency, seconds: SECONDS }),
     () => runMeasured(cached.port, withCache, { concurrency, seconds: SECONDS }),
     () => runMeasured(uncached.port, withoutCache, { concurrency, seconds: SECONDS / 2 }),
   ]);
   await floor.close();
-  await Promise.all([bare.close(), cached.close(), uncached.close()]);
+  await Promise.all([bare.close(), bareOnOurs.close(), cached.close(), uncached.close()]);
   console.log(`\nRegistry reads on ${databaseName()} (${concurrency} clients, ${ROUNDS} interleaved rounds after a warm-up, medians)`);
   console.table([
     row("bare Express route (baseline)", baseline!),
+    row(BARE_ON_OURS, bareOnOursResult!, baseline),
     row("bare Express route + the list's query through the driver (what the stack allows)", driver!, baseline),
     row("list projects, credential cached", hit!, baseline),
     row("list projects, credential cache off (bcrypt cost 12 each)", miss!, baseline),
@@ -83,6 +88,7 @@ export async function registryReads(): Promise<void> {
 export async function submissions(): Promise<void> {
   const concurrency = Number(process.env.BENCH_SUBMIT_CONCURRENCY ?? 64);
   const bare = await bareRoute();
+  const bareOnOurs = await bareRoute("service");
   const { cluster, instance, submit, close } = await submissionService();
   const kubeCalls = () => cluster.server.requests.filter((r) => !r.watch && r.resource !== "leases" && r.method !== "GET").length;
 
@@ -103,14 +109,15 @@ export async function submissions(): Promise<void> {
     });
     return result;
   };
-  const [baseline, accepted] = await interleaved(ROUNDS, [
+  const [baseline, bareOnOursResult, accepted] = await interleaved(ROUNDS, [
     () => runMeasured(bare.port, bare.request, { concurrency, seconds: SECONDS }),
+    () => runMeasured(bareOnOurs.port, bareOnOurs.request, { concurrency, seconds: SECONDS }),
     accept,
   ]);
   const acceptedInRounds = dispatched.reduce((sum, d) => sum + d.tasks, 0);
   const dispatchSeconds = dispatched.reduce((sum, d) => sum + d.seconds, 0);
   const callsPerTask = dispatched.reduce((sum, d) => sum + d.calls, 0) / Math.max(1, acceptedInRounds);
-  await Promise.all([close(), bare.close()]);
+  await Promise.all([close(), bare.close(), bareOnOurs.close()]);
 
   // Three runs, the median reported: one run's p99 is a handful of requests, and a database's own
   // background work (PostgreSQL's autovacuum) can land in any one.
@@ -125,8 +132,12 @@ export async function submissions(): Promise<void> {
   );
   console.table([
     row("bare Express route (baseline)", baseline!),
+    row(BARE_ON_OURS, bareOnOursResult!, baseline),
     row("submit a training task: accept path (auth, checks, one write; dispatch held)", accepted!, baseline),
-    row(`bare Express route, open loop at ${openRate}/s (median of 3 runs by p99: ${bareOpen.spread} ms)`, bareOpen.middle),
+    row(
+      `bare Express route on the service's HTTP server, open loop at ${openRate}/s (median of 3 runs by p99: ${bareOpen.spread} ms)`,
+      bareOpen.middle,
+    ),
     row(
       `${databaseName()} alone, one committed INSERT each, open loop at ${openRate}/s (median of 3 by p99: ${databaseOpen.spread} ms)`,
       databaseOpen.middle,

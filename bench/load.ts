@@ -124,25 +124,33 @@ export function pairedRatio(scenario: RoundResult, baseline: RoundResult): { med
   return { median: ratios[Math.floor(ratios.length / 2)]!, low: ratios[0]!, high: ratios[ratios.length - 1]! };
 }
 
+export interface OpenLoopOptions {
+  perSecond: number;
+  seconds: number;
+}
+
 /**
  * Open-loop load: requests start at a fixed rate whatever the answers do (so a slow answer
  * cannot hide queueing, as it can in a closed loop); latency counts from the scheduled start.
+ * A warm-up at the same rate, not counted, first opens the connections and warms the client's JIT.
  */
 export async function runOpenLoop(
   port: number,
   spec: () => RequestSpec,
-  options: { perSecond: number; seconds: number },
+  options: OpenLoopOptions & { warmUpSeconds?: number },
 ): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  const send = () => succeeds(port, agent, spec());
   try {
-    return await openLoop(options, () => succeeds(port, agent, spec()));
+    if (options.warmUpSeconds) await openLoop({ perSecond: options.perSecond, seconds: options.warmUpSeconds }, send);
+    return await openLoop(options, send);
   } finally {
     agent.destroy();
   }
 }
 
 /** Starts `send` (which tells whether it succeeded) at a fixed rate; latency from each scheduled start. */
-export async function openLoop(options: { perSecond: number; seconds: number }, send: () => Promise<boolean>): Promise<LoadResult> {
+export async function openLoop(options: OpenLoopOptions, send: () => Promise<boolean>): Promise<LoadResult> {
   const latencies: number[] = [];
   let failures = 0;
   const started = performance.now();

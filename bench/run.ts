@@ -1,13 +1,14 @@
 /**
  * `npm run bench [suite]`: every figure is a ratio against a baseline measured in the same run,
- * so results compare across machines. Servers and load share this process (loopback only).
+ * so results compare across machines. Servers and load share this process (loopback only), but
+ * for the open loop, whose servers and load each run in a process of their own.
  * `TEST_DATABASE_URL=postgresql://...` runs them on PostgreSQL.
  */
 import { startFakeCluster, argoEnv } from "../tests/support/fake-kube/fake-cluster.js";
 import { registerTrainingWorld } from "./fixtures.js";
 import { registryReads, submissions } from "./hot-paths.js";
 import { listDepth } from "./list-depth.js";
-import { OPEN_LOOP_CHILD, openLoopChild } from "./open-loop.js";
+import { runAsChild } from "./open-loop.js";
 import { API, listeningService } from "./service.js";
 
 async function localEngine() {
@@ -211,7 +212,7 @@ async function bigLog() {
 
 async function main() {
   const only = process.argv[2];
-  if (only === OPEN_LOOP_CHILD) return openLoopChild(Number(process.argv[3]));
+  if (await runAsChild(only, process.argv[3] ?? "")) return;
   const suites: Record<string, () => Promise<void>> = {
     registry: registryReads,
     submissions,

@@ -6,6 +6,7 @@ import { rmSync } from "node:fs";
 import { Writable } from "node:stream";
 import { loadConfig } from "../src/config/config.js";
 import { buildContainer } from "../src/container.js";
+import { createHttpServer } from "../src/http/server.js";
 import { createLogger } from "../src/logging/logger.js";
 import { startFakeCluster, argoEnv } from "../tests/support/fake-kube/fake-cluster.js";
 import { createTestDatabase } from "../tests/support/test-database.js";
@@ -19,17 +20,25 @@ export function databaseName(): string {
   return process.env.TEST_DATABASE_URL ? "PostgreSQL" : "SQLite";
 }
 
-export async function listen(app: express.Express): Promise<{ server: Server; port: number }> {
-  const server = app.listen(0, "127.0.0.1");
+type ServerKind = "express" | "service";
+
+/** `app` on a loopback port: on a server as Express makes it (the baselines'), or as the service makes it. */
+export async function listen(app: express.Express, how: ServerKind = "express"): Promise<{ server: Server; port: number }> {
+  const server = how === "service" ? createHttpServer(app).listen(0, "127.0.0.1") : app.listen(0, "127.0.0.1");
   await new Promise((resolve) => server.once("listening", resolve));
   return { server, port: (server.address() as AddressInfo).port };
 }
 
-/** The baseline: a bare Express route that parses a JSON body and answers a small envelope. */
-export async function bareRoute(): Promise<{ port: number; request: () => RequestSpec; close(): Promise<void> }> {
+/**
+ * The baseline: a bare Express route that parses a JSON body and answers a small envelope, on a
+ * server as Express makes it (`app.listen`) or as the service makes its own (`createHttpServer`).
+ */
+export async function bareRoute(
+  how: ServerKind = "express",
+): Promise<{ port: number; request: () => RequestSpec; close(): Promise<void> }> {
   const bare = express();
   bare.post("/bare", express.json(), (_req, res) => void res.json({ detail: "ok", data: [] }));
-  const { server, port } = await listen(bare);
+  const { server, port } = await listen(bare, how);
   return {
     port,
     request: () => ({ method: "POST", path: "/bare", body: "{}", headers: { "Content-Type": "application/json" } }),
@@ -48,7 +57,7 @@ export async function listeningService(env: Record<string, string>) {
   );
   await container.accounts.createOrganization("bench");
   const { user, secretKey } = await container.accounts.createUser({ organization: "bench", accessKey: "bench-user", role: "member" });
-  const { server, port } = await listen(container.app);
+  const { server, port } = await listen(container.app, "service");
   const url = `http://127.0.0.1:${port}`;
   return {
     container,
