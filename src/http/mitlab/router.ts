@@ -32,7 +32,7 @@ import {
 } from "../shared/multipart-body.js";
 import { respond } from "../shared/respond.js";
 import { settleUnreadBody } from "../shared/unread-body.js";
-import { lazyClientSignal } from "../shared/client-gone.js";
+import { operationRequest } from "../shared/client-gone.js";
 
 export interface MitlabRouterOptions {
   operations: Operation[];
@@ -127,19 +127,11 @@ export function mitlabRoute(options: MitlabRouterOptions): MitlabRoute {
       validator.validate(routeKey, kind === "multipart" ? "multipart" : "json", body);
       if (operation.form?.file === "required" && !file) throw ValidationError.field("file", "is required");
 
-      const signal = lazyClientSignal(response, options.shutdown);
       useFieldNames(response, operation.fields);
       if (file) options.meter.uploaded(file.size);
-      const result = await operation.handle({
-        principal,
-        body,
-        headers: request.headers,
-        get signal() {
-          return signal();
-        },
-        ...(file ? { file } : {}),
-        ...(page ? { page } : {}),
-      });
+      const result = await operation.handle(
+        operationRequest({ principal, body, headers: request.headers, file, page }, response, options.shutdown),
+      );
       await respond(response, result, { ...respondOptions, createdStatus: operation.mitlabCreatedStatus ?? 200 });
     } catch (error) {
       settleUnreadBody(request, response);

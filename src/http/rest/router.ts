@@ -17,7 +17,7 @@ import { DEFAULT_JSON_LIMITS, checkJsonValues, readJsonBody } from "../shared/js
 import { takePage } from "../shared/page.js";
 import { respond } from "../shared/respond.js";
 import { settleUnreadBody } from "../shared/unread-body.js";
-import { lazyClientSignal } from "../shared/client-gone.js";
+import { operationRequest } from "../shared/client-gone.js";
 
 const REST_PREFIX = "/api/v1";
 
@@ -97,17 +97,10 @@ async function serve(
     for (const [segment, value] of Object.entries(request.params)) body[alias.params?.[segment] ?? segment] = value;
     const page = operation.paginated ? takePage(body) : undefined;
     validator.validate(operation.id, fromQuery ? "query" : "json", body);
-    const signal = lazyClientSignal(response, options.shutdown);
     useFieldNames(response, operation.fields);
-    const result = await operation.handle({
-      principal,
-      body,
-      headers: request.headers,
-      get signal() {
-        return signal();
-      },
-      ...(page ? { page } : {}),
-    });
+    const result = await operation.handle(
+      operationRequest({ principal, body, headers: request.headers, page }, response, options.shutdown),
+    );
     await respond(response, result, {
       createdStatus: 201,
       keepAliveMs: options.keepAliveMs,
