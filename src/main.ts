@@ -46,6 +46,8 @@ async function main(): Promise<void> {
   server.once("error", listening);
   server.listen(config.http.port, config.http.host, () => {
     server.off("error", listening);
+    // Past listening, an error is the server's (an accept failing, out of file descriptors): logged, not fatal.
+    server.on("error", (error) => logger.error({ err: error }, "action=serve outcome=failed"));
     listening();
   });
 
