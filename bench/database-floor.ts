@@ -29,7 +29,8 @@ export async function databaseOpenLoop(databaseUrl: string, options: { perSecond
 /**
  * The registry read's floor: a bare Express route that runs the list's query (one prepared
  * statement, the same SQL) through the driver and answers the same envelope, with no
- * authentication, validation, logging or presenters: what the stack allows per request.
+ * authentication, validation, logging or presenters: what the stack allows per request. It is
+ * served as the service serves its app, so the two differ only in what the service does.
  */
 export async function driverReadRoute(databaseUrl: string, organizationUid: string) {
   const database = connect(databaseUrl);
@@ -46,7 +47,7 @@ export async function driverReadRoute(databaseUrl: string, organizationUid: stri
     }));
     response.json({ detail: "Metadatas retrieved successfully", data });
   });
-  const { server, port } = await listen(app);
+  const { server, port } = await listen(app, "service");
   const body = JSON.stringify({ f_organization_uid: organizationUid });
   return {
     port,

@@ -79,7 +79,7 @@ export async function registryReads(): Promise<void> {
   console.table([
     row("bare Express route (baseline)", baseline!),
     row(BARE_ON_OURS, bareOnOursResult!, baseline),
-    row("bare Express route + the list's query through the driver (what the stack allows)", driver!, baseline),
+    row("bare Express route on the service's HTTP server + the list's query through the driver (what the stack allows)", driver!, baseline),
     row("list projects, credential cached", hit!, baseline),
     row("list projects, credential cache off (bcrypt cost 12 each)", miss!, baseline),
   ]);
