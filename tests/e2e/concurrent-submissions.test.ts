@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { ConflictError } from "../../src/domain/errors.js";
 import type { AuditEventRecord } from "../../src/domain/records.js";
-import { API } from "../support/test-service.js";
+import { API, startTestService } from "../support/test-service.js";
 import { endActiveTasks, startTrainingWorld, trainingBody } from "../support/task-fixture.js";
 
 describe("Submissions that arrive at once", () => {
@@ -84,20 +84,33 @@ describe("Submissions that arrive at once", () => {
   });
 
   test("When rows of one table handed in together give different columns, then each is stored with its own values and the defaults of the columns it left out", async () => {
-    const { db } = world.service.container;
-    const [full, alsoFull, partial] = [randomUUID(), randomUUID(), randomUUID()];
-    const { details: _left, ...withoutDetails } = event(partial);
-    const before = world.service.container.sqlStatements();
-    await Promise.all([
-      db.insertTogether({ auditEvents: [event(full, '{"kind":"training"}')] }),
-      db.insertTogether({ auditEvents: [withoutDetails as AuditEventRecord] }),
-      db.insertTogether({ auditEvents: [event(alsoFull, '{"kind":"training"}')] }),
-    ]);
-    // Merged per set of columns: on SQLite one INSERT for the two full rows and one for the other, in one
-    // transaction; on PostgreSQL those two as one statement.
-    expect(world.service.container.sqlStatements() - before).toBe(process.env.TEST_DATABASE_URL ? 1 : 2);
-    expect((await db.auditEvents.find(full))!.details).toBe('{"kind":"training"}');
-    expect((await db.auditEvents.find(alsoFull))!.details).toBe('{"kind":"training"}');
-    expect((await db.auditEvents.find(partial))!.details).toBe("{}");
+    // A service never started: no engine, relay or dispatch writes beside these, so every statement counted is theirs.
+    const quiet = await startTestService();
+    try {
+      const member = await quiet.user();
+      const own = (uid: string, details?: string): AuditEventRecord => ({
+        ...event(uid, details),
+        actorUid: member.userUid,
+        actorAccessKey: member.accessKey,
+        organizationUid: member.organizationUid,
+      });
+      const { db } = quiet.container;
+      const [full, alsoFull, partial] = [randomUUID(), randomUUID(), randomUUID()];
+      const { details: _left, ...withoutDetails } = own(partial);
+      const before = quiet.container.sqlStatements();
+      await Promise.all([
+        db.insertTogether({ auditEvents: [own(full, '{"kind":"training"}')] }),
+        db.insertTogether({ auditEvents: [withoutDetails as AuditEventRecord] }),
+        db.insertTogether({ auditEvents: [own(alsoFull, '{"kind":"training"}')] }),
+      ]);
+      // Merged per set of columns: on SQLite one INSERT for the two full rows and one for the other, in one
+      // transaction; on PostgreSQL those two as one statement.
+      expect(quiet.container.sqlStatements() - before).toBe(process.env.TEST_DATABASE_URL ? 1 : 2);
+      expect((await db.auditEvents.find(full))!.details).toBe('{"kind":"training"}');
+      expect((await db.auditEvents.find(alsoFull))!.details).toBe('{"kind":"training"}');
+      expect((await db.auditEvents.find(partial))!.details).toBe("{}");
+    } finally {
+      await quiet.close();
+    }
   });
 });
