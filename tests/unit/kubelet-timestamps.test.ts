@@ -47,4 +47,20 @@ describe("resumingAfter", () => {
   test("When the log ends inside a line, then that line is passed on", async () => {
     expect(await through({}, ["2026-12-02T06:53:06Z last words"])).toBe("last words");
   });
+
+  // A step's program writes what follows its line's timestamp: past the first MiB of a line, what it wrote must not pass for one.
+  const LONG = "x".repeat(1024 * 1024 + 10);
+  const LONG_LINE = [`2026-12-02T06:53:06Z ${LONG}`, " 2099-01-01T00:00:00Z spoof ", `${"y".repeat(1024 * 1024 + 10)}`, " end\n"];
+
+  test("When a line too long to hold continues with a timestamp of the program's, then it is the line's text and the position stays the line's", async () => {
+    const position: LogPosition = {};
+    const text = await through(position, [...LONG_LINE, "2026-12-02T06:53:07Z next\n"]);
+    expect(text).toBe(`${LONG} 2099-01-01T00:00:00Z spoof ${"y".repeat(1024 * 1024 + 10)} end\nnext\n`);
+    expect(position.last).toBe("2026-12-02T06:53:07.000000000");
+  });
+
+  test("When a log with a long line is read again after it, then the whole long line is skipped and later lines come", async () => {
+    const position: LogPosition = { last: "2026-12-02T06:53:06.000000000" };
+    expect(await through(position, [...LONG_LINE, "2026-12-02T06:53:07Z next\n"])).toBe("next\n");
+  });
 });

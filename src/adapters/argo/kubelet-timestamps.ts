@@ -8,7 +8,7 @@ import type { LogPosition } from "../../domain/logs/log-source.js";
 
 const NEWLINE = 0x0a;
 const SPACE = 0x20;
-/** A line longer than this without an end is passed on as it is (its timestamp, if any, with it). */
+/** A line longer than this without an end is passed on in parts: the first read as a line, the rest as its text. */
 const MAX_PENDING_BYTES = 1024 * 1024;
 const TIMESTAMP = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$/;
 
@@ -19,14 +19,30 @@ const TIMESTAMP = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$/;
 export function resumingAfter(position: LogPosition): Transform {
   const after = position.last;
   let pending: Buffer | undefined;
+  /**
+   * Set while a line too long to hold is read in parts, after its start: whether its start was
+   * passed on. The rest is the program's text, never a timestamp, and goes where its start went.
+   */
+  let continuing: "passed" | "dropped" | undefined;
 
-  const line = (stream: Transform, bytes: Buffer) => {
+  /** One line (or the first part of a long one); whether it is passed on. */
+  const line = (stream: Transform, bytes: Buffer): boolean => {
+    if (continuing) {
+      const passed = continuing === "passed";
+      if (bytes[bytes.length - 1] === NEWLINE) continuing = undefined;
+      if (passed) stream.push(bytes);
+      return passed;
+    }
     const space = bytes.indexOf(SPACE);
     const key = space > 0 ? orderKey(bytes.toString("latin1", 0, space)) : undefined;
-    if (key === undefined) return void stream.push(bytes); // not a timestamped line: as it came
-    if (after !== undefined && key <= after) return;
+    if (key === undefined) {
+      stream.push(bytes); // not a timestamped line: as it came
+      return true;
+    }
+    if (after !== undefined && key <= after) return false;
     position.last = key;
     stream.push(bytes.subarray(space + 1));
+    return true;
   };
 
   return new Transform({
@@ -39,7 +55,7 @@ export function resumingAfter(position: LogPosition): Transform {
         start = end + 1;
       }
       data = data.subarray(start);
-      if (data.length > MAX_PENDING_BYTES) this.push(data);
+      if (data.length > MAX_PENDING_BYTES) continuing = line(this, data) ? "passed" : "dropped";
       else if (data.length) pending = Buffer.from(data);
       done();
     },
