@@ -11,7 +11,7 @@ const classesOf = new WeakMap<express.Express, http.ServerOptions>();
  * handle it. Measured on a bare route, V8 then promotes 2-5 MB per young-generation collection
  * where a plain Node server promotes 10 KB, and each such collection pauses the process 10-25 ms
  * instead of about 1. Built on the right prototypes, Express's move changes nothing and costs
- * nothing. Servers Express creates itself (supertest's) still work, just slower.
+ * nothing. A server made without it (`app.listen`) still works, just slower.
  */
 export function createHttpServer(app: express.Express): http.Server {
   return http.createServer(classesOf.get(app) ?? ownClasses(app), app);

@@ -15,9 +15,8 @@ class ClientRequest<Body> implements OperationRequest<Body> {
   readonly principal: OperationRequest<Body>["principal"];
   readonly body: Body;
   readonly headers: OperationRequest<Body>["headers"];
-  // Own properties only when given, as the object literal had them.
-  declare readonly file?: OperationRequest<Body>["file"];
-  declare readonly page?: OperationRequest<Body>["page"];
+  readonly file: OperationRequest<Body>["file"];
+  readonly page: OperationRequest<Body>["page"];
   #signal: AbortSignal | undefined;
 
   constructor(
@@ -25,11 +24,7 @@ class ClientRequest<Body> implements OperationRequest<Body> {
     private readonly response: Response,
     private readonly shutdown: AbortSignal,
   ) {
-    this.principal = fields.principal;
-    this.body = fields.body;
-    this.headers = fields.headers;
-    if (fields.file) Object.assign(this, { file: fields.file });
-    if (fields.page) Object.assign(this, { page: fields.page });
+    ({ principal: this.principal, body: this.body, headers: this.headers, file: this.file, page: this.page } = fields);
   }
 
   get signal(): AbortSignal {
