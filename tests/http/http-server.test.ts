@@ -41,15 +41,14 @@ async function listProjects(server: http.Server, user: TestUser): Promise<{ stat
   }
 }
 
-async function withMember(service: TestService): Promise<{ service: TestService; user: TestUser }> {
-  return { service, user: await service.user() };
-}
-
 describe("The service's HTTP server", () => {
   let service: TestService;
   let user: TestUser;
 
-  beforeAll(async () => void ({ service, user } = await withMember(await startTestService())));
+  beforeAll(async () => {
+    service = await startTestService();
+    user = await service.user();
+  });
   afterAll(() => service.close());
 
   test("When it answers an authenticated read, then no request or response was moved to another prototype, and Express's own methods served it", async () => {

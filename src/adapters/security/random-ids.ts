@@ -8,18 +8,18 @@ import type { IdGenerator } from "../../domain/ports.js";
  * cost; a slice of the pool takes under 1. Each byte is handed out once and zeroed as it is.
  */
 export function pooledRandomIds(poolBytes = 4096): IdGenerator {
-  let pool: Buffer | undefined;
-  let offset = poolBytes;
+  const pool = Buffer.alloc(poolBytes);
+  let offset = poolBytes; // spent: the first token fills it
   return {
     uid: () => randomUUID(),
     token: (bytes) => {
       if (bytes > poolBytes) return randomFillSync(Buffer.alloc(bytes)).toString("hex");
       if (offset + bytes > poolBytes) {
-        pool = randomFillSync(pool ?? Buffer.alloc(poolBytes));
+        randomFillSync(pool);
         offset = 0;
       }
-      const token = pool!.toString("hex", offset, offset + bytes);
-      pool!.fill(0, offset, offset + bytes);
+      const token = pool.toString("hex", offset, offset + bytes);
+      pool.fill(0, offset, offset + bytes);
       offset += bytes;
       return token;
     },
