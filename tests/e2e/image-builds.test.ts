@@ -164,7 +164,12 @@ describe("Image builds on the cluster (fake API server and controller)", () => {
       image_built_reference: null,
       build_message: expect.stringContaining("rebuild"),
     });
-    expect((await service.post("Rb9UiLd4Tk2WmQ7x", user, { uid: stored.uid })).status).toBe(200);
+    const reads = jest.spyOn(service.container.objects, "get");
+    const rebuilt = await service.post("Rb9UiLd4Tk2WmQ7x", user, { uid: stored.uid });
+    const readCount = reads.mock.calls.length;
+    reads.mockRestore();
+    expect(rebuilt.status).toBe(200);
+    expect(readCount).toBe(1); // the Dockerfile, read once for the build it starts
     await eventually(async () => (await buildFile(fixture.pipeline, stored.uid)).image_state === "ready");
     expect(cluster.builds.filter((b) => b.dockerfile === dockerfile)).toHaveLength(1);
   });

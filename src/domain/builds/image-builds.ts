@@ -92,8 +92,12 @@ export class ImageBuilds {
 
   /** After a build file is stored or replaced: whether it needs a build, and the build started. */
   async buildFileStored(image: ImageRecord): Promise<ImageRecord> {
+    return this.buildFrom(image, await this.dockerfileOf(image));
+  }
+
+  /** `buildFileStored` with the build file's Dockerfile already read. */
+  private async buildFrom(image: ImageRecord, dockerfile: { text: string; bytes: number }): Promise<ImageRecord> {
     const { db } = this.deps;
-    const dockerfile = await this.dockerfileOf(image);
     const ownImage = image.sequence !== "running" && (image.reference !== null || OWN_IMAGE_LABEL.test(dockerfile.text));
     if (!this.needsBuild({ ...image, ownImage })) return db.images.update(image.uid, { ownImage, buildUid: null });
     const uid = buildUidOf(dockerfile.text);
@@ -116,7 +120,7 @@ export class ImageBuilds {
     const build = image.buildUid ? await this.deps.db.imageBuilds.find(image.buildUid) : null;
     const dockerfile = await this.dockerfileOf(image);
     // A build of what the file held before (its replacement's build was never recorded) is not rebuilt: the file is.
-    if (!build || build.uid !== buildUidOf(dockerfile.text)) return this.buildFileStored(image);
+    if (!build || build.uid !== buildUidOf(dockerfile.text)) return this.buildFrom(image, dockerfile);
     await this.run(build, build.attempt + 1, dockerfile);
     return image;
   }
