@@ -24,7 +24,11 @@ class ClientRequest<Body> implements OperationRequest<Body> {
     private readonly response: Response,
     private readonly shutdown: AbortSignal,
   ) {
-    ({ principal: this.principal, body: this.body, headers: this.headers, file: this.file, page: this.page } = fields);
+    this.principal = fields.principal;
+    this.body = fields.body;
+    this.headers = fields.headers;
+    this.file = fields.file;
+    this.page = fields.page;
   }
 
   get signal(): AbortSignal {
